@@ -1,0 +1,392 @@
+//! From [`RawConfig`] to [`Config`]: defaults, cross-field checks, key-named problems.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use url::Url;
+
+use super::locate::{KeyPath, Locator, position};
+use super::raw::{RawConfig, RawRule, RawSource};
+use super::{
+    ClassifyConfig, Config, DaemonConfig, Field, OutputConfig, Problem, RuleConfig, ServerConfig,
+    SourceConfig, default_user_agent, parse_cron,
+};
+
+const DEFAULT_SCHEDULE: &str = "0 */10 * * * *";
+
+/// Collects problems, each located in the text by its key path.
+struct Checker<'a> {
+    text: &'a str,
+    locator: Locator<'a>,
+    problems: Vec<Problem>,
+    warnings: Vec<String>,
+}
+
+impl<'a> Checker<'a> {
+    fn problem(&mut self, key: KeyPath, message: impl Into<String>) {
+        let position = self
+            .locator
+            .span_of(&key)
+            .map(|span| position(self.text, span.start));
+        self.problems.push(Problem {
+            key,
+            position,
+            message: message.into(),
+        });
+    }
+}
+
+/// Parses and validates; on failure returns every problem found.
+pub(super) fn parse(text: &str, path: &Path) -> Result<Config, Vec<Problem>> {
+    let locator = Locator::new(text);
+    let raw: RawConfig = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let (key, pos) = match e.span() {
+                Some(span) => (locator.path_at(span.start), Some(position(text, span.start))),
+                None => (KeyPath::default(), None),
+            };
+            return Err(vec![Problem {
+                key,
+                position: pos,
+                message: e.message().trim_end().to_string(),
+            }]);
+        }
+    };
+    let mut c = Checker {
+        text,
+        locator,
+        problems: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let base = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let config = build(&mut c, raw, path, &base);
+    if c.problems.is_empty() {
+        let mut config = config;
+        config.warnings = c.warnings;
+        Ok(config)
+    } else {
+        Err(c.problems)
+    }
+}
+
+fn root(k: &str) -> KeyPath {
+    KeyPath::default().key(k)
+}
+
+fn resolve(base: &Path, p: &str) -> PathBuf {
+    let p = Path::new(p);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
+    let d = raw.daemon;
+    let schedule = d.schedule.unwrap_or_else(|| DEFAULT_SCHEDULE.to_string());
+    if let Err(m) = parse_cron(&schedule) {
+        c.problem(root("daemon").key("schedule"), m);
+    }
+    let concurrency = match d.concurrency {
+        None => 8,
+        Some(n) if (1..=256).contains(&n) => n as usize,
+        Some(n) => {
+            c.problem(
+                root("daemon").key("concurrency"),
+                format!("{n} is out of range (1 to 256)"),
+            );
+            1
+        }
+    };
+    let user_agent = d.user_agent.unwrap_or_else(default_user_agent);
+    if user_agent.trim().is_empty() {
+        c.problem(root("daemon").key("user_agent"), "must not be empty");
+    } else if !user_agent.contains("http") && !user_agent.contains('@') {
+        c.warnings.push(
+            "daemon.user_agent carries no contact (a URL or e-mail address): publishers \
+             cannot reach you before they block you"
+                .to_string(),
+        );
+    }
+    let shutdown_grace = duration(
+        c,
+        root("daemon").key("shutdown_grace"),
+        d.shutdown_grace.as_deref(),
+        Duration::from_secs(20),
+    );
+    let daemon = DaemonConfig {
+        database: resolve(base, d.database.as_deref().unwrap_or("var/tocsin.db")),
+        schedule: schedule.clone(),
+        concurrency,
+        user_agent,
+        shutdown_grace,
+    };
+
+    let listen_s = raw.server.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listen = match listen_s.parse::<SocketAddr>() {
+        Ok(a) => a,
+        Err(_) => {
+            c.problem(
+                root("server").key("listen"),
+                format!("`{listen_s}` is not an address:port such as \"127.0.0.1:8080\""),
+            );
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        }
+    };
+    let public_s = raw
+        .server
+        .public_url
+        .unwrap_or_else(|| format!("http://{listen}/"));
+    let public_url = match Url::parse(&public_s) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            with_trailing_slash(u)
+        }
+        _ => {
+            c.problem(
+                root("server").key("public_url"),
+                format!("`{public_s}` is not an absolute http(s) URL"),
+            );
+            Url::parse("http://127.0.0.1:8080/").expect("static URL")
+        }
+    };
+    let server = ServerConfig { listen, public_url };
+
+    let o = raw.output;
+    let max_items = match o.max_items {
+        None => 200,
+        Some(n) if (1..=10_000).contains(&n) => n as usize,
+        Some(n) => {
+            c.problem(
+                root("output").key("max_items"),
+                format!("{n} is out of range (1 to 10000)"),
+            );
+            1
+        }
+    };
+    let title = o.title.unwrap_or_else(|| "Urgent interventions".into());
+    if title.trim().is_empty() {
+        c.problem(root("output").key("title"), "must not be empty");
+    }
+    let output = OutputConfig {
+        dir: resolve(base, o.dir.as_deref().unwrap_or("var/public")),
+        title,
+        max_items,
+    };
+
+    let threshold = raw.classify.threshold.unwrap_or(1.0);
+    if !threshold.is_finite() || threshold <= 0.0 {
+        c.problem(
+            root("classify").key("threshold"),
+            format!("{threshold} must be a positive number"),
+        );
+    }
+    let classify = ClassifyConfig { threshold };
+
+    let mut ids = HashSet::new();
+    let sources = raw
+        .sources
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, s)| source(c, i, s, &schedule, base, &mut ids))
+        .collect();
+
+    let mut names = HashSet::new();
+    let rules = raw
+        .rules
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, r)| rule(c, i, r, &mut names))
+        .collect();
+
+    Config {
+        path: path.to_path_buf(),
+        daemon,
+        server,
+        output,
+        classify,
+        sources,
+        rules,
+        warnings: Vec::new(),
+    }
+}
+
+fn with_trailing_slash(mut u: Url) -> Url {
+    if !u.path().ends_with('/') {
+        let p = format!("{}/", u.path());
+        u.set_path(&p);
+    }
+    u
+}
+
+fn duration(c: &mut Checker, key: KeyPath, value: Option<&str>, default: Duration) -> Duration {
+    match value {
+        None => default,
+        Some(s) => match humantime::parse_duration(s) {
+            Ok(d) => d,
+            Err(e) => {
+                c.problem(
+                    key,
+                    format!("`{s}` is not a duration such as \"20s\" or \"1h 30m\": {e}"),
+                );
+                default
+            }
+        },
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+}
+
+/// A BCP 47 tag as feeds use it: `ro`, `en-GB`, `sr-Latn`.
+pub(crate) fn valid_language(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or("");
+    (2..=3).contains(&primary.len())
+        && primary.bytes().all(|b| b.is_ascii_lowercase())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+fn source(
+    c: &mut Checker,
+    i: usize,
+    s: RawSource,
+    default_schedule: &str,
+    base: &Path,
+    ids: &mut HashSet<String>,
+) -> Option<SourceConfig> {
+    let key = || root("sources").index(i);
+    let Some(id) = s.id else {
+        c.problem(key().key("id"), "missing: every source needs an id ([a-z0-9-])");
+        return None;
+    };
+    if !valid_id(&id) {
+        c.problem(
+            key().key("id"),
+            format!("`{id}` may use only a-z, 0-9 and -, and must not start with -"),
+        );
+    } else if !ids.insert(id.clone()) {
+        c.problem(key().key("id"), format!("duplicate source id `{id}`"));
+    }
+    let url = match s.url {
+        None => {
+            c.problem(key().key("url"), "missing: every source needs a url");
+            None
+        }
+        Some(u) => match source_url(&u, base) {
+            Ok(url) => Some(url),
+            Err(m) => {
+                c.problem(key().key("url"), m);
+                None
+            }
+        },
+    };
+    if let Some(lang) = &s.language
+        && !valid_language(lang)
+    {
+        c.problem(
+            key().key("language"),
+            format!("`{lang}` is not a language tag such as \"ro\" or \"en-GB\""),
+        );
+    }
+    let schedule = s.schedule.unwrap_or_else(|| default_schedule.to_string());
+    if let Err(m) = parse_cron(&schedule) {
+        c.problem(key().key("schedule"), m);
+    }
+    Some(SourceConfig {
+        title: s.title.unwrap_or_else(|| id.clone()),
+        id,
+        url: url?,
+        language: s.language,
+        schedule,
+        enabled: s.enabled.unwrap_or(true),
+    })
+}
+
+/// `http(s)://…`, `file:///abs/path`, or `file:relative/path` (against the config dir).
+fn source_url(s: &str, base: &Path) -> Result<Url, String> {
+    if let Some(rest) = s.strip_prefix("file:")
+        && !rest.starts_with("//")
+    {
+        let p = resolve(base, rest);
+        let abs = std::path::absolute(&p).unwrap_or(p);
+        return Url::from_file_path(&abs).map_err(|_| format!("`{s}` is not a usable file path"));
+    }
+    let url = Url::parse(s).map_err(|e| format!("`{s}` is not a URL: {e}"))?;
+    match url.scheme() {
+        "http" | "https" if url.host().is_some() => Ok(url),
+        "file" => Ok(url),
+        "http" | "https" => Err(format!("`{s}` has no host")),
+        other => Err(format!(
+            "`{s}`: scheme `{other}` is not supported (use http, https or file)"
+        )),
+    }
+}
+
+fn rule(c: &mut Checker, i: usize, r: RawRule, names: &mut HashSet<String>) -> Option<RuleConfig> {
+    let key = || root("rules").index(i);
+    let Some(name) = r.name else {
+        c.problem(key().key("name"), "missing: every rule needs a name");
+        return None;
+    };
+    if name.trim().is_empty() {
+        c.problem(key().key("name"), "must not be empty");
+    } else if !names.insert(name.clone()) {
+        c.problem(key().key("name"), format!("duplicate rule name `{name}`"));
+    }
+    if r.keywords.is_empty() {
+        c.problem(
+            key().key("keywords"),
+            format!("rule `{name}` has nothing to match: give it keywords"),
+        );
+    }
+    for (k, kw) in r.keywords.iter().enumerate() {
+        if crate::classify::normalize(kw).is_empty() {
+            c.problem(
+                key().key("keywords").index(k),
+                format!("`{kw}` has no letters or digits to match"),
+            );
+        }
+    }
+    let fields = match r.fields {
+        None => Field::ALL.to_vec(),
+        Some(list) => {
+            let mut out = Vec::new();
+            for (k, f) in list.iter().enumerate() {
+                match Field::from_name(f) {
+                    Some(field) => out.push(field),
+                    None => c.problem(
+                        key().key("fields").index(k),
+                        format!(
+                            "unknown field `{f}`, expected one of {}",
+                            Field::ALL.map(|f| format!("`{}`", f.name())).join(", ")
+                        ),
+                    ),
+                }
+            }
+            out
+        }
+    };
+    let weight = r.weight.unwrap_or(1.0);
+    if !weight.is_finite() {
+        c.problem(key().key("weight"), "must be a finite number");
+    }
+    Some(RuleConfig {
+        name,
+        keywords: r.keywords,
+        fields,
+        weight,
+    })
+}

@@ -1,0 +1,222 @@
+//! The daemon: wiring and shutdown order.
+//!
+//! ```text
+//! scheduler ──ticks──▶ dispatcher ──spawn──▶ poll tasks ──▶ store
+//!                                                  │
+//!                                        publish request
+//!                                                  ▼
+//!                       publisher task ──▶ files + snapshot ──▶ HTTP server
+//! ```
+//!
+//! On shutdown: stop scheduling, let in-flight polls finish within the grace period,
+//! publish once more, stop the server, close the database.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::classify::Classifier;
+use crate::config::{Config, SourceConfig};
+use crate::fetch::{Fetcher, Limits};
+use crate::poll::{Pipeline, PollReport};
+use crate::publish::{PublishError, Published, Publisher, publish};
+use crate::schedule::{ScheduleError, Scheduler, Tick, is_overdue};
+use crate::store::{Db, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    #[error("HTTP server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Everything the daemon and the one-shot commands share.
+#[derive(Clone)]
+pub struct Daemon {
+    pub config: Arc<Config>,
+    pub pipeline: Pipeline,
+    pub publisher: Publisher,
+    pub published: Published,
+    pub db: Db,
+}
+
+impl Daemon {
+    /// Opens the database and builds the pipeline.
+    pub fn new(config: Config) -> Result<Daemon, DaemonError> {
+        let db = Db::new(Store::open(&config.daemon.database)?);
+        let pipeline = Pipeline {
+            fetcher: Fetcher::new(&config.daemon.user_agent, Limits::default()),
+            classifier: Arc::new(Classifier::new(&config.rules, config.classify.threshold)),
+            db: db.clone(),
+        };
+        Ok(Daemon {
+            publisher: Publisher::new(&config),
+            published: Published::default(),
+            config: Arc::new(config),
+            pipeline,
+            db,
+        })
+    }
+
+    /// Renders the outputs from the store, writes and installs them.
+    pub async fn publish(&self) -> Result<(), PublishError> {
+        publish(&self.db, &self.publisher, &self.published).await
+    }
+
+    /// Polls `sources` now, at most `daemon.concurrency` at a time.
+    pub async fn poll_once(&self, sources: Vec<SourceConfig>) -> Vec<PollReport> {
+        let sem = Arc::new(Semaphore::new(self.config.daemon.concurrency));
+        let mut set = tokio::task::JoinSet::new();
+        for (i, source) in sources.into_iter().enumerate() {
+            let (sem, pipeline) = (sem.clone(), self.pipeline.clone());
+            set.spawn(async move {
+                let _permit = sem.acquire_owned().await.expect("semaphore never closed");
+                (i, pipeline.poll(&source, Utc::now()).await)
+            });
+        }
+        let mut reports: Vec<(usize, PollReport)> = set.join_all().await;
+        reports.sort_by_key(|(i, _)| *i);
+        reports.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Runs until `shutdown` resolves: schedules polls, publishes, serves `listener`.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), DaemonError> {
+        let cancel = CancellationToken::new();
+        self.publish().await?;
+        let server = tokio::spawn(crate::serve::serve(
+            listener,
+            self.published.clone(),
+            cancel.clone().cancelled_owned(),
+        ));
+
+        let (tx, mut rx) = mpsc::channel(4096);
+        let sources: Vec<SourceConfig> = self
+            .config
+            .sources
+            .iter()
+            .filter(|s| s.enabled)
+            .cloned()
+            .collect();
+        let scheduler = Scheduler::start(&sources, None, tx.clone()).await?;
+        self.queue_overdue(&sources, &tx).await?;
+        tracing::info!(
+            sources = sources.len(),
+            listen = %self.config.server.listen,
+            "tocsin running"
+        );
+
+        let tracker = TaskTracker::new();
+        let publish_needed = Arc::new(Notify::new());
+        let publisher_task = {
+            let (d, notify, cancel) = (self.clone(), publish_needed.clone(), cancel.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = cancel.cancelled() => break,
+                        _ = notify.notified() => {
+                            if let Err(e) = d.publish().await {
+                                tracing::error!(error = %e, "publish failed");
+                            }
+                        }
+                    }
+                }
+            })
+        };
+
+        let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
+        let sem = Arc::new(Semaphore::new(self.config.daemon.concurrency));
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                tick = rx.recv() => match tick {
+                    None => break,
+                    Some(Tick::Heartbeat) => {}
+                    Some(Tick::Source(id)) => {
+                        let Some(source) = self.config.source(&id).cloned() else { continue };
+                        if !in_flight.lock().expect("in-flight set").insert(id.clone()) {
+                            tracing::debug!(source = %id, "previous poll still running; tick skipped");
+                            continue;
+                        }
+                        let (pipeline, sem, in_flight, notify) =
+                            (self.pipeline.clone(), sem.clone(), in_flight.clone(), publish_needed.clone());
+                        tracker.spawn(async move {
+                            let _permit = sem.acquire_owned().await.expect("semaphore never closed");
+                            let report = pipeline.poll(&source, Utc::now()).await;
+                            in_flight.lock().expect("in-flight set").remove(&id);
+                            if matches!(&report.result, Ok(c) if c.new + c.updated > 0) {
+                                notify.notify_one();
+                            }
+                        });
+                    }
+                },
+            }
+        }
+
+        tracing::info!("shutting down: no new polls");
+        scheduler.shutdown().await;
+        tracker.close();
+        let grace = self.config.daemon.shutdown_grace;
+        if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
+            tracing::warn!(grace = ?grace, in_flight = tracker.len(), "polls still running after the grace period; abandoning them (their writes are rolled back)");
+        }
+        cancel.cancel();
+        let _ = publisher_task.await;
+        if let Err(e) = self.publish().await {
+            tracing::error!(error = %e, "final publish failed");
+        }
+        match server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(DaemonError::Serve(e)),
+            Err(e) => tracing::error!(error = %e, "server task failed"),
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+
+    async fn queue_overdue(
+        &self,
+        sources: &[SourceConfig],
+        tx: &mpsc::Sender<Tick>,
+    ) -> Result<(), DaemonError> {
+        let states = self.db.call(|s| s.source_states()).await?;
+        let now = Utc::now();
+        for s in sources {
+            let last = states.iter().find(|st| st.id == s.id).and_then(|st| st.last_poll);
+            if is_overdue(&s.schedule, last, now) {
+                let _ = tx.send(Tick::Source(s.id.clone())).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Binds the configured listen address.
+pub async fn bind(config: &Config) -> Result<TcpListener, DaemonError> {
+    TcpListener::bind(config.server.listen)
+        .await
+        .map_err(|source| DaemonError::Bind {
+            addr: config.server.listen,
+            source,
+        })
+}

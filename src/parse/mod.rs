@@ -1,0 +1,23 @@
+//! Parse: bytes from a source into [`ParsedFeed`].
+//!
+//! - [`feed`]: RSS 0.9x/1.0/2.0, Atom and JSON Feed, through feed-rs.
+
+mod feed;
+
+pub use feed::parse_feed;
+
+/// Why a document yielded no items.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum ParseError {
+    #[error("the document is empty")]
+    Empty,
+    #[error("not a feed: {0}")]
+    NotAFeed(String),
+    #[error("{message}")]
+    Malformed {
+        message: String,
+        /// 1-based position of the error, when the parser knows it.
+        line: Option<usize>,
+        column: Option<usize>,
+    },
+}

@@ -1,0 +1,87 @@
+//! Making item text safe for every output.
+//!
+//! Item HTML comes from the open web. It goes through ammonia (a maintained, html5ever
+//! based sanitiser) with an allow-list: no script, style, iframe, object, embed, form,
+//! meta, link or base elements, no `on*` or `style` attributes, only http(s) and mailto
+//! URLs, and relative URLs made absolute against the item's own link. Text for XML
+//! outputs also loses the characters XML 1.0 forbids (C0 controls but tab, CR, LF;
+//! U+FFFE and U+FFFF), which a hostile feed could otherwise use to break the document.
+
+use std::collections::HashSet;
+
+use ammonia::{Builder, UrlRelative};
+use url::Url;
+
+fn builder() -> Builder<'static> {
+    let mut b = Builder::default();
+    b.url_schemes(HashSet::from(["http", "https", "mailto"]))
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .strip_comments(true);
+    b
+}
+
+/// Sanitises item HTML; relative URLs resolve against `base` (the item's link) or are
+/// dropped when there is none.
+pub fn html(fragment: &str, base: Option<&str>) -> String {
+    let base = base.and_then(|b| Url::parse(b).ok());
+    let clean = match base {
+        Some(base) => {
+            let mut b = builder();
+            b.url_relative(UrlRelative::RewriteWithBase(base));
+            b.clean(fragment).to_string()
+        }
+        None => {
+            let mut b = builder();
+            b.url_relative(UrlRelative::Deny);
+            b.clean(fragment).to_string()
+        }
+    };
+    xml_text(&clean)
+}
+
+/// Removes characters that XML 1.0 does not allow.
+pub fn xml_text(s: &str) -> String {
+    if s.chars().all(xml_char) {
+        return s.to_string();
+    }
+    s.chars().filter(|&c| xml_char(c)).collect()
+}
+
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// A title or other plain text: XML-safe and on one line.
+pub fn plain(s: &str) -> String {
+    xml_text(s).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_and_handlers_go() {
+        let out = html(
+            r#"<p onclick="x()">Hi<script>alert(1)</script><a href="javascript:alert(1)">l</a><iframe src="http://e"></iframe></p>"#,
+            None,
+        );
+        assert!(!out.contains("script"), "{out}");
+        assert!(!out.contains("onclick"), "{out}");
+        assert!(!out.contains("javascript"), "{out}");
+        assert!(!out.contains("iframe"), "{out}");
+        assert!(out.contains("Hi"));
+    }
+
+    #[test]
+    fn relative_urls_become_absolute() {
+        let out = html(r#"<a href="/case/1">c</a>"#, Some("https://omct.org/en/x"));
+        assert!(out.contains(r#"href="https://omct.org/case/1""#), "{out}");
+    }
+
+    #[test]
+    fn control_characters_are_removed() {
+        assert_eq!(xml_text("a\u{1}b\u{FFFF}c\td"), "abc\td");
+        assert_eq!(plain(" a \n b\u{0}"), "a b");
+    }
+}

@@ -1,0 +1,107 @@
+//! Schedule: when each source is polled.
+//!
+//! tokio-cron-scheduler fires one job per source on the source's cron expression (six
+//! fields, seconds first, UTC). A job only sends the source id down a channel: the
+//! daemon's dispatcher decides whether to poll (not while a poll of that source is still
+//! running; not before the source's `next_due` when a server asked us to wait). The
+//! scheduler keeps nothing across restarts, so at start every source whose next cron
+//! time after its last poll has passed is polled at once.
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
+
+use crate::config::{SourceConfig, parse_cron};
+
+/// What the scheduler tells the dispatcher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tick {
+    /// Time to poll this source.
+    Source(String),
+    /// The scheduler is alive (drives the systemd watchdog).
+    Heartbeat,
+}
+
+/// The next time `schedule` fires strictly after `after`.
+pub fn next_after(schedule: &str, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    parse_cron(schedule)
+        .ok()?
+        .find_next_occurrence(&after, false)
+        .ok()
+}
+
+/// Whether a source last polled at `last_poll` has missed a scheduled poll by `now`.
+pub fn is_overdue(schedule: &str, last_poll: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    match last_poll {
+        None => true,
+        Some(last) => next_after(schedule, last).is_none_or(|next| next <= now),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("scheduler: {0}")]
+pub struct ScheduleError(#[from] JobSchedulerError);
+
+/// The running cron scheduler.
+pub struct Scheduler {
+    inner: JobScheduler,
+}
+
+impl Scheduler {
+    /// Starts one job per enabled source and a heartbeat every `heartbeat_secs` seconds.
+    pub async fn start(
+        sources: &[SourceConfig],
+        heartbeat: Option<&str>,
+        tx: mpsc::Sender<Tick>,
+    ) -> Result<Scheduler, ScheduleError> {
+        let inner = JobScheduler::new().await?;
+        for s in sources.iter().filter(|s| s.enabled) {
+            let id = s.id.clone();
+            let tx = tx.clone();
+            let job = Job::new_async(s.schedule.as_str(), move |_, _| {
+                let (id, tx) = (id.clone(), tx.clone());
+                Box::pin(async move {
+                    // A full channel means the dispatcher is busy with this backlog
+                    // already; the source's next tick or overdue check catches up.
+                    let _ = tx.try_send(Tick::Source(id));
+                })
+            })?;
+            inner.add(job).await?;
+        }
+        if let Some(expr) = heartbeat {
+            let tx = tx.clone();
+            let job = Job::new_async(expr, move |_, _| {
+                let tx = tx.clone();
+                Box::pin(async move {
+                    let _ = tx.try_send(Tick::Heartbeat);
+                })
+            })?;
+            inner.add(job).await?;
+        }
+        inner.start().await?;
+        Ok(Scheduler { inner })
+    }
+
+    /// Stops firing. Running polls are the dispatcher's to wait for.
+    pub async fn shutdown(mut self) {
+        if let Err(e) = self.inner.shutdown().await {
+            tracing::warn!(error = %e, "scheduler did not stop cleanly");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn overdue_when_a_tick_was_missed() {
+        let t = |h, m| Utc.with_ymd_and_hms(2026, 5, 1, h, m, 0).unwrap();
+        let every10 = "0 */10 * * * *";
+        assert!(is_overdue(every10, None, t(0, 0)));
+        assert!(!is_overdue(every10, Some(t(10, 1)), t(10, 9)));
+        assert!(is_overdue(every10, Some(t(10, 1)), t(10, 10)));
+        assert_eq!(next_after(every10, t(10, 1)), Some(t(10, 10)));
+    }
+}
