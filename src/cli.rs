@@ -20,7 +20,11 @@ pub const EXIT_CONFIG: u8 = 3;
 pub const EXIT_DATABASE: u8 = 4;
 
 #[derive(Debug, Parser)]
-#[command(name = "tocsin", version, about = "Watches human-rights organisations and publishes one feed of urgent interventions")]
+#[command(
+    name = "tocsin",
+    version,
+    about = "Watches human-rights organisations and publishes one feed of urgent interventions"
+)]
 pub struct Cli {
     /// The config file.
     #[arg(long, global = true, env = "TOCSIN_CONFIG", default_value = config::DEFAULT_PATH)]
@@ -126,6 +130,7 @@ fn init_logging(daemon: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
 }

@@ -103,6 +103,9 @@ impl Daemon {
     ) -> Result<(), DaemonError> {
         let cancel = CancellationToken::new();
         self.publish().await?;
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!(addr = %addr, "listening");
+        }
         let server = tokio::spawn(crate::serve::serve(
             listener,
             self.published.clone(),
@@ -119,11 +122,7 @@ impl Daemon {
             .collect();
         let scheduler = Scheduler::start(&sources, None, tx.clone()).await?;
         self.queue_overdue(&sources, &tx).await?;
-        tracing::info!(
-            sources = sources.len(),
-            listen = %self.config.server.listen,
-            "tocsin running"
-        );
+        tracing::info!(sources = sources.len(), "tocsin running");
 
         let tracker = TaskTracker::new();
         let publish_needed = Arc::new(Notify::new());
@@ -202,7 +201,10 @@ impl Daemon {
         let states = self.db.call(|s| s.source_states()).await?;
         let now = Utc::now();
         for s in sources {
-            let last = states.iter().find(|st| st.id == s.id).and_then(|st| st.last_poll);
+            let last = states
+                .iter()
+                .find(|st| st.id == s.id)
+                .and_then(|st| st.last_poll);
             if is_overdue(&s.schedule, last, now) {
                 let _ = tx.send(Tick::Source(s.id.clone())).await;
             }

@@ -114,7 +114,10 @@ fn keys_of(item: &ParsedItem, link: Option<&str>) -> Keys {
     }
     let title = normalize(&item.title);
     if let Some(p) = item.published {
-        keys.push(format!("d:{}", short_hash(&format!("{title}\0{}", p.timestamp()))));
+        keys.push(format!(
+            "d:{}",
+            short_hash(&format!("{title}\0{}", p.timestamp()))
+        ));
     }
     keys.push(format!("t:{}", short_hash(&title)));
     // A title-only key is too weak to *match* on when anything stronger exists: keep it

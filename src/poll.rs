@@ -50,7 +50,9 @@ impl PollReport {
                 source = %self.source, url = %self.url, new = c.new, updated = c.updated,
                 unchanged = c.unchanged, ms, "polled"
             ),
-            Err(e) => tracing::warn!(source = %self.source, url = %self.url, ms, error = %e, "poll failed"),
+            Err(e) => {
+                tracing::warn!(source = %self.source, url = %self.url, ms, error = %e, "poll failed")
+            }
         }
     }
 }
@@ -141,7 +143,9 @@ impl Pipeline {
         let update = crate::store::SourceUpdate {
             url: source.url.to_string(),
             status: fetched.status,
-            body_hash: Some(hex(&<sha2::Sha256 as sha2::Digest>::digest(&fetched.body)[..16])),
+            body_hash: Some(hex(
+                &<sha2::Sha256 as sha2::Digest>::digest(&fetched.body)[..16]
+            )),
             ..Default::default()
         };
         let id = source.id.clone();

@@ -35,7 +35,10 @@ fn respond(published: &Published, req: &Request<Body>) -> Response<Body> {
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, doc.content_type)
         .header(header::ETAG, &doc.etag)
-        .header(header::LAST_MODIFIED, httpdate::fmt_http_date(doc.last_modified.into()))
+        .header(
+            header::LAST_MODIFIED,
+            httpdate::fmt_http_date(doc.last_modified.into()),
+        )
         .header(header::CACHE_CONTROL, "public, max-age=60")
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     if doc.content_type.starts_with("text/html") {

@@ -180,7 +180,10 @@ mod tests {
     #[test]
     fn matches_phrases_on_word_boundaries_only() {
         let c = Classifier::new(&[rule("a", &["urgent appeal"], &Field::ALL, 1.0)], 1.0);
-        assert!(c.classify_item(&item("An URGENT   appeal for X"), "s").urgent);
+        assert!(
+            c.classify_item(&item("An URGENT   appeal for X"), "s")
+                .urgent
+        );
         assert!(!c.classify_item(&item("Urgent appealing times"), "s").urgent);
         assert!(!c.classify_item(&item("nonurgent appeal"), "s").urgent);
     }
@@ -188,7 +191,10 @@ mod tests {
     #[test]
     fn romanian_cedilla_and_comma_forms_both_match() {
         let c = Classifier::new(&[rule("ro", &["detenție ilegală"], &Field::ALL, 1.0)], 1.0);
-        assert!(c.classify_item(&item("Detenţie ilegală la Tiraspol"), "s").urgent);
+        assert!(
+            c.classify_item(&item("Detenţie ilegală la Tiraspol"), "s")
+                .urgent
+        );
         assert!(c.classify_item(&item("DETENȚIE ILEGALA"), "s").urgent);
     }
 
@@ -208,7 +214,12 @@ mod tests {
     fn weights_sum_to_the_threshold() {
         let c = Classifier::new(
             &[
-                rule("label", &["urgent interventions"], &[Field::Categories], 0.5),
+                rule(
+                    "label",
+                    &["urgent interventions"],
+                    &[Field::Categories],
+                    0.5,
+                ),
                 rule("detention", &["arbitrary detention"], &Field::ALL, 0.6),
                 rule("report", &["annual report"], &Field::ALL, -2.0),
             ],

@@ -92,7 +92,10 @@ mod tests {
 
     #[test]
     fn folds_romanian_comma_and_cedilla_alike() {
-        assert_eq!(normalize("Eliberarea urgentă a activistului Pleșcanov"), normalize("ELIBERAREA URGENTA a activistului Pleşcanov"));
+        assert_eq!(
+            normalize("Eliberarea urgentă a activistului Pleșcanov"),
+            normalize("ELIBERAREA URGENTA a activistului Pleşcanov")
+        );
         assert_eq!(normalize("detenție"), "detentie");
         assert_eq!(normalize("detenţie"), "detentie");
     }
@@ -106,13 +109,18 @@ mod tests {
 
     #[test]
     fn punctuation_becomes_single_spaces() {
-        assert_eq!(normalize("  Urgent -- appeal: (MDA)  "), "urgent appeal mda");
+        assert_eq!(
+            normalize("  Urgent -- appeal: (MDA)  "),
+            "urgent appeal mda"
+        );
         assert_eq!(normalize("l'intervention"), "l intervention");
     }
 
     #[test]
     fn html_to_text_drops_tags_scripts_and_decodes_entities() {
-        let t = html_to_text("<p>Urgent</p><p>appeal &eacute;t&amp;</p><script>alert('x urgent')</script>end");
+        let t = html_to_text(
+            "<p>Urgent</p><p>appeal &eacute;t&amp;</p><script>alert('x urgent')</script>end",
+        );
         assert_eq!(normalize(&t), "urgent appeal et end");
         assert_eq!(html_to_text("a < b"), "a < b");
     }

@@ -241,6 +241,9 @@ mod tests {
 
     #[test]
     fn parses_and_prints_paths() {
-        assert_eq!(KeyPath::parse("rules[3].keywords[0]").to_string(), "rules[3].keywords[0]");
+        assert_eq!(
+            KeyPath::parse("rules[3].keywords[0]").to_string(),
+            "rules[3].keywords[0]"
+        );
     }
 }

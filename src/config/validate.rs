@@ -45,7 +45,10 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, Vec<Problem>> {
         Ok(raw) => raw,
         Err(e) => {
             let (key, pos) = match e.span() {
-                Some(span) => (locator.path_at(span.start), Some(position(text, span.start))),
+                Some(span) => (
+                    locator.path_at(span.start),
+                    Some(position(text, span.start)),
+                ),
                 None => (KeyPath::default(), None),
             };
             return Err(vec![Problem {
@@ -269,7 +272,10 @@ fn source(
 ) -> Option<SourceConfig> {
     let key = || root("sources").index(i);
     let Some(id) = s.id else {
-        c.problem(key().key("id"), "missing: every source needs an id ([a-z0-9-])");
+        c.problem(
+            key().key("id"),
+            "missing: every source needs an id ([a-z0-9-])",
+        );
         return None;
     };
     if !valid_id(&id) {

@@ -91,7 +91,12 @@ impl Fetcher {
         if url.scheme() == "file" {
             return self.read_file(url).await;
         }
-        let resp = self.client.get(url.clone()).send().await.map_err(|e| self.map(url, e))?;
+        let resp = self
+            .client
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|e| self.map(url, e))?;
         let status = resp.status().as_u16();
         if !resp.status().is_success() {
             return Err(FetchError::Status {

@@ -121,9 +121,9 @@ fn absolute(href: &str, base: Option<&Url>) -> Option<String> {
     }
     match Url::parse(href) {
         Ok(u) => Some(u.to_string()),
-        Err(url::ParseError::RelativeUrlWithoutBase) => base
-            .and_then(|b| b.join(href).ok())
-            .map(|u| u.to_string()),
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            base.and_then(|b| b.join(href).ok()).map(|u| u.to_string())
+        }
         Err(_) => None,
     }
 }

@@ -38,7 +38,11 @@ fn link(href: String, rel: &str, mime: Option<&str>, title: Option<String>) -> L
 pub fn item_link(meta: &FeedMeta, item: &StoredItem) -> String {
     match &item.link {
         Some(l) if l.starts_with("http://") || l.starts_with("https://") => l.clone(),
-        _ => format!("{}#{}", super::join(meta.public_url, meta.alternate), item.id),
+        _ => format!(
+            "{}#{}",
+            super::join(meta.public_url, meta.alternate),
+            item.id
+        ),
     }
 }
 
@@ -63,7 +67,12 @@ fn entry(meta: &FeedMeta, item: &StoredItem) -> Entry {
     categories.retain(|c| !c.term.is_empty());
     let mut source_links = vec![];
     if !source.url.is_empty() {
-        source_links.push(link(source.url.clone(), "alternate", Some("text/html"), None));
+        source_links.push(link(
+            source.url.clone(),
+            "alternate",
+            Some("text/html"),
+            None,
+        ));
     }
     Entry {
         title: text(plain(&item.title), lang, false),

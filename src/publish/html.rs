@@ -97,6 +97,8 @@ pub fn render(
         }
         out.push_str("</article>\n");
     }
-    out.push_str("</main>\n<footer class=\"meta\"><p>Published by tocsin.</p></footer>\n</body>\n</html>\n");
+    out.push_str(
+        "</main>\n<footer class=\"meta\"><p>Published by tocsin.</p></footer>\n</body>\n</html>\n",
+    );
     Ok((out.into_bytes(), CONTENT_TYPE))
 }

@@ -141,7 +141,11 @@ impl Publisher {
                         } else {
                             String::new()
                         },
-                        feed_url: if remote { s.url.to_string() } else { String::new() },
+                        feed_url: if remote {
+                            s.url.to_string()
+                        } else {
+                            String::new()
+                        },
                     };
                     (s.id.clone(), info)
                 })
@@ -167,11 +171,26 @@ impl Publisher {
         let all_title = format!("{} (all items)", self.title);
         let mut snap = Snapshot::default();
         let meta = |title, path, items: &[StoredItem]| self.meta(title, path, items, now);
-        snap.add("urgent.atom", atom::render(&meta(&self.title, "urgent.atom", &urgent), &urgent)?);
-        snap.add("urgent.rss", rss::render(&meta(&self.title, "urgent.rss", &urgent), &urgent)?);
-        snap.add("urgent.json", jsonfeed::render(&meta(&self.title, "urgent.json", &urgent), &urgent)?);
-        snap.add("index.html", html::render(&meta(&self.title, "index.html", &urgent), &urgent)?);
-        snap.add("all.atom", atom::render(&meta(&all_title, "all.atom", &all), &all)?);
+        snap.add(
+            "urgent.atom",
+            atom::render(&meta(&self.title, "urgent.atom", &urgent), &urgent)?,
+        );
+        snap.add(
+            "urgent.rss",
+            rss::render(&meta(&self.title, "urgent.rss", &urgent), &urgent)?,
+        );
+        snap.add(
+            "urgent.json",
+            jsonfeed::render(&meta(&self.title, "urgent.json", &urgent), &urgent)?,
+        );
+        snap.add(
+            "index.html",
+            html::render(&meta(&self.title, "index.html", &urgent), &urgent)?,
+        );
+        snap.add(
+            "all.atom",
+            atom::render(&meta(&all_title, "all.atom", &all), &all)?,
+        );
         Ok(snap)
     }
 
@@ -260,7 +279,10 @@ pub struct Published {
 
 impl Published {
     pub fn get(&self) -> Arc<Snapshot> {
-        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Installs `snap`, keeping Last-Modified for documents that did not change.
@@ -271,7 +293,6 @@ impl Published {
     }
 }
 
-
 /// Renders from the store, writes the files, installs the snapshot for the server.
 pub async fn publish(
     db: &crate::store::Db,
@@ -279,9 +300,7 @@ pub async fn publish(
     published: &Published,
 ) -> Result<(), PublishError> {
     let p = publisher.clone();
-    let snap = db
-        .call(move |s| Ok(p.render(s, Utc::now())))
-        .await??;
+    let snap = db.call(move |s| Ok(p.render(s, Utc::now()))).await??;
     let p = publisher.clone();
     let snap = tokio::task::spawn_blocking(move || p.write(&snap).map(|()| snap))
         .await

@@ -72,9 +72,11 @@ pub fn render(
         ..Default::default()
     };
     let mut out = Vec::with_capacity(1024 + items.len() * 1024);
-    channel.write_to(&mut out).map_err(|e| PublishError::Render {
-        path: meta.path.to_string(),
-        message: e.to_string(),
-    })?;
+    channel
+        .write_to(&mut out)
+        .map_err(|e| PublishError::Render {
+            path: meta.path.to_string(),
+            message: e.to_string(),
+        })?;
     Ok((out, CONTENT_TYPE))
 }

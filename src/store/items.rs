@@ -173,7 +173,9 @@ fn upsert(
     let hash = content_hash(&it.item);
     let class_reasons = json(&it.class.reasons);
     let existing = tx
-        .prepare_cached("SELECT content_hash, updated, published, first_seen FROM items WHERE uid = ?")?
+        .prepare_cached(
+            "SELECT content_hash, updated, published, first_seen FROM items WHERE uid = ?",
+        )?
         .query_row([&uid], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -323,16 +325,40 @@ mod tests {
     fn second_sight_is_not_new_and_edit_is_an_update() {
         let mut s = Store::in_memory().unwrap();
         let up = SourceUpdate::default();
-        let a = vec![item(Some("1"), "http://x/1", "One"), item(None, "http://x/2", "Two")];
+        let a = vec![
+            item(Some("1"), "http://x/1", "One"),
+            item(None, "http://x/2", "Two"),
+        ];
         let c = s.apply_poll("src", t(1), &poll(a.clone()), &up).unwrap();
-        assert_eq!(c, PollCounts { new: 2, updated: 0, unchanged: 0 });
+        assert_eq!(
+            c,
+            PollCounts {
+                new: 2,
+                updated: 0,
+                unchanged: 0
+            }
+        );
         let c = s.apply_poll("src", t(2), &poll(a.clone()), &up).unwrap();
-        assert_eq!(c, PollCounts { new: 0, updated: 0, unchanged: 2 });
+        assert_eq!(
+            c,
+            PollCounts {
+                new: 0,
+                updated: 0,
+                unchanged: 2
+            }
+        );
         let before = s.items(&ItemFilter::default()).unwrap();
         let mut b = a.clone();
         b[0].title = "One (edited)".into();
         let c = s.apply_poll("src", t(3), &poll(b), &up).unwrap();
-        assert_eq!(c, PollCounts { new: 0, updated: 1, unchanged: 1 });
+        assert_eq!(
+            c,
+            PollCounts {
+                new: 0,
+                updated: 1,
+                unchanged: 1
+            }
+        );
         let after = s.items(&ItemFilter::default()).unwrap();
         assert_eq!(after.len(), 2);
         let edited = after.iter().find(|i| i.title == "One (edited)").unwrap();
@@ -345,19 +371,46 @@ mod tests {
     fn moved_item_is_the_same_item() {
         let mut s = Store::in_memory().unwrap();
         let up = SourceUpdate::default();
-        s.apply_poll("src", t(1), &poll(vec![item(Some("g"), "http://x/old", "A")]), &up)
-            .unwrap();
+        s.apply_poll(
+            "src",
+            t(1),
+            &poll(vec![item(Some("g"), "http://x/old", "A")]),
+            &up,
+        )
+        .unwrap();
         let c = s
-            .apply_poll("src", t(2), &poll(vec![item(Some("g"), "http://x/new", "A")]), &up)
+            .apply_poll(
+                "src",
+                t(2),
+                &poll(vec![item(Some("g"), "http://x/new", "A")]),
+                &up,
+            )
             .unwrap();
         assert_eq!(c.updated, 1);
         // Without a guid, a new URL is recognised by title + date.
-        s.apply_poll("src", t(1), &poll(vec![item(None, "http://y/old", "B")]), &up)
-            .unwrap();
+        s.apply_poll(
+            "src",
+            t(1),
+            &poll(vec![item(None, "http://y/old", "B")]),
+            &up,
+        )
+        .unwrap();
         let c = s
-            .apply_poll("src", t(2), &poll(vec![item(None, "http://y/new", "B")]), &up)
+            .apply_poll(
+                "src",
+                t(2),
+                &poll(vec![item(None, "http://y/new", "B")]),
+                &up,
+            )
             .unwrap();
-        assert_eq!(c, PollCounts { new: 0, updated: 1, unchanged: 0 });
+        assert_eq!(
+            c,
+            PollCounts {
+                new: 0,
+                updated: 1,
+                unchanged: 0
+            }
+        );
         assert_eq!(s.items(&ItemFilter::default()).unwrap().len(), 2);
     }
 
@@ -368,21 +421,41 @@ mod tests {
             .apply_poll(
                 "src",
                 t(1),
-                &poll(vec![item(Some("g"), "http://x/1", "A"), item(Some("g"), "http://x/2", "B")]),
+                &poll(vec![
+                    item(Some("g"), "http://x/1", "A"),
+                    item(Some("g"), "http://x/2", "B"),
+                ]),
                 &SourceUpdate::default(),
             )
             .unwrap();
-        assert_eq!(c, PollCounts { new: 1, updated: 0, unchanged: 1 });
+        assert_eq!(
+            c,
+            PollCounts {
+                new: 1,
+                updated: 0,
+                unchanged: 1
+            }
+        );
     }
 
     #[test]
     fn same_guid_in_two_sources_is_two_items() {
         let mut s = Store::in_memory().unwrap();
         let up = SourceUpdate::default();
-        s.apply_poll("a", t(1), &poll(vec![item(Some("g"), "http://x/1", "A")]), &up)
-            .unwrap();
-        s.apply_poll("b", t(1), &poll(vec![item(Some("g"), "http://x/1", "A")]), &up)
-            .unwrap();
+        s.apply_poll(
+            "a",
+            t(1),
+            &poll(vec![item(Some("g"), "http://x/1", "A")]),
+            &up,
+        )
+        .unwrap();
+        s.apply_poll(
+            "b",
+            t(1),
+            &poll(vec![item(Some("g"), "http://x/1", "A")]),
+            &up,
+        )
+        .unwrap();
         assert_eq!(s.items(&ItemFilter::default()).unwrap().len(), 2);
     }
 }

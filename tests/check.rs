@@ -1,0 +1,108 @@
+//! `tocsin check`: a valid config passes; each kind of mistake is reported with the
+//! file, line, column and key, and exit code 3.
+
+mod common;
+
+use common::*;
+
+fn check(text: &str) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tocsin.toml");
+    std::fs::write(&path, text).unwrap();
+    let o = tocsin(&path, &["check"]);
+    let err = stderr(&o).replace(path.to_str().unwrap(), "CONFIG");
+    (o.status.code(), stdout(&o), err)
+}
+
+const SOURCE: &str = "[[sources]]\nid = \"a\"\nurl = \"https://example.org/feed\"\n";
+
+#[test]
+fn the_shipped_config_is_valid() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/tocsin.toml");
+    let o = tocsin(&path, &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains(": OK ("), "{}", stdout(&o));
+}
+
+#[test]
+fn a_minimal_config_is_valid() {
+    let (code, out, _) = check(SOURCE);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("OK (1 sources, 0 rules)"), "{out}");
+}
+
+#[test]
+fn unknown_key_names_the_key_and_line() {
+    let (code, _, err) = check(&format!("{SOURCE}shedule = \"0 * * * * *\"\n"));
+    assert_eq!(code, Some(3));
+    assert!(
+        err.starts_with(
+            "tocsin: CONFIG:4:1: sources[0].shedule: unknown field `shedule`, expected one of"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn five_field_cron_is_rejected_with_a_hint() {
+    let (code, _, err) = check(&format!("{SOURCE}schedule = \"*/5 * * * *\"\n"));
+    assert_eq!(code, Some(3));
+    assert_eq!(
+        err.trim(),
+        "tocsin: CONFIG:4:1: sources[0].schedule: `*/5 * * * *` has 5 fields; tocsin needs 6 (seconds first, UTC), e.g. \"0 */10 * * * *\""
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = "[daemon]\nconcurrency = 0\n\n[[sources]]\nid = \"Bad_ID\"\nurl = \"ftp://x.org/f\"\n\n[[sources]]\nid = \"b\"\nurl = \"https://x.org/\"\n\n[[sources]]\nid = \"b\"\nurl = \"not a url\"\nlanguage = \"Romanian\"\n\n[[rules]]\nname = \"r\"\nkeywords = [\"x\"]\nfields = [\"titel\"]\n";
+    let (code, _, err) = check(text);
+    assert_eq!(code, Some(3));
+    let expected = [
+        "CONFIG:2:1: daemon.concurrency: 0 is out of range (1 to 256)",
+        "CONFIG:5:1: sources[0].id: `Bad_ID` may use only a-z, 0-9 and -, and must not start with -",
+        "CONFIG:6:1: sources[0].url: `ftp://x.org/f`: scheme `ftp` is not supported (use http, https or file)",
+        "CONFIG:13:1: sources[2].id: duplicate source id `b`",
+        "CONFIG:14:1: sources[2].url: `not a url` is not a URL: relative URL without a base",
+        "CONFIG:15:1: sources[2].language: `Romanian` is not a language tag such as \"ro\" or \"en-GB\"",
+        "CONFIG:20:11: rules[0].fields[0]: unknown field `titel`, expected one of `title`, `summary`, `content`, `categories`, `link`, `source`",
+    ];
+    for e in expected {
+        assert!(err.contains(e), "missing {e:?} in:\n{err}");
+    }
+    assert_eq!(err.lines().count(), expected.len(), "{err}");
+}
+
+#[test]
+fn toml_syntax_error_has_line_and_column() {
+    let (code, _, err) = check("[daemon]\nschedule = \"0 * * * * *\n");
+    assert_eq!(code, Some(3));
+    assert!(err.starts_with("tocsin: CONFIG:2:"), "{err}");
+    assert!(
+        err.contains("invalid basic string") || err.contains("unterminated"),
+        "{err}"
+    );
+}
+
+#[test]
+fn wrong_type_names_the_key() {
+    let (code, _, err) = check("[output]\nmax_items = \"lots\"\n");
+    assert_eq!(code, Some(3));
+    assert!(
+        err.starts_with(
+            "tocsin: CONFIG:2:13: output.max_items: invalid type: string \"lots\", expected i64"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_file_is_a_config_error() {
+    let o = tocsin(std::path::Path::new("/nonexistent/tocsin.toml"), &["check"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("cannot read config file /nonexistent/tocsin.toml"),
+        "{}",
+        stderr(&o)
+    );
+}

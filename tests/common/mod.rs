@@ -1,0 +1,291 @@
+//! Shared test helpers: a local fixture HTTP server and a way to run the binary.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What the fixture server answers on a path.
+#[derive(Clone, Debug)]
+pub enum Route {
+    /// A complete response.
+    Respond {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+    /// Sends the headers after waiting.
+    SlowHeaders(Duration),
+    /// Sends a chunk every interval, for ever.
+    Drip(Duration),
+    /// Closes the connection without answering.
+    Reset,
+}
+
+impl Route {
+    pub fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Route {
+        Route::Respond {
+            status: 200,
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body: body.into(),
+        }
+    }
+
+    pub fn status(status: u16) -> Route {
+        Route::Respond {
+            status,
+            headers: vec![],
+            body: format!("status {status}\n").into_bytes(),
+        }
+    }
+}
+
+/// A request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A tiny HTTP/1.1 server on 127.0.0.1:0, one thread per connection, for fixtures.
+pub struct FixtureServer {
+    pub addr: SocketAddr,
+    routes: Arc<Mutex<HashMap<String, Route>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl FixtureServer {
+    pub fn start() -> FixtureServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().unwrap();
+        let routes: Arc<Mutex<HashMap<String, Route>>> = Arc::default();
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let (r, s) = (routes.clone(), seen.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let (r, s) = (r.clone(), s.clone());
+                std::thread::spawn(move || handle(conn, &r, &s));
+            }
+        });
+        FixtureServer { addr, routes, seen }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn set(&self, path: &str, route: Route) {
+        self.routes.lock().unwrap().insert(path.to_string(), route);
+    }
+
+    /// Serves a fixture file from `tests/fixtures/`.
+    pub fn serve_fixture(&self, path: &str, fixture: &str, content_type: &str) {
+        self.set(path, Route::ok(content_type, fixture_bytes(fixture)));
+    }
+
+    pub fn seen(&self, path: &str) -> Vec<Seen> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.path == path)
+            .cloned()
+            .collect()
+    }
+}
+
+fn handle(mut conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, seen: &Mutex<Vec<Seen>>) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+        if buf.len() > 65536 {
+            return;
+        }
+    }
+    let head = String::from_utf8_lossy(&buf).to_string();
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or("");
+    let path = request_line.split(' ').nth(1).unwrap_or("/").to_string();
+    let headers: Vec<(String, String)> = lines
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    seen.lock().unwrap().push(Seen {
+        path: path.clone(),
+        headers,
+    });
+    let route = routes.lock().unwrap().get(&path).cloned();
+    let route = route.unwrap_or_else(|| Route::status(404));
+    match route {
+        Route::Respond {
+            status,
+            headers,
+            body,
+        } => {
+            let mut out = format!(
+                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                body.len()
+            );
+            for (k, v) in headers {
+                out.push_str(&format!("{k}: {v}\r\n"));
+            }
+            out.push_str("\r\n");
+            let _ = conn.write_all(out.as_bytes());
+            let _ = conn.write_all(&body);
+        }
+        Route::SlowHeaders(d) => {
+            std::thread::sleep(d);
+            let _ = conn
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+        Route::Drip(every) => {
+            let _ = conn.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nConnection: close\r\n\r\n<rss version=\"2.0\"><channel>",
+            );
+            loop {
+                std::thread::sleep(every);
+                if conn.write_all(b" ").is_err() {
+                    return;
+                }
+            }
+        }
+        Route::Reset => {
+            // SO_LINGER 0 turns close() into a RST.
+            let sock = socket2::SockRef::from(&conn);
+            let _ = sock.set_linger(Some(Duration::ZERO));
+            drop(conn);
+        }
+    }
+}
+
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub fn fixture_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(fixtures_dir().join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+/// Runs the tocsin binary with `--config config` and `args`.
+pub fn tocsin(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tocsin"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run tocsin")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `items --json` parsed.
+pub fn items_json(config: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec!["items", "--json", "--limit", "1000"];
+    args.extend_from_slice(extra);
+    let o = tocsin(config, &args);
+    assert!(o.status.success(), "items failed: {}", stderr(&o));
+    stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+/// The `../shared` directory beside the repository, when present.
+pub fn shared_dir() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    p.is_dir().then_some(p)
+}
+
+/// Whether a program is on PATH.
+pub fn have(program: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program} >/dev/null 2>&1"))
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// The rules used by the end-to-end tests: a small multilingual set.
+pub const TEST_RULES: &str = r#"
+[[rules]]
+name = "urgent-appeal"
+keywords = ["urgent appeal", "urgent action", "urgent intervention", "apel urgent", "eliberarea urgentă", "немедленно освободить"]
+
+[[rules]]
+name = "detention-in-title"
+keywords = ["arbitrary detention", "incommunicado"]
+fields = ["title"]
+"#;
+
+/// Writes a config for `sources` (id, url, language) into `dir`, returning its path.
+/// `daemon_extra` goes into the `[daemon]` table.
+pub fn write_config(
+    dir: &Path,
+    sources: &[(&str, String, Option<&str>)],
+    daemon_extra: &str,
+) -> PathBuf {
+    write_config_with(dir, sources, daemon_extra, "")
+}
+
+/// Like [`write_config`], with `tail` (more tables) appended at the end.
+pub fn write_config_with(
+    dir: &Path,
+    sources: &[(&str, String, Option<&str>)],
+    daemon_extra: &str,
+    tail: &str,
+) -> PathBuf {
+    let mut s = format!(
+        "[daemon]\ndatabase = \"var/tocsin.db\"\nuser_agent = \"tocsin-test (+http://127.0.0.1/)\"\n{daemon_extra}\n\
+         [server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"http://feeds.example.org/\"\n\
+         [output]\ndir = \"var/public\"\ntitle = \"Test urgent\"\n"
+    );
+    for (id, url, lang) in sources {
+        s.push_str(&format!("[[sources]]\nid = \"{id}\"\nurl = \"{url}\"\n"));
+        if let Some(l) = lang {
+            s.push_str(&format!("language = \"{l}\"\n"));
+        }
+    }
+    s.push_str(TEST_RULES);
+    s.push_str(tail);
+    let path = dir.join("tocsin.toml");
+    std::fs::write(&path, s).unwrap();
+    path
+}
+
+/// Kills the child process when dropped, so a failing test leaves no daemon behind.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
