@@ -150,8 +150,13 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Poll { sources } => poll(load(&cli)?, sources).await,
         Command::Render => {
             let d = Daemon::new(load(&cli)?)?;
-            d.publish().await.map_err(anyhow::Error::from)?;
-            println!("published to {}", d.publisher.dir().display());
+            let outcome = d.publish().await.map_err(anyhow::Error::from)?;
+            println!(
+                "published {} documents to {} ({} changed)",
+                outcome.documents,
+                d.publisher.dir().display(),
+                outcome.changed.len()
+            );
             Ok(())
         }
         Command::Items {
@@ -237,6 +242,12 @@ async fn poll(config: Config, only: &[String]) -> Result<(), CliError> {
     let d = Daemon::new(config)?;
     let reports = d.poll_once(sources).await;
     let publish = d.publish().await;
+    if let Ok(outcome) = &publish {
+        let topics = d.topics(&outcome.changed);
+        if d.pinger.is_enabled() && !topics.is_empty() {
+            d.pinger.ping(&topics).await;
+        }
+    }
     let mut out = std::io::stdout().lock();
     let width = reports.iter().map(|r| r.source.len()).max().unwrap_or(0);
     for r in &reports {

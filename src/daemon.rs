@@ -25,7 +25,8 @@ use crate::classify::Classifier;
 use crate::config::{Config, SourceConfig};
 use crate::fetch::{Fetcher, Limits};
 use crate::poll::{Pipeline, PollReport};
-use crate::publish::{PublishError, Published, Publisher, publish};
+use crate::publish::websub::{Pinger, is_topic};
+use crate::publish::{PublishError, PublishOutcome, Published, Publisher, join, publish};
 use crate::schedule::{ScheduleError, Scheduler, Tick, is_overdue};
 use crate::store::{Db, Store, StoreError};
 
@@ -54,6 +55,7 @@ pub struct Daemon {
     pub publisher: Publisher,
     pub published: Published,
     pub db: Db,
+    pub pinger: Pinger,
 }
 
 impl Daemon {
@@ -66,6 +68,7 @@ impl Daemon {
             db: db.clone(),
         };
         Ok(Daemon {
+            pinger: Pinger::new(&config.daemon.user_agent, config.websub.hubs.clone()),
             publisher: Publisher::new(&config),
             published: Published::default(),
             config: Arc::new(config),
@@ -75,8 +78,25 @@ impl Daemon {
     }
 
     /// Renders the outputs from the store, writes and installs them.
-    pub async fn publish(&self) -> Result<(), PublishError> {
-        publish(&self.db, &self.publisher, &self.published).await
+    pub async fn publish(&self) -> Result<PublishOutcome, PublishError> {
+        let started = std::time::Instant::now();
+        let outcome = publish(&self.db, &self.publisher, &self.published).await?;
+        tracing::info!(
+            documents = outcome.documents,
+            changed = outcome.changed.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "published"
+        );
+        Ok(outcome)
+    }
+
+    /// The WebSub topics among `changed` paths, as public URLs.
+    pub fn topics(&self, changed: &[String]) -> Vec<String> {
+        changed
+            .iter()
+            .filter(|p| is_topic(p))
+            .map(|p| join(self.publisher.public_url(), p))
+            .collect()
     }
 
     /// Polls `sources` now, at most `daemon.concurrency` at a time.
@@ -102,6 +122,7 @@ impl Daemon {
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), DaemonError> {
         let cancel = CancellationToken::new();
+        let tracker = TaskTracker::new();
         self.publish().await?;
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(addr = %addr, "listening");
@@ -109,6 +130,11 @@ impl Daemon {
         let server = tokio::spawn(crate::serve::serve(
             listener,
             self.published.clone(),
+            self.publisher
+                .hubs()
+                .iter()
+                .map(|h| h.to_string())
+                .collect(),
             cancel.clone().cancelled_owned(),
         ));
 
@@ -124,19 +150,24 @@ impl Daemon {
         self.queue_overdue(&sources, &tx).await?;
         tracing::info!(sources = sources.len(), "tocsin running");
 
-        let tracker = TaskTracker::new();
         let publish_needed = Arc::new(Notify::new());
         let publisher_task = {
             let (d, notify, cancel) = (self.clone(), publish_needed.clone(), cancel.clone());
+            let pings = tracker.clone();
             tokio::spawn(async move {
                 loop {
                     tokio::select! {
                         _ = cancel.cancelled() => break,
-                        _ = notify.notified() => {
-                            if let Err(e) = d.publish().await {
-                                tracing::error!(error = %e, "publish failed");
+                        _ = notify.notified() => match d.publish().await {
+                            Err(e) => tracing::error!(error = %e, "publish failed"),
+                            Ok(outcome) => {
+                                let topics = d.topics(&outcome.changed);
+                                if d.pinger.is_enabled() && !topics.is_empty() {
+                                    let pinger = d.pinger.clone();
+                                    pings.spawn(async move { pinger.ping(&topics).await; });
+                                }
                             }
-                        }
+                        },
                     }
                 }
             })

@@ -1,79 +1,266 @@
 //! Serve: the published documents over HTTP, from memory.
 //!
-//! The publisher installs a new [`Snapshot`] after every publish; requests read the
-//! current one and never render anything. Only the published paths exist: anything
-//! else is 404, so there is no directory listing and no way out of the output.
+//! The publisher installs a new snapshot after every publish; requests read the current
+//! one and never render anything. Compressed forms are made once per document version,
+//! on the first request that asks for them. Only published paths exist: anything else
+//! is 404, so there is no directory listing and no way out of the output (the path is a
+//! key in a map, never a file name).
+//!
+//! HTTP: `ETag` (per content coding) and `Last-Modified` on every document, `304` for
+//! `If-None-Match` / `If-Modified-Since` (the former wins, RFC 9110 §13.2.2), `gzip` and
+//! `br` by `Accept-Encoding` q-values, `HEAD`, `Cache-Control: max-age=60`, `Vary`,
+//! WebSub `Link` headers, a Content-Security-Policy on HTML.
 
 use std::future::Future;
+use std::time::SystemTime;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
+use headers::{ETag, HeaderMapExt, IfModifiedSince, IfNoneMatch};
 use tokio::net::TcpListener;
 
-use crate::publish::Published;
+use crate::publish::catalog::resolve;
+use crate::publish::{Published, Rendered};
+
+/// How long readers and proxies may reuse a response without asking again.
+pub const MAX_AGE_SECS: u32 = 60;
+
+/// The content codings we can send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+impl Coding {
+    fn etag_suffix(self) -> &'static str {
+        match self {
+            Coding::Identity => "",
+            Coding::Gzip => "-gz",
+            Coding::Brotli => "-br",
+        }
+    }
+}
+
+/// Picks the coding from `Accept-Encoding` by q-value (brotli preferred on ties); no
+/// header, or only unacceptable codings, means identity.
+pub fn negotiate(accept: Option<&str>) -> Coding {
+    let Some(accept) = accept else {
+        return Coding::Identity;
+    };
+    let mut best = (Coding::Identity, 0.0f32);
+    let mut star = None;
+    let mut seen = Vec::new();
+    for part in accept.split(',') {
+        let mut it = part.split(';');
+        let name = it.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = it
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|v| v.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let coding = match name.as_str() {
+            "br" => Coding::Brotli,
+            "gzip" | "x-gzip" => Coding::Gzip,
+            "*" => {
+                star = Some(q);
+                continue;
+            }
+            _ => continue,
+        };
+        seen.push(coding);
+        if q > best.1 || (q == best.1 && q > 0.0 && coding == Coding::Brotli) {
+            best = (coding, q);
+        }
+    }
+    if let Some(q) = star
+        && q > best.1
+    {
+        for c in [Coding::Brotli, Coding::Gzip] {
+            if !seen.contains(&c) {
+                return c;
+            }
+        }
+    }
+    if best.1 > 0.0 {
+        best.0
+    } else {
+        Coding::Identity
+    }
+}
 
 /// The router: every published path, nothing else.
-pub fn router(published: Published) -> Router {
+pub fn router(published: Published, hubs: Vec<String>) -> Router {
+    let link = hub_link_header(&hubs);
     Router::new().fallback(move |req: Request<Body>| {
-        let published = published.clone();
-        async move { respond(&published, &req) }
+        let (published, link) = (published.clone(), link.clone());
+        async move { respond(&published, link.as_ref(), &req) }
     })
 }
 
-fn respond(published: &Published, req: &Request<Body>) -> Response<Body> {
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+fn hub_link_header(hubs: &[String]) -> Option<HeaderValue> {
+    if hubs.is_empty() {
+        return None;
     }
-    let path = req.uri().path().trim_start_matches('/');
-    let path = if path.is_empty() { "index.html" } else { path };
+    let v = hubs
+        .iter()
+        .map(|h| format!("<{h}>; rel=\"hub\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    HeaderValue::from_str(&v).ok()
+}
+
+fn respond(
+    published: &Published,
+    hub_link: Option<&HeaderValue>,
+    req: &Request<Body>,
+) -> Response<Body> {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
+    let path = resolve(req.uri().path(), req.uri().query());
     let snap = published.get();
-    let Some(doc) = snap.get(path) else {
+    let Some(doc) = snap.get(&path) else {
         return plain(StatusCode::NOT_FOUND, "not found\n");
     };
-    let mut resp = Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, doc.content_type)
-        .header(header::ETAG, &doc.etag)
-        .header(
-            header::LAST_MODIFIED,
-            httpdate::fmt_http_date(doc.last_modified.into()),
-        )
-        .header(header::CACHE_CONTROL, "public, max-age=60")
-        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    if doc.content_type.starts_with("text/html") {
-        resp = resp.header(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'unsafe-inline'; img-src https: http:",
-            ),
-        );
+    let coding = negotiate(
+        req.headers()
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let etag = tagged(&doc.etag, coding);
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(doc.content_type),
+    );
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, v);
     }
-    let body = if req.method() == Method::HEAD {
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(doc.last_modified.into())) {
+        headers.insert(header::LAST_MODIFIED, v);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_str(&format!("public, max-age={MAX_AGE_SECS}")).expect("static"),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if doc.content_type.starts_with("text/html") {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(crate::publish::html_csp()),
+        );
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    } else if let Some(link) = hub_link {
+        headers.insert(header::LINK, link.clone());
+    }
+
+    if not_modified(req.headers(), doc, coding) {
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        headers.remove(header::CONTENT_TYPE);
+        *r.headers_mut() = headers;
+        return r;
+    }
+
+    let body = match coding {
+        Coding::Identity => doc.body.clone(),
+        Coding::Gzip => doc.gzip().clone(),
+        Coding::Brotli => doc.brotli().clone(),
+    };
+    match coding {
+        Coding::Gzip => {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        Coding::Brotli => {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+        }
+        Coding::Identity => {}
+    }
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    let mut r = Response::new(if req.method() == Method::HEAD {
         Body::empty()
     } else {
-        Body::from(bytes::Bytes::from_owner(doc.body.clone()))
-    };
-    resp.header(header::CONTENT_LENGTH, doc.body.len())
-        .body(body)
-        .expect("static headers are valid")
+        Body::from(body)
+    });
+    *r.headers_mut() = headers;
+    r
+}
+
+fn tagged(etag: &str, coding: Coding) -> String {
+    let inner = etag.trim_matches('"');
+    format!("\"{inner}{}\"", coding.etag_suffix())
+}
+
+/// RFC 9110 §13.1: If-None-Match decides when present (any coding's tag of this
+/// version matches); otherwise If-Modified-Since.
+fn not_modified(h: &HeaderMap, doc: &Rendered, coding: Coding) -> bool {
+    if let Some(inm) = h.typed_get::<IfNoneMatch>() {
+        let candidates = [coding, Coding::Identity, Coding::Gzip, Coding::Brotli];
+        return candidates.iter().any(|c| {
+            tagged(&doc.etag, *c)
+                .parse::<ETag>()
+                .is_ok_and(|t| !inm.precondition_passes(&t))
+        });
+    }
+    if let Some(ims) = h.typed_get::<IfModifiedSince>() {
+        let lm: SystemTime = doc.last_modified.into();
+        // HTTP dates have whole seconds.
+        let lm = lm
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(d.as_secs()))
+            .unwrap_or(lm);
+        return !ims.is_modified(lm);
+    }
+    false
 }
 
 fn plain(status: StatusCode, msg: &'static str) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .body(Body::from(msg))
-        .expect("static response")
+    let mut r = Response::new(Body::from(msg));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
 }
 
 /// Serves `published` on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
     published: Published,
+    hubs: Vec<String>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(published))
+    axum::serve(listener, router(published, hubs))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_encoding_by_q_value() {
+        assert_eq!(negotiate(None), Coding::Identity);
+        assert_eq!(negotiate(Some("gzip")), Coding::Gzip);
+        assert_eq!(negotiate(Some("gzip, deflate, br")), Coding::Brotli);
+        assert_eq!(negotiate(Some("br;q=0.5, gzip;q=0.8")), Coding::Gzip);
+        assert_eq!(negotiate(Some("br;q=0, gzip;q=0")), Coding::Identity);
+        assert_eq!(negotiate(Some("identity")), Coding::Identity);
+        assert_eq!(negotiate(Some("*")), Coding::Brotli);
+        assert_eq!(negotiate(Some("br;q=0, *;q=0.5")), Coding::Gzip);
+    }
 }

@@ -37,6 +37,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub output: OutputConfig,
     pub classify: ClassifyConfig,
+    pub websub: WebsubConfig,
     pub sources: Vec<SourceConfig>,
     pub rules: Vec<RuleConfig>,
     /// Things that are allowed but probably not what the operator wants.
@@ -75,6 +76,13 @@ pub struct OutputConfig {
 pub struct ClassifyConfig {
     /// An item is urgent when the weights of the rules that matched sum to at least this.
     pub threshold: f64,
+}
+
+/// WebSub (W3C): hubs pinged after a publish that changed the urgent feed, and
+/// advertised in the feeds with `rel="hub"`.
+#[derive(Debug, Clone, Default)]
+pub struct WebsubConfig {
+    pub hubs: Vec<Url>,
 }
 
 #[derive(Debug, Clone)]

@@ -19,6 +19,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub classify: RawClassify,
     #[serde(default)]
+    pub websub: RawWebsub,
+    #[serde(default)]
     pub sources: Vec<RawSource>,
     #[serde(default)]
     pub rules: Vec<RawRule>,
@@ -57,6 +59,14 @@ pub struct RawOutput {
 #[serde(deny_unknown_fields)]
 pub struct RawClassify {
     pub threshold: Option<f64>,
+}
+
+/// `[websub]`: hubs told about every change of the urgent feed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebsub {
+    #[serde(default)]
+    pub hubs: Vec<String>,
 }
 
 /// One `[[sources]]` entry.

@@ -11,7 +11,7 @@ use super::locate::{KeyPath, Locator, position};
 use super::raw::{RawConfig, RawRule, RawSource};
 use super::{
     ClassifyConfig, Config, DaemonConfig, Field, OutputConfig, Problem, RuleConfig, ServerConfig,
-    SourceConfig, default_user_agent, parse_cron,
+    SourceConfig, WebsubConfig, default_user_agent, parse_cron,
 };
 
 const DEFAULT_SCHEDULE: &str = "0 */10 * * * *";
@@ -192,6 +192,18 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
     }
     let classify = ClassifyConfig { threshold };
 
+    let mut hubs = Vec::new();
+    for (i, h) in raw.websub.hubs.iter().enumerate() {
+        match Url::parse(h) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => hubs.push(u),
+            _ => c.problem(
+                root("websub").key("hubs").index(i),
+                format!("`{h}` is not an absolute http(s) URL"),
+            ),
+        }
+    }
+    let websub = WebsubConfig { hubs };
+
     let mut ids = HashSet::new();
     let sources = raw
         .sources
@@ -214,6 +226,7 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
         server,
         output,
         classify,
+        websub,
         sources,
         rules,
         warnings: Vec::new(),

@@ -1,19 +1,17 @@
 //! Atom 1.0 (RFC 4287), written with atom_syndication.
 
+use std::sync::Arc;
+
 use atom_syndication::{
     Category, Content, Entry, Feed, Generator, Link, Person, Source, Text, TextType,
 };
-use chrono::{DateTime, FixedOffset, Utc};
 
-use super::sanitize::{html, plain, xml_text};
-use super::{FeedMeta, PublishError};
-use crate::model::StoredItem;
+use super::catalog::Format;
+use super::prepare::PreparedItem;
+use super::sanitize::plain;
+use super::{FeedMeta, PublishError, join};
 
 pub const CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
-
-fn fixed(t: DateTime<Utc>) -> DateTime<FixedOffset> {
-    t.fixed_offset()
-}
 
 fn text(value: String, lang: Option<&str>, html: bool) -> Text {
     Text {
@@ -34,80 +32,79 @@ fn link(href: String, rel: &str, mime: Option<&str>, title: Option<String>) -> L
     }
 }
 
-/// The item's own link when it is an absolute http(s) URL, else its anchor on our page.
-pub fn item_link(meta: &FeedMeta, item: &StoredItem) -> String {
-    match &item.link {
-        Some(l) if l.starts_with("http://") || l.starts_with("https://") => l.clone(),
-        _ => format!(
-            "{}#{}",
-            super::join(meta.public_url, meta.alternate),
-            item.id
-        ),
-    }
+/// Categories of an item: the rules that selected it, its case codes, the tags rules
+/// added, and the publisher's own categories, each with a scheme saying which.
+pub fn categories(meta: &FeedMeta, i: &PreparedItem) -> Vec<(String, Option<String>)> {
+    let scheme = |s: &str| Some(join(meta.public_url, &format!("scheme/{s}")));
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
+    out.extend(i.reasons.iter().map(|r| (plain(&r.rule), scheme("rule"))));
+    out.extend(i.case_codes.iter().map(|c| (plain(c), scheme("case"))));
+    out.extend(i.tags.iter().map(|t| (plain(t), scheme("tag"))));
+    out.extend(i.categories.iter().map(|c| (c.clone(), None)));
+    out.retain(|(t, _)| !t.is_empty());
+    out
 }
 
-fn entry(meta: &FeedMeta, item: &StoredItem) -> Entry {
-    let lang = item.language.as_deref();
-    let href = item_link(meta, item);
-    let source = meta.source(&item.source);
-    let mut categories: Vec<Category> = item
-        .reasons
-        .iter()
-        .map(|r| Category {
-            term: xml_text(&r.rule),
-            scheme: Some(super::join(meta.public_url, "rules")),
-            label: Some(xml_text(&format!("rule: {}", r.rule))),
-        })
-        .collect();
-    categories.extend(item.categories.iter().map(|c| Category {
-        term: plain(c),
-        scheme: None,
-        label: None,
+fn entry(meta: &FeedMeta, i: &PreparedItem) -> Entry {
+    let lang = i.language.as_deref();
+    let mut links = vec![link(i.link.clone(), "alternate", Some("text/html"), None)];
+    links.extend(i.related.iter().map(|r| {
+        link(
+            r.link.clone(),
+            "related",
+            Some("text/html"),
+            Some(plain(&format!(
+                "also published by {}: {}",
+                r.source_title, r.title
+            ))),
+        )
     }));
-    categories.retain(|c| !c.term.is_empty());
     let mut source_links = vec![];
-    if !source.url.is_empty() {
+    if !i.source_info.url.is_empty() {
         source_links.push(link(
-            source.url.clone(),
+            i.source_info.url.clone(),
             "alternate",
             Some("text/html"),
             None,
         ));
     }
     Entry {
-        title: text(plain(&item.title), lang, false),
-        id: meta.entry_id(&item.id),
-        updated: fixed(item.updated),
-        published: Some(fixed(item.published)),
-        authors: item
+        title: text(i.title.clone(), lang, false),
+        id: i.id.clone(),
+        updated: i.updated.fixed_offset(),
+        published: Some(i.published.fixed_offset()),
+        authors: i
             .authors
             .iter()
             .map(|a| Person {
-                name: plain(a),
+                name: a.clone(),
                 ..Default::default()
             })
-            .filter(|p| !p.name.is_empty())
             .collect(),
-        links: vec![link(href.clone(), "alternate", Some("text/html"), None)],
-        summary: item
-            .summary
-            .as_deref()
-            .map(|s| text(html(s, Some(&href)), lang, true)),
-        content: item.content.as_deref().map(|c| Content {
-            value: Some(html(c, Some(&href))),
+        links,
+        summary: i.summary_html.clone().map(|s| text(s, lang, true)),
+        content: i.content_html.clone().map(|c| Content {
+            value: Some(c),
             content_type: Some("html".into()),
             lang: lang.map(str::to_string),
             ..Default::default()
         }),
-        categories,
+        categories: categories(meta, i)
+            .into_iter()
+            .map(|(term, scheme)| Category {
+                term,
+                scheme,
+                label: None,
+            })
+            .collect(),
         source: Some(Source {
-            title: text(plain(&source.title), None, false),
+            title: text(plain(&i.source_info.title), None, false),
             id: format!(
                 "tag:{},2026:source/{}",
                 meta.public_url.host_str().unwrap_or("localhost"),
-                item.source
+                i.source
             ),
-            updated: fixed(item.updated),
+            updated: i.updated.fixed_offset(),
             links: source_links,
             ..Default::default()
         }),
@@ -118,16 +115,21 @@ fn entry(meta: &FeedMeta, item: &StoredItem) -> Entry {
 /// Renders `items` as an Atom document.
 pub fn render(
     meta: &FeedMeta,
-    items: &[StoredItem],
+    items: &[Arc<PreparedItem>],
 ) -> Result<(Vec<u8>, &'static str), PublishError> {
+    let mut links = vec![
+        link(meta.self_url(), "self", Some(Format::Atom.mime()), None),
+        link(meta.alternate(), "alternate", Some("text/html"), None),
+    ];
+    links.extend(
+        meta.hubs
+            .iter()
+            .map(|h| link(h.to_string(), "hub", None, None)),
+    );
     let feed = Feed {
         title: text(plain(meta.title), None, false),
-        id: format!(
-            "tag:{},2026:feed/{}",
-            meta.public_url.host_str().unwrap_or("localhost"),
-            meta.path
-        ),
-        updated: fixed(meta.updated),
+        id: meta.feed_id(),
+        updated: meta.updated.fixed_offset(),
         authors: vec![Person {
             name: plain(meta.title),
             uri: Some(meta.public_url.to_string()),
@@ -138,21 +140,14 @@ pub fn render(
             uri: None,
             version: Some(env!("CARGO_PKG_VERSION").into()),
         }),
-        links: vec![
-            link(meta.self_url(), "self", Some("application/atom+xml"), None),
-            link(
-                super::join(meta.public_url, meta.alternate),
-                "alternate",
-                Some("text/html"),
-                None,
-            ),
-        ],
+        lang: meta.selection.language.clone(),
+        links,
         entries: items.iter().map(|i| entry(meta, i)).collect(),
         ..Default::default()
     };
-    let mut out = Vec::with_capacity(1024 + items.len() * 1024);
+    let mut out = Vec::with_capacity(1024 + items.len() * 1536);
     feed.write_to(&mut out).map_err(|e| PublishError::Render {
-        path: meta.path.to_string(),
+        path: meta.path(),
         message: e.to_string(),
     })?;
     Ok((out, CONTENT_TYPE))

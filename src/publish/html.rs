@@ -1,104 +1,184 @@
-//! The HTML page: the urgent items for people without a feed reader.
+//! The HTML pages: a selection for people without a feed reader.
 //!
-//! No JavaScript, one inline stylesheet, readable on a phone. Every piece of item text is
-//! escaped (titles) or sanitised (summaries); a Content-Security-Policy forbids scripts
-//! even if something slipped through.
+//! No JavaScript, one inline stylesheet, readable on a phone (fluid width, large tap
+//! targets, long words wrap). Titles are escaped, summaries sanitised; a
+//! Content-Security-Policy forbids scripts even if something slipped through.
 
 use std::fmt::Write;
+use std::sync::Arc;
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
-use super::atom::item_link;
-use super::sanitize::{html, plain};
-use super::{FeedMeta, PublishError};
-use crate::model::StoredItem;
+use super::FeedMeta;
+use super::catalog::{Format, Scope};
+use super::prepare::PreparedItem;
+use super::sanitize::plain;
 
 pub const CONTENT_TYPE: &str = "text/html; charset=utf-8";
 
-const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:0 auto;padding:1rem;color:#111;background:#fff}\
-h1{font-size:1.5rem;margin:.5rem 0}nav a{margin-right:1rem}article{border-top:1px solid #ccc;padding:.75rem 0}\
-h2{font-size:1.15rem;margin:.25rem 0}.meta{color:#555;font-size:.9rem}.why{font-size:.85rem;color:#7a1010}\
-.summary{overflow-wrap:anywhere}img{max-width:100%;height:auto}";
+/// The policy in the page's meta tag and in the HTTP header.
+pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; base-uri 'none'; form-action 'none'";
+
+const STYLE: &str = "\
+*{box-sizing:border-box}\
+body{font:17px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:46rem;margin:0 auto;padding:.75rem 1rem;color:#111;background:#fff}\
+h1{font-size:1.45rem;line-height:1.25;margin:.5rem 0}\
+nav{display:flex;flex-wrap:wrap;gap:.25rem .5rem;align-items:center;font-size:.95rem}\
+nav a{display:inline-block;padding:.35rem .6rem;border:1px solid #bbb;border-radius:.4rem;text-decoration:none;color:#0645ad}\
+article{border-top:1px solid #ccc;padding:.9rem 0}\
+h2{font-size:1.15rem;line-height:1.3;margin:.2rem 0;overflow-wrap:anywhere}\
+h2 a{color:#0645ad}\
+.meta{color:#444;font-size:.9rem;margin:.2rem 0}\
+.code{font-family:ui-monospace,monospace;background:#f3f3f3;padding:0 .25rem;border-radius:.2rem}\
+.why{font-size:.88rem;color:#7a1010;margin:.3rem 0}\
+.summary{overflow-wrap:anywhere}.summary img{max-width:100%;height:auto}\
+.related{font-size:.9rem;margin:.3rem 0;padding-left:1.2rem}\
+@media (prefers-color-scheme:dark){body{background:#111;color:#eee}.meta{color:#bbb}h2 a,nav a{color:#8ab4f8}.code{background:#333}.why{color:#f28b82}}";
+
+fn selection_label(meta: &FeedMeta) -> String {
+    match (&meta.selection.scope, &meta.selection.language) {
+        (Scope::Urgent, None) => "urgent interventions".into(),
+        (Scope::All, None) => "all items".into(),
+        (Scope::Urgent, Some(l)) => format!("urgent interventions in {l}"),
+        (Scope::All, Some(l)) => format!("all items in {l}"),
+        (Scope::Source(_), _) => "items of this source".into(),
+    }
+}
 
 /// Renders the page for `items`.
-pub fn render(
-    meta: &FeedMeta,
-    items: &[StoredItem],
-) -> Result<(Vec<u8>, &'static str), PublishError> {
+pub fn render(meta: &FeedMeta, items: &[Arc<PreparedItem>]) -> (Vec<u8>, &'static str) {
     let title = plain(meta.title);
-    let mut out = String::with_capacity(4096 + items.len() * 1024);
+    let mut out = String::with_capacity(4096 + items.len() * 1200);
+    let feed_links: String = [Format::Atom, Format::Rss, Format::Json]
+        .iter()
+        .map(|f| {
+            format!(
+                "<link rel=\"alternate\" type=\"{}\" title=\"{} ({})\" href=\"{}\">\n",
+                f.mime(),
+                attr(&title),
+                f.ext(),
+                attr(&meta.url_of(*f))
+            )
+        })
+        .collect();
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+        "<!DOCTYPE html>\n<html lang=\"{page_lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src https: http:\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n\
          <meta name=\"referrer\" content=\"no-referrer\">\n\
-         <title>{t}</title>\n<style>{STYLE}</style>\n\
-         <link rel=\"alternate\" type=\"application/atom+xml\" title=\"{t} (Atom)\" href=\"urgent.atom\">\n\
-         <link rel=\"alternate\" type=\"application/rss+xml\" title=\"{t} (RSS)\" href=\"urgent.rss\">\n\
-         <link rel=\"alternate\" type=\"application/feed+json\" title=\"{t} (JSON Feed)\" href=\"urgent.json\">\n\
-         </head>\n<body>\n<header><h1>{t}</h1>\n<nav>Subscribe: <a href=\"urgent.atom\">Atom</a> \
-         <a href=\"urgent.rss\">RSS</a> <a href=\"urgent.json\">JSON Feed</a> \
-         <a href=\"all.atom\">all items (Atom)</a></nav>\n\
-         <p class=\"meta\">Updated {updated}. {n} urgent item{s}.</p></header>\n<main>\n",
+         <title>{t}</title>\n<style>{STYLE}</style>\n{feed_links}</head>\n<body>\n\
+         <header><h1>{t}</h1>\n<nav aria-label=\"subscribe\"><span>Subscribe:</span> \
+         <a href=\"{atom}\">Atom</a> <a href=\"{rss}\">RSS</a> <a href=\"{json}\">JSON Feed</a></nav>\n",
+        page_lang = attr(meta.selection.language.as_deref().unwrap_or("en")),
         t = text(&title),
-        updated = meta.updated.format("%Y-%m-%d %H:%M UTC"),
-        n = items.len(),
-        s = if items.len() == 1 { "" } else { "s" },
+        atom = attr(&meta.url_of(Format::Atom)),
+        rss = attr(&meta.url_of(Format::Rss)),
+        json = attr(&meta.url_of(Format::Json)),
     );
-    if items.is_empty() {
-        out.push_str("<p>No urgent interventions at the moment.</p>\n");
-    }
-    for i in items {
-        let href = item_link(meta, i);
-        let source = meta.source(&i.source);
-        let lang = i.language.as_deref().unwrap_or("");
+    if !meta.languages.is_empty() && !matches!(meta.selection.scope, Scope::Source(_)) {
+        let scope = if meta.selection.scope == Scope::All {
+            "all"
+        } else {
+            "urgent"
+        };
+        out.push_str("<nav aria-label=\"languages\"><span>Language:</span> ");
         let _ = write!(
             out,
-            "<article id=\"{id}\"{lang_attr}>\n<h2><a href=\"{href}\" rel=\"noopener noreferrer\">{title}</a></h2>\n\
-             <p class=\"meta\"><span class=\"source\">{source}</span> · <time datetime=\"{iso}\">{date}</time>{lang_label}</p>\n",
-            id = attr(&i.id),
-            lang_attr = if lang.is_empty() {
-                String::new()
-            } else {
-                format!(" lang=\"{}\"", attr(lang))
-            },
-            href = attr(&href),
-            title = text(&plain(&i.title)),
-            source = text(&plain(&source.title)),
-            iso = i.published.to_rfc3339(),
-            date = i.published.format("%Y-%m-%d %H:%M UTC"),
-            lang_label = if lang.is_empty() {
-                String::new()
-            } else {
-                format!(" · <span class=\"lang\">{}</span>", text(lang))
-            },
+            "<a href=\"{}\">any</a> ",
+            attr(&super::join(meta.public_url, &format!("{scope}.html")))
         );
-        if let Some(s) = i.summary.as_deref().or(i.content.as_deref()) {
-            let _ = writeln!(out, "<div class=\"summary\">{}</div>", html(s, Some(&href)));
-        }
-        if !i.reasons.is_empty() {
-            let why: Vec<String> = i
-                .reasons
-                .iter()
-                .map(|r| {
-                    if r.evidence.is_empty() {
-                        plain(&r.rule)
-                    } else {
-                        format!("{} ({})", plain(&r.rule), plain(&r.evidence))
-                    }
-                })
-                .collect();
-            let _ = writeln!(
+        for l in meta.languages {
+            let _ = write!(
                 out,
-                "<p class=\"why\">Selected because: {}</p>",
-                text(&why.join("; "))
+                "<a href=\"{}\" hreflang=\"{l}\">{l}</a> ",
+                attr(&super::join(
+                    meta.public_url,
+                    &format!("lang/{l}/{scope}.html")
+                )),
+                l = text(l)
             );
         }
-        out.push_str("</article>\n");
+        out.push_str("</nav>\n");
+    }
+    let _ = write!(
+        out,
+        "<p class=\"meta\">{n} {label} · updated <time datetime=\"{iso}\">{updated}</time></p></header>\n<main>\n",
+        n = items.len(),
+        label = text(&selection_label(meta)),
+        iso = meta.updated.to_rfc3339(),
+        updated = meta.updated.format("%Y-%m-%d %H:%M UTC"),
+    );
+    if items.is_empty() {
+        out.push_str("<p>Nothing here at the moment.</p>\n");
+    }
+    for i in items {
+        article(&mut out, i);
     }
     out.push_str(
         "</main>\n<footer class=\"meta\"><p>Published by tocsin.</p></footer>\n</body>\n</html>\n",
     );
-    Ok((out.into_bytes(), CONTENT_TYPE))
+    (out.into_bytes(), CONTENT_TYPE)
+}
+
+fn article(out: &mut String, i: &PreparedItem) {
+    let lang = i.language.as_deref().unwrap_or("");
+    let _ = write!(
+        out,
+        "<article id=\"{id}\"{lang_attr}>\n<h2><a href=\"{href}\" rel=\"noopener noreferrer\">{title}</a></h2>\n\
+         <p class=\"meta\"><span class=\"source\">{source}</span> · <time datetime=\"{iso}\">{date}</time>",
+        id = attr(&i.uid),
+        lang_attr = if lang.is_empty() {
+            String::new()
+        } else {
+            format!(" lang=\"{}\"", attr(lang))
+        },
+        href = attr(&i.link),
+        title = text(&i.title),
+        source = text(&plain(&i.source_info.title)),
+        iso = i.published.to_rfc3339(),
+        date = i.published.format("%Y-%m-%d %H:%M UTC"),
+    );
+    if !lang.is_empty() {
+        let _ = write!(out, " · <span class=\"lang\">{}</span>", text(lang));
+    }
+    for c in &i.case_codes {
+        let _ = write!(out, " · <span class=\"code\">{}</span>", text(&plain(c)));
+    }
+    out.push_str("</p>\n");
+    if let Some(s) = i.summary_html.as_deref().or(i.content_html.as_deref()) {
+        let _ = writeln!(out, "<div class=\"summary\">{s}</div>");
+    }
+    if !i.reasons.is_empty() {
+        let why: Vec<String> = i
+            .reasons
+            .iter()
+            .map(|r| {
+                let mut s = plain(&r.rule);
+                if !r.evidence.is_empty() {
+                    s.push_str(&format!(" ({})", plain(&r.evidence)));
+                }
+                s
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "<p class=\"why\">Selected because: {}</p>",
+            text(&why.join("; "))
+        );
+    }
+    if !i.related.is_empty() {
+        out.push_str("<ul class=\"related\">\n");
+        for r in &i.related {
+            let _ = writeln!(
+                out,
+                "<li>Also published by {}: <a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li>",
+                text(&plain(&r.source_title)),
+                attr(&r.link),
+                text(&plain(&r.title))
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</article>\n");
 }

@@ -1,11 +1,14 @@
 //! JSON Feed 1.1 (https://jsonfeed.org/version/1.1), written with serde_json.
 
+use std::sync::Arc;
+
+use chrono::SecondsFormat;
 use serde::Serialize;
 
-use super::atom::item_link;
-use super::sanitize::{html, plain};
+use super::prepare::PreparedItem;
+use super::sanitize::plain;
 use super::{FeedMeta, PublishError};
-use crate::model::{Reason, StoredItem};
+use crate::model::Reason;
 
 pub const CONTENT_TYPE: &str = "application/feed+json; charset=utf-8";
 
@@ -15,18 +18,29 @@ struct Feed<'a> {
     title: String,
     home_page_url: String,
     feed_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    language: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<Hub>,
+    authors: Vec<Author>,
     items: Vec<Item<'a>>,
 }
 
 #[derive(Serialize)]
-struct Item<'a> {
-    id: String,
+struct Hub {
+    #[serde(rename = "type")]
+    kind: &'static str,
     url: String,
-    title: String,
+}
+
+#[derive(Serialize)]
+struct Item<'a> {
+    id: &'a str,
+    url: &'a str,
+    title: &'a str,
+    content_html: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    content_html: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    summary: Option<String>,
+    summary: Option<&'a str>,
     date_published: String,
     date_modified: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -43,65 +57,100 @@ struct Author {
     name: String,
 }
 
-/// Our extension object (JSON Feed allows `_`-prefixed keys): why the item was selected.
+/// Our extension object (JSON Feed allows `_`-prefixed keys): where the item comes
+/// from and why it was selected.
 #[derive(Serialize)]
 struct Ext<'a> {
     source: &'a str,
-    source_title: String,
+    source_title: &'a str,
     urgent: bool,
     score: f64,
     reasons: &'a [Reason],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    case_codes: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<Related<'a>>,
+}
+
+#[derive(Serialize)]
+struct Related<'a> {
+    source_title: &'a str,
+    title: &'a str,
+    url: &'a str,
+}
+
+fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Renders `items` as a JSON Feed document.
 pub fn render(
     meta: &FeedMeta,
-    items: &[StoredItem],
+    items: &[Arc<PreparedItem>],
 ) -> Result<(Vec<u8>, &'static str), PublishError> {
     let feed = Feed {
         version: "https://jsonfeed.org/version/1.1",
         title: plain(meta.title),
-        home_page_url: super::join(meta.public_url, meta.alternate),
+        home_page_url: meta.alternate(),
         feed_url: meta.self_url(),
+        language: meta.selection.language.as_deref(),
+        hubs: meta
+            .hubs
+            .iter()
+            .map(|h| Hub {
+                kind: "WebSub",
+                url: h.to_string(),
+            })
+            .collect(),
+        authors: vec![Author {
+            name: plain(meta.title),
+        }],
         items: items
             .iter()
-            .map(|i| {
-                let href = item_link(meta, i);
-                let body = i.content.as_deref().or(i.summary.as_deref());
-                let mut tags: Vec<String> = i.reasons.iter().map(|r| plain(&r.rule)).collect();
-                tags.extend(i.categories.iter().map(|c| plain(c)));
-                tags.retain(|t| !t.is_empty());
-                Item {
-                    id: meta.entry_id(&i.id),
-                    content_html: Some(body.map(|b| html(b, Some(&href))).unwrap_or_default()),
-                    summary: i
-                        .summary
-                        .as_deref()
-                        .map(|s| plain(&crate::classify::html_to_text(s))),
-                    url: href,
-                    title: plain(&i.title),
-                    date_published: i.published.to_rfc3339(),
-                    date_modified: i.updated.to_rfc3339(),
-                    tags,
-                    language: i.language.as_deref(),
-                    authors: i
-                        .authors
+            .map(|i| Item {
+                id: &i.id,
+                url: &i.link,
+                title: &i.title,
+                content_html: i
+                    .content_html
+                    .as_deref()
+                    .or(i.summary_html.as_deref())
+                    .unwrap_or(""),
+                summary: i.summary_text.as_deref(),
+                date_published: rfc3339(i.published),
+                date_modified: rfc3339(i.updated),
+                tags: super::atom::categories(meta, i)
+                    .into_iter()
+                    .map(|(t, _)| t)
+                    .collect(),
+                language: i.language.as_deref(),
+                authors: i
+                    .authors
+                    .iter()
+                    .map(|a| Author { name: a.clone() })
+                    .collect(),
+                _tocsin: Ext {
+                    source: &i.source,
+                    source_title: &i.source_info.title,
+                    urgent: i.urgent,
+                    score: i.score,
+                    reasons: &i.reasons,
+                    case_codes: &i.case_codes,
+                    related: i
+                        .related
                         .iter()
-                        .map(|a| Author { name: plain(a) })
+                        .map(|r| Related {
+                            source_title: &r.source_title,
+                            title: &r.title,
+                            url: &r.link,
+                        })
                         .collect(),
-                    _tocsin: Ext {
-                        source: &i.source,
-                        source_title: plain(&meta.source(&i.source).title),
-                        urgent: i.urgent,
-                        score: i.score,
-                        reasons: &i.reasons,
-                    },
-                }
+                },
             })
             .collect(),
     };
     let body = serde_json::to_vec_pretty(&feed).map_err(|e| PublishError::Render {
-        path: meta.path.to_string(),
+        path: meta.path(),
         message: e.to_string(),
     })?;
     Ok((body, CONTENT_TYPE))

@@ -1,33 +1,42 @@
 //! Publish: render the stored items into the output documents.
 //!
-//! A publish reads the selection from the store once, renders every document into
-//! memory (a [`Snapshot`]), writes each to `output.dir` atomically (temporary file, fsync,
-//! rename: a reader never sees half a file) and hands the snapshot to the HTTP server,
-//! which serves it from memory until the next publish.
+//! A publish reads each selection (see [`catalog`]) from the store, prepares every item
+//! once ([`prepare`]: sanitised HTML, plain titles, absolute links), renders every
+//! document into memory (a [`Snapshot`]), writes the documents that changed to
+//! `output.dir` atomically (temporary file, fsync, rename: a reader never sees half a
+//! file) and hands the snapshot to the HTTP server, which serves it from memory until
+//! the next publish.
 //!
-//! - [`atom`], [`rss`], [`jsonfeed`]: the feed formats, written with their crates.
+//! - [`atom`], [`rss`], [`jsonfeed`], [`opml`]: written with their crates.
 //! - [`html`]: the page for people without a feed reader.
 //! - [`sanitize`]: item HTML made safe, text made valid for XML.
+//! - [`websub`]: tells hubs when the urgent feed changed.
 
 mod atom;
+pub mod catalog;
 mod html;
 mod jsonfeed;
+mod opml;
+pub mod prepare;
 mod rss;
 pub mod sanitize;
+pub mod websub;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::config::Config;
 use crate::dedup::hex;
-use crate::model::StoredItem;
 use crate::store::{ItemFilter, Store, StoreError};
+use catalog::{CORE_LANGUAGES, Format, Scope, Selection};
+use prepare::{Cache, PreparedItem};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -42,24 +51,84 @@ pub enum PublishError {
     },
 }
 
-/// One rendered document.
-#[derive(Debug, Clone)]
+/// One rendered document, with its compressed forms made on first request.
+#[derive(Debug)]
 pub struct Rendered {
-    pub body: Arc<[u8]>,
+    pub body: Bytes,
     pub content_type: &'static str,
     /// Strong validator: a hash of the body.
     pub etag: String,
     pub last_modified: DateTime<Utc>,
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
 }
 
-/// Every published document by path (`urgent.atom`, `index.html`, …).
+impl Rendered {
+    fn new(body: Vec<u8>, content_type: &'static str) -> Rendered {
+        let etag = format!("\"{}\"", hex(&Sha256::digest(&body)[..12]));
+        Rendered {
+            body: Bytes::from(body),
+            content_type,
+            etag,
+            last_modified: Utc::now(),
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
+        }
+    }
+
+    /// The body gzip-compressed (computed once, then served from memory).
+    pub fn gzip(&self) -> &Bytes {
+        self.gzip.get_or_init(|| {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+            enc.write_all(&self.body).expect("in-memory write");
+            Bytes::from(enc.finish().expect("in-memory write"))
+        })
+    }
+
+    /// The body brotli-compressed (computed once, then served from memory).
+    pub fn brotli(&self) -> &Bytes {
+        self.brotli.get_or_init(|| {
+            let mut out = Vec::with_capacity(self.body.len() / 4);
+            {
+                let mut w = brotli::CompressorWriter::new(&mut out, 4096, 6, 22);
+                w.write_all(&self.body).expect("in-memory write");
+            }
+            Bytes::from(out)
+        })
+    }
+}
+
+/// Every published document by path (`urgent.atom`, `lang/ro/urgent.rss`, …).
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
-    pub files: BTreeMap<String, Rendered>,
+    pub files: BTreeMap<String, Arc<Rendered>>,
+}
+
+impl Snapshot {
+    fn add(&mut self, path: String, (body, content_type): (Vec<u8>, &'static str)) {
+        self.files
+            .insert(path, Arc::new(Rendered::new(body, content_type)));
+    }
+
+    pub fn get(&self, path: &str) -> Option<&Arc<Rendered>> {
+        self.files.get(path)
+    }
+
+    /// Keeps the Last-Modified time (and compressed forms) of every document whose body
+    /// did not change since `previous`, so conditional requests keep answering 304.
+    pub fn carry_over(&mut self, previous: &Snapshot) {
+        for (path, doc) in &mut self.files {
+            if let Some(old) = previous.files.get(path)
+                && old.etag == doc.etag
+            {
+                *doc = old.clone();
+            }
+        }
+    }
 }
 
 /// What a source looks like to a subscriber.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SourceInfo {
     pub title: String,
     /// The publisher's site (empty for local files).
@@ -68,35 +137,49 @@ pub struct SourceInfo {
     pub feed_url: String,
 }
 
-/// What a feed document needs besides its items.
+/// What a document needs besides its items.
 pub struct FeedMeta<'a> {
     pub title: &'a str,
     pub public_url: &'a Url,
-    /// This document's own path under `public_url`.
-    pub path: &'a str,
-    /// The HTML page that goes with it.
-    pub alternate: &'a str,
+    pub selection: &'a Selection,
+    pub format: Format,
     pub updated: DateTime<Utc>,
-    pub sources: &'a BTreeMap<String, SourceInfo>,
+    pub hubs: &'a [Url],
+    pub languages: &'a [String],
 }
 
 impl FeedMeta<'_> {
+    /// This document's path under `public_url`.
+    pub fn path(&self) -> String {
+        self.selection.path(self.format)
+    }
+
     pub fn self_url(&self) -> String {
-        join(self.public_url, self.path)
+        join(self.public_url, &self.path())
     }
 
-    /// The stable id of an item: a `tag:` URI from the public host and the item's uid.
-    pub fn entry_id(&self, uid: &str) -> String {
-        entry_id(self.public_url, uid)
+    /// The same selection in another format.
+    pub fn url_of(&self, format: Format) -> String {
+        join(self.public_url, &self.selection.path(format))
     }
 
-    pub fn source(&self, id: &str) -> SourceInfo {
-        self.sources.get(id).cloned().unwrap_or_else(|| SourceInfo {
-            title: id.to_string(),
-            url: String::new(),
-            feed_url: String::new(),
-        })
+    /// The HTML page of this selection (the site root for the main urgent page).
+    pub fn alternate(&self) -> String {
+        if self.selection.scope == Scope::Urgent && self.selection.language.is_none() {
+            self.public_url.to_string()
+        } else {
+            self.url_of(Format::Html)
+        }
     }
+
+    /// The feed's own id: stable for the selection.
+    pub fn feed_id(&self) -> String {
+        format!("tag:{},2026:feed/{}", host(self.public_url), self.path())
+    }
+}
+
+fn host(u: &Url) -> &str {
+    u.host_str().unwrap_or("localhost")
 }
 
 pub fn join(base: &Url, path: &str) -> String {
@@ -108,8 +191,12 @@ pub fn join(base: &Url, path: &str) -> String {
 /// `tag:HOST,2026:item/UID`. It depends only on the public host and the item, so it
 /// survives restarts, re-renders and edits of the item.
 pub fn entry_id(public_url: &Url, uid: &str) -> String {
-    let host = public_url.host_str().unwrap_or("localhost");
-    format!("tag:{host},2026:item/{uid}")
+    format!("tag:{},2026:item/{uid}", host(public_url))
+}
+
+/// The Content-Security-Policy of the HTML pages (meta tag and HTTP header).
+pub fn html_csp() -> &'static str {
+    html::CSP
 }
 
 /// Renders and writes the outputs.
@@ -120,10 +207,23 @@ pub struct Publisher {
     dir: PathBuf,
     max_items: usize,
     sources: BTreeMap<String, SourceInfo>,
+    languages: Vec<String>,
+    hubs: Vec<Url>,
+    cache: Arc<Cache>,
+    /// ETag of what is on disk at each path, to skip rewriting unchanged files.
+    written: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl Publisher {
     pub fn new(config: &Config) -> Publisher {
+        let mut languages: Vec<String> = CORE_LANGUAGES.iter().map(|s| s.to_string()).collect();
+        for s in &config.sources {
+            if let Some(l) = &s.language
+                && !languages.contains(l)
+            {
+                languages.push(l.clone());
+            }
+        }
         Publisher {
             title: config.output.title.clone(),
             public_url: config.server.public_url.clone(),
@@ -150,6 +250,10 @@ impl Publisher {
                     (s.id.clone(), info)
                 })
                 .collect(),
+            languages,
+            hubs: config.websub.hubs.clone(),
+            cache: Arc::default(),
+            written: Arc::default(),
         }
     }
 
@@ -157,105 +261,158 @@ impl Publisher {
         &self.dir
     }
 
+    pub fn hubs(&self) -> &[Url] {
+        &self.hubs
+    }
+
+    pub fn public_url(&self) -> &Url {
+        &self.public_url
+    }
+
+    /// Every selection this publisher renders.
+    pub fn selections(&self) -> Vec<Selection> {
+        let mut out = vec![
+            Selection {
+                scope: Scope::Urgent,
+                language: None,
+            },
+            Selection {
+                scope: Scope::All,
+                language: None,
+            },
+        ];
+        for l in &self.languages {
+            for scope in [Scope::Urgent, Scope::All] {
+                out.push(Selection {
+                    scope,
+                    language: Some(l.clone()),
+                });
+            }
+        }
+        for id in self.sources.keys() {
+            out.push(Selection {
+                scope: Scope::Source(id.clone()),
+                language: None,
+            });
+        }
+        out
+    }
+
     /// Renders every document from the store.
     pub fn render(&self, store: &Store, now: DateTime<Utc>) -> Result<Snapshot, PublishError> {
-        let urgent = store.items(&ItemFilter {
-            urgent_only: true,
-            limit: Some(self.max_items),
-            ..Default::default()
-        })?;
-        let all = store.items(&ItemFilter {
-            limit: Some(self.max_items),
-            ..Default::default()
-        })?;
-        let all_title = format!("{} (all items)", self.title);
         let mut snap = Snapshot::default();
-        let meta = |title, path, items: &[StoredItem]| self.meta(title, path, items, now);
+        let mut used = HashSet::new();
+        for sel in self.selections() {
+            let filter = ItemFilter {
+                urgent_only: sel.scope == Scope::Urgent,
+                sources: match &sel.scope {
+                    Scope::Source(id) => vec![id.clone()],
+                    _ => vec![],
+                },
+                language: sel.language.clone(),
+                limit: Some(self.max_items),
+            };
+            let items = store.items(&filter)?;
+            let prepared = self
+                .cache
+                .prepare(&items, &self.public_url, "all.html", &self.sources);
+            used.extend(prepared.iter().map(|p| p.uid.clone()));
+            let source_title = match &sel.scope {
+                Scope::Source(id) => self.sources.get(id).map(|s| s.title.as_str()),
+                _ => None,
+            };
+            let title = sel.title(&self.title, source_title);
+            for format in Format::ALL {
+                let meta = FeedMeta {
+                    title: &title,
+                    public_url: &self.public_url,
+                    selection: &sel,
+                    format,
+                    updated: prepared.iter().map(|i| i.updated).max().unwrap_or(now),
+                    hubs: &self.hubs,
+                    languages: &self.languages,
+                };
+                snap.add(meta.path(), render_format(&meta, &prepared)?);
+            }
+        }
         snap.add(
-            "urgent.atom",
-            atom::render(&meta(&self.title, "urgent.atom", &urgent), &urgent)?,
+            "sources.opml".into(),
+            opml::render(&self.title, &self.public_url, &self.sources),
         );
-        snap.add(
-            "urgent.rss",
-            rss::render(&meta(&self.title, "urgent.rss", &urgent), &urgent)?,
-        );
-        snap.add(
-            "urgent.json",
-            jsonfeed::render(&meta(&self.title, "urgent.json", &urgent), &urgent)?,
-        );
-        snap.add(
-            "index.html",
-            html::render(&meta(&self.title, "index.html", &urgent), &urgent)?,
-        );
-        snap.add(
-            "all.atom",
-            atom::render(&meta(&all_title, "all.atom", &all), &all)?,
-        );
+        self.cache.retain(&used);
+        if let Some(page) = snap.files.get("urgent.html").cloned() {
+            snap.files.insert("index.html".into(), page);
+        }
         Ok(snap)
     }
 
-    fn meta<'a>(
-        &'a self,
-        title: &'a str,
-        path: &'a str,
-        items: &[StoredItem],
-        now: DateTime<Utc>,
-    ) -> FeedMeta<'a> {
-        FeedMeta {
-            title,
-            public_url: &self.public_url,
-            path,
-            alternate: "index.html",
-            updated: items.iter().map(|i| i.updated).max().unwrap_or(now),
-            sources: &self.sources,
-        }
-    }
-
-    /// Writes every document of `snap` to the output directory, each atomically.
-    pub fn write(&self, snap: &Snapshot) -> Result<(), PublishError> {
-        std::fs::create_dir_all(&self.dir).map_err(|source| PublishError::Write {
-            path: self.dir.clone(),
-            source,
-        })?;
+    /// Writes the documents of `snap` that differ from what is on disk, each atomically,
+    /// and removes documents of sources that are no longer configured.
+    pub fn write(&self, snap: &Snapshot) -> Result<Vec<String>, PublishError> {
+        let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
+        let mut changed = Vec::new();
         for (name, doc) in &snap.files {
+            if written.get(name) == Some(&doc.etag) {
+                continue;
+            }
             let path = self.dir.join(name);
-            write_atomic(&path, &doc.body).map_err(|source| PublishError::Write {
-                path: path.clone(),
-                source,
-            })?;
+            let same_on_disk = std::fs::read(&path).is_ok_and(|b| b == doc.body);
+            if !same_on_disk {
+                let dir = path.parent().unwrap_or(&self.dir);
+                std::fs::create_dir_all(dir).map_err(|source| PublishError::Write {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+                write_atomic(&path, &doc.body).map_err(|source| PublishError::Write {
+                    path: path.clone(),
+                    source,
+                })?;
+                changed.push(name.clone());
+            }
+            written.insert(name.clone(), doc.etag.clone());
         }
-        Ok(())
+        for sub in ["sources", "lang"] {
+            remove_stale(&self.dir, &self.dir.join(sub), snap);
+        }
+        written.retain(|k, _| snap.files.contains_key(k));
+        Ok(changed)
     }
 }
 
-impl Snapshot {
-    fn add(&mut self, path: &str, (body, content_type): (Vec<u8>, &'static str)) {
-        let etag = format!("\"{}\"", hex(&Sha256::digest(&body)[..12]));
-        self.files.insert(
-            path.to_string(),
-            Rendered {
-                body: body.into(),
-                content_type,
-                etag,
-                last_modified: Utc::now(),
-            },
-        );
+fn render_format(
+    meta: &FeedMeta,
+    items: &[Arc<PreparedItem>],
+) -> Result<(Vec<u8>, &'static str), PublishError> {
+    match meta.format {
+        Format::Atom => atom::render(meta, items),
+        Format::Rss => rss::render(meta, items),
+        Format::Json => jsonfeed::render(meta, items),
+        Format::Html => Ok(html::render(meta, items)),
     }
+}
 
-    /// Keeps the Last-Modified time of every document whose body did not change since
-    /// `previous`, so conditional requests keep answering 304.
-    pub fn carry_over(&mut self, previous: &Snapshot) {
-        for (path, doc) in &mut self.files {
-            if let Some(old) = previous.files.get(path)
-                && old.etag == doc.etag
-            {
-                doc.last_modified = old.last_modified;
-            }
+/// Deletes files under `dir` that tocsin published before but the snapshot no longer
+/// has (a source removed from the config). Only files with our extensions are touched.
+fn remove_stale(root: &Path, dir: &Path, snap: &Snapshot) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            remove_stale(root, &path, snap);
+            continue;
         }
-    }
-
-    pub fn get(&self, path: &str) -> Option<&Rendered> {
-        self.files.get(path)
+        let Ok(rel) = path.strip_prefix(root) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        let ours = Format::ALL
+            .iter()
+            .any(|f| rel.ends_with(&format!(".{}", f.ext())));
+        if ours && !snap.files.contains_key(&rel) {
+            let _ = std::fs::remove_file(&path);
+        }
     }
 }
 
@@ -293,21 +450,30 @@ impl Published {
     }
 }
 
+/// What a publish did.
+#[derive(Debug, Clone, Default)]
+pub struct PublishOutcome {
+    /// Paths whose content differed from what was on disk (and were rewritten).
+    pub changed: Vec<String>,
+    pub documents: usize,
+}
+
 /// Renders from the store, writes the files, installs the snapshot for the server.
 pub async fn publish(
     db: &crate::store::Db,
     publisher: &Publisher,
     published: &Published,
-) -> Result<(), PublishError> {
+) -> Result<PublishOutcome, PublishError> {
     let p = publisher.clone();
     let snap = db.call(move |s| Ok(p.render(s, Utc::now()))).await??;
     let p = publisher.clone();
-    let snap = tokio::task::spawn_blocking(move || p.write(&snap).map(|()| snap))
+    let (snap, changed) = tokio::task::spawn_blocking(move || p.write(&snap).map(|c| (snap, c)))
         .await
         .map_err(|e| PublishError::Render {
             path: "*".into(),
             message: e.to_string(),
         })??;
+    let documents = snap.files.len();
     published.install(snap);
-    Ok(())
+    Ok(PublishOutcome { changed, documents })
 }

@@ -1,50 +1,64 @@
-//! RSS 2.0, written with the rss crate.
+//! RSS 2.0, written with the rss crate (atom:link for self, hub and related links).
 
-use rss::extension::atom::AtomExtension;
+use std::sync::Arc;
+
+use rss::extension::atom::{AtomExtension, Link};
 use rss::{Category, Channel, Guid, Item, Source};
 
-use super::atom::item_link;
-use super::sanitize::{html, plain};
+use super::atom::categories;
+use super::catalog::Format;
+use super::prepare::PreparedItem;
+use super::sanitize::plain;
 use super::{FeedMeta, PublishError};
-use crate::model::StoredItem;
 
 pub const CONTENT_TYPE: &str = "application/rss+xml; charset=utf-8";
 
-fn item(meta: &FeedMeta, i: &StoredItem) -> Item {
-    let href = item_link(meta, i);
-    let source = meta.source(&i.source);
-    let mut categories: Vec<Category> = i
-        .reasons
+fn atom_link(href: String, rel: &str, mime: Option<&str>, title: Option<String>) -> Link {
+    Link {
+        href,
+        rel: rel.into(),
+        mime_type: mime.map(str::to_string),
+        title,
+        ..Default::default()
+    }
+}
+
+fn item(meta: &FeedMeta, i: &PreparedItem) -> Item {
+    let related: Vec<Link> = i
+        .related
         .iter()
-        .map(|r| Category {
-            name: plain(&r.rule),
-            domain: Some(super::join(meta.public_url, "rules")),
+        .map(|r| {
+            atom_link(
+                r.link.clone(),
+                "related",
+                Some("text/html"),
+                Some(plain(&format!(
+                    "also published by {}: {}",
+                    r.source_title, r.title
+                ))),
+            )
         })
         .collect();
-    categories.extend(i.categories.iter().map(|c| Category {
-        name: plain(c),
-        domain: None,
-    }));
-    categories.retain(|c| !c.name.is_empty());
     Item {
-        title: Some(plain(&i.title)),
-        link: Some(href.clone()),
-        description: i
-            .summary
-            .as_deref()
-            .or(i.content.as_deref())
-            .map(|s| html(s, Some(&href))),
-        content: i.content.as_deref().map(|c| html(c, Some(&href))),
+        title: Some(i.title.clone()),
+        link: Some(i.link.clone()),
+        description: i.summary_html.clone().or_else(|| i.content_html.clone()),
+        content: i.content_html.clone(),
         guid: Some(Guid {
-            value: meta.entry_id(&i.id),
+            value: i.id.clone(),
             permalink: false,
         }),
         pub_date: Some(i.published.to_rfc2822()),
-        categories,
-        source: (!source.feed_url.is_empty()).then(|| Source {
-            url: source.feed_url.clone(),
-            title: Some(plain(&source.title)),
+        author: None,
+        categories: categories(meta, i)
+            .into_iter()
+            .map(|(name, domain)| Category { name, domain })
+            .collect(),
+        source: (!i.source_info.feed_url.is_empty()).then(|| Source {
+            url: i.source_info.feed_url.clone(),
+            title: Some(plain(&i.source_info.title)),
         }),
+        atom_ext: (!related.is_empty()).then_some(AtomExtension { links: related }),
         ..Default::default()
     }
 }
@@ -52,30 +66,35 @@ fn item(meta: &FeedMeta, i: &StoredItem) -> Item {
 /// Renders `items` as an RSS 2.0 document.
 pub fn render(
     meta: &FeedMeta,
-    items: &[StoredItem],
+    items: &[Arc<PreparedItem>],
 ) -> Result<(Vec<u8>, &'static str), PublishError> {
+    let mut links = vec![atom_link(
+        meta.self_url(),
+        "self",
+        Some(Format::Rss.mime()),
+        None,
+    )];
+    links.extend(
+        meta.hubs
+            .iter()
+            .map(|h| atom_link(h.to_string(), "hub", None, None)),
+    );
     let channel = Channel {
         title: plain(meta.title),
-        link: super::join(meta.public_url, meta.alternate),
+        link: meta.alternate(),
         description: plain(meta.title),
+        language: meta.selection.language.clone(),
         last_build_date: Some(meta.updated.to_rfc2822()),
         generator: Some(format!("tocsin {}", env!("CARGO_PKG_VERSION"))),
-        atom_ext: Some(AtomExtension {
-            links: vec![rss::extension::atom::Link {
-                href: meta.self_url(),
-                rel: "self".into(),
-                mime_type: Some("application/rss+xml".into()),
-                ..Default::default()
-            }],
-        }),
+        atom_ext: Some(AtomExtension { links }),
         items: items.iter().map(|i| item(meta, i)).collect(),
         ..Default::default()
     };
-    let mut out = Vec::with_capacity(1024 + items.len() * 1024);
+    let mut out = Vec::with_capacity(1024 + items.len() * 1536);
     channel
         .write_to(&mut out)
         .map_err(|e| PublishError::Render {
-            path: meta.path.to_string(),
+            path: meta.path(),
             message: e.to_string(),
         })?;
     Ok((out, CONTENT_TYPE))

@@ -3,7 +3,8 @@
 //! Item HTML comes from the open web. It goes through ammonia (a maintained, html5ever
 //! based sanitiser) with an allow-list: no script, style, iframe, object, embed, form,
 //! meta, link or base elements, no `on*` or `style` attributes, only http(s) and mailto
-//! URLs, and relative URLs made absolute against the item's own link. Text for XML
+//! URLs (plus `data:` images in `<img src>`, in raster formats only: an SVG can carry
+//! script), and relative URLs made absolute against the item's own link. Text for XML
 //! outputs also loses the characters XML 1.0 forbids (C0 controls but tab, CR, LF;
 //! U+FFFE and U+FFFF), which a hostile feed could otherwise use to break the document.
 
@@ -14,10 +15,26 @@ use url::Url;
 
 fn builder() -> Builder<'static> {
     let mut b = Builder::default();
-    b.url_schemes(HashSet::from(["http", "https", "mailto"]))
+    b.url_schemes(HashSet::from(["http", "https", "mailto", "data"]))
         .link_rel(Some("noopener noreferrer nofollow"))
-        .strip_comments(true);
+        .strip_comments(true)
+        .attribute_filter(|element, attribute, value| {
+            let v = value.trim_start();
+            if v.len() >= 5 && v[..5].eq_ignore_ascii_case("data:") {
+                return (element == "img" && attribute == "src" && safe_data_image(v))
+                    .then(|| value.into());
+            }
+            Some(value.into())
+        });
     b
+}
+
+/// `data:image/png;base64,…` and the like; never SVG, never without base64.
+fn safe_data_image(v: &str) -> bool {
+    let lower = v[..v.len().min(40)].to_ascii_lowercase();
+    ["png", "gif", "jpeg", "jpg", "webp", "avif"]
+        .iter()
+        .any(|t| lower.starts_with(&format!("data:image/{t};base64,")))
 }
 
 /// Sanitises item HTML; relative URLs resolve against `base` (the item's link) or are
@@ -71,6 +88,18 @@ mod tests {
         assert!(!out.contains("javascript"), "{out}");
         assert!(!out.contains("iframe"), "{out}");
         assert!(out.contains("Hi"));
+    }
+
+    #[test]
+    fn data_urls_only_for_raster_images() {
+        let out = html(
+            r#"<img src="data:image/png;base64,iVBORw0KGgo="><img src="data:image/svg+xml;base64,PHN2Zz4="><a href="data:text/html,<script>alert(1)</script>">x</a><a href="vbscript:msgbox(1)">y</a>"#,
+            None,
+        );
+        assert!(out.contains("data:image/png;base64,iVBORw0KGgo="), "{out}");
+        assert!(!out.contains("svg"), "{out}");
+        assert!(!out.contains("data:text"), "{out}");
+        assert!(!out.contains("vbscript"), "{out}");
     }
 
     #[test]

@@ -1,0 +1,173 @@
+//! Items prepared for rendering: sanitised once, shared by every document.
+//!
+//! Sanitising HTML is the expensive part of a publish. A [`PreparedItem`] holds the
+//! sanitised summary and content, the plain title and the absolute link, and is built
+//! once per item version (uid + updated time): every format and selection reuses it,
+//! and a cache keeps it across publishes, so a publish after one new item sanitises one
+//! item. The cache holds only what the last publish used.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use super::sanitize::{html, plain};
+use super::{SourceInfo, entry_id, join};
+use crate::classify::html_to_text;
+use crate::model::{Reason, StoredItem};
+
+/// Another publisher of the same case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelatedLink {
+    pub source_title: String,
+    pub title: String,
+    pub link: String,
+}
+
+/// One item, ready for any format.
+#[derive(Debug, Clone)]
+pub struct PreparedItem {
+    pub uid: String,
+    /// The permanent entry id (`tag:` URI).
+    pub id: String,
+    pub title: String,
+    /// Absolute http(s) link: the item's own, or its anchor on our page.
+    pub link: String,
+    pub summary_html: Option<String>,
+    pub content_html: Option<String>,
+    /// The summary as plain text (JSON Feed's `summary`).
+    pub summary_text: Option<String>,
+    pub published: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub language: Option<String>,
+    pub source: String,
+    pub source_info: SourceInfo,
+    /// The publisher's own categories, plain text.
+    pub categories: Vec<String>,
+    pub authors: Vec<String>,
+    pub urgent: bool,
+    pub score: f64,
+    pub reasons: Vec<Reason>,
+    pub case_codes: Vec<String>,
+    pub tags: Vec<String>,
+    pub related: Vec<RelatedLink>,
+}
+
+impl PreparedItem {
+    fn new(
+        item: &StoredItem,
+        public_url: &Url,
+        page: &str,
+        source_info: SourceInfo,
+    ) -> PreparedItem {
+        let link = match &item.link {
+            Some(l) if l.starts_with("http://") || l.starts_with("https://") => l.clone(),
+            _ => format!("{}#{}", join(public_url, page), item.id),
+        };
+        let summary_html = item
+            .summary
+            .as_deref()
+            .map(|s| html(s, Some(&link)))
+            .filter(|s| !s.trim().is_empty());
+        let content_html = item
+            .content
+            .as_deref()
+            .map(|s| html(s, Some(&link)))
+            .filter(|s| !s.trim().is_empty());
+        let summary_text = item
+            .summary
+            .as_deref()
+            .map(|s| plain(&html_to_text(s)))
+            .filter(|s| !s.is_empty());
+        PreparedItem {
+            uid: item.id.clone(),
+            id: entry_id(public_url, &item.id),
+            title: plain(&item.title),
+            link,
+            summary_html,
+            content_html,
+            summary_text,
+            published: item.published,
+            updated: item.updated,
+            language: item.language.clone(),
+            source: item.source.clone(),
+            source_info,
+            categories: item
+                .categories
+                .iter()
+                .map(|c| plain(c))
+                .filter(|c| !c.is_empty())
+                .collect(),
+            authors: item
+                .authors
+                .iter()
+                .map(|a| plain(a))
+                .filter(|a| !a.is_empty())
+                .collect(),
+            urgent: item.urgent,
+            score: item.score,
+            reasons: item.reasons.clone(),
+            case_codes: Vec::new(),
+            tags: Vec::new(),
+            related: Vec::new(),
+        }
+    }
+}
+
+/// Prepared items by uid, valid while the item's `updated` time is unchanged.
+#[derive(Debug, Default)]
+pub struct Cache {
+    items: Mutex<HashMap<String, Arc<PreparedItem>>>,
+}
+
+impl Cache {
+    /// Prepares `items`, reusing what an earlier publish prepared, and forgets
+    /// everything not in `keep` (called once per publish with every item it used).
+    pub fn prepare(
+        &self,
+        items: &[StoredItem],
+        public_url: &Url,
+        page: &str,
+        sources: &std::collections::BTreeMap<String, SourceInfo>,
+    ) -> Vec<Arc<PreparedItem>> {
+        let mut cache = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        items
+            .iter()
+            .map(|item| {
+                if let Some(p) = cache.get(&item.id)
+                    && p.updated == item.updated
+                    && p.urgent == item.urgent
+                    && p.reasons == item.reasons
+                {
+                    return p.clone();
+                }
+                let info = sources
+                    .get(&item.source)
+                    .cloned()
+                    .unwrap_or_else(|| SourceInfo {
+                        title: item.source.clone(),
+                        url: String::new(),
+                        feed_url: String::new(),
+                    });
+                let p = Arc::new(PreparedItem::new(item, public_url, page, info));
+                cache.insert(item.id.clone(), p.clone());
+                p
+            })
+            .collect()
+    }
+
+    /// Drops every cached item whose uid is not in `used`.
+    pub fn retain(&self, used: &std::collections::HashSet<String>) {
+        let mut cache = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        cache.retain(|uid, _| used.contains(uid));
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

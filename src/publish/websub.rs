@@ -1,0 +1,109 @@
+//! WebSub publisher side (W3C Recommendation): after a publish that changed the urgent
+//! feed, tell each configured hub which topic URLs changed, so subscribers get urgent
+//! items in seconds rather than at their reader's next poll.
+//!
+//! A ping is `POST hub` with `hub.mode=publish&hub.url=TOPIC` (form-encoded), one per
+//! topic. A failed ping is retried twice (after 2 s and 4 s) and then logged; it never
+//! delays a publish.
+
+use std::time::Duration;
+
+use url::Url;
+
+/// Pings hubs.
+#[derive(Debug, Clone)]
+pub struct Pinger {
+    client: reqwest::Client,
+    hubs: Vec<Url>,
+}
+
+/// Which changed paths are WebSub topics: the urgent selections, in every format.
+pub fn is_topic(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    let file = match parts.as_slice() {
+        [f] | ["lang", _, f] => *f,
+        _ => return false,
+    };
+    matches!(file, "urgent.atom" | "urgent.rss" | "urgent.json")
+}
+
+impl Pinger {
+    pub fn new(user_agent: &str, hubs: Vec<Url>) -> Pinger {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("static HTTP client configuration");
+        Pinger { client, hubs }
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        !self.hubs.is_empty()
+    }
+
+    /// Pings every hub for every topic URL; returns how many pings were accepted.
+    pub async fn ping(&self, topics: &[String]) -> usize {
+        let mut ok = 0;
+        for hub in &self.hubs {
+            for topic in topics {
+                if self.ping_one(hub, topic).await {
+                    ok += 1;
+                }
+            }
+        }
+        ok
+    }
+
+    async fn ping_one(&self, hub: &Url, topic: &str) -> bool {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("hub.mode", "publish")
+            .append_pair("hub.url", topic)
+            .finish();
+        let mut delay = Duration::from_secs(2);
+        for attempt in 1..=3 {
+            let res = self
+                .client
+                .post(hub.clone())
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(body.clone())
+                .send()
+                .await;
+            match res {
+                Ok(r) if r.status().is_success() => {
+                    tracing::info!(hub = %hub, topic, "WebSub hub notified");
+                    return true;
+                }
+                Ok(r) => {
+                    tracing::warn!(hub = %hub, topic, status = r.status().as_u16(), attempt, "WebSub hub refused the ping")
+                }
+                Err(e) => {
+                    tracing::warn!(hub = %hub, topic, error = %e, attempt, "WebSub ping failed")
+                }
+            }
+            if attempt < 3 {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_are_the_urgent_feeds() {
+        assert!(is_topic("urgent.atom"));
+        assert!(is_topic("lang/ro/urgent.rss"));
+        assert!(!is_topic("urgent.html"));
+        assert!(!is_topic("all.atom"));
+        assert!(!is_topic("sources/urgent.atom"));
+    }
+}
