@@ -79,7 +79,8 @@ pub enum CliError {
     Database(#[from] StoreError),
     #[error("{0}")]
     Usage(String),
-    #[error("{0:#}")]
+    /// Our error messages carry their causes, so only the outermost is printed.
+    #[error("{0}")]
     Other(#[from] anyhow::Error),
 }
 

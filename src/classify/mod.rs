@@ -12,7 +12,7 @@ mod text;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-pub use text::{html_to_text, normalize};
+pub use text::{html_to_text, normalize, strip_markup};
 
 use crate::config::{Field, RuleConfig};
 use crate::model::{Classification, ParsedItem, Reason};

@@ -45,16 +45,29 @@ pub fn html_to_text(html: &str) -> String {
     if !html.contains('<') && !html.contains('&') {
         return html.to_string();
     }
+    html_escape::decode_html_entities(&strip_markup(html)).into_owned()
+}
+
+/// Removes everything that looks like markup: tags (a `<` followed by a letter, `/`,
+/// `!` or `?`, up to the next `>`) and the bodies of `script` and `style` elements.
+/// A lone `<` (as in "1 < 2") stays. Entities are left as they are.
+pub fn strip_markup(html: &str) -> String {
+    if !html.contains('<') {
+        return html.to_string();
+    }
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     while let Some(lt) = rest.find('<') {
         out.push_str(&rest[..lt]);
         let tag = &rest[lt..];
-        let Some(gt) = tag.find('>') else {
-            // An unclosed `<`: keep it as text.
-            out.push_str(tag);
-            rest = "";
-            break;
+        let starts_tag = tag[1..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'));
+        let Some(gt) = tag.find('>').filter(|_| starts_tag) else {
+            out.push('<');
+            rest = &tag[1..];
+            continue;
         };
         let name = tag[1..gt]
             .trim_start_matches('/')
@@ -76,7 +89,7 @@ pub fn html_to_text(html: &str) -> String {
         out.push(' ');
     }
     out.push_str(rest);
-    html_escape::decode_html_entities(&out).into_owned()
+    out
 }
 
 fn find_ascii_ci(hay: &str, needle: &str) -> Option<usize> {
@@ -123,5 +136,10 @@ mod tests {
         );
         assert_eq!(normalize(&t), "urgent appeal et end");
         assert_eq!(html_to_text("a < b"), "a < b");
+        assert_eq!(html_to_text("1 < 2 & 3 > 0"), "1 < 2 & 3 > 0");
+        assert_eq!(
+            strip_markup("x <b>bold</b> &amp; <script>evil()</script>y"),
+            "x  bold  &amp;  y"
+        );
     }
 }

@@ -10,7 +10,7 @@ use feed_rs::model::{Entry, Feed, Link, Text};
 use url::Url;
 
 use super::ParseError;
-use crate::classify::html_to_text;
+use crate::classify::{html_to_text, strip_markup};
 use crate::model::{ParsedFeed, ParsedItem};
 
 /// Parses a feed document. `base` is the URL it was fetched from, for relative links.
@@ -22,6 +22,17 @@ pub fn parse_feed(bytes: &[u8], base: Option<&Url>) -> Result<ParsedFeed, ParseE
         .id_generator(|_, _, _| String::new())
         .sanitize_content(false)
         .build();
+    let converted;
+    let bytes = if super::atom03::is_atom03(bytes) {
+        converted = super::atom03::to_atom10(bytes).map_err(|e| ParseError::Malformed {
+            message: format!("Atom 0.3 document: {e}"),
+            line: None,
+            column: None,
+        })?;
+        &converted[..]
+    } else {
+        bytes
+    };
     let feed = parser.parse(bytes).map_err(map_error)?;
     Ok(convert(feed, base))
 }
@@ -128,12 +139,13 @@ fn absolute(href: &str, base: Option<&Url>) -> Option<String> {
     }
 }
 
-/// Plain text of a title-like field, whitespace collapsed.
+/// Plain text of a title-like field, whitespace collapsed. Markup in a "plain" title is
+/// almost always HTML escaped once too often by the publisher: it is removed too.
 fn plain(t: &Text) -> String {
     let raw = if t.content_type.subty() == "html" || t.content_type.subty() == "xhtml" {
         html_to_text(&t.content)
     } else {
-        t.content.clone()
+        strip_markup(&t.content)
     };
     collapse(&raw)
 }

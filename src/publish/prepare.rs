@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::sanitize::{html, plain};
+use super::sanitize::{html, plain, title};
 use super::{SourceInfo, entry_id, join};
 use crate::classify::html_to_text;
 use crate::model::{Reason, StoredItem};
@@ -83,7 +83,7 @@ impl PreparedItem {
         PreparedItem {
             uid: item.id.clone(),
             id: entry_id(public_url, &item.id),
-            title: plain(&item.title),
+            title: title(&item.title),
             link,
             summary_html,
             content_html,

@@ -20,7 +20,7 @@ fn builder() -> Builder<'static> {
         .strip_comments(true)
         .attribute_filter(|element, attribute, value| {
             let v = value.trim_start();
-            if v.len() >= 5 && v[..5].eq_ignore_ascii_case("data:") {
+            if v.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("data:")) {
                 return (element == "img" && attribute == "src" && safe_data_image(v))
                     .then(|| value.into());
             }
@@ -31,7 +31,7 @@ fn builder() -> Builder<'static> {
 
 /// `data:image/png;base64,…` and the like; never SVG, never without base64.
 fn safe_data_image(v: &str) -> bool {
-    let lower = v[..v.len().min(40)].to_ascii_lowercase();
+    let lower: String = v.chars().take(40).collect::<String>().to_ascii_lowercase();
     ["png", "gif", "jpeg", "jpg", "webp", "avif"]
         .iter()
         .any(|t| lower.starts_with(&format!("data:image/{t};base64,")))
@@ -68,6 +68,12 @@ fn xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
+/// A title: plain text, XML-safe, on one line, and without anything that looks like a
+/// tag (some readers render RSS titles as HTML).
+pub fn title(s: &str) -> String {
+    plain(&crate::classify::strip_markup(s))
+}
+
 /// A title or other plain text: XML-safe and on one line.
 pub fn plain(s: &str) -> String {
     xml_text(s).split_whitespace().collect::<Vec<_>>().join(" ")
@@ -88,6 +94,16 @@ mod tests {
         assert!(!out.contains("javascript"), "{out}");
         assert!(!out.contains("iframe"), "{out}");
         assert!(out.contains("Hi"));
+    }
+
+    #[test]
+    fn non_ascii_attribute_values_are_fine() {
+        // Regression: a byte-indexed prefix check panicked inside a multi-byte letter.
+        let out = html(
+            r#"<img alt="Нажмите для просмотра" title="Нажмите" src="https://x/a.png">"#,
+            None,
+        );
+        assert!(out.contains("Нажмите"), "{out}");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Shared test helpers: a local fixture HTTP server and a way to run the binary.
 #![allow(dead_code)]
 
+pub mod safety;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -47,8 +49,10 @@ impl Route {
 /// A request as the server saw it.
 #[derive(Clone, Debug)]
 pub struct Seen {
+    pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 impl Seen {
@@ -121,18 +125,34 @@ fn handle(mut conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, seen: &Mu
             return;
         }
     }
-    let head = String::from_utf8_lossy(&buf).to_string();
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+    let mut body = buf[end..].to_vec();
     let mut lines = head.split("\r\n");
     let request_line = lines.next().unwrap_or("");
+    let method = request_line.split(' ').next().unwrap_or("GET").to_string();
     let path = request_line.split(' ').nth(1).unwrap_or("/").to_string();
     let headers: Vec<(String, String)> = lines
         .take_while(|l| !l.is_empty())
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    while body.len() < length.min(1 << 20) {
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+        }
+    }
     seen.lock().unwrap().push(Seen {
+        method,
         path: path.clone(),
         headers,
+        body,
     });
     let route = routes.lock().unwrap().get(&path).cloned();
     let route = route.unwrap_or_else(|| Route::status(404));
