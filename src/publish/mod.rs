@@ -299,9 +299,25 @@ impl Publisher {
     }
 
     /// Renders every document from the store.
-    pub fn render(&self, store: &Store, now: DateTime<Utc>) -> Result<Snapshot, PublishError> {
+    ///
+    /// An empty selection's `updated` time is the newest item's of the whole store (or
+    /// `empty_since` when the store is empty), never "now": a document changes only when
+    /// its content does.
+    pub fn render(
+        &self,
+        store: &Store,
+        empty_since: DateTime<Utc>,
+    ) -> Result<Snapshot, PublishError> {
         let mut snap = Snapshot::default();
         let mut used = HashSet::new();
+        let newest = store
+            .items(&ItemFilter {
+                limit: Some(1),
+                ..Default::default()
+            })?
+            .first()
+            .map(|i| i.updated)
+            .unwrap_or(empty_since);
         for sel in self.selections() {
             let filter = ItemFilter {
                 urgent_only: sel.scope == Scope::Urgent,
@@ -328,7 +344,7 @@ impl Publisher {
                     public_url: &self.public_url,
                     selection: &sel,
                     format,
-                    updated: prepared.iter().map(|i| i.updated).max().unwrap_or(now),
+                    updated: prepared.iter().map(|i| i.updated).max().unwrap_or(newest),
                     hubs: &self.hubs,
                     languages: &self.languages,
                 };
@@ -352,10 +368,10 @@ impl Publisher {
         let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
         let mut changed = Vec::new();
         for (name, doc) in &snap.files {
-            if written.get(name) == Some(&doc.etag) {
+            let path = self.dir.join(name);
+            if written.get(name) == Some(&doc.etag) && path.is_file() {
                 continue;
             }
-            let path = self.dir.join(name);
             let same_on_disk = std::fs::read(&path).is_ok_and(|b| b == doc.body);
             if !same_on_disk {
                 let dir = path.parent().unwrap_or(&self.dir);
@@ -465,7 +481,9 @@ pub async fn publish(
     published: &Published,
 ) -> Result<PublishOutcome, PublishError> {
     let p = publisher.clone();
-    let snap = db.call(move |s| Ok(p.render(s, Utc::now()))).await??;
+    let snap = db
+        .call(move |s| Ok(p.render(s, DateTime::UNIX_EPOCH)))
+        .await??;
     let p = publisher.clone();
     let (snap, changed) = tokio::task::spawn_blocking(move || p.write(&snap).map(|c| (snap, c)))
         .await
