@@ -1,6 +1,7 @@
 //! Shared test helpers: a local fixture HTTP server and a way to run the binary.
 #![allow(dead_code)]
 
+pub mod inproc;
 pub mod safety;
 
 use std::collections::HashMap;

@@ -1,0 +1,138 @@
+//! The HTML page as a phone shows it: rendered by headless Chromium (through
+//! ChromeDriver), checked in the live DOM: no horizontal scrolling at phone width,
+//! readable type, each urgent item with its source, date, language, case code and why it
+//! was selected, the subscribe links, and no script. A screenshot is kept in
+//! `target/tocsin-page-phone.png` for people to look at.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::inproc::*;
+use common::*;
+use serde_json::{Value, json};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+async fn call(client: &reqwest::Client, method: reqwest::Method, url: String, body: Value) -> Value {
+    let req = client.request(method, url).header("content-type", "application/json");
+    let req = if body.is_null() { req } else { req.body(body.to_string()) };
+    let resp = req.send().await.expect("chromedriver answers");
+    let text = resp.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+#[test]
+fn the_page_reads_well_on_a_phone_without_javascript() {
+    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
+        eprintln!("SKIPPED: chromium and chromium-driver are not installed (.ci/run installs them)");
+        return;
+    }
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let all = ["promolex-ro.rss", "promolex-ru.rss", "fidh.atom", "amnesty.json", "hostile.json"];
+    let (addr, _, _d) = start_with(&rt, dir.path(), &all);
+
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let driver = KillOnDrop(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let profile = dir.path().join("chrome-profile");
+    let report: Value = rt.block_on(async {
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = client.get(format!("{base}/status")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                         "--no-first-run", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync",
+                         format!("--user-data-dir={}", profile.display()),
+                         "--window-size=390,844", "--force-device-scale-factor=1"],
+                "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}}
+            }}}});
+        let s = call(&client, reqwest::Method::POST, format!("{base}/session"), caps).await;
+        let sid = s["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("{s}")).to_string();
+        let session = format!("{base}/session/{sid}");
+        call(&client, reqwest::Method::POST, format!("{session}/url"), json!({"url": format!("http://{addr}/")})).await;
+        let script = r#"
+            const q = (el, s) => { const x = el.querySelector(s); return x ? x.textContent.trim() : null; };
+            const arts = [...document.querySelectorAll('article')].map(a => ({
+                title: q(a, 'h2'), href: a.querySelector('h2 a').href, source: q(a, '.source'),
+                time: a.querySelector('time') ? a.querySelector('time').getAttribute('datetime') : null,
+                lang: q(a, '.lang'), code: q(a, '.code'), why: q(a, '.why'),
+                right: a.getBoundingClientRect().right }));
+            const links = [...document.querySelectorAll('nav a')].map(a => ({
+                text: a.textContent.trim(), href: a.getAttribute('href'),
+                height: a.getBoundingClientRect().height }));
+            return { innerWidth: window.innerWidth, scrollWidth: document.documentElement.scrollWidth,
+                     fontSize: parseFloat(getComputedStyle(document.body).fontSize),
+                     scripts: document.scripts.length, articles: arts, links: links,
+                     title: document.title };
+        "#;
+        let r = call(&client, reqwest::Method::POST, format!("{session}/execute/sync"), json!({"script": script, "args": []})).await;
+        let shot = call(&client, reqwest::Method::GET, format!("{session}/screenshot"), Value::Null).await;
+        if let Some(png) = shot["value"].as_str() {
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD.decode(png).unwrap();
+            let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tocsin-page-phone.png");
+            let _ = std::fs::write(out, bytes);
+        }
+        call(&client, reqwest::Method::DELETE, session, Value::Null).await;
+        r["value"].clone()
+    });
+    drop(driver);
+
+    eprintln!("rendered page: {report:#}");
+    let width = report["innerWidth"].as_f64().unwrap();
+    assert!(width <= 400.0, "phone width, got {width}");
+    assert!(report["scrollWidth"].as_f64().unwrap() <= width, "no horizontal scrolling: {report}");
+    assert!(report["fontSize"].as_f64().unwrap() >= 16.0);
+    assert_eq!(report["scripts"], 0);
+    let articles = report["articles"].as_array().unwrap();
+    assert_eq!(articles.len(), 7, "{report}");
+    for a in articles {
+        assert!(a["right"].as_f64().unwrap() <= width + 0.5, "{a}");
+        assert!(a["source"].as_str().is_some_and(|s| !s.is_empty()), "{a}");
+        assert!(a["time"].as_str().is_some_and(|t| t.starts_with("2026-")), "{a}");
+        assert!(a["why"].as_str().is_some_and(|w| w.starts_with("Selected because:")), "{a}");
+        assert!(a["href"].as_str().unwrap().starts_with("http"), "{a}");
+    }
+    let ro = articles
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().contains("Pleșcanov"))
+        .unwrap();
+    assert_eq!(ro["lang"], "ro");
+    assert_eq!(ro["source"], "promolex-ro");
+    let links: Vec<&str> = report["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["text"].as_str().unwrap())
+        .collect();
+    for l in ["Atom", "RSS", "JSON Feed", "ro", "ru"] {
+        assert!(links.contains(&l), "link {l} in {links:?}");
+    }
+    for l in report["links"].as_array().unwrap() {
+        assert!(l["height"].as_f64().unwrap() >= 24.0, "tap target too small: {l}");
+    }
+}
