@@ -1,9 +1,14 @@
 //! Parse: bytes from a source into [`ParsedFeed`].
 //!
 //! - [`feed`]: RSS 0.9x/1.0/2.0, Atom and JSON Feed, through feed-rs.
+//! - [`html`]: HTML listing pages, through CSS selectors (scraper).
+//! - [`decode`]: HTML bytes to text (BOM, HTTP charset, `<meta>`, else UTF-8).
 
+mod decode;
 mod feed;
+pub mod html;
 
+pub use decode::decode_html;
 pub use feed::parse_feed;
 
 /// Why a document yielded no items.
@@ -20,4 +25,7 @@ pub enum ParseError {
         line: Option<usize>,
         column: Option<usize>,
     },
+    /// An HTML listing answered, but its selectors found nothing usable.
+    #[error("selectors matched nothing: the page layout may have changed ({0})")]
+    LayoutChanged(String),
 }
