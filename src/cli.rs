@@ -63,10 +63,27 @@ pub enum Command {
         json: bool,
     },
     /// Parse files or URLs without storing; print the items as JSON lines with the
-    /// classification the current rules give.
+    /// classification the current rules give. With --source or --html, show what an
+    /// HTML source's selectors extract instead.
     Inspect {
-        #[arg(value_name = "FILE_OR_URL", required = true)]
+        /// Feeds (or pages of a configured HTML source), as files or URLs.
+        #[arg(value_name = "FILE_OR_URL", required_unless_present_any = ["source", "html"])]
         targets: Vec<String>,
+        /// Fetch this configured source now and show what its selectors extract.
+        #[arg(long, value_name = "ID", conflicts_with_all = ["targets", "html"])]
+        source: Option<String>,
+        /// Offline: apply the selectors in SELECTORS.toml to a saved page.
+        #[arg(
+            long,
+            num_args = 2,
+            value_names = ["SELECTORS.toml", "PAGE.html"],
+            conflicts_with = "targets"
+        )]
+        html: Option<Vec<String>>,
+        /// With --html: the URL the page was saved from, so relative links resolve as
+        /// on the site (default: the saved file's own location).
+        #[arg(long, value_name = "URL", requires = "html")]
+        base: Option<String>,
     },
 }
 
@@ -177,7 +194,16 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             print_items(&items, *json);
             Ok(())
         }
-        Command::Inspect { targets } => crate::inspect::run(&load(&cli)?, targets).await,
+        Command::Inspect {
+            targets,
+            source,
+            html,
+            base,
+        } => match (source, html) {
+            (Some(id), _) => crate::inspect::run_source(&load(&cli)?, id).await,
+            (None, Some(files)) => crate::inspect::run_html(&files[0], &files[1], base.as_deref()),
+            (None, None) => crate::inspect::run(&load(&cli)?, targets).await,
+        },
     }
 }
 
@@ -264,6 +290,9 @@ async fn poll(config: Config, only: &[String]) -> Result<(), CliError> {
             ),
             Err(e) => writeln!(out, "{:width$}  error: {e}", r.source),
         };
+        for w in &r.warnings {
+            let _ = writeln!(out, "{:width$}  warning: {w}", r.source);
+        }
     }
     publish.map_err(anyhow::Error::from)?;
     Ok(())

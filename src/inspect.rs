@@ -1,16 +1,25 @@
 //! `tocsin inspect`: parse without storing, print what the rules make of each item.
+//!
+//! `--source ID` and `--html SELECTORS.toml PAGE.html` show instead what an HTML
+//! source's selectors extract (see [`listing`]), so an operator can fix them when a
+//! site changes.
+
+mod listing;
 
 use chrono::Utc;
 use url::Url;
 
 use crate::classify::Classifier;
 use crate::cli::{CliError, print_items};
-use crate::config::{Config, SourceConfig};
+use crate::config::{Config, SourceConfig, SourceKind};
 use crate::dedup::item_uid;
 use crate::fetch::{Fetcher, Limits};
-use crate::model::StoredItem;
+use crate::model::{ParsedFeed, StoredItem};
 use crate::parse::parse_feed;
+use crate::poll::html::read_listing;
 use crate::poll::prepare;
+
+pub use listing::{run_html, run_source};
 
 /// Turns a command-line target into a URL: http(s) and file URLs as given, anything
 /// else a local path.
@@ -65,9 +74,23 @@ async fn inspect_one(
             language: None,
             schedule: config.daemon.schedule.clone(),
             enabled: true,
+            kind: Default::default(),
         });
     let fetched = fetcher.fetch(&url).await.map_err(|e| e.to_string())?;
-    let feed = parse_feed(&fetched.body, Some(&fetched.final_url)).map_err(|e| e.to_string())?;
+    let feed = match &source.kind {
+        SourceKind::Feed => {
+            parse_feed(&fetched.body, Some(&fetched.final_url)).map_err(|e| e.to_string())?
+        }
+        SourceKind::Html(spec) => {
+            let listing = read_listing(&fetched, spec);
+            listing.check().map_err(|e| e.to_string())?;
+            ParsedFeed {
+                language: listing.language.clone(),
+                items: listing.into_parsed(),
+                ..Default::default()
+            }
+        }
+    };
     let now = Utc::now();
     Ok(prepare(classifier, &source, feed)
         .into_iter()

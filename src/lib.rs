@@ -8,7 +8,7 @@
 //! | config | [`config`] | reads and validates the TOML file |
 //! | schedule | [`schedule`] | cron ticks per source, overdue polls at start |
 //! | fetch | [`fetch`] | HTTP(S) or file, bounded in time and size |
-//! | parse | [`parse`] | RSS, Atom, JSON Feed into [`model::ParsedItem`]s |
+//! | parse | [`parse`] | RSS, Atom, JSON Feed, HTML listings into [`model::ParsedItem`]s |
 //! | classify | [`classify`] | rules mark urgent items and say why |
 //! | dedup | [`dedup`] | the keys that recognise an item seen again |
 //! | store | [`store`] | SQLite, one transaction per poll |

@@ -3,6 +3,10 @@
 //! A poll never panics and never fails the daemon: whatever goes wrong is returned in
 //! the [`PollReport`], logged with the source id and URL, and written to the source's
 //! state. Items already stored are never touched by a failed poll.
+//!
+//! Feeds are read here; HTML listings (`kind = "html"`) in [`html`].
+
+pub mod html;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,7 +14,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use crate::classify::Classifier;
-use crate::config::SourceConfig;
+use crate::config::{SourceConfig, SourceKind};
 use crate::dedup::{hex, keys_for};
 use crate::fetch::{FetchError, Fetcher};
 use crate::model::{ParsedFeed, ParsedItem};
@@ -39,12 +43,18 @@ pub struct PollReport {
     pub url: String,
     pub result: Result<PollCounts, PollError>,
     pub duration: Duration,
+    /// Problems that did not fail the poll (an HTML listing partly unreadable, an item
+    /// page that could not be fetched...).
+    pub warnings: Vec<String>,
 }
 
 impl PollReport {
     /// One log line per poll, with the source, URL, counts and duration as fields.
     pub fn log(&self) {
         let ms = self.duration.as_millis() as u64;
+        for w in &self.warnings {
+            tracing::warn!(source = %self.source, url = %self.url, "{w}");
+        }
         match &self.result {
             Ok(c) => tracing::info!(
                 source = %self.source, url = %self.url, new = c.new, updated = c.updated,
@@ -103,7 +113,11 @@ impl Pipeline {
     pub async fn poll(&self, source: &SourceConfig, now: DateTime<Utc>) -> PollReport {
         let started = Instant::now();
         let url = source.url.to_string();
-        let result = self.poll_inner(source, now).await;
+        let mut warnings = Vec::new();
+        let result = match &source.kind {
+            SourceKind::Feed => self.poll_inner(source, now).await,
+            SourceKind::Html(spec) => html::poll(self, source, spec, now, &mut warnings).await,
+        };
         if let Err(e) = &result {
             let status = match e {
                 PollError::Fetch(f) => f.status(),
@@ -123,6 +137,7 @@ impl Pipeline {
             url,
             result,
             duration: started.elapsed(),
+            warnings,
         };
         report.log();
         report

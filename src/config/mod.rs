@@ -14,11 +14,14 @@ mod validate;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
 
 pub use locate::{KeyPath, Position};
+
+use crate::parse::html::ListingSpec;
 
 /// Where `tocsin` looks for its config when neither `--config` nor `$TOCSIN_CONFIG` is set.
 pub const DEFAULT_PATH: &str = "/etc/tocsin/tocsin.toml";
@@ -95,6 +98,18 @@ pub struct SourceConfig {
     pub language: Option<String>,
     pub schedule: String,
     pub enabled: bool,
+    /// How the document at `url` is read.
+    pub kind: SourceKind,
+}
+
+/// What a source's URL serves.
+#[derive(Debug, Clone, Default)]
+pub enum SourceKind {
+    /// RSS, Atom or JSON Feed.
+    #[default]
+    Feed,
+    /// An HTML listing page read with CSS selectors (`[sources.html]`).
+    Html(Arc<ListingSpec>),
 }
 
 /// The parts of an item a rule can look at.
@@ -214,6 +229,19 @@ impl Config {
     /// Validates `text` as if read from `path` (relative paths resolve against its dir).
     pub fn from_str_at(text: &str, path: &Path) -> Result<Config, ConfigError> {
         validate::parse(text, path).map_err(|problems| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            problems,
+        })
+    }
+
+    /// Reads a selectors file for `tocsin inspect --html`: the keys of a
+    /// `[sources.html]` table at top level (`[extra]` for the named extras).
+    pub fn load_selectors(path: &Path) -> Result<ListingSpec, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        validate::parse_selectors(&text).map_err(|problems| ConfigError::Invalid {
             path: path.to_path_buf(),
             problems,
         })

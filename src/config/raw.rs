@@ -4,6 +4,8 @@
 //! silently ignored setting. Nothing here is validated beyond its TOML type; turning
 //! these into the checked [`crate::config::Config`] is `validate.rs`'s job.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 /// The whole file.
@@ -79,6 +81,37 @@ pub struct RawSource {
     pub language: Option<String>,
     pub schedule: Option<String>,
     pub enabled: Option<bool>,
+    /// `feed` (the default) or `html`.
+    pub kind: Option<RawKind>,
+    /// `[sources.html]`: the selectors of an HTML listing (`kind = "html"` only).
+    pub html: Option<RawHtml>,
+}
+
+/// What a source's URL serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RawKind {
+    Feed,
+    Html,
+}
+
+/// `[sources.html]`, and the whole of a selectors file for `tocsin inspect --html`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHtml {
+    pub item: Option<String>,
+    pub title: Option<String>,
+    pub link: Option<String>,
+    pub date: Option<String>,
+    pub date_format: Option<String>,
+    pub summary: Option<String>,
+    pub follow: Option<bool>,
+    pub content: Option<String>,
+    pub next: Option<String>,
+    pub backfill_pages: Option<i64>,
+    /// `[sources.html.extra]`: name = selector; the values become categories.
+    #[serde(default)]
+    pub extra: BTreeMap<String, String>,
 }
 
 /// One `[[rules]]` entry.

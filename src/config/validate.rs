@@ -1,5 +1,7 @@
 //! From [`RawConfig`] to [`Config`]: defaults, cross-field checks, key-named problems.
 
+mod html;
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -41,23 +43,8 @@ impl<'a> Checker<'a> {
 /// Parses and validates; on failure returns every problem found.
 pub(super) fn parse(text: &str, path: &Path) -> Result<Config, Vec<Problem>> {
     let locator = Locator::new(text);
-    let raw: RawConfig = match toml::from_str(text) {
-        Ok(raw) => raw,
-        Err(e) => {
-            let (key, pos) = match e.span() {
-                Some(span) => (
-                    locator.path_at(span.start),
-                    Some(position(text, span.start)),
-                ),
-                None => (KeyPath::default(), None),
-            };
-            return Err(vec![Problem {
-                key,
-                position: pos,
-                message: e.message().trim_end().to_string(),
-            }]);
-        }
-    };
+    let raw: RawConfig =
+        toml::from_str(text).map_err(|e| vec![toml_problem(&locator, text, &e)])?;
     let mut c = Checker {
         text,
         locator,
@@ -75,6 +62,40 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, Vec<Problem>> {
         Ok(config)
     } else {
         Err(c.problems)
+    }
+}
+
+/// A TOML syntax or type error, located and keyed.
+fn toml_problem(locator: &Locator, text: &str, e: &toml::de::Error) -> Problem {
+    let (key, position) = match e.span() {
+        Some(span) => (
+            locator.path_at(span.start),
+            Some(position(text, span.start)),
+        ),
+        None => (KeyPath::default(), None),
+    };
+    Problem {
+        key,
+        position,
+        message: e.message().trim_end().to_string(),
+    }
+}
+
+/// Parses a selectors file (the keys of `[sources.html]` at top level).
+pub(super) fn parse_selectors(text: &str) -> Result<crate::parse::html::ListingSpec, Vec<Problem>> {
+    let locator = Locator::new(text);
+    let raw: super::raw::RawHtml =
+        toml::from_str(text).map_err(|e| vec![toml_problem(&locator, text, &e)])?;
+    let mut c = Checker {
+        text,
+        locator,
+        problems: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let spec = html::listing(&mut c, KeyPath::default(), raw);
+    match spec {
+        Some(spec) if c.problems.is_empty() => Ok(spec),
+        _ => Err(c.problems),
     }
 }
 
@@ -324,6 +345,7 @@ fn source(
     if let Err(m) = parse_cron(&schedule) {
         c.problem(key().key("schedule"), m);
     }
+    let kind = html::source_kind(c, key(), s.kind, s.html);
     Some(SourceConfig {
         title: s.title.unwrap_or_else(|| id.clone()),
         id,
@@ -331,6 +353,7 @@ fn source(
         language: s.language,
         schedule,
         enabled: s.enabled.unwrap_or(true),
+        kind: kind?,
     })
 }
 

@@ -2,10 +2,15 @@
 //!
 //! - [`feed`]: RSS 0.9x/1.0/2.0, Atom and JSON Feed, through feed-rs.
 //! - [`atom03`]: Atom 0.3 rewritten as Atom 1.0 first (feed-rs reads only 1.0).
+//! - [`html`]: HTML listing pages, through CSS selectors (scraper).
+//! - [`decode`]: HTML bytes to text (BOM, HTTP charset, `<meta>`, else UTF-8).
 
 pub mod atom03;
+mod decode;
 mod feed;
+pub mod html;
 
+pub use decode::decode_html;
 pub use feed::parse_feed;
 
 /// Why a document yielded no items.
@@ -22,4 +27,7 @@ pub enum ParseError {
         line: Option<usize>,
         column: Option<usize>,
     },
+    /// An HTML listing answered, but its selectors found nothing usable.
+    #[error("selectors matched nothing: the page layout may have changed ({0})")]
+    LayoutChanged(String),
 }

@@ -8,6 +8,7 @@
 //! [`Store`] is synchronous and owns the one connection; async code reaches it through
 //! [`Db`], which runs each call on the blocking pool.
 
+mod follow;
 mod items;
 mod sources;
 
@@ -17,11 +18,15 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 
+pub use follow::{FollowOutcome, FollowState};
 pub use items::{ItemFilter, PollCounts, StoredPoll};
 pub use sources::{SourceState, SourceUpdate};
 
 /// Numbered migrations; the index + 1 is the `user_version` after applying it.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0004_html.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

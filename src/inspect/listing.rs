@@ -1,0 +1,230 @@
+//! `tocsin inspect --source ID` and `tocsin inspect --html SELECTORS.toml PAGE.html`:
+//! what an HTML source's selectors extract from a page, value by value, with what did
+//! not match and why. Exits 1 on the layout-change error, like a poll would fail.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use chrono::SecondsFormat;
+use url::Url;
+
+use crate::classify::{Classifier, html_to_text};
+use crate::cli::CliError;
+use crate::config::{Config, SourceKind};
+use crate::fetch::{Fetcher, Limits};
+use crate::model::{Classification, ParsedFeed};
+use crate::parse::decode_html;
+use crate::parse::html::{Listing, ListingSpec, parse_listing};
+use crate::poll::html::{fetch_content, read_listing};
+use crate::poll::prepare;
+
+/// Characters of an item page's body shown as a sample.
+const SAMPLE_CHARS: usize = 300;
+
+/// Fetches a configured source's page one and reports what its selectors extract.
+pub async fn run_source(config: &Config, id: &str) -> Result<(), CliError> {
+    let Some(source) = config.source(id) else {
+        return Err(CliError::Usage(format!(
+            "no source `{id}` in {}",
+            config.path.display()
+        )));
+    };
+    let spec = match &source.kind {
+        SourceKind::Html(spec) => spec.clone(),
+        SourceKind::Feed => return super::run(config, &[source.url.to_string()]).await,
+    };
+    let fetcher = Fetcher::new(&config.daemon.user_agent, Limits::default());
+    let fetched = fetcher
+        .fetch(&source.url)
+        .await
+        .map_err(|e| CliError::Other(anyhow::anyhow!("source `{id}`: {e}")))?;
+    let listing = read_listing(&fetched, &spec);
+    let classifier = Classifier::new(&config.rules, config.classify.threshold);
+    let verdicts: Vec<Classification> = prepare(
+        &classifier,
+        source,
+        ParsedFeed {
+            items: listing.items.iter().map(|i| i.item.clone()).collect(),
+            ..Default::default()
+        },
+    )
+    .into_iter()
+    .map(|p| p.class)
+    .collect();
+    let mut out = format!("source {id}\n");
+    report(
+        &mut out,
+        &fetched.final_url,
+        &listing,
+        &spec,
+        Some(&verdicts),
+    );
+    if spec.follow
+        && let (Some(content), Some(link)) = (
+            &spec.content,
+            listing.items.first().and_then(|i| i.item.link.as_deref()),
+        )
+        && let Ok(url) = Url::parse(link)
+    {
+        match fetch_content(&fetcher, &url, content).await {
+            Ok(body) => {
+                let text = html_to_text(&body);
+                let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                let _ = writeln!(
+                    out,
+                    "\ncontent of item 1's page (`{}`): {} characters of text\n    {}",
+                    content.raw,
+                    text.chars().count(),
+                    sample(&text)
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(out, "\ncontent of item 1's page: {e}");
+            }
+        }
+    }
+    finish(out, &listing)
+}
+
+/// Applies a selectors file to a saved page, offline.
+pub fn run_html(selectors: &str, page: &str, base: Option<&str>) -> Result<(), CliError> {
+    let spec = Config::load_selectors(std::path::Path::new(selectors))?;
+    let bytes = std::fs::read(page)
+        .map_err(|e| CliError::Other(anyhow::anyhow!("cannot read {page}: {e}")))?;
+    let base = match base {
+        Some(b) => Url::parse(b)
+            .ok()
+            .filter(|u| u.has_host())
+            .ok_or_else(|| CliError::Usage(format!("--base `{b}` is not an absolute URL")))?,
+        None => std::path::absolute(page)
+            .ok()
+            .and_then(|p| Url::from_file_path(p).ok())
+            .ok_or_else(|| CliError::Usage(format!("{page}: not a usable path")))?,
+    };
+    let listing = parse_listing(&decode_html(&bytes, None), &base, &spec);
+    let mut out = String::new();
+    report(&mut out, &base, &listing, &spec, None);
+    finish(out, &listing)
+}
+
+fn finish(out: String, listing: &Listing) -> Result<(), CliError> {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
+    listing
+        .check()
+        .map_err(|e| CliError::Other(anyhow::Error::new(e)))
+}
+
+fn sample(text: &str) -> String {
+    let mut s: String = text.chars().take(SAMPLE_CHARS).collect();
+    if text.chars().count() > SAMPLE_CHARS {
+        s.push('…');
+    }
+    s
+}
+
+/// Writes the human-readable report of one page.
+fn report(
+    out: &mut String,
+    page: &Url,
+    l: &Listing,
+    spec: &ListingSpec,
+    verdicts: Option<&[Classification]>,
+) {
+    let _ = writeln!(out, "page {page}");
+    if let Some(t) = &l.title {
+        let _ = writeln!(out, "  title: {t}");
+    }
+    if let Some(lang) = &l.language {
+        let _ = writeln!(out, "  language: {lang}");
+    }
+    let _ = writeln!(
+        out,
+        "  item `{}`: {} elements, {} items, {} skipped",
+        spec.item.raw,
+        l.matched,
+        l.items.len(),
+        l.skipped.len()
+    );
+    match (&spec.next, &l.next) {
+        (Some(n), Some(u)) => {
+            let _ = writeln!(out, "  next `{}`: {u}", n.raw);
+        }
+        (Some(n), None) => {
+            let _ = writeln!(out, "  next `{}`: no further page", n.raw);
+        }
+        (None, _) => {}
+    }
+    let width = spec
+        .extras
+        .iter()
+        .map(|(n, _)| n.chars().count())
+        .chain([7])
+        .max()
+        .unwrap_or(7)
+        + 1;
+    for (i, it) in l.items.iter().enumerate() {
+        let item = &it.item;
+        let _ = writeln!(out, "\n{}. {}", i + 1, item.title);
+        let field = |out: &mut String, name: &str, value: &str| {
+            let _ = writeln!(out, "   {:width$} {value}", format!("{name}:"));
+        };
+        field(out, "link", item.link.as_deref().unwrap_or(""));
+        if let Some(d) = &spec.date {
+            let value = match (&it.date_text, item.published) {
+                (None, _) => format!("(nothing at `{}`)", d.raw),
+                (Some(t), Some(p)) => {
+                    format!("{t} -> {}", p.to_rfc3339_opts(SecondsFormat::Secs, true))
+                }
+                (Some(t), None) => format!(
+                    "{t} -> not a date ({})",
+                    spec.date_format
+                        .as_deref()
+                        .map(|f| format!("date_format `{f}`"))
+                        .unwrap_or_else(|| "not ISO 8601; set date_format".into())
+                ),
+            };
+            field(out, "date", &value);
+        }
+        if spec.summary.is_some() {
+            let s = item
+                .summary
+                .as_deref()
+                .map(html_to_text)
+                .unwrap_or_default();
+            field(out, "summary", &sample(&s));
+        }
+        for (name, values) in &it.extras {
+            let v = if values.is_empty() {
+                "(none)".to_string()
+            } else {
+                values.join(" | ")
+            };
+            field(out, name, &v);
+        }
+        if let Some(v) = verdicts.and_then(|v| v.get(i)) {
+            let rules: Vec<&str> = v.reasons.iter().map(|r| r.rule.as_str()).collect();
+            let verdict = format!(
+                "{} (score {}{})",
+                if v.urgent { "urgent" } else { "not urgent" },
+                v.score,
+                if rules.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", rules.join(", "))
+                }
+            );
+            field(out, "verdict", &verdict);
+        }
+    }
+    if !l.skipped.is_empty() {
+        let _ = writeln!(out);
+    }
+    for s in &l.skipped {
+        let _ = writeln!(out, "skipped element {}: {}", s.position, s.reason);
+    }
+    for w in l.warnings() {
+        let _ = writeln!(out, "warning: {w}");
+    }
+}

@@ -1,0 +1,539 @@
+//! HTML listing pages: CSS selectors (scraper, on html5ever) pick one element per
+//! entry, then its title, link, date, summary and named extras.
+//!
+//! A *pick* is how the config names a value: `SELECTOR` (the element's text),
+//! `SELECTOR@ATTR` (an attribute, e.g. `a@href`, `time@datetime`) or `@ATTR` (an
+//! attribute of the item element itself), or a comma-separated list of these tried in
+//! order (`.card__date, time@datetime`). Within an item, the item element itself is
+//! tried first, then its descendants in document order, and the first non-empty value
+//! wins, so `a@href` works whether the card *is* the link or contains it, and `h2, h3`
+//! takes the `h2` if it has text, else the `h3`.
+//!
+//! Parsing never fails on a page: [`parse_listing`] reports what matched and what did
+//! not, and [`Listing::check`] turns "nothing usable" into the layout-change error the
+//! operator must see.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use scraper::{ElementRef, Html, Selector};
+use url::Url;
+
+use super::ParseError;
+use super::feed::clean_language;
+use crate::model::ParsedItem;
+
+/// A CSS selector as configured, compiled: whole (for `item`, every element that
+/// matches any part of the list) and part by part (for `content`, the first part that
+/// matches anything).
+#[derive(Debug, Clone)]
+pub struct Sel {
+    /// As written in the config, for messages.
+    pub raw: String,
+    selector: Selector,
+    alts: Vec<Selector>,
+}
+
+impl Sel {
+    /// Compiles a selector; the message says what is wrong with it.
+    pub fn parse(raw: &str) -> Result<Sel, String> {
+        if raw.trim().is_empty() {
+            return Err("must not be empty".into());
+        }
+        let selector = compile(raw)?;
+        let alts = split_top_level(raw, ',')
+            .into_iter()
+            .map(|part| compile(part.trim()))
+            .collect::<Result<_, _>>()?;
+        Ok(Sel {
+            raw: raw.to_string(),
+            selector,
+            alts,
+        })
+    }
+}
+
+/// Where a value comes from: one or more alternatives, each an element (or the item
+/// itself) and, optionally, one of its attributes.
+#[derive(Debug, Clone)]
+pub struct Pick {
+    /// As written in the config, for messages.
+    pub raw: String,
+    alts: Vec<Alt>,
+}
+
+/// One alternative of a [`Pick`]: `SELECTOR`, `SELECTOR@ATTR` or `@ATTR`.
+#[derive(Debug, Clone)]
+struct Alt {
+    /// `None`: the item element itself.
+    selector: Option<Selector>,
+    /// `None`: the element's text.
+    attr: Option<String>,
+}
+
+impl Pick {
+    /// Parses a comma-separated list of `SELECTOR`, `SELECTOR@ATTR` or `@ATTR`
+    /// alternatives, tried in order (`.card__date, time@datetime`). Without `@`,
+    /// `default_attr` is used (e.g. `href` for links), else the element's text.
+    pub fn parse(raw: &str, default_attr: Option<&str>) -> Result<Pick, String> {
+        if raw.trim().is_empty() {
+            return Err("must not be empty".into());
+        }
+        let mut alts = Vec::new();
+        for part in split_top_level(raw, ',') {
+            let (sel, attr) = split_attr(part)?;
+            let selector = match sel.trim() {
+                "" if attr.is_none() => {
+                    return Err(format!("`{raw}`: an empty alternative between commas"));
+                }
+                "" => None,
+                s => Some(compile(s)?),
+            };
+            alts.push(Alt {
+                selector,
+                attr: attr.or(default_attr).map(str::to_string),
+            });
+        }
+        Ok(Pick {
+            raw: raw.to_string(),
+            alts,
+        })
+    }
+
+    /// Every non-empty value under `scope`: alternative by alternative, and within one
+    /// the scope itself (when it matches) and then its descendants in document order.
+    fn values<'a>(&'a self, scope: ElementRef<'a>) -> impl Iterator<Item = String> + 'a {
+        self.alts.iter().flat_map(move |alt| {
+            let elements: Box<dyn Iterator<Item = ElementRef<'a>>> = match &alt.selector {
+                None => Box::new(std::iter::once(scope)),
+                Some(sel) => {
+                    let own = sel.matches(&scope).then_some(scope);
+                    Box::new(own.into_iter().chain(scope.select(sel)))
+                }
+            };
+            elements.filter_map(move |el| {
+                match &alt.attr {
+                    Some(a) => el.value().attr(a).map(|v| v.trim().to_string()),
+                    None => Some(text_of(el)),
+                }
+                .filter(|v| !v.is_empty())
+            })
+        })
+    }
+
+    /// The first non-empty value under `scope`.
+    pub fn first(&self, scope: ElementRef) -> Option<String> {
+        self.values(scope).next()
+    }
+
+    /// Every distinct non-empty value under `scope`.
+    pub fn all(&self, scope: ElementRef) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for v in self.values(scope) {
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+        out
+    }
+}
+
+/// Compiles a selector, with a one-line message an operator can act on.
+fn compile(css: &str) -> Result<Selector, String> {
+    use scraper::error::SelectorErrorKind as K;
+    Selector::parse(css).map_err(|e| {
+        let why = match e {
+            K::UnexpectedToken => "unexpected character".to_string(),
+            K::EndOfLine => "it ends too early".to_string(),
+            // selectors' own kinds (`ClassNeedsIdent(..)`, `EmptySelector`...), in words.
+            K::UnexpectedSelectorParseError(kind) => {
+                let name = format!("{kind:?}");
+                let name = name.split('(').next().unwrap_or("");
+                let mut words = String::new();
+                for c in name.chars() {
+                    if c.is_ascii_uppercase() && !words.is_empty() {
+                        words.push(' ');
+                    }
+                    words.push(c.to_ascii_lowercase());
+                }
+                words
+            }
+            other => other.to_string().to_lowercase(),
+        };
+        format!("`{css}` is not a valid CSS selector ({why})")
+    })
+}
+
+/// Splits at `sep` outside brackets, parentheses and quotes.
+fn split_top_level(raw: &str, sep: char) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    scan_top_level(raw, |i, c| {
+        if c == sep {
+            out.push(&raw[start..i]);
+            start = i + c.len_utf8();
+        }
+    });
+    out.push(&raw[start..]);
+    out
+}
+
+/// Calls `f` with every character outside brackets, parentheses and quotes.
+fn scan_top_level(raw: &str, mut f: impl FnMut(usize, char)) {
+    let (mut depth, mut quote) = (0i32, None);
+    for (i, c) in raw.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[' | '(') => depth += 1,
+            (None, ']' | ')') => depth -= 1,
+            (None, c) if depth == 0 => f(i, c),
+            _ => {}
+        }
+    }
+}
+
+/// Splits `SELECTOR@ATTR` at the last `@` outside brackets and quotes (a selector such
+/// as `a[href^="mailto:x@y"]` keeps its `@`).
+fn split_attr(raw: &str) -> Result<(&str, Option<&str>), String> {
+    let mut at = None;
+    scan_top_level(raw, |i, c| {
+        if c == '@' {
+            at = Some(i);
+        }
+    });
+    let Some(at) = at else {
+        return Ok((raw, None));
+    };
+    let attr = raw[at + 1..].trim();
+    let valid = attr
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && attr
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'));
+    if !valid {
+        return Err(format!(
+            "`{}`: expected an attribute name after `@`, as in \"a@href\"",
+            raw.trim()
+        ));
+    }
+    Ok((&raw[..at], Some(attr)))
+}
+
+/// The text of an element, whitespace collapsed.
+fn text_of(el: ElementRef) -> String {
+    collapse(&el.text().collect::<String>())
+}
+
+fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The selectors of one HTML source (`[sources.html]`), validated.
+#[derive(Debug, Clone)]
+pub struct ListingSpec {
+    /// One element per entry.
+    pub item: Sel,
+    pub title: Pick,
+    /// Defaults to the `href` attribute.
+    pub link: Pick,
+    pub date: Option<Pick>,
+    /// chrono `strftime` format of `date`, e.g. `%d.%m.%y`; ISO 8601 dates are always
+    /// recognised.
+    pub date_format: Option<String>,
+    pub summary: Option<Pick>,
+    /// Named values that become the item's categories (country, type label...).
+    pub extras: Vec<(String, Pick)>,
+    /// Fetch each new item's page and take its `content`.
+    pub follow: bool,
+    pub content: Option<Sel>,
+    /// The link to the next listing page (defaults to its `href`).
+    pub next: Option<Pick>,
+    /// Listing pages read on the first poll, page one included.
+    pub backfill_pages: u32,
+}
+
+/// One entry found on a listing page, with the raw values `inspect` shows.
+#[derive(Debug, Clone)]
+pub struct ListingItem {
+    pub item: ParsedItem,
+    /// The date as found on the page, before parsing.
+    pub date_text: Option<String>,
+    /// Each extra by name with the values it found.
+    pub extras: Vec<(String, Vec<String>)>,
+}
+
+/// An element matched by `item` that yielded no entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skipped {
+    /// 1-based position among the elements `item` matched.
+    pub position: usize,
+    pub reason: String,
+}
+
+/// What the selectors found on one page.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub items: Vec<ListingItem>,
+    /// `<html lang>`, reduced to its primary tag.
+    pub language: Option<String>,
+    /// `<title>`.
+    pub title: Option<String>,
+    /// The next page, when `next` found one.
+    pub next: Option<Url>,
+    /// How many elements `item` matched.
+    pub matched: usize,
+    pub skipped: Vec<Skipped>,
+    /// Entries with a `date` value that could not be read as a date.
+    pub undated: Vec<String>,
+    /// The `item` selector, for messages.
+    item_selector: String,
+    date_format: Option<String>,
+}
+
+impl Listing {
+    /// The layout-change error: a page where `item` matched nothing, or where no
+    /// matched element had both a title and a link.
+    pub fn check(&self) -> Result<(), ParseError> {
+        if self.matched == 0 {
+            return Err(ParseError::LayoutChanged(format!(
+                "`item` selector `{}` matched no element",
+                self.item_selector
+            )));
+        }
+        if self.items.is_empty() {
+            return Err(ParseError::LayoutChanged(format!(
+                "none of the {} elements matched by `item` (`{}`) has both a title and a link",
+                self.matched, self.item_selector
+            )));
+        }
+        Ok(())
+    }
+
+    /// Things the operator should know about a page that still yielded items.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.skipped.is_empty() && !self.items.is_empty() {
+            out.push(format!(
+                "{} of {} items skipped ({}); the page layout may be changing",
+                self.skipped.len(),
+                self.matched,
+                self.skipped[0].reason
+            ));
+        }
+        if let Some(first) = self.undated.first() {
+            out.push(format!(
+                "{} of {} items have a date that is not {} (first: \"{first}\")",
+                self.undated.len(),
+                self.items.len(),
+                match &self.date_format {
+                    Some(f) => format!("`{f}` or ISO 8601"),
+                    None => "ISO 8601 (set date_format)".to_string(),
+                }
+            ));
+        }
+        out
+    }
+
+    /// The entries as the rest of the pipeline takes them.
+    pub fn into_parsed(self) -> Vec<ParsedItem> {
+        self.items.into_iter().map(|i| i.item).collect()
+    }
+}
+
+/// Applies `spec` to a listing page fetched from `page_url`.
+pub fn parse_listing(html: &str, page_url: &Url, spec: &ListingSpec) -> Listing {
+    let doc = Html::parse_document(html);
+    let root = doc.root_element();
+    let base = document_base(&doc, page_url);
+    let mut listing = Listing {
+        language: root.value().attr("lang").and_then(clean_language),
+        title: select_first(&doc, "title")
+            .map(text_of)
+            .filter(|t| !t.is_empty()),
+        item_selector: spec.item.raw.clone(),
+        date_format: spec.date_format.clone(),
+        ..Default::default()
+    };
+    for (i, el) in doc.select(&spec.item.selector).enumerate() {
+        listing.matched += 1;
+        let title = spec.title.first(el);
+        let href = spec.link.first(el);
+        let link = href.as_deref().and_then(|h| resolve(&base, h));
+        let (title, link) = match (title, link) {
+            (Some(t), Some(l)) => (t, l),
+            (t, l) => {
+                let mut missing = Vec::new();
+                if t.is_none() {
+                    missing.push(format!("no title at `{}`", spec.title.raw));
+                }
+                if l.is_none() {
+                    missing.push(match &href {
+                        Some(h) => format!("link `{h}` is not a web address"),
+                        None => format!("no link at `{}`", spec.link.raw),
+                    });
+                }
+                listing.skipped.push(Skipped {
+                    position: i + 1,
+                    reason: missing.join(", "),
+                });
+                continue;
+            }
+        };
+        let date_text = spec.date.as_ref().and_then(|d| d.first(el));
+        let published = date_text
+            .as_deref()
+            .and_then(|t| parse_date(t, spec.date_format.as_deref()));
+        if let (Some(t), None) = (&date_text, published) {
+            listing.undated.push(t.clone());
+        }
+        let summary = spec
+            .summary
+            .as_ref()
+            .and_then(|s| s.first(el))
+            .map(|s| html_escape::encode_text(&s).into_owned());
+        let extras: Vec<(String, Vec<String>)> = spec
+            .extras
+            .iter()
+            .map(|(name, pick)| (name.clone(), pick.all(el)))
+            .collect();
+        let mut categories: Vec<String> = Vec::new();
+        for v in extras.iter().flat_map(|(_, vs)| vs) {
+            if !categories.contains(v) {
+                categories.push(v.clone());
+            }
+        }
+        listing.items.push(ListingItem {
+            item: ParsedItem {
+                link: Some(link),
+                title,
+                summary,
+                categories,
+                published,
+                language: listing.language.clone(),
+                ..Default::default()
+            },
+            date_text,
+            extras,
+        });
+    }
+    listing.next = spec
+        .next
+        .as_ref()
+        .and_then(|n| n.first(root))
+        .and_then(|h| resolve(&base, &h))
+        .and_then(|u| Url::parse(&u).ok())
+        .filter(|u| u != page_url);
+    listing
+}
+
+/// The body of an item page: the inner HTML of every element matched by the first
+/// alternative of `content` that matches anything (an element inside one already
+/// taken is not taken twice).
+pub fn page_content(html: &str, content: &Sel) -> Option<String> {
+    let doc = Html::parse_document(html);
+    content.alts.iter().find_map(|sel| {
+        let mut taken = Vec::new();
+        let mut parts = Vec::new();
+        for el in doc.select(sel) {
+            if el.ancestors().any(|a| taken.contains(&a.id())) {
+                continue;
+            }
+            taken.push(el.id());
+            let inner = el.inner_html().trim().to_string();
+            if !inner.is_empty() {
+                parts.push(inner);
+            }
+        }
+        (!parts.is_empty()).then(|| parts.join("\n"))
+    })
+}
+
+fn select_first<'a>(doc: &'a Html, css: &str) -> Option<ElementRef<'a>> {
+    let sel = Selector::parse(css).expect("static selector");
+    doc.select(&sel).next()
+}
+
+/// The URL relative links resolve against: `<base href>` when the page has one.
+fn document_base(doc: &Html, page_url: &Url) -> Url {
+    select_first(doc, "base[href]")
+        .and_then(|b| b.value().attr("href"))
+        .and_then(|h| page_url.join(h.trim()).ok())
+        .unwrap_or_else(|| page_url.clone())
+}
+
+/// An absolute http(s) link (or one of the page's own scheme, for saved pages).
+fn resolve(base: &Url, href: &str) -> Option<String> {
+    let url = base.join(href.trim()).ok()?;
+    (matches!(url.scheme(), "http" | "https") || url.scheme() == base.scheme())
+        .then(|| url.to_string())
+}
+
+/// Reads a date: with `format` (chrono strftime, date or date and time), else or
+/// failing that ISO 8601 / RFC 3339 / RFC 2822. The whole text is tried first, then
+/// each word, so "Published 06.02.20" reads too. A date without a time is midnight UTC.
+pub fn parse_date(text: &str, format: Option<&str>) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    let words = text
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| matches!(c, ',' | ';' | '(' | ')' | '|')));
+    let candidates: Vec<&str> = std::iter::once(text).chain(words).collect();
+    if let Some(f) = format {
+        for c in &candidates {
+            if let Some(t) = with_format(c, f) {
+                return Some(t);
+            }
+        }
+    }
+    candidates.iter().find_map(|c| iso(c))
+}
+
+fn with_format(s: &str, f: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_str(s, f) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+        return Some(t.and_utc());
+    }
+    NaiveDate::parse_from_str(s, f)
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+}
+
+fn iso(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = DateTime::parse_from_rfc2822(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(t.and_utc());
+        }
+    }
+    with_format(s, "%Y-%m-%d")
+}
+
+/// Checks a strftime format the way chrono will read it.
+pub fn check_date_format(f: &str) -> Result<(), String> {
+    use chrono::format::{Item, StrftimeItems};
+    if f.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    if StrftimeItems::new(f).any(|i| matches!(i, Item::Error)) {
+        return Err(format!(
+            "`{f}` is not a valid date format (chrono strftime, e.g. \"%d.%m.%y\")"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
