@@ -17,9 +17,20 @@ use serde_json::{Value, json};
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-async fn call(client: &reqwest::Client, method: reqwest::Method, url: String, body: Value) -> Value {
-    let req = client.request(method, url).header("content-type", "application/json");
-    let req = if body.is_null() { req } else { req.body(body.to_string()) };
+async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Value,
+) -> Value {
+    let req = client
+        .request(method, url)
+        .header("content-type", "application/json");
+    let req = if body.is_null() {
+        req
+    } else {
+        req.body(body.to_string())
+    };
     let resp = req.send().await.expect("chromedriver answers");
     let text = resp.text().await.unwrap();
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
@@ -28,15 +39,27 @@ async fn call(client: &reqwest::Client, method: reqwest::Method, url: String, bo
 #[test]
 fn the_page_reads_well_on_a_phone_without_javascript() {
     if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
-        eprintln!("SKIPPED: chromium and chromium-driver are not installed (.ci/run installs them)");
+        eprintln!(
+            "SKIPPED: chromium and chromium-driver are not installed (.ci/run installs them)"
+        );
         return;
     }
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
-    let all = ["promolex-ro.rss", "promolex-ru.rss", "fidh.atom", "amnesty.json", "hostile.json"];
+    let all = [
+        "promolex-ro.rss",
+        "promolex-ru.rss",
+        "fidh.atom",
+        "amnesty.json",
+        "hostile.json",
+    ];
     let (addr, _, _d) = start_with(&rt, dir.path(), &all);
 
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let driver = KillOnDrop(
         Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -105,7 +128,10 @@ fn the_page_reads_well_on_a_phone_without_javascript() {
     eprintln!("rendered page: {report:#}");
     let width = report["innerWidth"].as_f64().unwrap();
     assert!(width <= 400.0, "phone width, got {width}");
-    assert!(report["scrollWidth"].as_f64().unwrap() <= width, "no horizontal scrolling: {report}");
+    assert!(
+        report["scrollWidth"].as_f64().unwrap() <= width,
+        "no horizontal scrolling: {report}"
+    );
     assert!(report["fontSize"].as_f64().unwrap() >= 16.0);
     assert_eq!(report["scripts"], 0);
     let articles = report["articles"].as_array().unwrap();
@@ -113,8 +139,16 @@ fn the_page_reads_well_on_a_phone_without_javascript() {
     for a in articles {
         assert!(a["right"].as_f64().unwrap() <= width + 0.5, "{a}");
         assert!(a["source"].as_str().is_some_and(|s| !s.is_empty()), "{a}");
-        assert!(a["time"].as_str().is_some_and(|t| t.starts_with("2026-")), "{a}");
-        assert!(a["why"].as_str().is_some_and(|w| w.starts_with("Selected because:")), "{a}");
+        assert!(
+            a["time"].as_str().is_some_and(|t| t.starts_with("2026-")),
+            "{a}"
+        );
+        assert!(
+            a["why"]
+                .as_str()
+                .is_some_and(|w| w.starts_with("Selected because:")),
+            "{a}"
+        );
         assert!(a["href"].as_str().unwrap().starts_with("http"), "{a}");
     }
     let ro = articles
@@ -133,6 +167,9 @@ fn the_page_reads_well_on_a_phone_without_javascript() {
         assert!(links.contains(&l), "link {l} in {links:?}");
     }
     for l in report["links"].as_array().unwrap() {
-        assert!(l["height"].as_f64().unwrap() >= 24.0, "tap target too small: {l}");
+        assert!(
+            l["height"].as_f64().unwrap() >= 24.0,
+            "tap target too small: {l}"
+        );
     }
 }

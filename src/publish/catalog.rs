@@ -40,7 +40,7 @@ impl Format {
 }
 
 /// Which items a document holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Scope {
     Urgent,
     All,
@@ -48,7 +48,7 @@ pub enum Scope {
 }
 
 /// One selection, rendered in every format.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Selection {
     pub scope: Scope,
     pub language: Option<String>,

@@ -149,7 +149,7 @@ pub fn render(
             })
             .collect(),
     };
-    let body = serde_json::to_vec_pretty(&feed).map_err(|e| PublishError::Render {
+    let body = serde_json::to_vec(&feed).map_err(|e| PublishError::Render {
         path: meta.path(),
         message: e.to_string(),
     })?;

@@ -38,6 +38,34 @@ pub struct ItemFilter {
     pub limit: Option<usize>,
 }
 
+impl ItemFilter {
+    /// `SELECT columns FROM items WHERE …` for this filter, newest first, and its
+    /// arguments.
+    fn sql(&self, columns: &str) -> (String, Vec<String>) {
+        let mut sql = format!("SELECT {columns} FROM items WHERE 1=1");
+        let mut args: Vec<String> = Vec::new();
+        if self.urgent_only {
+            sql.push_str(" AND urgent = 1");
+        }
+        if !self.sources.is_empty() {
+            sql.push_str(&format!(
+                " AND source IN ({})",
+                vec!["?"; self.sources.len()].join(",")
+            ));
+            args.extend(self.sources.iter().cloned());
+        }
+        if let Some(l) = &self.language {
+            sql.push_str(" AND language = ?");
+            args.push(l.clone());
+        }
+        sql.push_str(" ORDER BY sort_time DESC, id DESC");
+        if let Some(n) = self.limit {
+            sql.push_str(&format!(" LIMIT {n}"));
+        }
+        (sql, args)
+    }
+}
+
 fn content_hash(i: &ParsedItem) -> String {
     let mut h = Sha256::new();
     for part in [
@@ -83,29 +111,10 @@ impl Store {
 
     /// Reads items, newest first.
     pub fn items(&self, f: &ItemFilter) -> Result<Vec<StoredItem>, StoreError> {
-        let mut sql = String::from(
-            "SELECT uid, source, title, link, summary, content, categories, authors, published, \
-             updated, first_seen, language, urgent, score, reasons FROM items WHERE 1=1",
+        let (sql, args) = f.sql(
+            "uid, source, title, link, summary, content, categories, authors, published, \
+             updated, first_seen, language, urgent, score, reasons",
         );
-        let mut args: Vec<String> = Vec::new();
-        if f.urgent_only {
-            sql.push_str(" AND urgent = 1");
-        }
-        if !f.sources.is_empty() {
-            sql.push_str(&format!(
-                " AND source IN ({})",
-                vec!["?"; f.sources.len()].join(",")
-            ));
-            args.extend(f.sources.iter().cloned());
-        }
-        if let Some(l) = &f.language {
-            sql.push_str(" AND language = ?");
-            args.push(l.clone());
-        }
-        sql.push_str(" ORDER BY sort_time DESC, id DESC");
-        if let Some(n) = f.limit {
-            sql.push_str(&format!(" LIMIT {n}"));
-        }
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
             Ok(StoredItem {
@@ -128,6 +137,26 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A fingerprint of what `f` selects: which items, in which order, in which version
+    /// (content and verdict). Equal fingerprints mean an identical rendering, so a
+    /// publish can skip the selection without reading the items themselves.
+    /// Returns the fingerprint and the number of items.
+    pub fn selection_fingerprint(&self, f: &ItemFilter) -> Result<(u64, usize), StoreError> {
+        use std::hash::{Hash, Hasher};
+        // Answered from the covering indexes of migration 0005, without the table.
+        let (sql, args) = f.sql("id, version");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params_from_iter(args.iter()))?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut count = 0;
+        while let Some(r) = rows.next()? {
+            r.get::<_, i64>(0)?.hash(&mut h);
+            r.get::<_, i64>(1)?.hash(&mut h);
+            count += 1;
+        }
+        Ok((h.finish(), count))
     }
 
     /// How many items a source has stored: (all, urgent).
@@ -208,7 +237,7 @@ fn upsert(
                     "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6, \
                      categories = ?7, authors = ?8, language = ?9, published = ?10, updated = ?11, \
                      last_seen = ?12, sort_time = ?13, content_hash = ?14, urgent = ?15, score = ?16, \
-                     reasons = ?17 WHERE uid = ?1",
+                     reasons = ?17, version = version + 1 WHERE uid = ?1",
                 )?
                 .execute(params![
                     uid,
@@ -231,9 +260,13 @@ fn upsert(
                 ])?;
                 counts.updated += 1;
             } else {
+                // The verdict or language may change without the content (new rules):
+                // that is a visible change, so the version moves too.
                 tx.prepare_cached(
-                    "UPDATE items SET last_seen = ?2, urgent = ?3, score = ?4, reasons = ?5, \
-                     language = ?6 WHERE uid = ?1",
+                    "UPDATE items SET last_seen = ?2, \
+                     version = version + (urgent IS NOT ?3 OR score IS NOT ?4 OR reasons IS NOT ?5 \
+                     OR language IS NOT ?6), \
+                     urgent = ?3, score = ?4, reasons = ?5, language = ?6 WHERE uid = ?1",
                 )?
                 .execute(params![
                     uid,
@@ -412,6 +445,31 @@ mod tests {
             }
         );
         assert_eq!(s.items(&ItemFilter::default()).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn fingerprint_moves_with_content_and_verdict_only() {
+        let mut s = Store::in_memory().unwrap();
+        let up = SourceUpdate::default();
+        let f = ItemFilter::default();
+        let mut p = poll(vec![item(Some("1"), "http://x/1", "One")]);
+        s.apply_poll("src", t(1), &p, &up).unwrap();
+        let fp1 = s.selection_fingerprint(&f).unwrap();
+        assert_eq!(fp1.1, 1);
+        s.apply_poll("src", t(2), &p, &up).unwrap();
+        assert_eq!(
+            s.selection_fingerprint(&f).unwrap(),
+            fp1,
+            "seen again: same"
+        );
+        p[0].class.urgent = true;
+        p[0].class.score = 1.0;
+        s.apply_poll("src", t(3), &p, &up).unwrap();
+        let fp2 = s.selection_fingerprint(&f).unwrap();
+        assert_ne!(fp2, fp1, "new verdict: changed");
+        p[0].item.title = "One, edited".into();
+        s.apply_poll("src", t(4), &p, &up).unwrap();
+        assert_ne!(s.selection_fingerprint(&f).unwrap(), fp2, "edit: changed");
     }
 
     #[test]
