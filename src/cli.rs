@@ -85,6 +85,30 @@ pub enum Command {
         #[arg(long, value_name = "URL", requires = "html")]
         base: Option<String>,
     },
+    /// Export the configured sources as OPML, or print config entries for an OPML file.
+    Opml {
+        #[command(subcommand)]
+        action: OpmlAction,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output.
+    Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OpmlAction {
+    /// Print the configured sources as an OPML 2.0 subscription list.
+    Export,
+    /// Print `[[sources]]` entries for the feeds of an OPML file that are not configured
+    /// yet, to paste into the config (the config is not changed).
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 /// A failure that maps to an exit code.
@@ -204,6 +228,33 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             (None, Some(files)) => crate::inspect::run_html(&files[0], &files[1], base.as_deref()),
             (None, None) => crate::inspect::run(&load(&cli)?, targets).await,
         },
+        Command::Opml { action } => {
+            let config = load(&cli)?;
+            let out = match action {
+                OpmlAction::Export => crate::ops::export(&config),
+                OpmlAction::Import { file } => {
+                    let text = std::fs::read_to_string(file).map_err(|e| {
+                        CliError::Other(anyhow::anyhow!("cannot read {}: {e}", file.display()))
+                    })?;
+                    crate::ops::import(&config, &file.display().to_string(), &text)
+                }
+            }
+            .map_err(anyhow::Error::from)?;
+            print!("{out}");
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "tocsin", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .map_err(|e| CliError::Other(anyhow::anyhow!("cannot write the man page: {e}")))?;
+            Ok(())
+        }
     }
 }
 

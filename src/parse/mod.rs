@@ -11,6 +11,7 @@ mod feed;
 pub mod html;
 
 pub use decode::decode_html;
+pub(crate) use feed::clean_language;
 pub use feed::parse_feed;
 
 /// Why a document yielded no items.

@@ -159,6 +159,15 @@ impl Store {
         Ok((h.finish(), count))
     }
 
+    /// Items stored per source: (source, all, urgent).
+    pub fn counts_by_source(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT source, count(*), coalesce(sum(urgent), 0) FROM items GROUP BY source ORDER BY source",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// How many items a source has stored: (all, urgent).
     pub fn item_counts(&self, source: &str) -> Result<(i64, i64), StoreError> {
         Ok(self.conn.query_row(

@@ -10,6 +10,7 @@
 
 mod follow;
 mod items;
+mod retention;
 mod sources;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,87 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_tocsin_global_optspecs
+    string join \n config= h/help V/version
+end
+
+function __fish_tocsin_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_tocsin_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_tocsin_using_subcommand
+    set -l cmd (__fish_tocsin_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c tocsin -n "__fish_tocsin_needs_command" -l config -d 'The config file' -r -F
+complete -c tocsin -n "__fish_tocsin_needs_command" -s h -l help -d 'Print help'
+complete -c tocsin -n "__fish_tocsin_needs_command" -s V -l version -d 'Print version'
+complete -c tocsin -n "__fish_tocsin_needs_command" -f -a "run" -d 'Run the daemon: poll on schedule, publish, serve HTTP, until SIGTERM/SIGINT'
+complete -c tocsin -n "__fish_tocsin_needs_command" -f -a "poll" -d 'Poll all (or the named) sources once, store, publish, print a summary'
+complete -c tocsin -n "__fish_tocsin_needs_command" -f -a "check" -d 'Validate the config; exit 0, or print every problem and exit 3'
+complete -c tocsin -n "__fish_tocsin_needs_command" -f -a "render" -d 'Publish the output files again from the database, without polling'
+complete -c tocsin -n "__fish_tocsin_needs_command" -f -a "items" -d 'List stored items, newest first'
+complete -c tocsin -n "__fish_tocsin_needs_command" -f -a "inspect" -d 'Parse files or URLs without storing; print the items as JSON lines with the classification the current rules give. With --source or --html, show what an HTML source\'s selectors extract instead'
+complete -c tocsin -n "__fish_tocsin_needs_command" -f -a "opml" -d 'Export the configured sources as OPML, or print config entries for an OPML file'
+complete -c tocsin -n "__fish_tocsin_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c tocsin -n "__fish_tocsin_needs_command" -f -a "man" -d 'Print the manual page (roff) to standard output'
+complete -c tocsin -n "__fish_tocsin_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tocsin -n "__fish_tocsin_using_subcommand run" -l config -d 'The config file' -r -F
+complete -c tocsin -n "__fish_tocsin_using_subcommand run" -s h -l help -d 'Print help'
+complete -c tocsin -n "__fish_tocsin_using_subcommand poll" -l source -d 'Only this source (repeatable)' -r
+complete -c tocsin -n "__fish_tocsin_using_subcommand poll" -l config -d 'The config file' -r -F
+complete -c tocsin -n "__fish_tocsin_using_subcommand poll" -s h -l help -d 'Print help'
+complete -c tocsin -n "__fish_tocsin_using_subcommand check" -l config -d 'The config file' -r -F
+complete -c tocsin -n "__fish_tocsin_using_subcommand check" -s h -l help -d 'Print help'
+complete -c tocsin -n "__fish_tocsin_using_subcommand render" -l config -d 'The config file' -r -F
+complete -c tocsin -n "__fish_tocsin_using_subcommand render" -s h -l help -d 'Print help'
+complete -c tocsin -n "__fish_tocsin_using_subcommand items" -l source -d 'Only items from this source (repeatable)' -r
+complete -c tocsin -n "__fish_tocsin_using_subcommand items" -l limit -d 'At most this many items' -r
+complete -c tocsin -n "__fish_tocsin_using_subcommand items" -l config -d 'The config file' -r -F
+complete -c tocsin -n "__fish_tocsin_using_subcommand items" -l urgent -d 'Only urgent items'
+complete -c tocsin -n "__fish_tocsin_using_subcommand items" -l json -d 'One JSON object per line'
+complete -c tocsin -n "__fish_tocsin_using_subcommand items" -s h -l help -d 'Print help'
+complete -c tocsin -n "__fish_tocsin_using_subcommand inspect" -l source -d 'Fetch this configured source now and show what its selectors extract' -r
+complete -c tocsin -n "__fish_tocsin_using_subcommand inspect" -l html -d 'Offline: apply the selectors in SELECTORS.toml to a saved page' -r
+complete -c tocsin -n "__fish_tocsin_using_subcommand inspect" -l base -d 'With --html: the URL the page was saved from, so relative links resolve as on the site (default: the saved file\'s own location)' -r
+complete -c tocsin -n "__fish_tocsin_using_subcommand inspect" -l config -d 'The config file' -r -F
+complete -c tocsin -n "__fish_tocsin_using_subcommand inspect" -s h -l help -d 'Print help'
+complete -c tocsin -n "__fish_tocsin_using_subcommand opml; and not __fish_seen_subcommand_from export import help" -l config -d 'The config file' -r -F
+complete -c tocsin -n "__fish_tocsin_using_subcommand opml; and not __fish_seen_subcommand_from export import help" -s h -l help -d 'Print help'
+complete -c tocsin -n "__fish_tocsin_using_subcommand opml; and not __fish_seen_subcommand_from export import help" -f -a "export" -d 'Print the configured sources as an OPML 2.0 subscription list'
+complete -c tocsin -n "__fish_tocsin_using_subcommand opml; and not __fish_seen_subcommand_from export import help" -f -a "import" -d 'Print `[[sources]]` entries for the feeds of an OPML file that are not configured yet, to paste into the config (the config is not changed)'
+complete -c tocsin -n "__fish_tocsin_using_subcommand opml; and not __fish_seen_subcommand_from export import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tocsin -n "__fish_tocsin_using_subcommand opml; and __fish_seen_subcommand_from export" -l config -d 'The config file' -r -F
+complete -c tocsin -n "__fish_tocsin_using_subcommand opml; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c tocsin -n "__fish_tocsin_using_subcommand opml; and __fish_seen_subcommand_from import" -l config -d 'The config file' -r -F
+complete -c tocsin -n "__fish_tocsin_using_subcommand opml; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c tocsin -n "__fish_tocsin_using_subcommand opml; and __fish_seen_subcommand_from help" -f -a "export" -d 'Print the configured sources as an OPML 2.0 subscription list'
+complete -c tocsin -n "__fish_tocsin_using_subcommand opml; and __fish_seen_subcommand_from help" -f -a "import" -d 'Print `[[sources]]` entries for the feeds of an OPML file that are not configured yet, to paste into the config (the config is not changed)'
+complete -c tocsin -n "__fish_tocsin_using_subcommand opml; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tocsin -n "__fish_tocsin_using_subcommand completions" -l config -d 'The config file' -r -F
+complete -c tocsin -n "__fish_tocsin_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c tocsin -n "__fish_tocsin_using_subcommand man" -l config -d 'The config file' -r -F
+complete -c tocsin -n "__fish_tocsin_using_subcommand man" -s h -l help -d 'Print help'
+complete -c tocsin -n "__fish_tocsin_using_subcommand help; and not __fish_seen_subcommand_from run poll check render items inspect opml completions man help" -f -a "run" -d 'Run the daemon: poll on schedule, publish, serve HTTP, until SIGTERM/SIGINT'
+complete -c tocsin -n "__fish_tocsin_using_subcommand help; and not __fish_seen_subcommand_from run poll check render items inspect opml completions man help" -f -a "poll" -d 'Poll all (or the named) sources once, store, publish, print a summary'
+complete -c tocsin -n "__fish_tocsin_using_subcommand help; and not __fish_seen_subcommand_from run poll check render items inspect opml completions man help" -f -a "check" -d 'Validate the config; exit 0, or print every problem and exit 3'
+complete -c tocsin -n "__fish_tocsin_using_subcommand help; and not __fish_seen_subcommand_from run poll check render items inspect opml completions man help" -f -a "render" -d 'Publish the output files again from the database, without polling'
+complete -c tocsin -n "__fish_tocsin_using_subcommand help; and not __fish_seen_subcommand_from run poll check render items inspect opml completions man help" -f -a "items" -d 'List stored items, newest first'
+complete -c tocsin -n "__fish_tocsin_using_subcommand help; and not __fish_seen_subcommand_from run poll check render items inspect opml completions man help" -f -a "inspect" -d 'Parse files or URLs without storing; print the items as JSON lines with the classification the current rules give. With --source or --html, show what an HTML source\'s selectors extract instead'
+complete -c tocsin -n "__fish_tocsin_using_subcommand help; and not __fish_seen_subcommand_from run poll check render items inspect opml completions man help" -f -a "opml" -d 'Export the configured sources as OPML, or print config entries for an OPML file'
+complete -c tocsin -n "__fish_tocsin_using_subcommand help; and not __fish_seen_subcommand_from run poll check render items inspect opml completions man help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c tocsin -n "__fish_tocsin_using_subcommand help; and not __fish_seen_subcommand_from run poll check render items inspect opml completions man help" -f -a "man" -d 'Print the manual page (roff) to standard output'
+complete -c tocsin -n "__fish_tocsin_using_subcommand help; and not __fish_seen_subcommand_from run poll check render items inspect opml completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tocsin -n "__fish_tocsin_using_subcommand help; and __fish_seen_subcommand_from opml" -f -a "export" -d 'Print the configured sources as an OPML 2.0 subscription list'
+complete -c tocsin -n "__fish_tocsin_using_subcommand help; and __fish_seen_subcommand_from opml" -f -a "import" -d 'Print `[[sources]]` entries for the feeds of an OPML file that are not configured yet, to paste into the config (the config is not changed)'
