@@ -7,9 +7,9 @@ use crate::classify::Classifier;
 use crate::cli::{CliError, print_items};
 use crate::config::{Config, SourceConfig};
 use crate::dedup::item_uid;
-use crate::fetch::{Fetcher, Limits};
+use crate::fetch::{Fetcher, Outcome, Request};
 use crate::model::StoredItem;
-use crate::parse::parse_feed;
+use crate::parse::parse_document;
 use crate::poll::prepare;
 
 /// Turns a command-line target into a URL: http(s) and file URLs as given, anything
@@ -25,7 +25,11 @@ fn target_url(t: &str) -> Result<Url, String> {
 }
 
 pub async fn run(config: &Config, targets: &[String]) -> Result<(), CliError> {
-    let fetcher = Fetcher::new(&config.daemon.user_agent, Limits::default());
+    let fetcher = Fetcher::new(
+        &config.daemon.user_agent,
+        config.daemon.concurrency,
+        config.fetch.host_spacing,
+    );
     let classifier = Classifier::new(&config.rules, config.classify.threshold);
     let mut failed = 0;
     for t in targets {
@@ -65,9 +69,24 @@ async fn inspect_one(
             language: None,
             schedule: config.daemon.schedule.clone(),
             enabled: true,
+            fetch: config.fetch.for_source(),
         });
-    let fetched = fetcher.fetch(&url).await.map_err(|e| e.to_string())?;
-    let feed = parse_feed(&fetched.body, Some(&fetched.final_url)).map_err(|e| e.to_string())?;
+    let req = Request::new(&source.id, url.clone(), &source.fetch);
+    let Outcome::Body(fetched) = fetcher.fetch(&req).await.map_err(|e| e.to_string())? else {
+        return Err(format!(
+            "{url}: 304 Not Modified to an unconditional request"
+        ));
+    };
+    let doc = parse_document(
+        &fetched.body,
+        fetched.meta.content_type.as_deref(),
+        Some(&fetched.final_url),
+    )
+    .map_err(|e| e.to_string())?;
+    if let Some(r) = &doc.repairs {
+        eprintln!("tocsin: inspect {target}: repaired before parsing: {r}");
+    }
+    let feed = doc.feed;
     let now = Utc::now();
     Ok(prepare(classifier, &source, feed)
         .into_iter()

@@ -7,6 +7,7 @@
 //! Every problem names the file, line, column and key (`sources[2].schedule`), and all
 //! problems are reported at once so an operator fixes the file in one go.
 
+mod fetch;
 mod locate;
 mod raw;
 mod validate;
@@ -18,6 +19,7 @@ use std::time::Duration;
 
 use url::Url;
 
+pub use fetch::{FetchConfig, Proxy, SourceFetch, parse_size};
 pub use locate::{KeyPath, Position};
 
 /// Where `tocsin` looks for its config when neither `--config` nor `$TOCSIN_CONFIG` is set.
@@ -37,6 +39,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub output: OutputConfig,
     pub classify: ClassifyConfig,
+    pub fetch: FetchConfig,
     pub sources: Vec<SourceConfig>,
     pub rules: Vec<RuleConfig>,
     /// Things that are allowed but probably not what the operator wants.
@@ -87,6 +90,8 @@ pub struct SourceConfig {
     pub language: Option<String>,
     pub schedule: String,
     pub enabled: bool,
+    /// Limits, proxy and deferral cap: `[fetch]` with this source's overrides.
+    pub fetch: SourceFetch,
 }
 
 /// The parts of an item a rule can look at.

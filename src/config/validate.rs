@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::fetch::FetchConfig;
 use super::locate::{KeyPath, Locator, position};
 use super::raw::{RawConfig, RawRule, RawSource};
 use super::{
@@ -17,7 +18,7 @@ use super::{
 const DEFAULT_SCHEDULE: &str = "0 */10 * * * *";
 
 /// Collects problems, each located in the text by its key path.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     text: &'a str,
     locator: Locator<'a>,
     problems: Vec<Problem>,
@@ -25,7 +26,7 @@ struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    fn problem(&mut self, key: KeyPath, message: impl Into<String>) {
+    pub(super) fn problem(&mut self, key: KeyPath, message: impl Into<String>) {
         let position = self
             .locator
             .span_of(&key)
@@ -78,7 +79,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, Vec<Problem>> {
     }
 }
 
-fn root(k: &str) -> KeyPath {
+pub(super) fn root(k: &str) -> KeyPath {
     KeyPath::default().key(k)
 }
 
@@ -191,13 +192,14 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
         );
     }
     let classify = ClassifyConfig { threshold };
+    let fetch = super::fetch::fetch_config(c, &raw.fetch);
 
     let mut ids = HashSet::new();
     let sources = raw
         .sources
         .into_iter()
         .enumerate()
-        .filter_map(|(i, s)| source(c, i, s, &schedule, base, &mut ids))
+        .filter_map(|(i, s)| source(c, i, s, &schedule, &fetch, base, &mut ids))
         .collect();
 
     let mut names = HashSet::new();
@@ -214,6 +216,7 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
         server,
         output,
         classify,
+        fetch,
         sources,
         rules,
         warnings: Vec::new(),
@@ -228,7 +231,12 @@ fn with_trailing_slash(mut u: Url) -> Url {
     u
 }
 
-fn duration(c: &mut Checker, key: KeyPath, value: Option<&str>, default: Duration) -> Duration {
+pub(super) fn duration(
+    c: &mut Checker,
+    key: KeyPath,
+    value: Option<&str>,
+    default: Duration,
+) -> Duration {
     match value {
         None => default,
         Some(s) => match humantime::parse_duration(s) {
@@ -267,10 +275,12 @@ fn source(
     i: usize,
     s: RawSource,
     default_schedule: &str,
+    fetch: &FetchConfig,
     base: &Path,
     ids: &mut HashSet<String>,
 ) -> Option<SourceConfig> {
     let key = || root("sources").index(i);
+    let fetch = super::fetch::source_fetch(c, i, &s, fetch);
     let Some(id) = s.id else {
         c.problem(
             key().key("id"),
@@ -318,6 +328,7 @@ fn source(
         language: s.language,
         schedule,
         enabled: s.enabled.unwrap_or(true),
+        fetch,
     })
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
 use sha2::{Digest, Sha256};
 
-use super::sources::SourceUpdate;
+use super::sources::SourceState;
 use super::{Store, StoreError, parse_ts, ts};
 use crate::dedup::{Keys, hex, item_uid};
 use crate::model::{Classification, ParsedItem, Reason, StoredItem};
@@ -68,7 +68,7 @@ impl Store {
         source: &str,
         now: DateTime<Utc>,
         items: &[StoredPoll],
-        update: &SourceUpdate,
+        state: &SourceState,
     ) -> Result<PollCounts, StoreError> {
         let tx = self.conn.transaction()?;
         let mut counts = PollCounts::default();
@@ -76,7 +76,7 @@ impl Store {
         for it in items {
             upsert(&tx, source, now, it, &mut counts, &mut touched)?;
         }
-        super::sources::write_success(&tx, source, now, update)?;
+        super::sources::write_state(&tx, state)?;
         tx.commit()?;
         Ok(counts)
     }
@@ -127,6 +127,17 @@ impl Store {
                     .unwrap_or_default(),
             })
         })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Item counts of every source that has items: id → (all, urgent).
+    pub fn item_counts_by_source(
+        &self,
+    ) -> Result<std::collections::HashMap<String, (i64, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT source, count(*), coalesce(sum(urgent), 0) FROM items GROUP BY source",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -324,7 +335,7 @@ mod tests {
     #[test]
     fn second_sight_is_not_new_and_edit_is_an_update() {
         let mut s = Store::in_memory().unwrap();
-        let up = SourceUpdate::default();
+        let up = SourceState::default();
         let a = vec![
             item(Some("1"), "http://x/1", "One"),
             item(None, "http://x/2", "Two"),
@@ -370,7 +381,7 @@ mod tests {
     #[test]
     fn moved_item_is_the_same_item() {
         let mut s = Store::in_memory().unwrap();
-        let up = SourceUpdate::default();
+        let up = SourceState::default();
         s.apply_poll(
             "src",
             t(1),
@@ -425,7 +436,7 @@ mod tests {
                     item(Some("g"), "http://x/1", "A"),
                     item(Some("g"), "http://x/2", "B"),
                 ]),
-                &SourceUpdate::default(),
+                &SourceState::default(),
             )
             .unwrap();
         assert_eq!(
@@ -441,7 +452,7 @@ mod tests {
     #[test]
     fn same_guid_in_two_sources_is_two_items() {
         let mut s = Store::in_memory().unwrap();
-        let up = SourceUpdate::default();
+        let up = SourceState::default();
         s.apply_poll(
             "a",
             t(1),

@@ -18,10 +18,13 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 
 pub use items::{ItemFilter, PollCounts, StoredPoll};
-pub use sources::{SourceState, SourceUpdate};
+pub use sources::SourceState;
 
 /// Numbered migrations; the index + 1 is the `user_version` after applying it.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_fetch_state.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
