@@ -4,7 +4,9 @@
 //! document's own declaration (`<?xml … encoding="…"?>`, or for HTML a `<meta charset>` /
 //! `<meta http-equiv="Content-Type">` in the first 1024 bytes); then detection
 //! (chardetng, the detector Firefox uses). A declaration of UTF-8 that the bytes
-//! contradict is ignored, as is a UTF-16 label on ASCII-compatible bytes. Decoding is
+//! contradict is ignored, as is a UTF-16 label on ASCII-compatible bytes, and an HTTP
+//! legacy charset on a body that is valid non-ASCII UTF-8 (a server default, not a
+//! statement about the document). Decoding is
 //! encoding_rs (the WHATWG Encoding Standard: labels such as `iso-8859-1` mean
 //! windows-1252, as browsers read them).
 //!
@@ -84,6 +86,13 @@ fn plausible(enc: &'static Encoding, bytes: &[u8]) -> bool {
         return !(bytes.starts_with(b"<?") || bytes.starts_with(b"<r") || bytes.starts_with(b"<f"));
     }
     true
+}
+
+/// A server default such as `charset=iso-8859-1` on a body that is valid UTF-8 with
+/// non-ASCII text: legacy-encoded prose is practically never valid UTF-8, so the header
+/// is the one that is wrong (web servers add it to every `text/*` response).
+fn utf8_mislabelled(enc: &'static Encoding, bytes: &[u8]) -> bool {
+    enc != UTF_8 && !is_utf16(enc) && !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok()
 }
 
 /// Finds `name="value"` (or single quotes) in `s`, case-insensitively on the name.
@@ -175,7 +184,7 @@ pub fn to_utf8<'a>(bytes: &'a [u8], content_type: Option<&str>, kind: DocKind) -
     } else if let Some(e) = content_type
         .and_then(charset_param)
         .and_then(|c| Encoding::for_label(c.as_bytes()))
-        .filter(|e| plausible(e, bytes))
+        .filter(|e| plausible(e, bytes) && !utf8_mislabelled(e, bytes))
     {
         (e, 0, Decision::HttpHeader)
     } else if let Some(e) = match kind {
@@ -271,6 +280,14 @@ mod tests {
         let d = to_utf8(&b, Some("text/xml; charset=utf-8"), DocKind::Xml);
         assert_eq!(d.decision, Decision::Declaration);
         assert_eq!(d.encoding, encoding_rs::KOI8_R);
+    }
+
+    #[test]
+    fn a_server_default_charset_does_not_garble_utf8() {
+        let b = "<?xml version=\"1.0\"?><a>Chișinău</a>".as_bytes();
+        let d = to_utf8(b, Some("text/html; charset=ISO-8859-1"), DocKind::Xml);
+        assert_eq!(d.encoding, UTF_8);
+        assert!(d.text.contains("Chișinău"));
     }
 
     #[test]

@@ -92,7 +92,7 @@ impl Fetcher {
             Proxy::Url(u) => {
                 let p = reqwest::Proxy::all(u.as_str()).map_err(|e| FetchError::Transport {
                     id: req.source.clone(),
-                    url: req.url.clone(),
+                    url: req.url.to_string(),
                     message: format!("proxy {u}: {e}"),
                 })?;
                 b.no_proxy().proxy(p)
@@ -100,7 +100,7 @@ impl Fetcher {
         };
         let client = b.build().map_err(|e| FetchError::Transport {
             id: req.source.clone(),
-            url: req.url.clone(),
+            url: req.url.to_string(),
             message: format!("cannot build the HTTP client: {e}"),
         })?;
         clients.insert(key, client.clone());
@@ -138,7 +138,7 @@ impl Fetcher {
         let mut deadline: Option<Instant> = None;
         let timeout = |u: &Url| FetchError::Timeout {
             id: req.source.clone(),
-            url: u.clone(),
+            url: u.to_string(),
             limit: req.limits.timeout,
         };
         loop {
@@ -172,7 +172,7 @@ impl Fetcher {
                 let Some(next) = next.filter(|n| matches!(n.scheme(), "http" | "https")) else {
                     return Err(FetchError::BadRedirect {
                         id: req.source.clone(),
-                        url,
+                        url: url.to_string(),
                         status,
                         location: location.unwrap_or_else(|| "none".into()),
                     });
@@ -180,15 +180,15 @@ impl Fetcher {
                 if hops.len() >= req.limits.max_redirects {
                     return Err(FetchError::TooManyRedirects {
                         id: req.source.clone(),
-                        url: req.url.clone(),
+                        url: req.url.to_string(),
                         limit: req.limits.max_redirects,
                     });
                 }
                 if !visited.insert(next.clone()) {
                     return Err(FetchError::RedirectLoop {
                         id: req.source.clone(),
-                        url: req.url.clone(),
-                        to: next,
+                        url: req.url.to_string(),
+                        to: next.to_string(),
                     });
                 }
                 hops.push(Hop {
@@ -206,7 +206,7 @@ impl Fetcher {
             if !resp.status().is_success() {
                 return Err(FetchError::Status {
                     id: req.source.clone(),
-                    url,
+                    url: url.to_string(),
                     status,
                     retry_after: header_string(resp.headers(), header::RETRY_AFTER),
                 });
@@ -234,7 +234,7 @@ impl Fetcher {
         let limit = req.limits.max_body;
         let too_large = || FetchError::TooLarge {
             id: req.source.clone(),
-            url: url.clone(),
+            url: url.to_string(),
             limit,
         };
         // Content-Length is absent when reqwest decompresses, so this only catches an
@@ -258,7 +258,7 @@ impl Fetcher {
         let url = &req.url;
         let file_err = |error| FetchError::File {
             id: req.source.clone(),
-            url: url.clone(),
+            url: url.to_string(),
             error,
         };
         let path = url.to_file_path().map_err(|_| {
@@ -276,7 +276,7 @@ impl Fetcher {
         if body.len() as u64 > req.limits.max_body {
             return Err(FetchError::TooLarge {
                 id: req.source.clone(),
-                url: url.clone(),
+                url: url.to_string(),
                 limit: req.limits.max_body,
             });
         }
@@ -294,14 +294,14 @@ impl Fetcher {
         if e.is_connect() && e.is_timeout() {
             return FetchError::ConnectTimeout {
                 id: req.source.clone(),
-                url: url.clone(),
+                url: url.to_string(),
                 limit: req.limits.connect_timeout,
             };
         }
         if e.is_timeout() {
             return FetchError::Timeout {
                 id: req.source.clone(),
-                url: url.clone(),
+                url: url.to_string(),
                 limit: req.limits.timeout,
             };
         }
@@ -313,7 +313,7 @@ impl Fetcher {
         }
         FetchError::Transport {
             id: req.source.clone(),
-            url: url.clone(),
+            url: url.to_string(),
             message,
         }
     }

@@ -147,13 +147,13 @@ impl Outcome {
 }
 
 /// Why a fetch failed. Every message names the source, the URL and, for a limit, the
-/// limit's config key.
+/// limit's config key. URLs are kept as text to keep the error small.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error("source `{id}`: {url}: HTTP {status}{}", retry_note(retry_after.as_deref()))]
     Status {
         id: String,
-        url: Url,
+        url: String,
         status: u16,
         /// The `Retry-After` header as sent.
         retry_after: Option<String>,
@@ -161,38 +161,38 @@ pub enum FetchError {
     #[error("source `{id}`: {url}: no connection within {} (connect_timeout)", humantime::format_duration(*limit))]
     ConnectTimeout {
         id: String,
-        url: Url,
+        url: String,
         limit: Duration,
     },
     #[error("source `{id}`: {url}: not complete within {} (timeout)", humantime::format_duration(*limit))]
     Timeout {
         id: String,
-        url: Url,
+        url: String,
         limit: Duration,
     },
     #[error("source `{id}`: {url}: body larger than {limit} bytes after decompression (max_body)")]
-    TooLarge { id: String, url: Url, limit: u64 },
+    TooLarge { id: String, url: String, limit: u64 },
     #[error("source `{id}`: {url}: more than {limit} redirects (max_redirects)")]
-    TooManyRedirects { id: String, url: Url, limit: usize },
+    TooManyRedirects { id: String, url: String, limit: usize },
     #[error("source `{id}`: {url}: redirect loop: {to} was already visited")]
-    RedirectLoop { id: String, url: Url, to: Url },
+    RedirectLoop { id: String, url: String, to: String },
     #[error("source `{id}`: {url}: HTTP {status} redirect without a usable Location ({location})")]
     BadRedirect {
         id: String,
-        url: Url,
+        url: String,
         status: u16,
         location: String,
     },
     #[error("source `{id}`: {url}: {message}")]
     Transport {
         id: String,
-        url: Url,
+        url: String,
         message: String,
     },
     #[error("source `{id}`: {url}: cannot read file: {error}")]
     File {
         id: String,
-        url: Url,
+        url: String,
         error: std::io::Error,
     },
 }
