@@ -61,7 +61,8 @@ fn one_pass_over_hostile_servers_keeps_the_good_feed_and_names_every_failure() {
 
     // Every bad server on its own loopback address: its own host for politeness.
     let mut servers = Vec::new();
-    let mut sources: Vec<(&str, String, Option<&str>)> = vec![("good", good.url("/good.rss"), None)];
+    let mut sources: Vec<(&str, String, Option<&str>)> =
+        vec![("good", good.url("/good.rss"), None)];
     let mut add = |id: &'static str, path: &str, route: Route| {
         let srv = FixtureServer::start_on(&format!("127.0.7.{}", servers.len() + 2));
         srv.set(path, route);
@@ -69,12 +70,23 @@ fn one_pass_over_hostile_servers_keeps_the_good_feed_and_names_every_failure() {
         servers.push(srv.clone());
         srv
     };
-    add("slow-headers", "/f", Route::SlowHeaders(Duration::from_secs(60)));
+    add(
+        "slow-headers",
+        "/f",
+        Route::SlowHeaders(Duration::from_secs(60)),
+    );
     add("drip", "/f", Route::Drip(Duration::from_millis(200)));
     add("reset", "/f", Route::Reset);
     add("error-500", "/f", Route::status(500));
     add("busy-429", "/f", Route::retry_after(429, "7200"));
-    add("down-503", "/f", Route::retry_after(503, &httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3 * 3600))));
+    add(
+        "down-503",
+        "/f",
+        Route::retry_after(
+            503,
+            &httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3 * 3600)),
+        ),
+    );
     add("gone-410", "/f", Route::status(410));
     add("endless", "/f", Route::Endless);
     add(
@@ -100,14 +112,24 @@ fn one_pass_over_hostile_servers_keeps_the_good_feed_and_names_every_failure() {
     add(
         "undeclared-1251",
         "/f",
-        Route::ok("application/rss+xml", encoding_rs::WINDOWS_1251.encode(RSS_1251).0.into_owned()),
+        Route::ok(
+            "application/rss+xml",
+            encoding_rs::WINDOWS_1251.encode(RSS_1251).0.into_owned(),
+        ),
     );
-    add("wrong-type", "/f", Route::ok("text/html; charset=ISO-8859-1", RSS_RO));
+    add(
+        "wrong-type",
+        "/f",
+        Route::ok("text/html; charset=ISO-8859-1", RSS_RO),
+    );
     let s = add("loop", "/a", Route::redirect(302, "/b"));
     s.set("/b", Route::redirect(307, &s.url("/a")));
     let s = add("too-many-redirects", "/r0", Route::redirect(301, "/r1"));
     for i in 1..=6 {
-        s.set(&format!("/r{i}"), Route::redirect(301, &s.url(&format!("/r{}", i + 1))));
+        s.set(
+            &format!("/r{i}"),
+            Route::redirect(301, &s.url(&format!("/r{}", i + 1))),
+        );
     }
     let chain = add("chain-301", "/old", Route::redirect(301, "/older"));
     chain.set("/older", Route::redirect(308, "/feed"));
@@ -127,7 +149,10 @@ fn one_pass_over_hostile_servers_keeps_the_good_feed_and_names_every_failure() {
     assert!(o.status.success(), "{out}\n{err}");
     assert!(!err.contains("panicked"), "{err}");
     // Bounded by the 2 s timeout (twice, at most, for a slot), not by the 60 s server.
-    assert!(elapsed < Duration::from_secs(30), "pass took {elapsed:?}:\n{out}");
+    assert!(
+        elapsed < Duration::from_secs(30),
+        "pass took {elapsed:?}:\n{out}"
+    );
 
     assert!(line(&out, "good").contains("new    4"), "{out}");
     let expect = [
@@ -138,16 +163,28 @@ fn one_pass_over_hostile_servers_keeps_the_good_feed_and_names_every_failure() {
         ("busy-429", "HTTP 429 (Retry-After: 7200)"),
         ("down-503", "HTTP 503 (Retry-After:"),
         ("gone-410", "HTTP 410"),
-        ("endless", "larger than 1048576 bytes after decompression (max_body)"),
-        ("gzip-bomb", "larger than 1048576 bytes after decompression (max_body)"),
+        (
+            "endless",
+            "larger than 1048576 bytes after decompression (max_body)",
+        ),
+        (
+            "gzip-bomb",
+            "larger than 1048576 bytes after decompression (max_body)",
+        ),
         ("invalid-xml", "at line 3, column"),
         ("loop", "redirect loop"),
-        ("too-many-redirects", "more than 5 redirects (max_redirects)"),
+        (
+            "too-many-redirects",
+            "more than 5 redirects (max_redirects)",
+        ),
     ];
     for (id, what) in expect {
         let l = line(&out, id);
         assert!(l.contains("error:") && l.contains(what), "{id}: {l}");
-        assert!(l.contains(&format!("source `{id}`")), "the message names the source: {l}");
+        assert!(
+            l.contains(&format!("source `{id}`")),
+            "the message names the source: {l}"
+        );
     }
     assert!(line(&out, "undeclared-1251").contains("new    1"), "{out}");
     assert!(line(&out, "wrong-type").contains("new    1"), "{out}");
@@ -155,8 +192,14 @@ fn one_pass_over_hostile_servers_keeps_the_good_feed_and_names_every_failure() {
 
     let items = items_json(&config, &[]);
     let titles: Vec<&str> = items.iter().map(|i| i["title"].as_str().unwrap()).collect();
-    assert!(titles.contains(&"Срочный призыв: немедленно освободить правозащитника"), "{titles:?}");
-    assert!(titles.contains(&"Apel urgent: eliberați-l pe Ștefan din Chișinău"), "{titles:?}");
+    assert!(
+        titles.contains(&"Срочный призыв: немедленно освободить правозащитника"),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"Apel urgent: eliberați-l pe Ștefan din Chișinău"),
+        "{titles:?}"
+    );
     assert_eq!(items.len(), 4 + 1 + 1 + 2);
 
     let o = tocsin(&config, &["status", "--json"]);
@@ -173,9 +216,24 @@ fn one_pass_over_hostile_servers_keeps_the_good_feed_and_names_every_failure() {
     assert_eq!(st("error-500")["failures"], 1);
     assert_eq!(st("error-500")["due_reason"], "backoff");
     assert_eq!(st("chain-301")["redirect_seen"], 1);
-    assert!(st("chain-301")["redirect_target"].as_str().unwrap().ends_with("/feed"));
-    assert!(st("undeclared-1251")["encoding"].as_str().unwrap().starts_with("windows-1251"));
-    assert!(st("invalid-xml")["last_error"].as_str().unwrap().contains("line 3"));
+    assert!(
+        st("chain-301")["redirect_target"]
+            .as_str()
+            .unwrap()
+            .ends_with("/feed")
+    );
+    assert!(
+        st("undeclared-1251")["encoding"]
+            .as_str()
+            .unwrap()
+            .starts_with("windows-1251")
+    );
+    assert!(
+        st("invalid-xml")["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("line 3")
+    );
 
     // Second pass: the good feed is asked conditionally and answers 304; the failing
     // sources wait for their backoff or Retry-After.
@@ -190,8 +248,16 @@ fn one_pass_over_hostile_servers_keeps_the_good_feed_and_names_every_failure() {
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[0].header("If-None-Match"), None);
     assert_eq!(seen[1].header("If-None-Match"), Some("\"v1\""));
-    assert_eq!(seen[1].header("If-Modified-Since"), Some("Tue, 10 Nov 2026 10:00:00 GMT"));
-    assert!(seen[1].header("User-Agent").unwrap().contains("tocsin-test"));
+    assert_eq!(
+        seen[1].header("If-Modified-Since"),
+        Some("Tue, 10 Nov 2026 10:00:00 GMT")
+    );
+    assert!(
+        seen[1]
+            .header("User-Agent")
+            .unwrap()
+            .contains("tocsin-test")
+    );
     assert_eq!(items_json(&config, &[]).len(), 8, "a 304 writes no items");
 
     let peak_mib = peak_rss_of_children_kib() / 1024;

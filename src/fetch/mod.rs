@@ -173,7 +173,11 @@ pub enum FetchError {
     #[error("source `{id}`: {url}: body larger than {limit} bytes after decompression (max_body)")]
     TooLarge { id: String, url: String, limit: u64 },
     #[error("source `{id}`: {url}: more than {limit} redirects (max_redirects)")]
-    TooManyRedirects { id: String, url: String, limit: usize },
+    TooManyRedirects {
+        id: String,
+        url: String,
+        limit: usize,
+    },
     #[error("source `{id}`: {url}: redirect loop: {to} was already visited")]
     RedirectLoop { id: String, url: String, to: String },
     #[error("source `{id}`: {url}: HTTP {status} redirect without a usable Location ({location})")]

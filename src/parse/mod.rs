@@ -78,15 +78,12 @@ pub fn parse_document(
         return Err(locate(first, text));
     };
     match parse_feed(fixed.as_bytes(), base) {
-        Ok(feed) if !feed.items.is_empty() || !matches!(first, ParseError::NotAFeed(_)) => {
-            Ok(Document {
-                feed,
-                encoding,
-                repairs: Some(repairs),
-            })
-        }
-        Ok(_) => Err(first),
-        Err(ParseError::NotAFeed(m)) => Err(ParseError::NotAFeed(m)),
+        Ok(feed) => Ok(Document {
+            feed,
+            encoding,
+            repairs: Some(repairs),
+        }),
+        Err(ParseError::NotAFeed(_)) => Err(first),
         Err(e) => Err(locate(e, &fixed)),
     }
 }

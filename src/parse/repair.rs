@@ -6,6 +6,8 @@
 //!   an unknown one is escaped (`&amp;bogus;`);
 //! - characters XML forbids (C0 controls other than tab, LF and CR; U+FFFE, U+FFFF) are
 //!   removed;
+//! - an `<rss>` root without the `version` attribute (which feed-rs requires) gets
+//!   `version="2.0"`;
 //! - a truncated tail is cut back to the last complete markup and the elements still
 //!   open are closed, so the items before the cut are kept.
 //!
@@ -22,6 +24,7 @@ pub struct Repairs {
     pub html_entities: usize,
     pub unknown_entities: usize,
     pub control_chars: usize,
+    pub rss_version: bool,
     pub truncated: bool,
 }
 
@@ -49,6 +52,9 @@ impl fmt::Display for Repairs {
         if self.control_chars > 0 {
             parts.push(format!("removed {} control characters", self.control_chars));
         }
+        if self.rss_version {
+            parts.push("added the missing RSS version".to_string());
+        }
         if self.truncated {
             parts.push("closed a truncated document".to_string());
         }
@@ -69,7 +75,7 @@ const XML_ENTITIES: [&str; 5] = ["amp", "lt", "gt", "quot", "apos"];
 /// The length of a well-formed character reference at the start of `s` (`&#…;`).
 fn char_ref_len(s: &str) -> Option<usize> {
     let body = s.strip_prefix("&#")?;
-    let (digits, radix, skip) = match body.strip_prefix(['x', 'X']) {
+    let (digits, radix, skip) = match body.strip_prefix('x') {
         Some(hex) => (hex, 16, 3),
         None => (body, 10, 2),
     };
@@ -142,6 +148,15 @@ pub fn repair(text: &str) -> Option<(String, Repairs)> {
         } else if let Some(n) = char_ref_len(rest) {
             out.push_str(&rest[..n]);
             rest = &rest[n..];
+        } else if let Some(n) = rest
+            .strip_prefix("&#X")
+            .and_then(|hex| char_ref_len(&format!("&#x{hex}")))
+        {
+            // HTML allows `&#X41;`, XML only the lower-case x.
+            r.html_entities += 1;
+            out.push_str("&#x");
+            out.push_str(&rest[3..n]);
+            rest = &rest[n..];
         } else if let Some((name, n)) = named_ref(rest) {
             if XML_ENTITIES.contains(&name) {
                 out.push_str(&rest[..n]);
@@ -171,6 +186,9 @@ pub fn repair(text: &str) -> Option<(String, Repairs)> {
     }
     if close_truncated(&mut out) {
         r.truncated = true;
+    }
+    if add_rss_version(&mut out) {
+        r.rss_version = true;
     }
     r.any().then_some((out, r))
 }
@@ -235,6 +253,37 @@ fn close_truncated(doc: &mut String) -> bool {
     true
 }
 
+/// Gives a versionless `<rss>` root element `version="2.0"`.
+fn add_rss_version(doc: &mut String) -> bool {
+    let mut from = 0;
+    // The root is the first element that is not a declaration, comment or PI.
+    while let Some(off) = doc[from..].find('<') {
+        let at = from + off;
+        let rest = &doc[at..];
+        let skip = if rest.starts_with("<!--") {
+            rest.find("-->").map(|e| e + 3)
+        } else if rest.starts_with("<?") || rest.starts_with("<!") {
+            rest.find('>').map(|e| e + 1)
+        } else {
+            let is_rss = rest.starts_with("<rss")
+                && rest[4..].starts_with(|c: char| c.is_whitespace() || c == '>');
+            let Some(end) = tag_end(rest) else {
+                return false;
+            };
+            if !is_rss || rest[..end].contains("version") {
+                return false;
+            }
+            doc.insert_str(at + 4, " version=\"2.0\"");
+            return true;
+        };
+        match skip {
+            Some(n) => from = at + n,
+            None => return false,
+        }
+    }
+    false
+}
+
 /// The length of the tag at the start of `s` up to and including its `>`, skipping
 /// quoted attribute values.
 fn tag_end(s: &str) -> Option<usize> {
@@ -271,6 +320,7 @@ mod tests {
                 html_entities: 2,
                 unknown_entities: 1,
                 control_chars: 1,
+                rss_version: false,
                 truncated: false
             }
         );
@@ -294,5 +344,16 @@ mod tests {
         let (out, _) = repair("<rss a=\"x>y\"><channel></channel></rss").unwrap();
         assert_eq!(out, "<rss a=\"x>y\"><channel></channel></rss>");
         assert_eq!(repair("<?xml version=\"1.0\"?><a><b/></a>"), None);
+    }
+
+    #[test]
+    fn a_versionless_rss_root_gets_one() {
+        let (out, r) = repair("<!-- c -->\n<rss>\n<channel></channel></rss>").unwrap();
+        assert!(r.rss_version);
+        assert_eq!(
+            out,
+            "<!-- c -->\n<rss version=\"2.0\">\n<channel></channel></rss>"
+        );
+        assert_eq!(repair("<rss version=\"0.91\"><channel/></rss>"), None);
     }
 }
