@@ -335,11 +335,11 @@ mod tests {
     #[test]
     fn truncated_tail_is_cut_and_closed() {
         let (out, r) =
-            repair("<rss><channel><item><title>A</title></item><item><title>B</tit").unwrap();
+            repair("<rss version=\"2\"><channel><item><title>A</title></item><item><title>B</tit").unwrap();
         assert!(r.truncated);
         assert_eq!(
             out,
-            "<rss><channel><item><title>A</title></item><item><title>B</title></item></channel></rss>"
+            "<rss version=\"2\"><channel><item><title>A</title></item><item><title>B</title></item></channel></rss>"
         );
         let (out, _) = repair("<rss a=\"x>y\"><channel></channel></rss").unwrap();
         assert_eq!(out, "<rss a=\"x>y\"><channel></channel></rss>");
