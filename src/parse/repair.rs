@@ -335,14 +335,15 @@ mod tests {
     #[test]
     fn truncated_tail_is_cut_and_closed() {
         let (out, r) =
-            repair("<rss version=\"2\"><channel><item><title>A</title></item><item><title>B</tit").unwrap();
+            repair("<rss version=\"2\"><channel><item><title>A</title></item><item><title>B</tit")
+                .unwrap();
         assert!(r.truncated);
         assert_eq!(
             out,
             "<rss version=\"2\"><channel><item><title>A</title></item><item><title>B</title></item></channel></rss>"
         );
-        let (out, _) = repair("<rss a=\"x>y\"><channel></channel></rss").unwrap();
-        assert_eq!(out, "<rss a=\"x>y\"><channel></channel></rss>");
+        let (out, _) = repair("<rss version=\"x>y\"><channel></channel></rss").unwrap();
+        assert_eq!(out, "<rss version=\"x>y\"><channel></channel></rss>");
         assert_eq!(repair("<?xml version=\"1.0\"?><a><b/></a>"), None);
     }
 
