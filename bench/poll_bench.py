@@ -57,7 +57,7 @@ def rss_feed(i, rng):
             f"<guid isPermaLink=\"false\">pub{i}-item{k}</guid>"
             f"<pubDate>Tue, {1 + k % 28:02d} Sep 2026 10:{k % 60:02d}:00 +0000</pubDate>"
             f"<category>News</category>"
-            f"<description>&lt;p&gt;{words(rng, 95)}&lt;/p&gt;</description></item>\n"
+            f"<description>&lt;p&gt;{words(rng, 68)}&lt;/p&gt;</description></item>\n"
         )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
@@ -77,7 +77,7 @@ def atom_feed(i, rng):
             f"<id>tag:publisher{i}.example.org,2026:{k}</id>"
             f"<updated>2026-09-{1 + k % 28:02d}T10:{k % 60:02d}:00Z</updated>"
             f'<category term="News"/>'
-            f'<summary type="html">&lt;p&gt;{words(rng, 95)}&lt;/p&gt;</summary></entry>\n'
+            f'<summary type="html">&lt;p&gt;{words(rng, 68)}&lt;/p&gt;</summary></entry>\n'
         )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">'

@@ -85,7 +85,11 @@ impl Fetcher {
             .user_agent(&self.inner.user_agent)
             .connect_timeout(req.limits.connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .tcp_nodelay(true);
+            .tcp_nodelay(true)
+            // No idle connections: polls of one host are minutes apart (or at least
+            // `host_spacing`), so reuse saves little, while hyper keeps each idle
+            // connection's grown read buffer: 1,000 publishers held ~40 MB that way.
+            .pool_max_idle_per_host(0);
         b = match &req.proxy {
             Proxy::FromEnv => b,
             Proxy::Direct => b.no_proxy(),

@@ -159,20 +159,29 @@ fn upsert(
     counts: &mut PollCounts,
     touched: &mut HashSet<String>,
 ) -> Result<(), StoreError> {
-    let mut found: Option<String> = None;
-    {
-        let mut stmt =
-            tx.prepare_cached("SELECT item_uid FROM item_keys WHERE source = ? AND key = ?")?;
-        for key in &it.keys.keys {
-            if let Some(uid) = stmt
-                .query_row(params![source, key], |r| r.get::<_, String>(0))
-                .optional()?
-            {
-                found = Some(uid);
-                break;
-            }
-        }
-    }
+    // One lookup for all of the item's keys; the strongest key that is known wins.
+    let found: Option<String> = if it.keys.keys.is_empty() {
+        None
+    } else {
+        let n = it.keys.keys.len();
+        let sql = format!(
+            "SELECT key, item_uid FROM item_keys WHERE source = ?1 AND key IN ({})",
+            (2..n + 2)
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut stmt = tx.prepare_cached(&sql)?;
+        let args = std::iter::once(source).chain(it.keys.keys.iter().map(String::as_str));
+        let hits: Vec<(String, String)> = stmt
+            .query_map(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        it.keys.keys.iter().find_map(|k| {
+            hits.iter()
+                .find(|(hk, _)| hk == k)
+                .map(|(_, uid)| uid.clone())
+        })
+    };
     let uid = found
         .clone()
         .unwrap_or_else(|| item_uid(source, it.keys.primary()));
@@ -183,19 +192,23 @@ fn upsert(
     }
     let hash = content_hash(&it.item);
     let class_reasons = json(&it.class.reasons);
-    let existing = tx
-        .prepare_cached(
-            "SELECT content_hash, updated, published, first_seen FROM items WHERE uid = ?",
-        )?
-        .query_row([&uid], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })
-        .optional()?;
+    // An item none of whose keys is known is new: no need to look for its row.
+    let existing = match &found {
+        None => None,
+        Some(_) => tx
+            .prepare_cached(
+                "SELECT content_hash, updated, published, first_seen FROM items WHERE uid = ?",
+            )?
+            .query_row([&uid], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .optional()?,
+    };
     match (found.is_some(), existing) {
         (true, None) => {
             // Keys without an item: it was pruned. It must not come back as new.
@@ -289,12 +302,22 @@ fn upsert(
             counts.new += 1;
         }
     }
-    let mut add_key = tx.prepare_cached(
-        "INSERT OR IGNORE INTO item_keys (source, key, item_uid) VALUES (?, ?, ?)",
-    )?;
-    for key in &it.keys.keys {
-        add_key.execute(params![source, key, uid])?;
+    // All keys in one statement (one per arity is cached).
+    let n = it.keys.keys.len();
+    if n == 0 {
+        return Ok(());
     }
+    let sql = format!(
+        "INSERT OR IGNORE INTO item_keys (source, key, item_uid) VALUES {}",
+        (0..n)
+            .map(|i| format!("(?1, ?{}, ?2)", i + 3))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let args = [source, uid.as_str()]
+        .into_iter()
+        .chain(it.keys.keys.iter().map(String::as_str));
+    tx.prepare_cached(&sql)?.execute(params_from_iter(args))?;
     Ok(())
 }
 

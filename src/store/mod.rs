@@ -99,6 +99,10 @@ impl Store {
             .map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(open_err)?;
+        // Checkpoint every 8192 pages (32 MiB) rather than 1000: a poll pass rewrites the
+        // same index pages many times, and a checkpoint copies each page once.
+        conn.pragma_update(None, "wal_autocheckpoint", 8192)
+            .map_err(open_err)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
