@@ -158,7 +158,7 @@ fn one_pass_over_hostile_servers_keeps_the_good_feed_and_names_every_failure() {
     let expect = [
         ("slow-headers", "not complete within 2s (timeout)"),
         ("drip", "not complete within 2s (timeout)"),
-        ("reset", "error:"),
+        ("reset", "connection"),
         ("error-500", "HTTP 500"),
         ("busy-429", "HTTP 429 (Retry-After: 7200)"),
         ("down-503", "HTTP 503 (Retry-After:"),
@@ -262,5 +262,6 @@ fn one_pass_over_hostile_servers_keeps_the_good_feed_and_names_every_failure() {
 
     let peak_mib = peak_rss_of_children_kib() / 1024;
     eprintln!("peak RSS of the tocsin processes: {peak_mib} MiB");
-    assert!(peak_mib < 100, "memory not bounded: {peak_mib} MiB");
+    // The gzip bomb alone inflates to 64 MiB: staying well below shows the cap held.
+    assert!(peak_mib < 56, "memory not bounded: {peak_mib} MiB");
 }

@@ -309,12 +309,18 @@ impl Fetcher {
                 limit: req.limits.timeout,
             };
         }
-        let mut message = e.to_string();
+        // reqwest's own message repeats the URL; its causes say what happened.
+        let mut causes = Vec::new();
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
-            message = format!("{message}: {s}");
+            causes.push(s.to_string());
             source = s.source();
         }
+        let message = if causes.is_empty() {
+            e.to_string()
+        } else {
+            causes.join(": ")
+        };
         FetchError::Transport {
             id: req.source.clone(),
             url: url.to_string(),
