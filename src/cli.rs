@@ -256,7 +256,16 @@ async fn poll(config: Config, only: &[String], force: bool) -> Result<(), CliErr
         .collect();
     let d = Daemon::new(config)?;
     let lines = d.poll_once(sources, force).await;
-    let publish = d.publish().await;
+    // Nothing new (all 304s, unchanged bodies, failures): the published files are
+    // current already, unless they were never written.
+    let changed = lines
+        .iter()
+        .any(|l| matches!(l, PassLine::Polled(r) if matches!(&r.result, Ok(p) if p.changed())));
+    let publish = if changed || !d.publisher.dir().join("urgent.atom").exists() {
+        d.publish().await
+    } else {
+        Ok(())
+    };
     let mut out = std::io::stdout().lock();
     let width = lines
         .iter()

@@ -237,10 +237,14 @@ fn one_pass_over_hostile_servers_keeps_the_good_feed_and_names_every_failure() {
 
     // Second pass: the good feed is asked conditionally and answers 304; the failing
     // sources wait for their backoff or Retry-After.
+    let published = dir.path().join("var/public/urgent.atom");
+    let before = std::fs::metadata(&published).unwrap().modified().unwrap();
     let o = tocsin(&config, &["poll"]);
     let out = stdout(&o);
     assert!(o.status.success(), "{out}");
     assert!(line(&out, "good").contains("not modified"), "{out}");
+    let after = std::fs::metadata(&published).unwrap().modified().unwrap();
+    assert_eq!(before, after, "nothing changed, nothing republished");
     for id in ["error-500", "busy-429", "gone-410", "invalid-xml"] {
         assert!(line(&out, id).contains("deferred until"), "{out}");
     }
