@@ -135,6 +135,23 @@ fn one_pass_over_hostile_servers_keeps_the_good_feed_and_names_every_failure() {
     chain.set("/older", Route::redirect(308, "/feed"));
     chain.serve_fixture("/feed", "feeds/fidh.atom", "application/atom+xml");
 
+    // A server that never accepts: its backlog of 0 is filled by one idle connection,
+    // so the kernel leaves every further SYN unanswered.
+    let blackhole =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    blackhole
+        .bind(
+            &"127.0.7.250:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    blackhole.listen(0).unwrap();
+    let hole = blackhole.local_addr().unwrap().as_socket().unwrap();
+    let _filler = std::net::TcpStream::connect(hole).unwrap();
+    sources.push(("connect-timeout", format!("http://{hole}/f"), None));
+
     let config = write_config_with(
         dir.path(),
         &sources,
@@ -156,6 +173,10 @@ fn one_pass_over_hostile_servers_keeps_the_good_feed_and_names_every_failure() {
 
     assert!(line(&out, "good").contains("new    4"), "{out}");
     let expect = [
+        (
+            "connect-timeout",
+            "no connection within 1s (connect_timeout)",
+        ),
         ("slow-headers", "not complete within 2s (timeout)"),
         ("drip", "not complete within 2s (timeout)"),
         ("reset", "connection"),
