@@ -12,7 +12,7 @@ use tocsin::config::Config;
 use tocsin::dedup::keys_for;
 use tocsin::model::{Classification, ParsedItem, Reason};
 use tocsin::publish::Publisher;
-use tocsin::store::{SourceUpdate, Store, StoredPoll};
+use tocsin::store::{SourceState, Store, StoredPoll};
 
 const SOURCES: usize = 20;
 const PER_SOURCE: usize = 5_000;
@@ -99,7 +99,7 @@ fn main() {
                 &format!("src-{s:02}"),
                 Utc::now(),
                 &polls,
-                &SourceUpdate::default(),
+                &SourceState::default(),
             )
             .unwrap();
     }
@@ -154,7 +154,7 @@ fn main() {
             language: Some("en".into()),
         };
         store
-            .apply_poll("src-00", Utc::now(), &[poll], &SourceUpdate::default())
+            .apply_poll("src-00", Utc::now(), &[poll], &SourceState::default())
             .unwrap();
         let t = Instant::now();
         let snap = publisher.render(&store, Utc::now()).unwrap();

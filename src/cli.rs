@@ -11,8 +11,9 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 
 use crate::config::{self, Config, ConfigError};
-use crate::daemon::{Daemon, DaemonError};
+use crate::daemon::{Daemon, DaemonError, PassLine};
 use crate::model::StoredItem;
+use crate::poll::{How, Polled};
 use crate::store::{ItemFilter, StoreError};
 
 pub const EXIT_FAILURE: u8 = 1;
@@ -42,6 +43,17 @@ pub enum Command {
         /// Only this source (repeatable).
         #[arg(long = "source", value_name = "ID")]
         sources: Vec<String>,
+        /// Also poll sources that a server (Retry-After, Cache-Control) or their
+        /// backoff asked to wait.
+        #[arg(long)]
+        force: bool,
+    },
+    /// How every source is doing: last poll, errors, failures, next due time, adopted
+    /// URL, item counts. Reads the database only.
+    Status {
+        /// One JSON array.
+        #[arg(long)]
+        json: bool,
     },
     /// Validate the config; exit 0, or print every problem and exit 3.
     Check,
@@ -189,7 +201,15 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
         Command::Check => check(&cli),
         Command::Run => run(load(&cli)?).await,
-        Command::Poll { sources } => poll(load(&cli)?, sources).await,
+        Command::Poll { sources, force } => poll(load(&cli)?, sources, *force).await,
+        Command::Status { json } => {
+            let config = load(&cli)?;
+            let store = crate::store::Store::open(&config.daemon.database)?;
+            let rows = crate::status::collect(&config, &store)?;
+            crate::status::print(&rows, *json, &mut std::io::stdout().lock())
+                .map_err(anyhow::Error::from)?;
+            Ok(())
+        }
         Command::Render => {
             let d = Daemon::new(load(&cli)?)?;
             let outcome = d.publish().await.map_err(anyhow::Error::from)?;
@@ -290,7 +310,7 @@ pub async fn shutdown_signal() {
     }
 }
 
-async fn poll(config: Config, only: &[String]) -> Result<(), CliError> {
+async fn poll(config: Config, only: &[String], force: bool) -> Result<(), CliError> {
     for id in only {
         if config.source(id).is_none() {
             return Err(CliError::Usage(format!(
@@ -318,26 +338,68 @@ async fn poll(config: Config, only: &[String]) -> Result<(), CliError> {
         .cloned()
         .collect();
     let d = Daemon::new(config)?;
-    let reports = d.poll_once(sources).await;
-    let publish = d.publish().await;
-    if let Ok(outcome) = &publish {
+    let lines = d.poll_once(sources, force).await;
+    // Nothing new (all 304s, unchanged bodies, failures): the published files are
+    // current already, unless they were never written.
+    let changed = lines
+        .iter()
+        .any(|l| matches!(l, PassLine::Polled(r) if matches!(&r.result, Ok(p) if p.changed())));
+    let publish = if changed || !d.publisher.dir().join("urgent.atom").exists() {
+        d.publish().await.map(Some)
+    } else {
+        Ok(None)
+    };
+    if let Ok(Some(outcome)) = &publish {
         let topics = d.topics(&outcome.changed);
         if d.pinger.is_enabled() && !topics.is_empty() {
             d.pinger.ping(&topics).await;
         }
     }
     let mut out = std::io::stdout().lock();
-    let width = reports.iter().map(|r| r.source.len()).max().unwrap_or(0);
-    for r in &reports {
+    let width = lines
+        .iter()
+        .map(|l| match l {
+            PassLine::Polled(r) => r.source.len(),
+            PassLine::Deferred(s) => s.id.len(),
+        })
+        .max()
+        .unwrap_or(0);
+    for l in &lines {
+        let r = match l {
+            PassLine::Polled(r) => r,
+            PassLine::Deferred(s) => {
+                let _ = writeln!(
+                    out,
+                    "{:width$}  deferred until {} ({}; --force polls it now)",
+                    s.id,
+                    s.next_due
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                        .unwrap_or_default(),
+                    s.due_reason.as_deref().unwrap_or("deferred"),
+                );
+                continue;
+            }
+        };
+        let ms = r.duration.as_millis();
         let _ = match &r.result {
-            Ok(c) => writeln!(
+            Ok(Polled {
+                how: How::NotModified,
+                ..
+            }) => writeln!(out, "{:width$}  not modified  ({ms} ms)", r.source),
+            Ok(Polled {
+                how: How::SameBody, ..
+            }) => writeln!(out, "{:width$}  unchanged body  ({ms} ms)", r.source),
+            Ok(Polled {
+                counts: c,
+                how: How::Parsed { repaired },
+            }) => writeln!(
                 out,
-                "{:width$}  new {:>4}  updated {:>4}  unchanged {:>4}  ({} ms)",
+                "{:width$}  new {:>4}  updated {:>4}  unchanged {:>4}  ({ms} ms){}",
                 r.source,
                 c.new,
                 c.updated,
                 c.unchanged,
-                r.duration.as_millis()
+                if *repaired { "  repaired" } else { "" }
             ),
             Err(e) => writeln!(out, "{:width$}  error: {e}", r.source),
         };

@@ -23,12 +23,12 @@ use tokio_util::task::TaskTracker;
 
 use crate::classify::Classifier;
 use crate::config::{Config, SourceConfig};
-use crate::fetch::{Fetcher, Limits};
+use crate::fetch::Fetcher;
 use crate::poll::{Pipeline, PollReport};
 use crate::publish::websub::{Pinger, is_topic};
 use crate::publish::{PublishError, PublishOutcome, Published, Publisher, join, publish};
 use crate::schedule::{ScheduleError, Scheduler, Tick, is_overdue};
-use crate::store::{Db, Store, StoreError};
+use crate::store::{Db, SourceState, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -47,6 +47,14 @@ pub enum DaemonError {
     Serve(std::io::Error),
 }
 
+/// One source's line in a `poll` pass.
+#[derive(Debug)]
+pub enum PassLine {
+    Polled(PollReport),
+    /// Not polled: not due before `next_due` (its `due_reason` says why).
+    Deferred(SourceState),
+}
+
 /// Everything the daemon and the one-shot commands share.
 #[derive(Clone)]
 pub struct Daemon {
@@ -63,9 +71,14 @@ impl Daemon {
     pub fn new(config: Config) -> Result<Daemon, DaemonError> {
         let db = Db::new(Store::open(&config.daemon.database)?);
         let pipeline = Pipeline {
-            fetcher: Fetcher::new(&config.daemon.user_agent, Limits::default()),
+            fetcher: Fetcher::new(
+                &config.daemon.user_agent,
+                config.daemon.concurrency,
+                config.fetch.host_spacing,
+            ),
             classifier: Arc::new(Classifier::new(&config.rules, config.classify.threshold)),
             db: db.clone(),
+            policy: Arc::new(config.fetch.clone()),
         };
         Ok(Daemon {
             pinger: Pinger::new(&config.daemon.user_agent, config.websub.hubs.clone()),
@@ -99,20 +112,44 @@ impl Daemon {
             .collect()
     }
 
-    /// Polls `sources` now, at most `daemon.concurrency` at a time.
-    pub async fn poll_once(&self, sources: Vec<SourceConfig>) -> Vec<PollReport> {
+    /// Polls `sources` now, at most `daemon.concurrency` at a time. A source that a
+    /// server or its backoff deferred is left alone unless `force`.
+    pub async fn poll_once(&self, sources: Vec<SourceConfig>, force: bool) -> Vec<PassLine> {
+        let now = Utc::now();
+        let states = if force {
+            Vec::new()
+        } else {
+            match self.db.call(|s| s.source_states()).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read source states; polling everything");
+                    Vec::new()
+                }
+            }
+        };
         let sem = Arc::new(Semaphore::new(self.config.daemon.concurrency));
         let mut set = tokio::task::JoinSet::new();
+        let mut lines = Vec::new();
         for (i, source) in sources.into_iter().enumerate() {
+            if let Some(st) = states
+                .iter()
+                .find(|st| st.id == source.id && !st.is_due(now))
+            {
+                lines.push((i, PassLine::Deferred(st.clone())));
+                continue;
+            }
             let (sem, pipeline) = (sem.clone(), self.pipeline.clone());
             set.spawn(async move {
                 let _permit = sem.acquire_owned().await.expect("semaphore never closed");
-                (i, pipeline.poll(&source, Utc::now()).await)
+                (
+                    i,
+                    PassLine::Polled(pipeline.poll(&source, Utc::now()).await),
+                )
             });
         }
-        let mut reports: Vec<(usize, PollReport)> = set.join_all().await;
-        reports.sort_by_key(|(i, _)| *i);
-        reports.into_iter().map(|(_, r)| r).collect()
+        lines.extend(set.join_all().await);
+        lines.sort_by_key(|(i, _)| *i);
+        lines.into_iter().map(|(_, r)| r).collect()
     }
 
     /// Runs until `shutdown` resolves: schedules polls, publishes, serves `listener`.
@@ -184,6 +221,9 @@ impl Daemon {
                     Some(Tick::Heartbeat) => {}
                     Some(Tick::Source(id)) => {
                         let Some(source) = self.config.source(&id).cloned() else { continue };
+                        if !self.is_due(&id).await {
+                            continue;
+                        }
                         if !in_flight.lock().expect("in-flight set").insert(id.clone()) {
                             tracing::debug!(source = %id, "previous poll still running; tick skipped");
                             continue;
@@ -194,7 +234,7 @@ impl Daemon {
                             let _permit = sem.acquire_owned().await.expect("semaphore never closed");
                             let report = pipeline.poll(&source, Utc::now()).await;
                             in_flight.lock().expect("in-flight set").remove(&id);
-                            if matches!(&report.result, Ok(c) if c.new + c.updated > 0) {
+                            if matches!(&report.result, Ok(p) if p.changed()) {
                                 notify.notify_one();
                             }
                         });
@@ -224,6 +264,23 @@ impl Daemon {
         Ok(())
     }
 
+    /// Whether a tick for `id` may poll: not before the stored `next_due` (backoff,
+    /// Retry-After, Gone, freshness hints).
+    async fn is_due(&self, id: &str) -> bool {
+        let key = id.to_string();
+        match self.db.call(move |s| s.source_state(&key)).await {
+            Ok(Some(st)) if !st.is_due(Utc::now()) => {
+                tracing::debug!(source = %id, next_due = ?st.next_due, reason = ?st.due_reason, "not due yet; tick skipped");
+                false
+            }
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!(source = %id, error = %e, "cannot read the source's state; polling anyway");
+                true
+            }
+        }
+    }
+
     async fn queue_overdue(
         &self,
         sources: &[SourceConfig],
@@ -232,11 +289,10 @@ impl Daemon {
         let states = self.db.call(|s| s.source_states()).await?;
         let now = Utc::now();
         for s in sources {
-            let last = states
-                .iter()
-                .find(|st| st.id == s.id)
-                .and_then(|st| st.last_poll);
-            if is_overdue(&s.schedule, last, now) {
+            let state = states.iter().find(|st| st.id == s.id);
+            let last = state.and_then(|st| st.last_poll);
+            let due = state.is_none_or(|st| st.is_due(now));
+            if due && is_overdue(&s.schedule, last, now) {
                 let _ = tx.send(Tick::Source(s.id.clone())).await;
             }
         }

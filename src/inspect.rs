@@ -13,9 +13,9 @@ use crate::classify::Classifier;
 use crate::cli::{CliError, print_items};
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::dedup::item_uid;
-use crate::fetch::{Fetcher, Limits};
+use crate::fetch::{ACCEPT_HTML, Fetcher, Outcome, Request};
 use crate::model::{ParsedFeed, StoredItem};
-use crate::parse::parse_feed;
+use crate::parse::parse_document;
 use crate::poll::html::read_listing;
 use crate::poll::prepare;
 
@@ -34,7 +34,11 @@ fn target_url(t: &str) -> Result<Url, String> {
 }
 
 pub async fn run(config: &Config, targets: &[String]) -> Result<(), CliError> {
-    let fetcher = Fetcher::new(&config.daemon.user_agent, Limits::default());
+    let fetcher = Fetcher::new(
+        &config.daemon.user_agent,
+        config.daemon.concurrency,
+        config.fetch.host_spacing,
+    );
     let classifier = Classifier::new(&config.rules, config.classify.threshold);
     let mut failed = 0;
     for t in targets {
@@ -75,11 +79,29 @@ async fn inspect_one(
             schedule: config.daemon.schedule.clone(),
             enabled: true,
             kind: Default::default(),
+            fetch: config.fetch.for_source(),
         });
-    let fetched = fetcher.fetch(&url).await.map_err(|e| e.to_string())?;
+    let mut req = Request::new(&source.id, url.clone(), &source.fetch);
+    if matches!(source.kind, SourceKind::Html(_)) {
+        req = req.with_accept(ACCEPT_HTML);
+    }
+    let Outcome::Body(fetched) = fetcher.fetch(&req).await.map_err(|e| e.to_string())? else {
+        return Err(format!(
+            "{url}: 304 Not Modified to an unconditional request"
+        ));
+    };
     let feed = match &source.kind {
         SourceKind::Feed => {
-            parse_feed(&fetched.body, Some(&fetched.final_url)).map_err(|e| e.to_string())?
+            let doc = parse_document(
+                &fetched.body,
+                fetched.meta.content_type.as_deref(),
+                Some(&fetched.final_url),
+            )
+            .map_err(|e| e.to_string())?;
+            if let Some(r) = &doc.repairs {
+                eprintln!("tocsin: inspect {target}: repaired before parsing: {r}");
+            }
+            doc.feed
         }
         SourceKind::Html(spec) => {
             let listing = read_listing(&fetched, spec);

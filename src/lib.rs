@@ -15,8 +15,9 @@
 //! | publish | [`publish`] | Atom, RSS, JSON Feed, HTML, written atomically |
 //! | serve | [`serve`] | the published documents over HTTP, from memory |
 //!
-//! [`poll`] chains fetch → parse → classify → store for one source, [`daemon`] wires
-//! the stages together and owns the shutdown order, [`cli`] is the command line.
+//! [`poll`] chains fetch → parse → classify → store for one source and decides when it
+//! is due again, [`daemon`] wires the stages together and owns the shutdown order,
+//! [`cli`] is the command line, [`status`] reports on every source from the database.
 
 pub mod classify;
 pub mod cli;
@@ -33,5 +34,6 @@ pub mod poll;
 pub mod publish;
 pub mod schedule;
 pub mod serve;
+pub mod status;
 pub mod store;
 pub mod systemd;

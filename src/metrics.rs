@@ -7,6 +7,7 @@
 //! failures, item counts) are refreshed from it at each scrape, so they are right even
 //! for sources this process has not polled yet.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -172,7 +173,7 @@ impl Metrics {
     }
 
     /// Sets the gauges the database knows: per-source state and item counts.
-    pub fn refresh(&self, states: &[SourceState], counts: &[(String, i64, i64)]) {
+    pub fn refresh(&self, states: &[SourceState], counts: &HashMap<String, (i64, i64)>) {
         for s in states {
             let l = SourceLabel {
                 source: s.id.clone(),
@@ -183,7 +184,7 @@ impl Metrics {
             self.failures.get_or_create(&l).set(i64::from(s.failures));
         }
         let (mut all, mut urgent) = (0, 0);
-        for (source, n, u) in counts {
+        for (source, (n, u)) in counts {
             let l = SourceLabel {
                 source: source.clone(),
             };
@@ -199,7 +200,7 @@ impl Metrics {
     /// Refreshes from the store, then renders every metric.
     pub fn scrape(&self, store: &Store) -> Result<String, StoreError> {
         let states = store.source_states()?;
-        let counts = store.counts_by_source()?;
+        let counts = store.item_counts_by_source()?;
         self.refresh(&states, &counts);
         Ok(self.render())
     }
@@ -231,7 +232,7 @@ mod tests {
                 failures: 3,
                 ..Default::default()
             }],
-            &[("omct-en".into(), 12, 4), ("fidh".into(), 5, 1)],
+            &HashMap::from([("omct-en".into(), (12, 4)), ("fidh".into(), (5, 1))]),
         );
         let text = m.render();
         for line in [

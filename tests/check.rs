@@ -106,3 +106,29 @@ fn missing_file_is_a_config_error() {
         stderr(&o)
     );
 }
+
+#[test]
+fn fetch_keys_are_checked_globally_and_per_source() {
+    let text = format!(
+        "[fetch]\ntimeout = \"soon\"\nmax_body = \"lots\"\nmax_redirects = 50\nproxy = \"ftp://p\"\n\
+         {SOURCE}max_body = \"0 KB\"\nconnect_timeout = \"0s\"\n"
+    );
+    let (code, _, err) = check(&text);
+    assert_eq!(code, Some(3), "{err}");
+    for want in [
+        "CONFIG:2:1: fetch.timeout: `soon` is not a duration",
+        "CONFIG:3:1: fetch.max_body: `lots` is not a byte size",
+        "CONFIG:4:1: fetch.max_redirects: 50 is out of range (0 to 20)",
+        "CONFIG:5:1: fetch.proxy: `ftp://p` is not a proxy",
+        "CONFIG:9:1: sources[0].max_body: must be larger than 0",
+        "CONFIG:10:1: sources[0].connect_timeout: must be longer than 0s",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+    }
+    let ok = format!(
+        "[fetch]\nmax_body = \"8 MiB\"\nhost_spacing = \"2s\"\nproxy = \"none\"\n\
+         {SOURCE}max_body = \"512 KiB\"\ntimeout = \"1m\"\nproxy = \"http://127.0.0.1:3128\"\n"
+    );
+    let (code, _, err) = check(&ok);
+    assert_eq!(code, Some(0), "{err}");
+}

@@ -80,7 +80,7 @@ fn shipped_man_page_and_completions_are_current() {
         let shipped = std::fs::read(root().join(file)).unwrap();
         assert!(
             o.stdout == shipped,
-            "{file} is stale: regenerate it with `cargo run -- {} > {file}`",
+            "{file} is stale ({}): run dist/regenerate.sh",
             args.join(" ")
         );
     }

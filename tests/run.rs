@@ -112,3 +112,47 @@ fn daemon_polls_on_schedule_serves_the_feed_and_exits_0_on_sigterm() {
     // Exactly one copy of each item despite the many polls.
     assert_eq!(items_json(&config, &[]).len(), 4);
 }
+
+#[test]
+fn the_daemon_skips_ticks_until_retry_after_has_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = FixtureServer::start();
+    srv.set("/busy", Route::retry_after(429, "3600"));
+    let config = write_config(
+        dir.path(),
+        &[("busy", srv.url("/busy"), None)],
+        "schedule = \"* * * * * *\"",
+    );
+    let mut guard = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_tocsin"))
+            .arg("--config")
+            .arg(&config)
+            .arg("run")
+            .env("RUST_LOG", "info,tocsin::daemon=debug")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = guard.0.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // Wait for three ticks the dispatcher skipped because the server asked to wait.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut skipped = 0;
+    let mut log = Vec::new();
+    while skipped < 3 {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|_| panic!("ticks were not skipped; log: {log:#?}"));
+        if line.contains("not due yet; tick skipped") && line.contains("retry-after") {
+            skipped += 1;
+        }
+        log.push(line);
+    }
+    assert_eq!(srv.seen("/busy").len(), 1, "polled once, then it waits");
+}

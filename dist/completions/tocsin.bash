@@ -46,6 +46,9 @@ _tocsin() {
             tocsin,run)
                 cmd="tocsin__subcmd__run"
                 ;;
+            tocsin,status)
+                cmd="tocsin__subcmd__status"
+                ;;
             tocsin__subcmd__help,check)
                 cmd="tocsin__subcmd__help__subcmd__check"
                 ;;
@@ -75,6 +78,9 @@ _tocsin() {
                 ;;
             tocsin__subcmd__help,run)
                 cmd="tocsin__subcmd__help__subcmd__run"
+                ;;
+            tocsin__subcmd__help,status)
+                cmd="tocsin__subcmd__help__subcmd__status"
                 ;;
             tocsin__subcmd__help__subcmd__opml,export)
                 cmd="tocsin__subcmd__help__subcmd__opml__subcmd__export"
@@ -107,7 +113,7 @@ _tocsin() {
 
     case "${cmd}" in
         tocsin)
-            opts="-h -V --config --help --version run poll check render items inspect opml completions man help"
+            opts="-h -V --config --help --version run poll status check render items inspect opml completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -161,7 +167,7 @@ _tocsin() {
             return 0
             ;;
         tocsin__subcmd__help)
-            opts="run poll check render items inspect opml completions man help"
+            opts="run poll status check render items inspect opml completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -329,6 +335,20 @@ _tocsin() {
             return 0
             ;;
         tocsin__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -527,7 +547,7 @@ _tocsin() {
             return 0
             ;;
         tocsin__subcmd__poll)
-            opts="-h --source --config --help"
+            opts="-h --source --force --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -568,6 +588,24 @@ _tocsin() {
             ;;
         tocsin__subcmd__run)
             opts="-h --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__status)
+            opts="-h --json --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -7,6 +7,7 @@
 //! Every problem names the file, line, column and key (`sources[2].schedule`), and all
 //! problems are reported at once so an operator fixes the file in one go.
 
+mod fetch;
 mod locate;
 mod raw;
 mod validate;
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 use url::Url;
 
+pub use fetch::{FetchConfig, Proxy, SourceFetch, parse_size};
 pub use locate::{KeyPath, Position};
 
 use crate::parse::html::ListingSpec;
@@ -41,6 +43,7 @@ pub struct Config {
     pub output: OutputConfig,
     pub classify: ClassifyConfig,
     pub websub: WebsubConfig,
+    pub fetch: FetchConfig,
     pub sources: Vec<SourceConfig>,
     pub rules: Vec<RuleConfig>,
     /// Things that are allowed but probably not what the operator wants.
@@ -98,6 +101,8 @@ pub struct SourceConfig {
     pub language: Option<String>,
     pub schedule: String,
     pub enabled: bool,
+    /// Limits, proxy and deferral cap: `[fetch]` with this source's overrides.
+    pub fetch: SourceFetch,
     /// How the document at `url` is read.
     pub kind: SourceKind,
 }

@@ -23,6 +23,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub websub: RawWebsub,
     #[serde(default)]
+    pub fetch: RawFetch,
+    #[serde(default)]
     pub sources: Vec<RawSource>,
     #[serde(default)]
     pub rules: Vec<RawRule>,
@@ -56,6 +58,23 @@ pub struct RawOutput {
     pub max_items: Option<i64>,
 }
 
+/// `[fetch]`: how tocsin talks to publishers' servers. Durations are humantime
+/// strings ("10s", "1h 30m"), sizes are byte sizes ("8 MiB").
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFetch {
+    pub connect_timeout: Option<String>,
+    pub timeout: Option<String>,
+    pub max_body: Option<String>,
+    pub max_redirects: Option<i64>,
+    pub host_spacing: Option<String>,
+    pub max_defer: Option<String>,
+    pub backoff_base: Option<String>,
+    pub backoff_cap: Option<String>,
+    pub retry_after_cap: Option<String>,
+    pub proxy: Option<String>,
+}
+
 /// `[classify]`: how rule weights add up to "urgent".
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,6 +100,13 @@ pub struct RawSource {
     pub language: Option<String>,
     pub schedule: Option<String>,
     pub enabled: Option<bool>,
+    // Per-source overrides of `[fetch]`, same names and forms.
+    pub connect_timeout: Option<String>,
+    pub timeout: Option<String>,
+    pub max_body: Option<String>,
+    pub max_redirects: Option<i64>,
+    pub max_defer: Option<String>,
+    pub proxy: Option<String>,
     /// `feed` (the default) or `html`.
     pub kind: Option<RawKind>,
     /// `[sources.html]`: the selectors of an HTML listing (`kind = "html"` only).

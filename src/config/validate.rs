@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::fetch::FetchConfig;
 use super::locate::{KeyPath, Locator, position};
 use super::raw::{RawConfig, RawRule, RawSource};
 use super::{
@@ -19,7 +20,7 @@ use super::{
 const DEFAULT_SCHEDULE: &str = "0 */10 * * * *";
 
 /// Collects problems, each located in the text by its key path.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     text: &'a str,
     locator: Locator<'a>,
     problems: Vec<Problem>,
@@ -27,7 +28,7 @@ struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    fn problem(&mut self, key: KeyPath, message: impl Into<String>) {
+    pub(super) fn problem(&mut self, key: KeyPath, message: impl Into<String>) {
         let position = self
             .locator
             .span_of(&key)
@@ -99,7 +100,7 @@ pub(super) fn parse_selectors(text: &str) -> Result<crate::parse::html::ListingS
     }
 }
 
-fn root(k: &str) -> KeyPath {
+pub(super) fn root(k: &str) -> KeyPath {
     KeyPath::default().key(k)
 }
 
@@ -212,6 +213,7 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
         );
     }
     let classify = ClassifyConfig { threshold };
+    let fetch = super::fetch::fetch_config(c, &raw.fetch);
 
     let mut hubs = Vec::new();
     for (i, h) in raw.websub.hubs.iter().enumerate() {
@@ -230,7 +232,7 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
         .sources
         .into_iter()
         .enumerate()
-        .filter_map(|(i, s)| source(c, i, s, &schedule, base, &mut ids))
+        .filter_map(|(i, s)| source(c, i, s, &schedule, &fetch, base, &mut ids))
         .collect();
 
     let mut names = HashSet::new();
@@ -248,6 +250,7 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
         output,
         classify,
         websub,
+        fetch,
         sources,
         rules,
         warnings: Vec::new(),
@@ -262,7 +265,12 @@ fn with_trailing_slash(mut u: Url) -> Url {
     u
 }
 
-fn duration(c: &mut Checker, key: KeyPath, value: Option<&str>, default: Duration) -> Duration {
+pub(super) fn duration(
+    c: &mut Checker,
+    key: KeyPath,
+    value: Option<&str>,
+    default: Duration,
+) -> Duration {
     match value {
         None => default,
         Some(s) => match humantime::parse_duration(s) {
@@ -301,10 +309,12 @@ fn source(
     i: usize,
     s: RawSource,
     default_schedule: &str,
+    fetch: &FetchConfig,
     base: &Path,
     ids: &mut HashSet<String>,
 ) -> Option<SourceConfig> {
     let key = || root("sources").index(i);
+    let fetch = super::fetch::source_fetch(c, i, &s, fetch);
     let Some(id) = s.id else {
         c.problem(
             key().key("id"),
@@ -354,6 +364,7 @@ fn source(
         schedule,
         enabled: s.enabled.unwrap_or(true),
         kind: kind?,
+        fetch,
     })
 }
 

@@ -1,183 +1,236 @@
-//! Fetch: one HTTP(S) GET or local file read per poll, bounded in time and size.
+//! Fetch: HTTP(S) GET or local file read, polite and bounded in time and size.
 //!
-//! The body is read as a stream and the read stops at the size cap, so no response can
-//! exhaust memory. `file://` sources are read from disk under the same cap (useful for
-//! fixtures and for pages saved by another tool).
+//! - [`Fetcher`] is shared by every stage that downloads something. It owns the
+//!   politeness rules, so every request gets them: a global concurrency limit, one
+//!   request at a time per host with a minimum spacing ([`gate`]), a User-Agent.
+//! - Redirects are followed here, hop by hop, so each hop is counted, loops are caught
+//!   and the permanent ones (301/308) are reported for adoption ([`hints`]).
+//! - Limits: a connect timeout, a total timeout (for the whole fetch, redirects and
+//!   body included, not counting the wait for the host's turn), and a body cap checked
+//!   while streaming on the *decompressed* bytes, so neither an endless body nor a
+//!   gzip/brotli/deflate bomb can exhaust memory.
+//! - Conditional GET: the caller passes the validators it has; a 304 is an
+//!   [`Outcome::NotModified`].
+//! - [`charset`] turns the bytes into UTF-8 text for the parsers.
+//!
+//! `file://` URLs are read from disk under the same size cap.
+
+pub mod charset;
+pub mod gate;
+pub mod hints;
+mod http;
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use url::Url;
 
-/// Limits that apply to one fetch.
-#[derive(Debug, Clone)]
+use crate::config::{Proxy, SourceFetch};
+pub use hints::Hop;
+
+/// Limits that apply to one fetch. Every error for a broken limit names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     pub connect_timeout: Duration,
-    pub total_timeout: Duration,
+    /// For the whole fetch: every redirect hop and the body.
+    pub timeout: Duration,
+    /// Bytes of body after decompression.
     pub max_body: u64,
+    pub max_redirects: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             connect_timeout: Duration::from_secs(10),
-            total_timeout: Duration::from_secs(30),
+            timeout: Duration::from_secs(30),
             max_body: 8 * 1024 * 1024,
+            max_redirects: 5,
         }
     }
+}
+
+/// HTTP validators from a previous response.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+}
+
+/// What `Accept` a request sends.
+pub const ACCEPT_FEED: &str = "application/rss+xml, application/atom+xml, application/feed+json, \
+     application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5";
+pub const ACCEPT_HTML: &str = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5";
+
+/// One fetch to make.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Who asks (a source id), for messages and logs.
+    pub source: String,
+    pub url: Url,
+    /// Sent as `If-None-Match` / `If-Modified-Since`; empty for an unconditional fetch.
+    pub validators: Validators,
+    pub limits: Limits,
+    pub proxy: Proxy,
+    pub accept: &'static str,
+}
+
+impl Request {
+    /// An unconditional feed request with a source's limits and proxy.
+    pub fn new(source: &str, url: Url, fetch: &SourceFetch) -> Request {
+        Request {
+            source: source.to_string(),
+            url,
+            validators: Validators::default(),
+            limits: fetch.limits.clone(),
+            proxy: fetch.proxy.clone(),
+            accept: ACCEPT_FEED,
+        }
+    }
+
+    pub fn with_validators(mut self, v: Validators) -> Request {
+        self.validators = v;
+        self
+    }
+
+    pub fn with_accept(mut self, accept: &'static str) -> Request {
+        self.accept = accept;
+        self
+    }
+}
+
+/// What the last response said besides its body.
+#[derive(Debug, Clone, Default)]
+pub struct Meta {
+    /// `None` for files.
+    pub status: Option<u16>,
+    /// Where the response came from after redirects.
+    pub final_url: Option<Url>,
+    /// Every redirect followed, in order.
+    pub redirects: Vec<Hop>,
+    pub validators: Validators,
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+    pub expires: Option<String>,
+    pub date: Option<String>,
 }
 
 /// A fetched document.
 #[derive(Debug, Clone)]
 pub struct Fetched {
-    pub status: Option<u16>,
-    /// Where the body came from after redirects.
+    pub meta: Meta,
     pub final_url: Url,
-    pub content_type: Option<String>,
     pub body: Vec<u8>,
 }
 
-/// Why a fetch failed. Every message names the URL.
+/// How a fetch ended well.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// 304: what we have is current. Nothing to parse.
+    NotModified(Meta),
+    /// 2xx with a body (or a file).
+    Body(Fetched),
+}
+
+impl Outcome {
+    pub fn meta(&self) -> &Meta {
+        match self {
+            Outcome::NotModified(m) => m,
+            Outcome::Body(f) => &f.meta,
+        }
+    }
+}
+
+/// Why a fetch failed. Every message names the source, the URL and, for a limit, the
+/// limit's config key. URLs are kept as text to keep the error small.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    #[error("{url}: HTTP {status}")]
-    Status { url: Url, status: u16 },
-    #[error("{url}: no response within {limit:?} (total_timeout)")]
-    Timeout { url: Url, limit: Duration },
-    #[error("{url}: body larger than {limit} bytes (max_body)")]
-    TooLarge { url: Url, limit: u64 },
-    #[error("{url}: {message}")]
-    Transport { url: Url, message: String },
-    #[error("{url}: cannot read file: {source}")]
-    File { url: Url, source: std::io::Error },
+    #[error("source `{id}`: {url}: HTTP {status}{}", retry_note(retry_after.as_deref()))]
+    Status {
+        id: String,
+        url: String,
+        status: u16,
+        /// The `Retry-After` header as sent.
+        retry_after: Option<String>,
+    },
+    #[error("source `{id}`: {url}: no connection within {} (connect_timeout)", humantime::format_duration(*limit))]
+    ConnectTimeout {
+        id: String,
+        url: String,
+        limit: Duration,
+    },
+    #[error("source `{id}`: {url}: not complete within {} (timeout)", humantime::format_duration(*limit))]
+    Timeout {
+        id: String,
+        url: String,
+        limit: Duration,
+    },
+    #[error("source `{id}`: {url}: body larger than {limit} bytes after decompression (max_body)")]
+    TooLarge { id: String, url: String, limit: u64 },
+    #[error("source `{id}`: {url}: more than {limit} redirects (max_redirects)")]
+    TooManyRedirects {
+        id: String,
+        url: String,
+        limit: usize,
+    },
+    #[error("source `{id}`: {url}: redirect loop: {to} was already visited")]
+    RedirectLoop { id: String, url: String, to: String },
+    #[error("source `{id}`: {url}: HTTP {status} redirect without a usable Location ({location})")]
+    BadRedirect {
+        id: String,
+        url: String,
+        status: u16,
+        location: String,
+    },
+    #[error("source `{id}`: {url}: {message}")]
+    Transport {
+        id: String,
+        url: String,
+        message: String,
+    },
+    #[error("source `{id}`: {url}: cannot read file: {error}")]
+    File {
+        id: String,
+        url: String,
+        error: std::io::Error,
+    },
+}
+
+fn retry_note(r: Option<&str>) -> String {
+    r.map(|v| format!(" (Retry-After: {v})"))
+        .unwrap_or_default()
 }
 
 impl FetchError {
+    /// The HTTP status, when the server answered with an error status.
     pub fn status(&self) -> Option<u16> {
         match self {
             FetchError::Status { status, .. } => Some(*status),
             _ => None,
         }
     }
+
+    /// The raw `Retry-After` of a 429 or 503.
+    pub fn retry_after(&self) -> Option<&str> {
+        match self {
+            FetchError::Status {
+                status: 429 | 503,
+                retry_after,
+                ..
+            } => retry_after.as_deref(),
+            _ => None,
+        }
+    }
 }
 
-/// The HTTP client, shared by all polls.
-#[derive(Debug, Clone)]
-pub struct Fetcher {
-    client: reqwest::Client,
-    limits: Limits,
-}
+pub use http::Fetcher;
 
 /// Installs the TLS crypto provider once per process.
 fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-impl Fetcher {
-    pub fn new(user_agent: &str, limits: Limits) -> Fetcher {
-        install_crypto();
-        let client = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .connect_timeout(limits.connect_timeout)
-            .timeout(limits.total_timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .build()
-            .expect("HTTP client configuration is static");
-        Fetcher { client, limits }
-    }
-
-    /// Fetches `url` (http, https or file).
-    pub async fn fetch(&self, url: &Url) -> Result<Fetched, FetchError> {
-        if url.scheme() == "file" {
-            return self.read_file(url).await;
-        }
-        let resp = self
-            .client
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|e| self.map(url, e))?;
-        let status = resp.status().as_u16();
-        if !resp.status().is_success() {
-            return Err(FetchError::Status {
-                url: url.clone(),
-                status,
-            });
-        }
-        let final_url = resp.url().clone();
-        let content_type = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let mut body = Vec::new();
-        let mut stream = resp.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| self.map(url, e))?;
-            if body.len() as u64 + chunk.len() as u64 > self.limits.max_body {
-                return Err(FetchError::TooLarge {
-                    url: url.clone(),
-                    limit: self.limits.max_body,
-                });
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(Fetched {
-            status: Some(status),
-            final_url,
-            content_type,
-            body,
-        })
-    }
-
-    async fn read_file(&self, url: &Url) -> Result<Fetched, FetchError> {
-        use tokio::io::AsyncReadExt;
-        let file_err = |source| FetchError::File {
-            url: url.clone(),
-            source,
-        };
-        let path = url.to_file_path().map_err(|_| {
-            file_err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "not a local path",
-            ))
-        })?;
-        let file = tokio::fs::File::open(&path).await.map_err(file_err)?;
-        let mut body = Vec::new();
-        file.take(self.limits.max_body + 1)
-            .read_to_end(&mut body)
-            .await
-            .map_err(file_err)?;
-        if body.len() as u64 > self.limits.max_body {
-            return Err(FetchError::TooLarge {
-                url: url.clone(),
-                limit: self.limits.max_body,
-            });
-        }
-        Ok(Fetched {
-            status: None,
-            final_url: url.clone(),
-            content_type: None,
-            body,
-        })
-    }
-
-    fn map(&self, url: &Url, e: reqwest::Error) -> FetchError {
-        if e.is_timeout() {
-            return FetchError::Timeout {
-                url: url.clone(),
-                limit: self.limits.total_timeout,
-            };
-        }
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            message = format!("{message}: {s}");
-            source = s.source();
-        }
-        FetchError::Transport {
-            url: url.clone(),
-            message,
-        }
-    }
 }

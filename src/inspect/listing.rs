@@ -11,11 +11,11 @@ use url::Url;
 use crate::classify::{Classifier, html_to_text};
 use crate::cli::CliError;
 use crate::config::{Config, SourceKind};
-use crate::fetch::{Fetcher, Limits};
+use crate::fetch::Fetcher;
 use crate::model::{Classification, ParsedFeed};
 use crate::parse::decode_html;
 use crate::parse::html::{Listing, ListingSpec, parse_listing};
-use crate::poll::html::{fetch_content, read_listing};
+use crate::poll::html::{fetch_content, get_page, read_listing};
 use crate::poll::prepare;
 
 /// Characters of an item page's body shown as a sample.
@@ -33,11 +33,14 @@ pub async fn run_source(config: &Config, id: &str) -> Result<(), CliError> {
         SourceKind::Html(spec) => spec.clone(),
         SourceKind::Feed => return super::run(config, &[source.url.to_string()]).await,
     };
-    let fetcher = Fetcher::new(&config.daemon.user_agent, Limits::default());
-    let fetched = fetcher
-        .fetch(&source.url)
+    let fetcher = Fetcher::new(
+        &config.daemon.user_agent,
+        config.daemon.concurrency,
+        config.fetch.host_spacing,
+    );
+    let fetched = get_page(&fetcher, source, &source.url)
         .await
-        .map_err(|e| CliError::Other(anyhow::anyhow!("source `{id}`: {e}")))?;
+        .map_err(|e| CliError::Other(anyhow::anyhow!("{e}")))?;
     let listing = read_listing(&fetched, &spec);
     let classifier = Classifier::new(&config.rules, config.classify.threshold);
     let verdicts: Vec<Classification> = prepare(
@@ -66,7 +69,7 @@ pub async fn run_source(config: &Config, id: &str) -> Result<(), CliError> {
         )
         && let Ok(url) = Url::parse(link)
     {
-        match fetch_content(&fetcher, &url, content).await {
+        match fetch_content(&fetcher, source, &url, content).await {
             Ok(body) => {
                 let text = html_to_text(&body);
                 let text = text.split_whitespace().collect::<Vec<_>>().join(" ");

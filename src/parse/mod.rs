@@ -4,15 +4,25 @@
 //! - [`atom03`]: Atom 0.3 rewritten as Atom 1.0 first (feed-rs reads only 1.0).
 //! - [`html`]: HTML listing pages, through CSS selectors (scraper).
 //! - [`decode`]: HTML bytes to text (BOM, HTTP charset, `<meta>`, else UTF-8).
+//! - [`repair`]: the second chance for a feed that does not parse.
+//! - [`parse_document`]: charset → UTF-8 ([`crate::fetch::charset`]), parse, and on
+//!   failure repair and parse again.
 
 pub mod atom03;
 mod decode;
 mod feed;
 pub mod html;
+pub mod repair;
 
 pub use decode::decode_html;
 pub(crate) use feed::clean_language;
 pub use feed::parse_feed;
+pub use repair::{Repairs, repair};
+
+use url::Url;
+
+use crate::fetch::charset::{DocKind, to_utf8};
+use crate::model::ParsedFeed;
 
 /// Why a document yielded no items.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
@@ -21,7 +31,7 @@ pub enum ParseError {
     Empty,
     #[error("not a feed: {0}")]
     NotAFeed(String),
-    #[error("{message}")]
+    #[error("{message}{}", at(*line, *column))]
     Malformed {
         message: String,
         /// 1-based position of the error, when the parser knows it.
@@ -31,4 +41,119 @@ pub enum ParseError {
     /// An HTML listing answered, but its selectors found nothing usable.
     #[error("selectors matched nothing: the page layout may have changed ({0})")]
     LayoutChanged(String),
+}
+
+fn at(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(" at line {l}, column {c}"),
+        (Some(l), None) => format!(" at line {l}"),
+        _ => String::new(),
+    }
+}
+
+/// A parsed feed and how it was read.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub feed: ParsedFeed,
+    /// The encoding and what decided it, e.g. `windows-1251 (detected)`.
+    pub encoding: String,
+    /// What the repair pass changed, when the feed needed it.
+    pub repairs: Option<Repairs>,
+}
+
+/// Decodes, parses, and repairs if needed. `content_type` is the HTTP header (for its
+/// charset), `base` the URL the document came from (for relative links).
+pub fn parse_document(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base: Option<&Url>,
+) -> Result<Document, ParseError> {
+    let decoded = to_utf8(bytes, content_type, DocKind::Xml);
+    let encoding = decoded.describe();
+    let text: &str = &decoded.text;
+    let first = match parse_feed(text.as_bytes(), base) {
+        Ok(feed) => {
+            return Ok(Document {
+                feed,
+                encoding,
+                repairs: None,
+            });
+        }
+        Err(e) => e,
+    };
+    let looks_xml = text.trim_start().starts_with('<');
+    if first == ParseError::Empty || !looks_xml {
+        return Err(first);
+    }
+    let Some((fixed, repairs)) = repair(text) else {
+        return Err(locate(first, text));
+    };
+    match parse_feed(fixed.as_bytes(), base) {
+        Ok(feed) => Ok(Document {
+            feed,
+            encoding,
+            repairs: Some(repairs),
+        }),
+        Err(ParseError::NotAFeed(_)) => Err(first),
+        Err(e) => Err(locate(e, &fixed)),
+    }
+}
+
+/// Adds the line and column of the first well-formedness error to a parse error that
+/// has none (feed-rs does not report positions).
+fn locate(e: ParseError, text: &str) -> ParseError {
+    let ParseError::Malformed {
+        message,
+        line: None,
+        ..
+    } = &e
+    else {
+        return e;
+    };
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    match roxmltree::Document::parse_with_options(text, opts) {
+        Ok(_) => e,
+        Err(x) => {
+            let pos = x.pos();
+            ParseError::Malformed {
+                message: format!("{message}: {x}"),
+                line: Some(pos.row as usize),
+                column: Some(pos.col as usize),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_feed_is_repaired_and_says_so() {
+        let doc = "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>T &amp; co</title>\n\
+                   <item><title>Fish & chips&nbsp;today</title><guid>1</guid></item>\n\
+                   <item><title>Second</title><guid>2</guid></item>\n</channel></rss";
+        let d = parse_document(doc.as_bytes(), None, None).unwrap();
+        let r = d.repairs.expect("repaired");
+        assert_eq!(r.bare_ampersands, 1);
+        assert_eq!(r.html_entities, 1);
+        assert!(r.truncated);
+        assert_eq!(d.feed.items.len(), 2);
+        assert_eq!(d.feed.items[0].title, "Fish & chips today");
+    }
+
+    #[test]
+    fn an_unrepairable_feed_reports_line_and_column() {
+        let doc = "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel>\n<item><title>x</description></item></channel></rss>";
+        let e = parse_document(doc.as_bytes(), None, None).unwrap_err();
+        let ParseError::Malformed { line, column, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(*line, Some(3), "{e}");
+        assert!(column.is_some(), "{e}");
+        assert!(e.to_string().contains("at line 3, column"), "{e}");
+    }
 }

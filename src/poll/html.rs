@@ -18,41 +18,69 @@ use url::Url;
 
 use super::{Pipeline, PollError, prepare};
 use crate::config::SourceConfig;
-use crate::dedup::{canonical_link, hex, keys_for};
-use crate::fetch::{Fetched, Fetcher};
+use crate::dedup::{canonical_link, keys_for};
+use crate::fetch::charset::{DocKind, to_utf8};
+use crate::fetch::{ACCEPT_HTML, FetchError, Fetched, Fetcher, Outcome, Request};
 use crate::model::{ParsedFeed, ParsedItem};
-use crate::parse::decode_html;
 use crate::parse::html::{Listing, ListingSpec, Sel, page_content, parse_listing};
-use crate::store::{FollowOutcome, PollCounts, SourceUpdate};
+use crate::store::{FollowOutcome, SourceState, StoredPoll};
 
 /// How many times an item page is fetched before tocsin gives up on its body.
 pub const MAX_FOLLOW_ATTEMPTS: u32 = 3;
 
 /// Decodes and parses a fetched listing page.
 pub fn read_listing(fetched: &Fetched, spec: &ListingSpec) -> Listing {
-    let html = decode_html(&fetched.body, fetched.content_type.as_deref());
-    parse_listing(&html, &fetched.final_url, spec)
+    let html = to_utf8(
+        &fetched.body,
+        fetched.meta.content_type.as_deref(),
+        DocKind::Html,
+    );
+    parse_listing(&html.text, &fetched.final_url, spec)
 }
 
-pub(super) async fn poll(
+/// A GET of an HTML page of `source` (listing or item), unconditional, through the
+/// shared fetcher (so with the same limits and per-host politeness as every poll).
+pub async fn get_page(
+    fetcher: &Fetcher,
+    source: &SourceConfig,
+    url: &Url,
+) -> Result<Fetched, FetchError> {
+    let req = Request::new(&source.id, url.clone(), &source.fetch).with_accept(ACCEPT_HTML);
+    match fetcher.fetch(&req).await? {
+        Outcome::Body(f) => Ok(f),
+        // An unconditional request cannot get a 304; a server that sends one anyway
+        // has sent nothing usable.
+        Outcome::NotModified(meta) => Err(FetchError::Status {
+            id: source.id.clone(),
+            url: url.to_string(),
+            status: meta.status.unwrap_or(304),
+            retry_after: None,
+        }),
+    }
+}
+
+/// Reads a fetched listing (page one) into items to store: the next pages on the
+/// first poll, item pages for new items with `follow`. `prev` is the source's state
+/// before this poll.
+pub(super) async fn read(
     p: &Pipeline,
     source: &SourceConfig,
+    prev: &SourceState,
     spec: &ListingSpec,
+    fetched: &Fetched,
     now: DateTime<Utc>,
     warnings: &mut Vec<String>,
-) -> Result<PollCounts, PollError> {
-    let id = source.id.clone();
-    let first_poll =
-        p.db.call(move |s| s.source_state(&id))
-            .await?
-            .is_none_or(|st| st.last_success.is_none());
-
-    let fetched = p.fetcher.fetch(&source.url).await?;
-    let listing = read_listing(&fetched, spec);
-    listing.check().map_err(|e| PollError::Parse {
-        url: fetched.final_url.to_string(),
+) -> Result<Vec<StoredPoll>, PollError> {
+    let parse_err = |url: &Url, e| PollError::Parse {
+        id: source.id.clone(),
+        url: url.to_string(),
         source: e,
-    })?;
+    };
+    let first_poll = prev.last_success.is_none();
+    let listing = read_listing(fetched, spec);
+    listing
+        .check()
+        .map_err(|e| parse_err(&fetched.final_url, e))?;
     warnings.extend(listing.warnings());
     let (title, language, mut next) = (
         listing.title.clone(),
@@ -69,7 +97,7 @@ pub(super) async fn poll(
                 break;
             };
             page += 1;
-            let f = match p.fetcher.fetch(&url).await {
+            let f = match get_page(&p.fetcher, source, &url).await {
                 Ok(f) => f,
                 Err(e) => {
                     warnings.push(format!("backfill stopped at page {page}: {e}"));
@@ -97,11 +125,15 @@ pub(super) async fn poll(
     if spec.follow
         && let Some(content) = &spec.content
     {
-        let outcomes = follow(p, &source.id, content, &mut items, warnings).await?;
+        let outcomes = follow(p, source, content, &mut items, warnings).await?;
         if !outcomes.is_empty() {
             let id = source.id.clone();
             p.db.call(move |s| s.record_follows(&id, now, &outcomes))
-                .await?;
+                .await
+                .map_err(|e| PollError::Store {
+                    id: source.id.clone(),
+                    source: e,
+                })?;
         }
     }
 
@@ -111,26 +143,14 @@ pub(super) async fn poll(
         items,
         ..Default::default()
     };
-    let prepared = prepare(&p.classifier, source, feed);
-    let update = SourceUpdate {
-        url: source.url.to_string(),
-        status: fetched.status,
-        body_hash: Some(hex(
-            &<sha2::Sha256 as sha2::Digest>::digest(&fetched.body)[..16]
-        )),
-        ..Default::default()
-    };
-    let id = source.id.clone();
-    Ok(p.db
-        .call(move |s| s.apply_poll(&id, now, &prepared, &update))
-        .await?)
+    Ok(prepare(&p.classifier, source, feed))
 }
 
 /// Puts each item's body on it: from the store when its page was read before, else by
 /// fetching the page of every item that is new (or whose earlier fetch failed).
 async fn follow(
     p: &Pipeline,
-    source: &str,
+    source: &SourceConfig,
     content: &Sel,
     items: &mut [ParsedItem],
     warnings: &mut Vec<String>,
@@ -141,7 +161,7 @@ async fn follow(
         .map(|i| i.link.as_deref().and_then(canonical_link))
         .collect();
     let (id, all_links) = (
-        source.to_string(),
+        source.id.clone(),
         links.iter().flatten().cloned().collect::<Vec<_>>(),
     );
     let (known, states) =
@@ -151,7 +171,11 @@ async fn follow(
                 s.follow_states(&id, &all_links)?,
             ))
         })
-        .await?;
+        .await
+        .map_err(|e| PollError::Store {
+            id: source.id.clone(),
+            source: e,
+        })?;
     let mut outcomes = Vec::new();
     let mut tried = HashSet::new();
     for (i, item) in items.iter_mut().enumerate() {
@@ -173,7 +197,7 @@ async fn follow(
         let Some(url) = item.link.as_deref().and_then(|l| Url::parse(l).ok()) else {
             continue;
         };
-        let result = fetch_content(&p.fetcher, &url, content).await;
+        let result = fetch_content(&p.fetcher, source, &url, content).await;
         match &result {
             Ok(body) => item.content = Some(body.clone()),
             Err(e) => warnings.push(format!(
@@ -190,10 +214,17 @@ async fn follow(
 }
 
 /// Fetches an item page and extracts its body.
-pub async fn fetch_content(fetcher: &Fetcher, url: &Url, content: &Sel) -> Result<String, String> {
-    let f = fetcher.fetch(url).await.map_err(|e| e.to_string())?;
-    let html = decode_html(&f.body, f.content_type.as_deref());
-    page_content(&html, content).ok_or_else(|| {
+pub async fn fetch_content(
+    fetcher: &Fetcher,
+    source: &SourceConfig,
+    url: &Url,
+    content: &Sel,
+) -> Result<String, String> {
+    let f = get_page(fetcher, source, url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let html = to_utf8(&f.body, f.meta.content_type.as_deref(), DocKind::Html);
+    page_content(&html.text, content).ok_or_else(|| {
         format!(
             "{}: `content` selector `{}` matched nothing",
             f.final_url, content.raw

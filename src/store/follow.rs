@@ -116,7 +116,7 @@ mod tests {
     use super::*;
     use crate::dedup::keys_for;
     use crate::model::ParsedItem;
-    use crate::store::{SourceUpdate, StoredPoll};
+    use crate::store::{SourceState, StoredPoll};
 
     #[test]
     fn known_items_and_follow_states() {
@@ -138,7 +138,7 @@ mod tests {
             })
             .collect();
         let now = Utc::now();
-        s.apply_poll("src", now, &polls, &SourceUpdate::default())
+        s.apply_poll("src", now, &polls, &SourceState::default())
             .unwrap();
         let keys = keys_for(&[item("http://x/1"), item("http://x/2")]);
         assert_eq!(s.known_items("src", &keys).unwrap(), [true, false]);

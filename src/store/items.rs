@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
 use sha2::{Digest, Sha256};
 
-use super::sources::SourceUpdate;
+use super::sources::SourceState;
 use super::{Store, StoreError, parse_ts, ts};
 use crate::dedup::{Keys, hex, item_uid};
 use crate::model::{Classification, ParsedItem, Reason, StoredItem};
@@ -96,7 +96,7 @@ impl Store {
         source: &str,
         now: DateTime<Utc>,
         items: &[StoredPoll],
-        update: &SourceUpdate,
+        state: &SourceState,
     ) -> Result<PollCounts, StoreError> {
         let tx = self.conn.transaction()?;
         let mut counts = PollCounts::default();
@@ -104,7 +104,7 @@ impl Store {
         for it in items {
             upsert(&tx, source, now, it, &mut counts, &mut touched)?;
         }
-        super::sources::write_success(&tx, source, now, update)?;
+        super::sources::write_state(&tx, state)?;
         tx.commit()?;
         Ok(counts)
     }
@@ -159,12 +159,14 @@ impl Store {
         Ok((h.finish(), count))
     }
 
-    /// Items stored per source: (source, all, urgent).
-    pub fn counts_by_source(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    /// Item counts of every source that has items: id → (all, urgent).
+    pub fn item_counts_by_source(
+        &self,
+    ) -> Result<std::collections::HashMap<String, (i64, i64)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT source, count(*), coalesce(sum(urgent), 0) FROM items GROUP BY source ORDER BY source",
+            "SELECT source, count(*), coalesce(sum(urgent), 0) FROM items GROUP BY source",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -186,20 +188,29 @@ fn upsert(
     counts: &mut PollCounts,
     touched: &mut HashSet<String>,
 ) -> Result<(), StoreError> {
-    let mut found: Option<String> = None;
-    {
-        let mut stmt =
-            tx.prepare_cached("SELECT item_uid FROM item_keys WHERE source = ? AND key = ?")?;
-        for key in &it.keys.keys {
-            if let Some(uid) = stmt
-                .query_row(params![source, key], |r| r.get::<_, String>(0))
-                .optional()?
-            {
-                found = Some(uid);
-                break;
-            }
-        }
-    }
+    // One lookup for all of the item's keys; the strongest key that is known wins.
+    let found: Option<String> = if it.keys.keys.is_empty() {
+        None
+    } else {
+        let n = it.keys.keys.len();
+        let sql = format!(
+            "SELECT key, item_uid FROM item_keys WHERE source = ?1 AND key IN ({})",
+            (2..n + 2)
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut stmt = tx.prepare_cached(&sql)?;
+        let args = std::iter::once(source).chain(it.keys.keys.iter().map(String::as_str));
+        let hits: Vec<(String, String)> = stmt
+            .query_map(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        it.keys.keys.iter().find_map(|k| {
+            hits.iter()
+                .find(|(hk, _)| hk == k)
+                .map(|(_, uid)| uid.clone())
+        })
+    };
     let uid = found
         .clone()
         .unwrap_or_else(|| item_uid(source, it.keys.primary()));
@@ -210,19 +221,23 @@ fn upsert(
     }
     let hash = content_hash(&it.item);
     let class_reasons = json(&it.class.reasons);
-    let existing = tx
-        .prepare_cached(
-            "SELECT content_hash, updated, published, first_seen FROM items WHERE uid = ?",
-        )?
-        .query_row([&uid], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })
-        .optional()?;
+    // An item none of whose keys is known is new: no need to look for its row.
+    let existing = match &found {
+        None => None,
+        Some(_) => tx
+            .prepare_cached(
+                "SELECT content_hash, updated, published, first_seen FROM items WHERE uid = ?",
+            )?
+            .query_row([&uid], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .optional()?,
+    };
     match (found.is_some(), existing) {
         (true, None) => {
             // Keys without an item: it was pruned. It must not come back as new.
@@ -320,12 +335,22 @@ fn upsert(
             counts.new += 1;
         }
     }
-    let mut add_key = tx.prepare_cached(
-        "INSERT OR IGNORE INTO item_keys (source, key, item_uid) VALUES (?, ?, ?)",
-    )?;
-    for key in &it.keys.keys {
-        add_key.execute(params![source, key, uid])?;
+    // All keys in one statement (one per arity is cached).
+    let n = it.keys.keys.len();
+    if n == 0 {
+        return Ok(());
     }
+    let sql = format!(
+        "INSERT OR IGNORE INTO item_keys (source, key, item_uid) VALUES {}",
+        (0..n)
+            .map(|i| format!("(?1, ?{}, ?2)", i + 3))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let args = [source, uid.as_str()]
+        .into_iter()
+        .chain(it.keys.keys.iter().map(String::as_str));
+    tx.prepare_cached(&sql)?.execute(params_from_iter(args))?;
     Ok(())
 }
 
@@ -366,7 +391,7 @@ mod tests {
     #[test]
     fn second_sight_is_not_new_and_edit_is_an_update() {
         let mut s = Store::in_memory().unwrap();
-        let up = SourceUpdate::default();
+        let up = SourceState::default();
         let a = vec![
             item(Some("1"), "http://x/1", "One"),
             item(None, "http://x/2", "Two"),
@@ -412,7 +437,7 @@ mod tests {
     #[test]
     fn moved_item_is_the_same_item() {
         let mut s = Store::in_memory().unwrap();
-        let up = SourceUpdate::default();
+        let up = SourceState::default();
         s.apply_poll(
             "src",
             t(1),
@@ -459,7 +484,7 @@ mod tests {
     #[test]
     fn fingerprint_moves_with_content_and_verdict_only() {
         let mut s = Store::in_memory().unwrap();
-        let up = SourceUpdate::default();
+        let up = SourceState::default();
         let f = ItemFilter::default();
         let mut p = poll(vec![item(Some("1"), "http://x/1", "One")]);
         s.apply_poll("src", t(1), &p, &up).unwrap();
@@ -492,7 +517,7 @@ mod tests {
                     item(Some("g"), "http://x/1", "A"),
                     item(Some("g"), "http://x/2", "B"),
                 ]),
-                &SourceUpdate::default(),
+                &SourceState::default(),
             )
             .unwrap();
         assert_eq!(
@@ -508,7 +533,7 @@ mod tests {
     #[test]
     fn same_guid_in_two_sources_is_two_items() {
         let mut s = Store::in_memory().unwrap();
-        let up = SourceUpdate::default();
+        let up = SourceState::default();
         s.apply_poll(
             "a",
             t(1),

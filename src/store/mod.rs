@@ -21,11 +21,12 @@ use rusqlite::Connection;
 
 pub use follow::{FollowOutcome, FollowState};
 pub use items::{ItemFilter, PollCounts, StoredPoll};
-pub use sources::{SourceState, SourceUpdate};
+pub use sources::SourceState;
 
-/// Numbered migrations; the index + 1 is the `user_version` after applying it.
+/// Numbered migrations: (`user_version` after applying it, SQL), in order.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
+    (2, include_str!("migrations/0002_fetch_state.sql")),
     (4, include_str!("migrations/0004_html.sql")),
     (5, include_str!("migrations/0005_publish_indexes.sql")),
 ];
@@ -106,6 +107,10 @@ impl Store {
         // 16 MiB of page cache (the default is 2 MiB): a publish reads the newest
         // items of some thirty selections, which then stay in memory between publishes.
         conn.pragma_update(None, "cache_size", -16384)
+            .map_err(open_err)?;
+        // Checkpoint every 8192 pages (32 MiB) rather than 1000: a poll pass rewrites the
+        // same index pages many times, and a checkpoint copies each page once.
+        conn.pragma_update(None, "wal_autocheckpoint", 8192)
             .map_err(open_err)?;
         let mut store = Store {
             conn,

@@ -39,7 +39,7 @@ mod tests {
 
     use crate::dedup::keys_for;
     use crate::model::{Classification, ParsedItem};
-    use crate::store::{ItemFilter, PollCounts, SourceUpdate, Store, StoredPoll};
+    use crate::store::{ItemFilter, PollCounts, SourceState, Store, StoredPoll};
 
     fn polls(n: usize, urgent_every: usize) -> Vec<StoredPoll> {
         let items: Vec<ParsedItem> = (0..n)
@@ -75,7 +75,7 @@ mod tests {
         let mut s = Store::in_memory().unwrap();
         let now = chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let p = polls(100, 10);
-        s.apply_poll("src", now, &p, &SourceUpdate::default())
+        s.apply_poll("src", now, &p, &SourceState::default())
             .unwrap();
         // Everything published in 2025 before 2025-03-01 (days 0..59) is old.
         let cutoff = chrono::Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap();
@@ -101,7 +101,7 @@ mod tests {
         );
         // The feed still carries them: they are not new.
         let c = s
-            .apply_poll("src", now, &p, &SourceUpdate::default())
+            .apply_poll("src", now, &p, &SourceState::default())
             .unwrap();
         assert_eq!(
             c,

@@ -1,86 +1,96 @@
 //! Per-source state kept between polls (and across restarts).
+//!
+//! The poll computes the whole next state (see `crate::poll::state`) and the store
+//! writes it in one statement, inside the poll's transaction when items come with it.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Store, StoreError, parse_ts, ts};
-
-/// What a successful poll learned about its source.
-#[derive(Debug, Clone, Default)]
-pub struct SourceUpdate {
-    /// The URL that was fetched.
-    pub url: String,
-    pub status: Option<u16>,
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-    pub body_hash: Option<String>,
-    pub next_due: Option<DateTime<Utc>>,
-}
 
 /// Everything stored about one source.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct SourceState {
     pub id: String,
+    /// The URL last fetched (the configured one, or the adopted one).
     pub url: String,
     pub last_poll: Option<DateTime<Utc>>,
     pub last_success: Option<DateTime<Utc>>,
     pub last_status: Option<u16>,
     pub last_error: Option<String>,
+    /// Consecutive failed polls.
     pub failures: u32,
+    /// Not polled before this time (backoff, Retry-After, Gone, or freshness hints).
     pub next_due: Option<DateTime<Utc>>,
+    /// Why `next_due` is set: `backoff`, `retry-after`, `gone`, `max-age`, `expires`, `ttl`.
+    pub due_reason: Option<String>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub body_hash: Option<String>,
+    pub last_unconditional: Option<DateTime<Utc>>,
+    /// The URL polled instead of the configured one after a permanent redirect.
     pub adopted_url: Option<String>,
+    /// The configured URL `adopted_url` replaces.
+    pub adopted_from: Option<String>,
+    pub redirect_target: Option<String>,
+    pub redirect_seen: u32,
+    pub gone_since: Option<DateTime<Utc>>,
+    pub repaired: Option<String>,
+    pub encoding: Option<String>,
 }
 
-pub(super) fn write_success(
-    tx: &Transaction,
-    source: &str,
-    now: DateTime<Utc>,
-    u: &SourceUpdate,
-) -> Result<(), StoreError> {
-    tx.prepare_cached(
+impl SourceState {
+    /// Whether a poll may run at `now` (not deferred by a server or by backoff).
+    pub fn is_due(&self, now: DateTime<Utc>) -> bool {
+        self.next_due.is_none_or(|d| d <= now)
+    }
+}
+
+/// Writes the whole state of `s` (insert or replace).
+pub(super) fn write_state(conn: &Connection, s: &SourceState) -> Result<(), StoreError> {
+    let t = |v: Option<DateTime<Utc>>| v.map(ts);
+    conn.prepare_cached(
         "INSERT INTO sources (id, url, last_poll, last_success, last_status, last_error, failures, \
-         next_due, etag, last_modified, body_hash) VALUES (?1, ?2, ?3, ?3, ?4, NULL, 0, ?5, ?6, ?7, ?8) \
-         ON CONFLICT (id) DO UPDATE SET url = ?2, last_poll = ?3, last_success = ?3, last_status = ?4, \
-         last_error = NULL, failures = 0, next_due = ?5, etag = ?6, last_modified = ?7, body_hash = ?8",
+         next_due, due_reason, etag, last_modified, body_hash, last_unconditional, adopted_url, \
+         adopted_from, redirect_target, redirect_seen, gone_since, repaired, encoding) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) \
+         ON CONFLICT (id) DO UPDATE SET url = ?2, last_poll = ?3, last_success = ?4, \
+         last_status = ?5, last_error = ?6, failures = ?7, next_due = ?8, due_reason = ?9, \
+         etag = ?10, last_modified = ?11, body_hash = ?12, last_unconditional = ?13, \
+         adopted_url = ?14, adopted_from = ?15, redirect_target = ?16, redirect_seen = ?17, \
+         gone_since = ?18, repaired = ?19, encoding = ?20",
     )?
     .execute(params![
-        source,
-        u.url,
-        ts(now),
-        u.status,
-        u.next_due.map(ts),
-        u.etag,
-        u.last_modified,
-        u.body_hash,
+        s.id,
+        s.url,
+        t(s.last_poll),
+        t(s.last_success),
+        s.last_status,
+        s.last_error,
+        s.failures,
+        t(s.next_due),
+        s.due_reason,
+        s.etag,
+        s.last_modified,
+        s.body_hash,
+        t(s.last_unconditional),
+        s.adopted_url,
+        s.adopted_from,
+        s.redirect_target,
+        s.redirect_seen,
+        t(s.gone_since),
+        s.repaired,
+        s.encoding,
     ])?;
     Ok(())
 }
 
 impl Store {
-    /// Records a failed poll: the error, one more consecutive failure, when to retry.
-    /// Items and HTTP validators are left as they were.
-    pub fn record_failure(
-        &mut self,
-        source: &str,
-        url: &str,
-        now: DateTime<Utc>,
-        status: Option<u16>,
-        error: &str,
-        next_due: Option<DateTime<Utc>>,
-    ) -> Result<u32, StoreError> {
-        let failures: u32 = self.conn.query_row(
-            "INSERT INTO sources (id, url, last_poll, last_status, last_error, failures, next_due) \
-             VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6) \
-             ON CONFLICT (id) DO UPDATE SET url = ?2, last_poll = ?3, last_status = ?4, \
-             last_error = ?5, failures = failures + 1, next_due = ?6 RETURNING failures",
-            params![source, url, ts(now), status, error, next_due.map(ts)],
-            |r| r.get(0),
-        )?;
-        Ok(failures)
+    /// Saves a source's state after a poll that wrote no items (a 304, an unchanged
+    /// body, a failure). Items are never touched.
+    pub fn save_source(&mut self, state: &SourceState) -> Result<(), StoreError> {
+        write_state(&self.conn, state)
     }
 
     /// The stored state of one source, if it was ever polled.
@@ -101,7 +111,8 @@ impl Store {
 }
 
 const SELECT: &str = "SELECT id, url, last_poll, last_success, last_status, last_error, failures, \
-     next_due, etag, last_modified, body_hash, adopted_url FROM sources";
+     next_due, due_reason, etag, last_modified, body_hash, last_unconditional, adopted_url, \
+     adopted_from, redirect_target, redirect_seen, gone_since, repaired, encoding FROM sources";
 
 fn row(r: &rusqlite::Row) -> rusqlite::Result<SourceState> {
     let t = |i| -> rusqlite::Result<Option<DateTime<Utc>>> {
@@ -116,9 +127,51 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<SourceState> {
         last_error: r.get(5)?,
         failures: r.get(6)?,
         next_due: t(7)?,
-        etag: r.get(8)?,
-        last_modified: r.get(9)?,
-        body_hash: r.get(10)?,
-        adopted_url: r.get(11)?,
+        due_reason: r.get(8)?,
+        etag: r.get(9)?,
+        last_modified: r.get(10)?,
+        body_hash: r.get(11)?,
+        last_unconditional: t(12)?,
+        adopted_url: r.get(13)?,
+        adopted_from: r.get(14)?,
+        redirect_target: r.get(15)?,
+        redirect_seen: r.get(16)?,
+        gone_since: t(17)?,
+        repaired: r.get(18)?,
+        encoding: r.get(19)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn state_round_trips() {
+        let mut s = Store::in_memory().unwrap();
+        let t = Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap();
+        let st = SourceState {
+            id: "a".into(),
+            url: "http://x/".into(),
+            last_poll: Some(t),
+            failures: 2,
+            next_due: Some(t),
+            due_reason: Some("backoff".into()),
+            etag: Some("\"e\"".into()),
+            adopted_url: Some("http://y/".into()),
+            adopted_from: Some("http://x/".into()),
+            redirect_seen: 1,
+            gone_since: Some(t),
+            repaired: Some("escaped 1 bare &".into()),
+            ..Default::default()
+        };
+        s.save_source(&st).unwrap();
+        assert_eq!(s.source_state("a").unwrap(), Some(st.clone()));
+        let mut st2 = st;
+        st2.failures = 0;
+        st2.adopted_url = None;
+        s.save_source(&st2).unwrap();
+        assert_eq!(s.source_states().unwrap(), vec![st2]);
+    }
 }

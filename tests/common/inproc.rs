@@ -117,7 +117,7 @@ pub fn start_with(
     rt.block_on(async {
         let d = Daemon::new(config).unwrap();
         let sources = d.config.sources.clone();
-        d.poll_once(sources).await;
+        d.poll_once(sources, true).await;
         d.publish().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

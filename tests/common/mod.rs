@@ -27,6 +27,15 @@ pub enum Route {
     Drip(Duration),
     /// Closes the connection without answering.
     Reset,
+    /// A 200 whose body never ends, sent as fast as the client reads.
+    Endless,
+    /// A feed that honours `If-None-Match` / `If-Modified-Since` with a 304.
+    Cached {
+        etag: String,
+        last_modified: String,
+        content_type: String,
+        body: Vec<u8>,
+    },
 }
 
 impl Route {
@@ -35,6 +44,24 @@ impl Route {
             status: 200,
             headers: vec![("Content-Type".into(), content_type.into())],
             body: body.into(),
+        }
+    }
+
+    /// A redirect with this status to `location`.
+    pub fn redirect(status: u16, location: &str) -> Route {
+        Route::Respond {
+            status,
+            headers: vec![("Location".into(), location.into())],
+            body: Vec::new(),
+        }
+    }
+
+    /// An error status with a `Retry-After` header.
+    pub fn retry_after(status: u16, value: &str) -> Route {
+        Route::Respond {
+            status,
+            headers: vec![("Retry-After".into(), value.into())],
+            body: b"busy\n".to_vec(),
         }
     }
 
@@ -66,6 +93,8 @@ impl Seen {
 }
 
 /// A tiny HTTP/1.1 server on 127.0.0.1:0, one thread per connection, for fixtures.
+/// Clones share the server.
+#[derive(Clone)]
 pub struct FixtureServer {
     pub addr: SocketAddr,
     routes: Arc<Mutex<HashMap<String, Route>>>,
@@ -74,7 +103,13 @@ pub struct FixtureServer {
 
 impl FixtureServer {
     pub fn start() -> FixtureServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        FixtureServer::start_on("127.0.0.1")
+    }
+
+    /// A server on another loopback address (all of 127/8 is loopback on Linux), so
+    /// that it counts as another host for per-host politeness.
+    pub fn start_on(ip: &str) -> FixtureServer {
+        let listener = TcpListener::bind((ip, 0)).unwrap_or_else(|e| panic!("bind {ip}:0: {e}"));
         let addr = listener.local_addr().unwrap();
         let routes: Arc<Mutex<HashMap<String, Route>>> = Arc::default();
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
@@ -149,12 +184,13 @@ fn handle(mut conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, seen: &Mu
             Ok(n) => body.extend_from_slice(&chunk[..n]),
         }
     }
-    seen.lock().unwrap().push(Seen {
+    let this = Seen {
         method,
         path: path.clone(),
         headers,
         body,
-    });
+    };
+    seen.lock().unwrap().push(this.clone());
     let route = routes.lock().unwrap().get(&path).cloned();
     let route = route.unwrap_or_else(|| Route::status(404));
     match route {
@@ -188,6 +224,34 @@ fn handle(mut conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, seen: &Mu
                 if conn.write_all(b" ").is_err() {
                     return;
                 }
+            }
+        }
+        Route::Endless => {
+            let _ = conn.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nConnection: close\r\n\r\n<rss version=\"2.0\"><channel>",
+            );
+            let chunk = b"<item><title>again and again</title></item>\n".repeat(1000);
+            while conn.write_all(&chunk).is_ok() {}
+        }
+        Route::Cached {
+            etag,
+            last_modified,
+            content_type,
+            body,
+        } => {
+            let hit = this.header("If-None-Match") == Some(etag.as_str())
+                || this.header("If-Modified-Since") == Some(last_modified.as_str());
+            let head = |status: &str, len: usize| {
+                format!(
+                    "HTTP/1.1 {status}\r\nETag: {etag}\r\nLast-Modified: {last_modified}\r\n\
+                     Content-Type: {content_type}\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+                )
+            };
+            if hit {
+                let _ = conn.write_all(head("304 Not Modified", 0).as_bytes());
+            } else {
+                let _ = conn.write_all(head("200 OK", body.len()).as_bytes());
+                let _ = conn.write_all(&body);
             }
         }
         Route::Reset => {

@@ -1,0 +1,234 @@
+//! `[fetch]` and its per-source overrides: limits, politeness, server hints, proxies.
+
+use std::time::Duration;
+
+use url::Url;
+
+use super::locate::KeyPath;
+use super::raw::{RawFetch, RawSource};
+use super::validate::{Checker, duration, root};
+use crate::fetch::Limits;
+
+/// Where a request goes through.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum Proxy {
+    /// `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` from the environment.
+    #[default]
+    FromEnv,
+    /// Straight to the server, whatever the environment says (`proxy = "none"`).
+    Direct,
+    /// Through this proxy (http, https or socks5 URL).
+    Url(Url),
+}
+
+/// The validated `[fetch]` table.
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    /// Defaults for every source.
+    pub limits: Limits,
+    /// Minimum time between two requests to the same host.
+    pub host_spacing: Duration,
+    /// Cache-Control / Expires / RSS `<ttl>` may defer a poll by at most this.
+    pub max_defer: Duration,
+    /// First delay after a failure; doubles with each consecutive failure.
+    pub backoff_base: Duration,
+    /// Longest delay after failures.
+    pub backoff_cap: Duration,
+    /// Longest wait a 429/503 `Retry-After` can impose.
+    pub retry_after_cap: Duration,
+    pub proxy: Proxy,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            limits: Limits::default(),
+            host_spacing: Duration::from_secs(1),
+            max_defer: Duration::from_secs(3600),
+            backoff_base: Duration::from_secs(60),
+            backoff_cap: Duration::from_secs(6 * 3600),
+            retry_after_cap: Duration::from_secs(6 * 3600),
+            proxy: Proxy::FromEnv,
+        }
+    }
+}
+
+/// What a source fetches with: the global `[fetch]` values with its own overrides.
+#[derive(Debug, Clone, Default)]
+pub struct SourceFetch {
+    pub limits: Limits,
+    pub max_defer: Duration,
+    pub proxy: Proxy,
+}
+
+impl FetchConfig {
+    /// The settings of a source that overrides nothing.
+    pub fn for_source(&self) -> SourceFetch {
+        SourceFetch {
+            limits: self.limits.clone(),
+            max_defer: self.max_defer,
+            proxy: self.proxy.clone(),
+        }
+    }
+}
+
+/// Parses a byte size: `"8 MiB"`, `"500 KB"`, `"1048576"`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse::<bytesize::ByteSize>()
+        .map(|b| b.as_u64())
+        .map_err(|e| format!("`{s}` is not a byte size such as \"8 MiB\" or \"500 KB\": {e}"))
+}
+
+fn size(c: &mut Checker, key: KeyPath, value: Option<&str>, default: u64) -> u64 {
+    match value.map(parse_size) {
+        None => default,
+        Some(Ok(0)) => {
+            c.problem(key, "must be larger than 0");
+            default
+        }
+        Some(Ok(n)) => n,
+        Some(Err(m)) => {
+            c.problem(key, m);
+            default
+        }
+    }
+}
+
+fn positive(c: &mut Checker, key: KeyPath, value: Option<&str>, default: Duration) -> Duration {
+    let d = duration(c, key.clone(), value, default);
+    if d.is_zero() {
+        c.problem(key, "must be longer than 0s");
+        return default;
+    }
+    d
+}
+
+fn redirects(c: &mut Checker, key: KeyPath, value: Option<i64>, default: usize) -> usize {
+    match value {
+        None => default,
+        Some(n) if (0..=20).contains(&n) => n as usize,
+        Some(n) => {
+            c.problem(key, format!("{n} is out of range (0 to 20)"));
+            default
+        }
+    }
+}
+
+fn proxy(c: &mut Checker, key: KeyPath, value: Option<&str>, default: &Proxy) -> Proxy {
+    match value {
+        None => default.clone(),
+        Some("env") => Proxy::FromEnv,
+        Some("none") => Proxy::Direct,
+        Some(s) => match Url::parse(s) {
+            Ok(u)
+                if matches!(u.scheme(), "http" | "https" | "socks5" | "socks5h")
+                    && u.host().is_some() =>
+            {
+                Proxy::Url(u)
+            }
+            _ => {
+                c.problem(
+                    key,
+                    format!(
+                        "`{s}` is not a proxy: use an http(s):// or socks5:// URL, \"env\" or \"none\""
+                    ),
+                );
+                default.clone()
+            }
+        },
+    }
+}
+
+/// Validates `[fetch]`.
+pub(super) fn fetch_config(c: &mut Checker, f: &RawFetch) -> FetchConfig {
+    let d = FetchConfig::default();
+    let k = |name: &str| root("fetch").key(name);
+    let limits = Limits {
+        connect_timeout: positive(
+            c,
+            k("connect_timeout"),
+            f.connect_timeout.as_deref(),
+            d.limits.connect_timeout,
+        ),
+        timeout: positive(c, k("timeout"), f.timeout.as_deref(), d.limits.timeout),
+        max_body: size(c, k("max_body"), f.max_body.as_deref(), d.limits.max_body),
+        max_redirects: redirects(
+            c,
+            k("max_redirects"),
+            f.max_redirects,
+            d.limits.max_redirects,
+        ),
+    };
+    let backoff_base = positive(
+        c,
+        k("backoff_base"),
+        f.backoff_base.as_deref(),
+        d.backoff_base,
+    );
+    let backoff_cap = positive(c, k("backoff_cap"), f.backoff_cap.as_deref(), d.backoff_cap);
+    if backoff_cap < backoff_base {
+        c.problem(
+            k("backoff_cap"),
+            "must not be shorter than fetch.backoff_base",
+        );
+    }
+    FetchConfig {
+        limits,
+        host_spacing: duration(
+            c,
+            k("host_spacing"),
+            f.host_spacing.as_deref(),
+            d.host_spacing,
+        ),
+        max_defer: duration(c, k("max_defer"), f.max_defer.as_deref(), d.max_defer),
+        backoff_base,
+        backoff_cap,
+        retry_after_cap: positive(
+            c,
+            k("retry_after_cap"),
+            f.retry_after_cap.as_deref(),
+            d.retry_after_cap,
+        ),
+        proxy: proxy(c, k("proxy"), f.proxy.as_deref(), &d.proxy),
+    }
+}
+
+/// Validates the fetch overrides of `sources[i]` on top of `global`.
+pub(super) fn source_fetch(
+    c: &mut Checker,
+    i: usize,
+    s: &RawSource,
+    global: &FetchConfig,
+) -> SourceFetch {
+    let k = |name: &str| root("sources").index(i).key(name);
+    let g = &global.limits;
+    SourceFetch {
+        limits: Limits {
+            connect_timeout: positive(
+                c,
+                k("connect_timeout"),
+                s.connect_timeout.as_deref(),
+                g.connect_timeout,
+            ),
+            timeout: positive(c, k("timeout"), s.timeout.as_deref(), g.timeout),
+            max_body: size(c, k("max_body"), s.max_body.as_deref(), g.max_body),
+            max_redirects: redirects(c, k("max_redirects"), s.max_redirects, g.max_redirects),
+        },
+        max_defer: duration(c, k("max_defer"), s.max_defer.as_deref(), global.max_defer),
+        proxy: proxy(c, k("proxy"), s.proxy.as_deref(), &global.proxy),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_like_people_write_them() {
+        assert_eq!(parse_size("8 MiB"), Ok(8 * 1024 * 1024));
+        assert_eq!(parse_size("500 KB"), Ok(500_000));
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert!(parse_size("lots").is_err());
+    }
+}

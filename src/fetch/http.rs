@@ -1,0 +1,330 @@
+//! The HTTP side of [`Fetcher`]: clients, the redirect loop, the capped body stream.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+use url::Url;
+
+use super::gate::{HostGate, HostPermit};
+use super::{FetchError, Fetched, Hop, Meta, Outcome, Request, Validators, install_crypto};
+use crate::config::Proxy;
+
+/// Clients differ only by what a request cannot change: connect timeout and proxy.
+type ClientKey = (Duration, Proxy);
+
+/// The HTTP client, shared by all polls (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    user_agent: String,
+    gate: HostGate,
+    permits: Arc<Semaphore>,
+    clients: Mutex<HashMap<ClientKey, reqwest::Client>>,
+}
+
+/// The host's turn and a global slot, held while talking to one host.
+struct Turn {
+    host: String,
+    _host: HostPermit,
+    _slot: OwnedSemaphorePermit,
+}
+
+fn header_string(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn meta_of(status: u16, headers: &HeaderMap, final_url: &Url, redirects: Vec<Hop>) -> Meta {
+    Meta {
+        status: Some(status),
+        final_url: Some(final_url.clone()),
+        redirects,
+        validators: Validators {
+            etag: header_string(headers, header::ETAG),
+            last_modified: header_string(headers, header::LAST_MODIFIED),
+        },
+        content_type: header_string(headers, header::CONTENT_TYPE),
+        cache_control: header_string(headers, header::CACHE_CONTROL),
+        expires: header_string(headers, header::EXPIRES),
+        date: header_string(headers, header::DATE),
+    }
+}
+
+impl Fetcher {
+    /// `concurrency` requests at most at once in all; `host_spacing` between two
+    /// requests to one host.
+    pub fn new(user_agent: &str, concurrency: usize, host_spacing: Duration) -> Fetcher {
+        install_crypto();
+        Fetcher {
+            inner: Arc::new(Inner {
+                user_agent: user_agent.to_string(),
+                gate: HostGate::new(host_spacing),
+                permits: Arc::new(Semaphore::new(concurrency.max(1))),
+                clients: Mutex::default(),
+            }),
+        }
+    }
+
+    fn client(&self, req: &Request) -> Result<reqwest::Client, FetchError> {
+        let key = (req.limits.connect_timeout, req.proxy.clone());
+        let mut clients = self.inner.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = clients.get(&key) {
+            return Ok(c.clone());
+        }
+        let mut b = reqwest::Client::builder()
+            .user_agent(&self.inner.user_agent)
+            .connect_timeout(req.limits.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .tcp_nodelay(true)
+            // No idle connections: polls of one host are minutes apart (or at least
+            // `host_spacing`), so reuse saves little, while hyper keeps each idle
+            // connection's grown read buffer: 1,000 publishers held ~40 MB that way.
+            .pool_max_idle_per_host(0);
+        b = match &req.proxy {
+            Proxy::FromEnv => b,
+            Proxy::Direct => b.no_proxy(),
+            Proxy::Url(u) => {
+                let p = reqwest::Proxy::all(u.as_str()).map_err(|e| FetchError::Transport {
+                    id: req.source.clone(),
+                    url: req.url.to_string(),
+                    message: format!("proxy {u}: {e}"),
+                })?;
+                b.no_proxy().proxy(p)
+            }
+        };
+        let client = b.build().map_err(|e| FetchError::Transport {
+            id: req.source.clone(),
+            url: req.url.to_string(),
+            message: format!("cannot build the HTTP client: {e}"),
+        })?;
+        clients.insert(key, client.clone());
+        Ok(client)
+    }
+
+    async fn turn(&self, url: &Url) -> Turn {
+        let host = url.host_str().unwrap_or("").to_string();
+        let host_permit = self.inner.gate.acquire(&host).await;
+        let slot = self
+            .inner
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the fetch semaphore is never closed");
+        Turn {
+            host,
+            _host: host_permit,
+            _slot: slot,
+        }
+    }
+
+    /// Fetches `req.url` (http, https or file).
+    pub async fn fetch(&self, req: &Request) -> Result<Outcome, FetchError> {
+        if req.url.scheme() == "file" {
+            return self.read_file(req).await;
+        }
+        let client = self.client(req)?;
+        let mut url = req.url.clone();
+        let mut visited: HashSet<Url> = HashSet::from([url.clone()]);
+        let mut hops: Vec<Hop> = Vec::new();
+        let mut turn: Option<Turn> = None;
+        // The total timeout runs while we talk to servers, not while we wait our turn.
+        let mut deadline: Option<Instant> = None;
+        let timeout = |u: &Url| FetchError::Timeout {
+            id: req.source.clone(),
+            url: u.to_string(),
+            limit: req.limits.timeout,
+        };
+        loop {
+            let host = url.host_str().unwrap_or("");
+            if turn.as_ref().is_none_or(|t| t.host != host) {
+                drop(turn.take()); // never hold one host while waiting for another
+                let waited_from = Instant::now();
+                turn = Some(self.turn(&url).await);
+                deadline = Some(match deadline {
+                    None => Instant::now() + req.limits.timeout,
+                    Some(d) => d + waited_from.elapsed(),
+                });
+            }
+            let deadline = deadline.expect("set with the first turn");
+            let mut rb = client.get(url.clone()).header(header::ACCEPT, req.accept);
+            if let Some(e) = &req.validators.etag {
+                rb = rb.header(header::IF_NONE_MATCH, e);
+            }
+            if let Some(lm) = &req.validators.last_modified {
+                rb = rb.header(header::IF_MODIFIED_SINCE, lm);
+            }
+            let resp = match tokio::time::timeout_at(deadline, rb.send()).await {
+                Err(_) => return Err(timeout(&url)),
+                Ok(Err(e)) => return Err(self.map(req, &url, e)),
+                Ok(Ok(r)) => r,
+            };
+            let status = resp.status().as_u16();
+            if resp.status().is_redirection() && status != 304 {
+                let location = header_string(resp.headers(), header::LOCATION);
+                let next = location.as_deref().and_then(|l| url.join(l).ok());
+                let Some(next) = next.filter(|n| matches!(n.scheme(), "http" | "https")) else {
+                    return Err(FetchError::BadRedirect {
+                        id: req.source.clone(),
+                        url: url.to_string(),
+                        status,
+                        location: location.unwrap_or_else(|| "none".into()),
+                    });
+                };
+                if hops.len() >= req.limits.max_redirects {
+                    return Err(FetchError::TooManyRedirects {
+                        id: req.source.clone(),
+                        url: req.url.to_string(),
+                        limit: req.limits.max_redirects,
+                    });
+                }
+                if !visited.insert(next.clone()) {
+                    return Err(FetchError::RedirectLoop {
+                        id: req.source.clone(),
+                        url: req.url.to_string(),
+                        to: next.to_string(),
+                    });
+                }
+                hops.push(Hop {
+                    status,
+                    from: url,
+                    to: next.clone(),
+                });
+                url = next;
+                continue;
+            }
+            let meta = meta_of(status, resp.headers(), &url, hops);
+            if status == 304 {
+                return Ok(Outcome::NotModified(meta));
+            }
+            if !resp.status().is_success() {
+                return Err(FetchError::Status {
+                    id: req.source.clone(),
+                    url: url.to_string(),
+                    status,
+                    retry_after: header_string(resp.headers(), header::RETRY_AFTER),
+                });
+            }
+            let body =
+                match tokio::time::timeout_at(deadline, self.read_body(req, &url, resp)).await {
+                    Err(_) => return Err(timeout(&url)),
+                    Ok(r) => r?,
+                };
+            return Ok(Outcome::Body(Fetched {
+                meta,
+                final_url: url,
+                body,
+            }));
+        }
+    }
+
+    /// Streams the (decompressed) body, stopping as soon as it passes the cap.
+    async fn read_body(
+        &self,
+        req: &Request,
+        url: &Url,
+        mut resp: reqwest::Response,
+    ) -> Result<Vec<u8>, FetchError> {
+        let limit = req.limits.max_body;
+        let too_large = || FetchError::TooLarge {
+            id: req.source.clone(),
+            url: url.to_string(),
+            limit,
+        };
+        // Content-Length is absent when reqwest decompresses, so this only catches an
+        // honest large plain body early; the stream check below catches everything.
+        let expected = resp.content_length().unwrap_or(0);
+        if expected > limit {
+            return Err(too_large());
+        }
+        let mut body = Vec::with_capacity(expected.min(limit) as usize);
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.map(req, url, e))? {
+            if body.len() as u64 + chunk.len() as u64 > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    async fn read_file(&self, req: &Request) -> Result<Outcome, FetchError> {
+        use tokio::io::AsyncReadExt;
+        let url = &req.url;
+        let file_err = |error| FetchError::File {
+            id: req.source.clone(),
+            url: url.to_string(),
+            error,
+        };
+        let path = url.to_file_path().map_err(|_| {
+            file_err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a local path",
+            ))
+        })?;
+        let file = tokio::fs::File::open(&path).await.map_err(file_err)?;
+        let mut body = Vec::new();
+        file.take(req.limits.max_body + 1)
+            .read_to_end(&mut body)
+            .await
+            .map_err(file_err)?;
+        if body.len() as u64 > req.limits.max_body {
+            return Err(FetchError::TooLarge {
+                id: req.source.clone(),
+                url: url.to_string(),
+                limit: req.limits.max_body,
+            });
+        }
+        Ok(Outcome::Body(Fetched {
+            meta: Meta {
+                final_url: Some(url.clone()),
+                ..Meta::default()
+            },
+            final_url: url.clone(),
+            body,
+        }))
+    }
+
+    fn map(&self, req: &Request, url: &Url, e: reqwest::Error) -> FetchError {
+        if e.is_connect() && e.is_timeout() {
+            return FetchError::ConnectTimeout {
+                id: req.source.clone(),
+                url: url.to_string(),
+                limit: req.limits.connect_timeout,
+            };
+        }
+        if e.is_timeout() {
+            return FetchError::Timeout {
+                id: req.source.clone(),
+                url: url.to_string(),
+                limit: req.limits.timeout,
+            };
+        }
+        // reqwest's own message repeats the URL; its causes say what happened.
+        let mut causes = Vec::new();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            causes.push(s.to_string());
+            source = s.source();
+        }
+        let message = if causes.is_empty() {
+            e.to_string()
+        } else {
+            causes.join(": ")
+        };
+        FetchError::Transport {
+            id: req.source.clone(),
+            url: url.to_string(),
+            message,
+        }
+    }
+}
