@@ -1,4 +1,4 @@
-//! The command line: `tocsin run | poll | check | render | items | inspect`.
+//! The command line: `tocsin run | poll | check | render | items | rules test | inspect`.
 //!
 //! Exit codes: 0 success; 1 a command failed at run time; 2 bad usage (from clap);
 //! 3 the config is invalid; 4 the database cannot be used.
@@ -62,11 +62,30 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Work with the rules.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Parse files or URLs without storing; print the items as JSON lines with the
     /// classification the current rules give.
     Inspect {
         #[arg(value_name = "FILE_OR_URL", required = true)]
         targets: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Re-run the current rules over the stored items and print what would change
+    /// (newly urgent, no longer urgent, dropped), without writing anything.
+    Test {
+        /// Only items from this source (repeatable).
+        #[arg(long = "source", value_name = "ID")]
+        sources: Vec<String>,
+        /// Only items published on or after this date (YYYY-MM-DD, or RFC 3339).
+        #[arg(long, value_name = "DATE", value_parser = crate::rules_cmd::parse_since)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
     },
 }
 
@@ -150,6 +169,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Poll { sources } => poll(load(&cli)?, sources).await,
         Command::Render => {
             let d = Daemon::new(load(&cli)?)?;
+            d.reclassify_if_changed().await?;
             d.publish().await.map_err(anyhow::Error::from)?;
             println!("published to {}", d.publisher.dir().display());
             Ok(())
@@ -172,6 +192,9 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Inspect { targets } => crate::inspect::run(&load(&cli)?, targets).await,
+        Command::Rules {
+            command: RulesCommand::Test { sources, since },
+        } => crate::rules_cmd::test(load(&cli)?, sources, *since).await,
     }
 }
 
@@ -235,6 +258,7 @@ async fn poll(config: Config, only: &[String]) -> Result<(), CliError> {
         .cloned()
         .collect();
     let d = Daemon::new(config)?;
+    d.reclassify_if_changed().await?;
     let reports = d.poll_once(sources).await;
     let publish = d.publish().await;
     let mut out = std::io::stdout().lock();
@@ -274,6 +298,10 @@ pub struct ItemLine<'a> {
     /// The rules that matched with their weights and evidence.
     pub evidence: &'a [crate::model::Reason],
     pub categories: &'a [String],
+    /// Normalised case codes (`MDA 001/0120/OBS 008`).
+    pub case_codes: &'a [String],
+    /// Categories added by rules.
+    pub tags: &'a [String],
 }
 
 impl<'a> ItemLine<'a> {
@@ -292,6 +320,8 @@ impl<'a> ItemLine<'a> {
             reasons: i.reasons.iter().map(|r| r.rule.as_str()).collect(),
             evidence: &i.reasons,
             categories: &i.categories,
+            case_codes: &i.case_codes,
+            tags: &i.tags,
         }
     }
 }

@@ -11,11 +11,13 @@
 //! | parse | [`parse`] | RSS, Atom, JSON Feed into [`model::ParsedItem`]s |
 //! | classify | [`classify`] | rules mark urgent items and say why |
 //! | dedup | [`dedup`] | the keys that recognise an item seen again |
+//! | group | [`group`] | which items are the same case development |
 //! | store | [`store`] | SQLite, one transaction per poll |
 //! | publish | [`publish`] | Atom, RSS, JSON Feed, HTML, written atomically |
 //! | serve | [`serve`] | the published documents over HTTP, from memory |
 //!
-//! [`poll`] chains fetch → parse → classify → store for one source, [`daemon`] wires
+//! [`poll`] chains fetch → parse → classify → store for one source, [`reclassify`] runs
+//! stored items through changed rules, [`daemon`] wires
 //! the stages together and owns the shutdown order, [`cli`] is the command line.
 
 pub mod classify;
@@ -24,11 +26,14 @@ pub mod config;
 pub mod daemon;
 pub mod dedup;
 pub mod fetch;
+pub mod group;
 pub mod inspect;
 pub mod model;
 pub mod parse;
 pub mod poll;
 pub mod publish;
+pub mod reclassify;
+pub mod rules_cmd;
 pub mod schedule;
 pub mod serve;
 pub mod store;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::classify::Classifier;
+use crate::classify::{Classifier, Subject, html_to_text, language};
 use crate::config::SourceConfig;
 use crate::dedup::{hex, keys_for};
 use crate::fetch::{FetchError, Fetcher};
@@ -66,6 +66,7 @@ pub struct Pipeline {
 }
 
 /// Turns parsed items into what the store writes: language resolved, verdict and keys.
+/// Items a `drop` rule matched are left out: they are never stored.
 pub fn prepare(
     classifier: &Classifier,
     source: &SourceConfig,
@@ -76,26 +77,43 @@ pub fn prepare(
     feed.items
         .into_iter()
         .zip(keys)
-        .map(|(item, keys)| {
-            let language = item_language(source, &item, feed_lang.as_deref());
-            let class = classifier.classify_item(&item, &source.id);
-            StoredPoll {
+        .filter_map(|(item, keys)| {
+            let subject_lang = item_language(source, &item, feed_lang.as_deref());
+            let subject = Subject::of(&item, &source.id, subject_lang.as_deref());
+            let class = classifier.classify(&subject);
+            (!class.drop).then_some(StoredPoll {
                 item,
                 keys,
                 class,
-                language,
-            }
+                language: subject_lang,
+            })
         })
         .collect()
 }
 
-/// The source's configured language first, then what the item or feed declares.
-fn item_language(source: &SourceConfig, item: &ParsedItem, feed: Option<&str>) -> Option<String> {
+/// The source's configured language first, then what the item or feed declares, then
+/// what its text looks like (only when nothing is declared: detection is the slow path).
+pub fn item_language(
+    source: &SourceConfig,
+    item: &ParsedItem,
+    feed: Option<&str>,
+) -> Option<String> {
     source
         .language
         .clone()
         .or_else(|| item.language.clone())
         .or_else(|| feed.map(str::to_string))
+        .or_else(|| detect_language(item))
+}
+
+fn detect_language(item: &ParsedItem) -> Option<String> {
+    let body = item
+        .summary
+        .as_deref()
+        .or(item.content.as_deref())
+        .map(html_to_text)
+        .unwrap_or_default();
+    language::detect(&item.title, &body).map(str::to_string)
 }
 
 impl Pipeline {

@@ -1,5 +1,6 @@
 //! Text as rules see it: HTML reduced to text, then folded so that case, accents,
-//! Romanian ș/ş ț/ţ variants and punctuation do not matter.
+//! Romanian ș/ş ț/ţ variants and punctuation do not matter; and keyword phrases
+//! compiled against that folded form.
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -27,6 +28,10 @@ pub fn normalize(text: &str) -> String {
     for ch in text.chars() {
         if ch.is_ascii() {
             push(ch, &mut out);
+        } else if let Some(base) = fold_letter(ch) {
+            for b in base.chars() {
+                push(b, &mut out);
+            }
         } else {
             for d in std::iter::once(ch).nfkd() {
                 if !is_combining_mark(d) {
@@ -36,6 +41,94 @@ pub fn normalize(text: &str) -> String {
         }
     }
     out
+}
+
+/// Letters that Unicode does not decompose into a base letter plus a mark, folded the
+/// way a reader would type them on a plain keyboard (Turkish dotless ı, Polish ł, …).
+fn fold_letter(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ı' => "i",
+        'ł' | 'Ł' => "l",
+        'ø' | 'Ø' => "o",
+        'đ' | 'Đ' => "d",
+        'ß' => "ss",
+        'æ' | 'Æ' => "ae",
+        'œ' | 'Œ' => "oe",
+        _ => return None,
+    })
+}
+
+/// A keyword phrase compiled for the folded text: its words, each matched whole or, when
+/// written with a trailing `*`, as a word beginning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phrase {
+    words: Vec<(String, bool)>,
+}
+
+impl Phrase {
+    /// Compiles `keyword`. `None` when it has no letters or digits, or uses `*` anywhere
+    /// but at the end of a word.
+    pub fn parse(keyword: &str) -> Option<Phrase> {
+        let mut words = Vec::new();
+        for raw in keyword.split_whitespace() {
+            let (body, prefix) = match raw.strip_suffix('*') {
+                Some(b) => (b, true),
+                None => (raw, false),
+            };
+            if body.contains('*') {
+                return None;
+            }
+            let folded = normalize(body);
+            if folded.is_empty() {
+                return None;
+            }
+            let mut parts: Vec<String> = folded.split(' ').map(str::to_string).collect();
+            let last = parts.pop().expect("non-empty folded text has a word");
+            words.extend(parts.into_iter().map(|w| (w, false)));
+            words.push((last, prefix));
+        }
+        (!words.is_empty()).then_some(Phrase { words })
+    }
+
+    /// What the automaton looks for in the folded text (which starts and ends with a
+    /// space): the phrase up to its first open word ending, with its leading space and,
+    /// when no word is open, its trailing space.
+    pub fn needle(&self) -> String {
+        let mut n = String::new();
+        for (w, prefix) in &self.words {
+            n.push(' ');
+            n.push_str(w);
+            if *prefix {
+                return n;
+            }
+        }
+        n.push(' ');
+        n
+    }
+
+    /// Whether the phrase matches at `start`, where the automaton found its needle.
+    /// Only phrases with an open word need more than the needle.
+    pub fn matches_at(&self, text: &str, start: usize) -> bool {
+        if !self.words.iter().any(|(_, p)| *p) {
+            return true;
+        }
+        let bytes = text.as_bytes();
+        let mut at = start;
+        for (w, prefix) in &self.words {
+            if bytes.get(at) != Some(&b' ') || !text[at + 1..].starts_with(w.as_str()) {
+                return false;
+            }
+            at += 1 + w.len();
+            if *prefix {
+                while at < bytes.len() && bytes[at] != b' ' {
+                    at += 1;
+                }
+            } else if bytes.get(at) != Some(&b' ') {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 /// The text of an HTML fragment, for matching only (never for display): tags dropped,
@@ -114,6 +207,45 @@ mod tests {
             "urgent appeal mda"
         );
         assert_eq!(normalize("l'intervention"), "l intervention");
+    }
+
+    #[test]
+    fn folds_letters_without_a_decomposition() {
+        assert_eq!(normalize("Şebnem Korur Fincancı"), "sebnem korur fincanci");
+        assert_eq!(normalize("Łódź STRAßE"), "lodz strasse");
+    }
+
+    fn phrase_in(kw: &str, text: &str) -> bool {
+        let p = Phrase::parse(kw).unwrap();
+        let t = format!(" {} ", normalize(text));
+        let n = p.needle();
+        t.match_indices(&n).any(|(i, _)| p.matches_at(&t, i))
+    }
+
+    #[test]
+    fn open_word_endings_match_inflections_only_at_word_starts() {
+        assert!(phrase_in(
+            "задержан*",
+            "Беларусь: задержание правозащитника"
+        ));
+        assert!(phrase_in(
+            "незаконн* заключ*",
+            "2 года незаконного заключения"
+        ));
+        assert!(!phrase_in(
+            "незаконн* заключ*",
+            "незаконного решения о заключении"
+        ));
+        assert!(!phrase_in("задержан*", "перезадержание"));
+        assert!(phrase_in(
+            "arbitrary detention",
+            "Arbitrary detention of Mr X"
+        ));
+        assert!(!phrase_in("arbitrary detent", "Arbitrary detention"));
+        assert!(phrase_in("torturat*", "Deţinut torturat în izolator"));
+        assert_eq!(Phrase::parse("a*b"), None);
+        assert_eq!(Phrase::parse("*"), None);
+        assert_eq!(Phrase::parse("--"), None);
     }
 
     #[test]

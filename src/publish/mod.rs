@@ -159,11 +159,7 @@ impl Publisher {
 
     /// Renders every document from the store.
     pub fn render(&self, store: &Store, now: DateTime<Utc>) -> Result<Snapshot, PublishError> {
-        let urgent = store.items(&ItemFilter {
-            urgent_only: true,
-            limit: Some(self.max_items),
-            ..Default::default()
-        })?;
+        let urgent = store.urgent_cases(self.max_items)?;
         let all = store.items(&ItemFilter {
             limit: Some(self.max_items),
             ..Default::default()

@@ -35,7 +35,61 @@ pub struct ItemFilter {
     /// Only these sources (all when empty).
     pub sources: Vec<String>,
     pub language: Option<String>,
+    /// Only items published at or after this time.
+    pub since: Option<DateTime<Utc>>,
     pub limit: Option<usize>,
+}
+
+/// The columns [`item_from_row`] reads, in its order.
+pub(super) const ITEM_COLUMNS: &str = "uid, source, title, link, summary, content, categories, \
+     authors, published, updated, first_seen, language, urgent, score, reasons, case_codes, tags";
+
+/// A row of [`ITEM_COLUMNS`] as a [`StoredItem`] (not grouped: no related items).
+pub(super) fn item_from_row(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
+    let list = |i: usize| -> rusqlite::Result<Vec<String>> {
+        Ok(serde_json::from_str(&r.get::<_, String>(i)?).unwrap_or_default())
+    };
+    Ok(StoredItem {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        title: r.get(2)?,
+        link: r.get(3)?,
+        summary: r.get(4)?,
+        content: r.get(5)?,
+        categories: list(6)?,
+        authors: list(7)?,
+        published: parse_ts(&r.get::<_, String>(8)?).unwrap_or_default(),
+        updated: parse_ts(&r.get::<_, String>(9)?).unwrap_or_default(),
+        first_seen: parse_ts(&r.get::<_, String>(10)?).unwrap_or_default(),
+        language: r.get(11)?,
+        urgent: r.get(12)?,
+        score: r.get(13)?,
+        reasons: serde_json::from_str::<Vec<Reason>>(&r.get::<_, String>(14)?).unwrap_or_default(),
+        case_codes: list(15)?,
+        tags: list(16)?,
+        related: Vec::new(),
+        original: None,
+    })
+}
+
+/// Replaces the case-code index entries of `uid` with `codes` (`fresh`: the item is new
+/// and has none yet, which spares the poll path a delete per item).
+pub(super) fn write_codes(
+    tx: &Transaction,
+    uid: &str,
+    codes: &[String],
+    fresh: bool,
+) -> rusqlite::Result<()> {
+    if !fresh {
+        tx.prepare_cached("DELETE FROM item_codes WHERE item_uid = ?")?
+            .execute([uid])?;
+    }
+    let mut add =
+        tx.prepare_cached("INSERT OR IGNORE INTO item_codes (code, item_uid) VALUES (?, ?)")?;
+    for c in codes {
+        add.execute(params![c, uid])?;
+    }
+    Ok(())
 }
 
 fn content_hash(i: &ParsedItem) -> String {
@@ -62,7 +116,8 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 
 impl Store {
     /// Writes one successful poll of `source` in a single transaction: the items, deduped
-    /// against everything stored before, and the source's new state.
+    /// against everything stored before, and the source's new state. Items a `drop` rule
+    /// matched are skipped: they are never stored.
     pub fn apply_poll(
         &mut self,
         source: &str,
@@ -73,7 +128,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         let mut counts = PollCounts::default();
         let mut touched = HashSet::new();
-        for it in items {
+        for it in items.iter().filter(|it| !it.class.drop) {
             upsert(&tx, source, now, it, &mut counts, &mut touched)?;
         }
         super::sources::write_success(&tx, source, now, update)?;
@@ -83,10 +138,7 @@ impl Store {
 
     /// Reads items, newest first.
     pub fn items(&self, f: &ItemFilter) -> Result<Vec<StoredItem>, StoreError> {
-        let mut sql = String::from(
-            "SELECT uid, source, title, link, summary, content, categories, authors, published, \
-             updated, first_seen, language, urgent, score, reasons FROM items WHERE 1=1",
-        );
+        let mut sql = format!("SELECT {ITEM_COLUMNS} FROM items WHERE 1=1");
         let mut args: Vec<String> = Vec::new();
         if f.urgent_only {
             sql.push_str(" AND urgent = 1");
@@ -102,31 +154,16 @@ impl Store {
             sql.push_str(" AND language = ?");
             args.push(l.clone());
         }
+        if let Some(t) = f.since {
+            sql.push_str(" AND published >= ?");
+            args.push(ts(t));
+        }
         sql.push_str(" ORDER BY sort_time DESC, id DESC");
         if let Some(n) = f.limit {
             sql.push_str(&format!(" LIMIT {n}"));
         }
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
-            Ok(StoredItem {
-                id: r.get(0)?,
-                source: r.get(1)?,
-                title: r.get(2)?,
-                link: r.get(3)?,
-                summary: r.get(4)?,
-                content: r.get(5)?,
-                categories: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
-                authors: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
-                published: parse_ts(&r.get::<_, String>(8)?).unwrap_or_default(),
-                updated: parse_ts(&r.get::<_, String>(9)?).unwrap_or_default(),
-                first_seen: parse_ts(&r.get::<_, String>(10)?).unwrap_or_default(),
-                language: r.get(11)?,
-                urgent: r.get(12)?,
-                score: r.get(13)?,
-                reasons: serde_json::from_str::<Vec<Reason>>(&r.get::<_, String>(14)?)
-                    .unwrap_or_default(),
-            })
-        })?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), item_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -172,6 +209,8 @@ fn upsert(
     }
     let hash = content_hash(&it.item);
     let class_reasons = json(&it.class.reasons);
+    let case_codes = json(&it.class.case_codes);
+    let tags = json(&it.class.tags);
     let existing = tx
         .prepare_cached(
             "SELECT content_hash, updated, published, first_seen FROM items WHERE uid = ?",
@@ -208,7 +247,7 @@ fn upsert(
                     "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6, \
                      categories = ?7, authors = ?8, language = ?9, published = ?10, updated = ?11, \
                      last_seen = ?12, sort_time = ?13, content_hash = ?14, urgent = ?15, score = ?16, \
-                     reasons = ?17 WHERE uid = ?1",
+                     reasons = ?17, case_codes = ?18, tags = ?19 WHERE uid = ?1",
                 )?
                 .execute(params![
                     uid,
@@ -228,12 +267,15 @@ fn upsert(
                     it.class.urgent,
                     it.class.score,
                     class_reasons,
+                    case_codes,
+                    tags,
                 ])?;
+                write_codes(tx, &uid, &it.class.case_codes, false)?;
                 counts.updated += 1;
             } else {
                 tx.prepare_cached(
                     "UPDATE items SET last_seen = ?2, urgent = ?3, score = ?4, reasons = ?5, \
-                     language = ?6 WHERE uid = ?1",
+                     language = ?6, tags = ?7 WHERE uid = ?1",
                 )?
                 .execute(params![
                     uid,
@@ -241,7 +283,8 @@ fn upsert(
                     it.class.urgent,
                     it.class.score,
                     class_reasons,
-                    it.language
+                    it.language,
+                    tags,
                 ])?;
                 counts.unchanged += 1;
             }
@@ -252,8 +295,8 @@ fn upsert(
             tx.prepare_cached(
                 "INSERT INTO items (uid, source, guid, link, title, summary, content, categories, \
                  authors, language, published, updated, first_seen, last_seen, sort_time, \
-                 content_hash, urgent, score, reasons) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18)",
+                 content_hash, urgent, score, reasons, case_codes, tags) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
             )?
             .execute(params![
                 uid,
@@ -274,7 +317,10 @@ fn upsert(
                 it.class.urgent,
                 it.class.score,
                 class_reasons,
+                case_codes,
+                tags,
             ])?;
+            write_codes(tx, &uid, &it.class.case_codes, true)?;
             counts.new += 1;
         }
     }

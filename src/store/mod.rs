@@ -8,7 +8,9 @@
 //! [`Store`] is synchronous and owns the one connection; async code reaches it through
 //! [`Db`], which runs each call on the blocking pool.
 
+mod cases;
 mod items;
+mod reclassify;
 mod sources;
 
 use std::path::{Path, PathBuf};
@@ -18,10 +20,14 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 
 pub use items::{ItemFilter, PollCounts, StoredPoll};
+pub use reclassify::{StoredSubject, Verdict};
 pub use sources::{SourceState, SourceUpdate};
 
 /// Numbered migrations; the index + 1 is the `user_version` after applying it.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0003_cases.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
