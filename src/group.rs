@@ -41,8 +41,8 @@ const IGNORED: &[&str] = &[
     // en
     "a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "by", "with", "from", "her",
     "his", "their", "mr", "mrs", "ms", "mses", "messrs", "dr", "aka", // fr
-    "le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "et", "ou", "au", "aux", "en", "a",
-    "pour", "par", "sur", "dans", "contre", "encontre", "m", "mm", "me", "mme", "mmes",
+    "le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "et", "ou", "au", "aux", "en",
+    "a", "pour", "par", "sur", "dans", "contre", "encontre", "m", "mm", "me", "mme", "mmes",
     // es
     "el", "los", "las", "una", "unos", "unas", "del", "y", "e", "o", "al", "por", "para", "con",
     "su", "sus", "sr", "sra", "sres", "sras", "srta", // ro
