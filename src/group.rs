@@ -8,7 +8,8 @@
 //!   months apart are two developments.
 //! - **By title, without a code.** Two items are the same story when they come from
 //!   different sources, are declared or detected in the same language, were published
-//!   within [`WINDOW`] of each other, do not both carry codes (codes decide then), and
+//!   within [`WINDOW`] of each other, do not both carry codes (codes decide then), no
+//!   source would then hold two items of the group (a source tells a story once), and
 //!   their titles are *near-identical*: after folding (case, accents, punctuation),
 //!   dropping function words and honorifics, at least [`MIN_OVERLAP`] of the shorter
 //!   title's words appear in the other (overlap coefficient), with at least
@@ -36,7 +37,8 @@ pub const MIN_OVERLAP: f64 = 0.7;
 pub const MIN_WORDS: usize = 3;
 
 /// Words that say nothing about which story a title tells: articles, prepositions,
-/// conjunctions and honorifics in the five languages of the domain (folded).
+/// conjunctions and honorifics in the five languages of the domain (folded). Words of
+/// one letter are ignored too.
 const IGNORED: &[&str] = &[
     // en
     "a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "by", "with", "from", "her",
@@ -55,7 +57,7 @@ const IGNORED: &[&str] = &[
 pub fn title_words(title: &str) -> Vec<String> {
     let mut words: Vec<String> = normalize(title)
         .split(' ')
-        .filter(|w| !w.is_empty() && !IGNORED.contains(w))
+        .filter(|w| w.chars().nth(1).is_some() && !IGNORED.contains(w))
         .map(str::to_string)
         .collect();
     words.sort();
@@ -163,7 +165,15 @@ pub fn group(items: &[Candidate], code_only: &[bool]) -> Vec<usize> {
             }
         }
     }
-    // By title: only pairs within the window, found by sorting on time.
+    // By title: only pairs within the window, found by sorting on time, earliest pairs
+    // first. A source tells a story once: two groups that both hold an item of the same
+    // source are two stories (an original and its follow-up whose title extends it), so
+    // a title match never joins them.
+    let mut sources: HashMap<usize, Vec<&str>> = HashMap::new();
+    for (i, c) in items.iter().enumerate() {
+        let r = find(&mut parent, i);
+        sources.entry(r).or_default().push(c.source.as_str());
+    }
     let mut order: Vec<usize> = (0..items.len()).filter(|&i| !code_only[i]).collect();
     order.sort_by_key(|&i| items[i].published);
     for (k, &a) in order.iter().enumerate() {
@@ -171,9 +181,18 @@ pub fn group(items: &[Candidate], code_only: &[bool]) -> Vec<usize> {
             if items[b].published - items[a].published > WINDOW {
                 break;
             }
-            if items[a].same_story(&items[b]) {
-                union(&mut parent, a, b);
+            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+            if ra == rb || !items[a].same_story(&items[b]) {
+                continue;
             }
+            let (sa, sb) = (&sources[&ra], &sources[&rb]);
+            if sa.iter().any(|x| sb.contains(x)) {
+                continue;
+            }
+            let merged: Vec<&str> = sa.iter().chain(sb.iter()).copied().collect();
+            union(&mut parent, a, b);
+            let root = find(&mut parent, a);
+            sources.insert(root, merged);
         }
     }
     (0..items.len()).map(|i| find(&mut parent, i)).collect()

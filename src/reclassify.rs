@@ -197,3 +197,126 @@ pub fn compare(
     }
     Ok((checked, changes))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::config::{Field, RuleConfig};
+    use crate::dedup::keys_for;
+    use crate::model::ParsedItem;
+    use crate::store::{SourceUpdate, StoredPoll};
+
+    fn rules(kw: &str, drop: &str) -> Classifier {
+        Classifier::new(
+            &[
+                RuleConfig {
+                    name: "u".into(),
+                    keywords: vec![kw.into()],
+                    fields: Field::ALL.to_vec(),
+                    weight: 1.0,
+                    ..Default::default()
+                },
+                RuleConfig {
+                    name: "jobs".into(),
+                    keywords: vec![drop.into()],
+                    fields: Field::ALL.to_vec(),
+                    drop: true,
+                    ..Default::default()
+                },
+            ],
+            1.0,
+        )
+    }
+
+    fn store_with(c: &Classifier, titles: &[&str]) -> Store {
+        let mut s = Store::in_memory().unwrap();
+        let items: Vec<ParsedItem> = titles
+            .iter()
+            .map(|t| ParsedItem {
+                guid: Some(t.to_string()),
+                title: t.to_string(),
+                published: Some(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()),
+                ..Default::default()
+            })
+            .collect();
+        let polls: Vec<StoredPoll> = items
+            .iter()
+            .zip(keys_for(&items))
+            .map(|(item, keys)| StoredPoll {
+                class: c.classify_item(item, "src", None),
+                item: item.clone(),
+                keys,
+                language: None,
+            })
+            .collect();
+        s.apply_poll("src", Utc::now(), &polls, &SourceUpdate::default())
+            .unwrap();
+        s
+    }
+
+    #[test]
+    fn changed_rules_change_the_stored_verdicts_and_drop_what_they_drop() {
+        let old = rules("torture", "vacancy");
+        let mut s = store_with(
+            &old,
+            &["Torture in prison", "Arbitrary detention of X", "Job: secretary"],
+        );
+        assert_eq!(s.rules_fingerprint().unwrap(), None);
+        let new = rules("arbitrary detention", "job");
+        let r = reclassify(&mut s, &new, &[]).unwrap();
+        assert_eq!(
+            r,
+            ReclassifyReport {
+                items: 3,
+                changed: 3,
+                newly_urgent: 1,
+                no_longer_urgent: 1,
+                dropped: 1
+            }
+        );
+        assert_eq!(s.rules_fingerprint().unwrap().as_deref(), Some(new.fingerprint()));
+        let urgent = s
+            .items(&ItemFilter {
+                urgent_only: true,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(urgent.len(), 1);
+        assert_eq!(urgent[0].title, "Arbitrary detention of X");
+        assert_eq!(urgent[0].reasons[0].rule, "u");
+        assert_eq!(s.items(&ItemFilter::default()).unwrap().len(), 2, "dropped");
+        // Same rules again: nothing changes.
+        let again = reclassify(&mut s, &new, &[]).unwrap();
+        assert_eq!(again.changed, 0);
+    }
+
+    #[test]
+    fn compare_reports_without_writing() {
+        let old = rules("torture", "vacancy");
+        let s = store_with(&old, &["Torture in prison", "Arbitrary detention of X"]);
+        let new = rules("arbitrary detention", "vacancy");
+        let (checked, changes) = compare(&s, &new, &[], &ItemFilter::default()).unwrap();
+        assert_eq!(checked, 2);
+        assert_eq!(changes.len(), 2);
+        let urgent = s
+            .items(&ItemFilter {
+                urgent_only: true,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(urgent[0].title, "Torture in prison", "nothing was written");
+    }
+
+    #[tokio::test]
+    async fn reclassify_if_changed_runs_once_per_rule_change() {
+        let old = rules("torture", "vacancy");
+        let db = Db::new(store_with(&old, &["Torture in prison"]));
+        let new = Arc::new(rules("prison", "vacancy"));
+        let first = reclassify_if_changed(&db, new.clone(), &[]).await.unwrap();
+        assert_eq!(first.map(|r| r.items), Some(1));
+        let second = reclassify_if_changed(&db, new, &[]).await.unwrap();
+        assert_eq!(second, None);
+    }
+}

@@ -382,9 +382,13 @@ fn rule(c: &mut Checker, i: usize, r: RawRule, names: &mut HashSet<String>) -> O
     }
     for (k, re) in r.regex.iter().enumerate() {
         if let Err(e) = regex::Regex::new(re) {
+            // The parser's message draws the pattern over several lines; its last line
+            // says what is wrong.
+            let text = e.to_string();
+            let why = text.lines().last().unwrap_or(&text).trim_start_matches("error: ");
             c.problem(
                 key().key("regex").index(k),
-                format!("`{re}` is not a valid regular expression: {e}"),
+                format!("`{re}` is not a valid regular expression: {why}"),
             );
         }
     }

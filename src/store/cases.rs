@@ -176,3 +176,111 @@ impl Store {
         Ok(entries)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+
+    use super::*;
+    use crate::dedup::keys_for;
+    use crate::model::{Classification, ParsedItem};
+    use crate::store::{SourceUpdate, StoredPoll};
+
+    fn t(day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2020, 2, day, 9, 0, 0).unwrap()
+    }
+
+    /// Stores one item for `source`, first seen on `day`.
+    fn put(s: &mut Store, source: &str, day: u32, title: &str, urgent: bool, codes: &[&str]) {
+        let item = ParsedItem {
+            guid: Some(format!("{source}/{title}")),
+            link: Some(format!("https://{source}.example/{day}")),
+            title: title.into(),
+            published: Some(t(day)),
+            ..Default::default()
+        };
+        let keys = keys_for(std::slice::from_ref(&item)).remove(0);
+        let poll = StoredPoll {
+            item,
+            keys,
+            class: Classification {
+                urgent,
+                score: if urgent { 1.0 } else { 0.0 },
+                case_codes: codes.iter().map(|c| c.to_string()).collect(),
+                ..Default::default()
+            },
+            language: Some("en".into()),
+        };
+        s.apply_poll(source, t(day), &[poll], &SourceUpdate::default())
+            .unwrap();
+    }
+
+    #[test]
+    fn one_entry_per_code_led_by_the_first_seen_with_the_others_related() {
+        let mut s = Store::in_memory().unwrap();
+        let code = ["MDA 001/0120/OBS 008"];
+        put(&mut s, "omct-en", 6, "Arbitrary detention of Mr. Alexandru Rjavitin", true, &code);
+        put(&mut s, "fidh-en", 7, "Moldova: Rjavitin detained", true, &code);
+        put(&mut s, "promolex-ro", 8, "Observatorul: Detenție arbitrară", false, &code);
+        put(&mut s, "fidh-en", 9, "Iran: Arbitrary detention of Ms. Nasrin Sotoudeh", true, &[]);
+        let sel = s.urgent_cases(10).unwrap();
+        let titles: Vec<&str> = sel.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            [
+                "Iran: Arbitrary detention of Ms. Nasrin Sotoudeh",
+                "Arbitrary detention of Mr. Alexandru Rjavitin"
+            ]
+        );
+        let lead = &sel[1];
+        assert_eq!(lead.source, "omct-en");
+        let related: Vec<&str> = lead.related.iter().map(|r| r.source.as_str()).collect();
+        assert_eq!(related, ["fidh-en", "promolex-ro"], "first seen first, urgent or not");
+        assert_eq!(lead.related[0].link.as_deref(), Some("https://fidh-en.example/7"));
+        assert!(sel[0].related.is_empty() && sel[0].original.is_none());
+    }
+
+    #[test]
+    fn a_follow_up_is_its_own_entry_and_names_the_original() {
+        let mut s = Store::in_memory().unwrap();
+        put(&mut s, "omct-fr", 1, "Tunisie : Harcèlement judiciaire de Me Najet Laabidi", true, &["TUN 001/0517/OBS 052"]);
+        put(&mut s, "omct-fr", 20, "Tunisie : Harcèlement judiciaire continu de Me Najet Laabidi", true, &["TUN 001/0517/OBS 052.1"]);
+        put(&mut s, "fidh-fr", 21, "Tunisie : harcèlement judiciaire continu de Me Najet Laabidi", true, &["TUN 001/0517/OBS 052.1"]);
+        let sel = s.urgent_cases(10).unwrap();
+        assert_eq!(sel.len(), 2);
+        let fu = &sel[0];
+        assert_eq!(fu.case_codes, ["TUN 001/0517/OBS 052.1"]);
+        assert_eq!(fu.source, "omct-fr");
+        assert_eq!(fu.related.len(), 1);
+        let orig = fu.original.as_ref().expect("the original is named");
+        assert_eq!(orig.title, "Tunisie : Harcèlement judiciaire de Me Najet Laabidi");
+        assert!(sel[1].original.is_none());
+        assert!(sel[1].related.is_empty(), "the follow-up is not a duplicate of the original");
+    }
+
+    #[test]
+    fn without_a_code_near_identical_titles_from_two_sources_are_one_entry() {
+        let mut s = Store::in_memory().unwrap();
+        put(&mut s, "omct-en", 6, "Iran: Arbitrary detention and judicial harassment of Ms. Nasrin Sotoudeh", true, &[]);
+        put(&mut s, "fidh-en", 7, "Iran: Arbitrary detention and judicial harassment of Mrs. Nasrin Sotoudeh", true, &[]);
+        // Same source, near-identical, a new development: kept.
+        put(&mut s, "omct-en", 8, "Iran: Sentencing and arbitrary detention and judicial harassment of Ms. Nasrin Sotoudeh", true, &[]);
+        let sel = s.urgent_cases(10).unwrap();
+        assert_eq!(sel.len(), 2);
+        assert_eq!(sel[1].source, "omct-en");
+        assert_eq!(sel[1].related[0].source, "fidh-en");
+    }
+
+    #[test]
+    fn the_limit_counts_entries_not_items() {
+        let mut s = Store::in_memory().unwrap();
+        for d in 1..=5 {
+            let code = format!("MDA 00{d}/0120/OBS 00{d}");
+            put(&mut s, "omct-en", d, &format!("Case number {d} of omct"), true, &[&code]);
+            put(&mut s, "fidh-en", d + 1, &format!("FIDH copy {d}"), true, &[&code]);
+        }
+        let sel = s.urgent_cases(3).unwrap();
+        let titles: Vec<&str> = sel.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(titles, ["Case number 5 of omct", "Case number 4 of omct", "Case number 3 of omct"]);
+    }
+}
