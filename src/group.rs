@@ -149,19 +149,25 @@ pub fn group(items: &[Candidate], code_only: &[bool]) -> Vec<usize> {
             p[hi] = lo;
         }
     };
-    // By code: every pair sharing a code (few items carry codes).
+    // By code: a shared code is one development, so every holder joins the first;
+    // unnumbered follow-ups join in time order, each within the window of the last.
     let mut by_code: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, c) in items.iter().enumerate() {
         for code in &c.codes {
             by_code.entry(code.as_str()).or_default().push(i);
         }
     }
-    for members in by_code.values() {
-        for (k, &a) in members.iter().enumerate() {
-            for &b in &members[k + 1..] {
-                if items[a].same_code(&items[b]) {
-                    union(&mut parent, a, b);
+    for (code, members) in &mut by_code {
+        if codes::is_unnumbered_follow_up(code) {
+            members.sort_by_key(|&i| items[i].published);
+            for w in members.windows(2) {
+                if items[w[0]].close_in_time(&items[w[1]]) {
+                    union(&mut parent, w[0], w[1]);
                 }
+            }
+        } else {
+            for &m in &members[1..] {
+                union(&mut parent, members[0], m);
             }
         }
     }

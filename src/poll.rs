@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::classify::{Classifier, Subject, html_to_text, language};
+use crate::classify::{Classifier, html_to_text, language};
 use crate::config::SourceConfig;
 use crate::dedup::{hex, keys_for};
 use crate::fetch::{FetchError, Fetcher};
@@ -79,7 +79,7 @@ pub fn prepare(
         .zip(keys)
         .filter_map(|(item, keys)| {
             let subject_lang = item_language(source, &item, feed_lang.as_deref());
-            let subject = Subject::of(&item, &source.id, subject_lang.as_deref());
+            let subject = classifier.subject(&item, &source.id, subject_lang.as_deref());
             let class = classifier.classify(&subject);
             (!class.drop).then_some(StoredPoll {
                 item,

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::classify::{Classifier, Subject};
+use crate::classify::Classifier;
 use crate::config::SourceConfig;
 use crate::model::Classification;
 use crate::store::{Db, ItemFilter, Store, StoreError, StoredSubject, Verdict};
@@ -59,7 +59,7 @@ pub fn verdict(
     s: &StoredSubject,
 ) -> (Classification, Option<String>) {
     let lang = language_of(langs, s).map(str::to_string);
-    let class = classifier.classify(&Subject::of(&s.item, &s.source, lang.as_deref()));
+    let class = classifier.classify(&classifier.subject(&s.item, &s.source, lang.as_deref()));
     (class, lang)
 }
 
@@ -261,7 +261,11 @@ mod tests {
         let old = rules("torture", "vacancy");
         let mut s = store_with(
             &old,
-            &["Torture in prison", "Arbitrary detention of X", "Job: secretary"],
+            &[
+                "Torture in prison",
+                "Arbitrary detention of X",
+                "Job: secretary",
+            ],
         );
         assert_eq!(s.rules_fingerprint().unwrap(), None);
         let new = rules("arbitrary detention", "job");
@@ -276,7 +280,10 @@ mod tests {
                 dropped: 1
             }
         );
-        assert_eq!(s.rules_fingerprint().unwrap().as_deref(), Some(new.fingerprint()));
+        assert_eq!(
+            s.rules_fingerprint().unwrap().as_deref(),
+            Some(new.fingerprint())
+        );
         let urgent = s
             .items(&ItemFilter {
                 urgent_only: true,

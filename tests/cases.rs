@@ -133,7 +133,10 @@ fn rules_test_shows_what_an_edit_changes_and_the_next_poll_applies_it() {
         out.contains("Promo-LEX a găsit noi încălcări ale drepturilor omului în Transnistria"),
         "{out}"
     );
-    assert!(out.contains("was not urgent (score 0), now score 1: monitoring +1"), "{out}");
+    assert!(
+        out.contains("was not urgent (score 0), now score 1: monitoring +1"),
+        "{out}"
+    );
     assert!(out.contains("no longer urgent (1):"), "{out}");
     assert!(out.contains("not-russian -5"), "{out}");
     assert!(
@@ -143,7 +146,14 @@ fn rules_test_shows_what_an_edit_changes_and_the_next_poll_applies_it() {
     // Scoped to one source and a date.
     let o = tocsin(
         &config,
-        &["rules", "test", "--source", "promolex-ru", "--since", "2026-11-06"],
+        &[
+            "rules",
+            "test",
+            "--source",
+            "promolex-ru",
+            "--since",
+            "2026-11-06",
+        ],
     );
     let out = stdout(&o);
     assert!(out.contains("checked 2 stored items"), "{out}");

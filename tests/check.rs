@@ -129,7 +129,9 @@ fn rule_matchers_are_checked_with_the_key_that_is_wrong() {
 
 #[test]
 fn a_scope_alone_is_a_rule() {
-    let text = format!("{SOURCE}\n[[rules]]\nname = \"amnesty-prior\"\nsources = [\"amnesty-*\"]\nweight = 0.2\n");
+    let text = format!(
+        "{SOURCE}\n[[rules]]\nname = \"amnesty-prior\"\nsources = [\"amnesty-*\"]\nweight = 0.2\n"
+    );
     let (code, out, err) = check(&text);
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("1 rules"), "{out}");

@@ -67,7 +67,11 @@ fn title_grouping_never_merges_different_developments_and_finds_most_duplicates(
         if said != p.same {
             println!(
                 "{} overlap {o:.2}: {} | {}\n      {}",
-                if p.same { "NOT GROUPED" } else { "WRONGLY GROUPED" },
+                if p.same {
+                    "NOT GROUPED"
+                } else {
+                    "WRONGLY GROUPED"
+                },
                 p.a.words.join(" "),
                 p.b.words.join(" "),
                 p.note

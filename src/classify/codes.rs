@@ -13,8 +13,9 @@
 //! (`.1`, or a follow-up without a number) is a new development of the case whose code
 //! is the part before it ([`original`]).
 //!
-//! One regex finds both kinds in one pass over a field. The Observatory's running number
-//! is read as published even when it is not all digits (`OBS 10X`).
+//! One regex finds both kinds in one pass over a field (ASCII word boundaries, so the
+//! regex crate's DFA can run on any text). The Observatory's running number is read as
+//! published even when it is not all digits (`OBS 10X`).
 
 use std::sync::LazyLock;
 
@@ -23,11 +24,11 @@ use regex::Regex;
 static CODE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?x)
-        \b(?P<cc>[A-Z]{3})\s*(?P<seq>[0-9]{3})\s*/\s*(?P<my>[0-9]{4})\s*/\s*OBS\s*
-            (?P<num>[0-9]{1,3}[0-9A-Z]?)(?P<osuf>\.[0-9]{1,2})?\b
+        (?-u:\b)(?P<cc>[A-Z]{3})\s*(?P<seq>[0-9]{3})\s*/\s*(?P<my>[0-9]{4})\s*/\s*OBS\s*
+            (?P<num>[0-9]{1,3}[0-9A-Z]?)(?P<osuf>\.[0-9]{1,2})?(?-u:\b)
         |
         (?P<fu>(?i:follow[-\x20]up\x20of\x20the|seguimiento\x20del|suivi\x20du)\s+)?
-        \b(?i:case|cas|caso)\s+(?P<scc>[A-Z]{3})\s?(?P<snum>[0-9]{6})(?P<ssuf>\.[0-9]{1,2})?\b
+        (?-u:\b)(?i:case|cas|caso)\s+(?P<scc>[A-Z]{3})\s?(?P<snum>[0-9]{6})(?P<ssuf>\.[0-9]{1,2})?(?-u:\b)
         ",
     )
     .expect("case code regex compiles")
@@ -35,8 +36,9 @@ static CODE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Every case code in `text`, normalised, in order of appearance, without repeats.
 pub fn extract(text: &str, out: &mut Vec<String>) {
-    // Both forms need one of these literals; most text has neither.
-    if !text.contains("OBS") && !has_case_word(text) {
+    // Observatory codes need "OBS", SOS-Torture codes six digits in a row; most text
+    // has neither, and these checks are much cheaper than the regex.
+    if !text.contains("OBS") && !has_six_digits(text) {
         return;
     }
     for c in CODE.captures_iter(text) {
@@ -65,10 +67,19 @@ pub fn extract(text: &str, out: &mut Vec<String>) {
 
 const FOLLOW_UP: &str = " (follow-up)";
 
-fn has_case_word(text: &str) -> bool {
-    text.as_bytes()
-        .windows(3)
-        .any(|w| w.eq_ignore_ascii_case(b"cas"))
+fn has_six_digits(text: &str) -> bool {
+    let mut run = 0;
+    for b in text.bytes() {
+        if b.is_ascii_digit() {
+            run += 1;
+            if run == 6 {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
 }
 
 /// Whether `code` is a follow-up: a numbered development (`.1`) or an unnumbered

@@ -6,9 +6,11 @@
 //! `languages`) when one of its matchers finds something in one of its `fields` and
 //! none of its `unless` phrases does:
 //!
-//! - `keywords`: all keywords and veto phrases of all rules are compiled into one
-//!   Aho-Corasick automaton over folded text (see [`text::normalize`]), so an item is
-//!   scanned once per field however many rules there are. Matches fall on word
+//! - `keywords`: the keywords and veto phrases of all rules are compiled into one
+//!   Aho-Corasick automaton per field (over the patterns of the rules that look at it)
+//!   on folded text (see [`text::normalize`]), so an item is scanned once per field
+//!   however many rules there are, and a field no rule reads is neither folded nor
+//!   scanned. Matches fall on word
 //!   boundaries: text and keywords are folded to space-separated words and matched with
 //!   a space on each side; a word written with a trailing `*` matches any ending.
 //! - `regex`: all regular expressions are one [`RegexSet`], run once per field over the
@@ -22,12 +24,12 @@ pub mod codes;
 pub mod language;
 mod text;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::{Regex, RegexSet};
 use sha2::{Digest, Sha256};
 
-pub use text::{Phrase, html_to_text, normalize};
+pub use text::{Phrase, html_to_text, normalize, normalize_padded};
 
 use crate::config::{Field, RuleConfig};
 use crate::dedup::hex;
@@ -52,43 +54,64 @@ pub struct Subject {
 }
 
 impl Subject {
-    /// Builds the text of `item` as published by `source` in `language`.
+    /// Builds the text of `item` as published by `source` in `language`, every field
+    /// folded. [`Classifier::subject`] folds only what its rules read, which is cheaper.
     pub fn of(item: &ParsedItem, source: &str, language: Option<&str>) -> Subject {
+        Subject::build(item, source, language, &Field::ALL, &Field::ALL)
+    }
+
+    /// Builds the subject, folding only the fields in `fold` and keeping the plain text
+    /// of those in `plain`. Case codes are always read from title, summary and content.
+    fn build(
+        item: &ParsedItem,
+        source: &str,
+        language: Option<&str>,
+        fold: &[Field],
+        plain: &[Field],
+    ) -> Subject {
         let mut s = Subject {
             source: source.to_string(),
             language: language
                 .map(|l| l.split(['-', '_']).next().unwrap_or(l).to_ascii_lowercase()),
             ..Default::default()
         };
-        s.add(Field::Title, item.title.clone());
+        let mut add = |field: Field, text: &dyn Fn() -> String| {
+            let coded = matches!(field, Field::Title | Field::Summary | Field::Content);
+            let (f, p) = (fold.contains(&field), plain.contains(&field));
+            if !coded && !f && !p {
+                return;
+            }
+            let text = text();
+            if coded {
+                let mut found = Vec::new();
+                codes::extract(&text, &mut found);
+                s.codes.extend(found.into_iter().map(|c| (field, c)));
+            }
+            if f {
+                let n = normalize_padded(&text);
+                if !n.is_empty() {
+                    s.folded.push((field, n));
+                }
+            }
+            if p {
+                s.plain.push((field, text));
+            }
+        };
+        add(Field::Title, &|| item.title.clone());
         if let Some(x) = &item.summary {
-            s.add(Field::Summary, html_to_text(x));
+            add(Field::Summary, &|| html_to_text(x));
         }
         if let Some(x) = &item.content {
-            s.add(Field::Content, html_to_text(x));
+            add(Field::Content, &|| html_to_text(x));
         }
         if !item.categories.is_empty() {
-            s.add(Field::Categories, item.categories.join(" | "));
+            add(Field::Categories, &|| item.categories.join(" | "));
         }
         if let Some(l) = &item.link {
-            s.add(Field::Link, l.clone());
+            add(Field::Link, &|| l.clone());
         }
-        s.add(Field::Source, source.to_string());
+        add(Field::Source, &|| source.to_string());
         s
-    }
-
-    fn add(&mut self, field: Field, plain: String) {
-        let n = normalize(&plain);
-        if n.is_empty() {
-            return;
-        }
-        if matches!(field, Field::Title | Field::Summary | Field::Content) {
-            let mut found = Vec::new();
-            codes::extract(&plain, &mut found);
-            self.codes.extend(found.into_iter().map(|c| (field, c)));
-        }
-        self.folded.push((field, format!(" {n} ")));
-        self.plain.push((field, plain));
     }
 
     /// The normalised case codes, each once, in order of appearance.
@@ -145,10 +168,15 @@ impl Rule {
 pub struct Classifier {
     rules: Vec<Rule>,
     patterns: Vec<Pattern>,
-    automaton: Option<AhoCorasick>,
+    /// One automaton per field, over the patterns of the rules that look at it.
+    automata: Vec<(Field, AhoCorasick, Vec<usize>)>,
     regex_set: Option<RegexSet>,
     /// Per regex of the set: (rule, index in the rule's `regex`, the regex alone).
     regexes: Vec<(usize, usize, Regex)>,
+    /// The fields some regex rule looks at: the set runs on those only.
+    regex_fields: Vec<Field>,
+    /// The fields some keyword or veto phrase looks at: only those are folded.
+    keyword_fields: Vec<Field>,
     threshold: f64,
     fingerprint: String,
 }
@@ -193,24 +221,50 @@ impl Classifier {
                 sources,
             });
         }
-        let automaton = (!patterns.is_empty()).then(|| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                .build(patterns.iter().map(|p| p.phrase.needle()))
-                .expect("keyword automaton within size limits")
-        });
+        let automata: Vec<(Field, AhoCorasick, Vec<usize>)> = Field::ALL
+            .iter()
+            .filter_map(|&field| {
+                let ids: Vec<usize> = (0..patterns.len())
+                    .filter(|&i| rules[patterns[i].rule].fields.contains(&field))
+                    .collect();
+                if ids.is_empty() {
+                    return None;
+                }
+                let ac = AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    // A full DFA: a few MB for a rule set this size, the fastest scan.
+                    .kind(Some(AhoCorasickKind::DFA))
+                    // Every needle starts with a space: a start-byte prefilter would stop
+                    // at every word and cost more than it saves.
+                    .prefilter(false)
+                    .build(ids.iter().map(|&i| patterns[i].phrase.needle()))
+                    .expect("keyword automaton within size limits");
+                Some((field, ac, ids))
+            })
+            .collect();
         let regex_set = (!regexes.is_empty()).then(|| {
             RegexSet::new(regexes.iter().map(|(_, _, re)| re.as_str()))
                 .expect("regexes that compile alone compile as a set")
         });
+        let mut regex_fields: Vec<Field> = Vec::new();
+        for (r, _, _) in &regexes {
+            for f in &rules[*r].fields {
+                if !regex_fields.contains(f) {
+                    regex_fields.push(*f);
+                }
+            }
+        }
+        let keyword_fields: Vec<Field> = automata.iter().map(|(f, _, _)| *f).collect();
         let mut h = Sha256::new();
         h.update(format!("{MATCHING_VERSION}\n{threshold:?}\n{rules:?}").as_bytes());
         Classifier {
             rules: compiled,
             patterns,
-            automaton,
+            automata,
             regex_set,
             regexes,
+            regex_fields,
+            keyword_fields,
             threshold,
             fingerprint: hex(&h.finalize()[..16]),
         }
@@ -227,29 +281,43 @@ impl Classifier {
         let in_scope: Vec<bool> = self.rules.iter().map(|r| r.in_scope(subject)).collect();
         let mut hit: Vec<Option<String>> = vec![None; self.rules.len()];
         let mut vetoed = vec![false; self.rules.len()];
-        if let Some(ac) = &self.automaton {
-            for (field, text) in &subject.folded {
-                for m in ac.find_overlapping_iter(text) {
-                    let p = &self.patterns[m.pattern().as_usize()];
-                    let rule = &self.rules[p.rule];
-                    if !in_scope[p.rule]
-                        || !rule.looks_at(*field)
-                        || (!p.veto && hit[p.rule].is_some())
-                        || !p.phrase.matches_at(text, m.start())
-                    {
-                        continue;
+        for (field, text) in &subject.folded {
+            let Some((_, ac, ids)) = self.automata.iter().find(|(f, _, _)| f == field) else {
+                continue;
+            };
+            for m in ac.find_overlapping_iter(text) {
+                let p = &self.patterns[ids[m.pattern().as_usize()]];
+                if !in_scope[p.rule] || (!p.veto && hit[p.rule].is_some()) {
+                    continue;
+                }
+                let rule = &self.rules[p.rule];
+                let open = p.phrase.is_open();
+                let end = if open {
+                    match p.phrase.match_end(text, m.start()) {
+                        Some(end) => end,
+                        None => continue,
                     }
-                    if p.veto {
-                        vetoed[p.rule] = true;
-                    } else {
-                        let kw = &rule.config.keywords[p.index];
-                        hit[p.rule] = Some(format!("{}: \"{kw}\"", field.name()));
+                } else {
+                    m.end()
+                };
+                if p.veto {
+                    vetoed[p.rule] = true;
+                } else {
+                    let kw = &rule.config.keywords[p.index];
+                    let mut evidence = format!("{}: \"{kw}\"", field.name());
+                    if open {
+                        // What the open ending matched, as folded text.
+                        evidence.push_str(&format!(" = \"{}\"", &text[m.start() + 1..end]));
                     }
+                    hit[p.rule] = Some(evidence);
                 }
             }
         }
         if let Some(set) = &self.regex_set {
             for (field, text) in &subject.plain {
+                if !self.regex_fields.contains(field) {
+                    continue;
+                }
                 for i in set.matches(text).iter() {
                     let (r, _, re) = &self.regexes[i];
                     if !in_scope[*r] || !self.rules[*r].looks_at(*field) || hit[*r].is_some() {
@@ -303,6 +371,17 @@ impl Classifier {
         out
     }
 
+    /// The subject of `item` with only the fields these rules read folded.
+    pub fn subject(&self, item: &ParsedItem, source: &str, language: Option<&str>) -> Subject {
+        Subject::build(
+            item,
+            source,
+            language,
+            &self.keyword_fields,
+            &self.regex_fields,
+        )
+    }
+
     /// Convenience for one parsed item in `language`.
     pub fn classify_item(
         &self,
@@ -310,7 +389,7 @@ impl Classifier {
         source: &str,
         language: Option<&str>,
     ) -> Classification {
-        self.classify(&Subject::of(item, source, language))
+        self.classify(&self.subject(item, source, language))
     }
 }
 

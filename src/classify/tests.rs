@@ -197,3 +197,13 @@ fn fingerprint_follows_the_rules_and_threshold() {
     let d = Classifier::new(&[rule("a", &["x"], &Field::ALL, 1.0)], 1.5);
     assert_ne!(a.fingerprint(), d.fingerprint());
 }
+
+#[test]
+fn evidence_of_an_open_ending_shows_what_it_matched() {
+    let c = Classifier::new(&[rule("ru", &["задержан*"], &Field::ALL, 1.0)], 1.0);
+    let v = one(&c, &item("Беларусь: задержание правозащитника"));
+    assert_eq!(
+        v.reasons[0].evidence,
+        "title: \"задержан*\" = \"задержание\""
+    );
+}

@@ -2,45 +2,96 @@
 //! Romanian ș/ş ț/ţ variants and punctuation do not matter; and keyword phrases
 //! compiled against that folded form.
 
-use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
 /// Folds text for matching: lower case, accents and other combining marks removed
 /// (so ș, ş and s are the same letter, as are é and e, й and и), every run of
 /// characters that are not letters or digits turned into one space, no leading or
 /// trailing space.
 pub fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    let mut out = String::with_capacity(text.len() + 2);
+    fold_into(text, &mut out);
+    out
+}
+
+/// The folded text with a space on each side (what keyword needles are matched
+/// against), built in one buffer; empty when the text has no letters or digits.
+pub fn normalize_padded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(' ');
+    fold_into(text, &mut out);
+    if out.len() == 1 {
+        out.clear();
+    } else {
+        out.push(' ');
+    }
+    out
+}
+
+/// Appends the folded form of `text` to `out`; a separator is written only between
+/// two words, never at the start of `out` or at its end.
+fn fold_into(text: &str, out: &mut String) {
+    let start = out.len();
+    // A separator is pending once a word has been written to `out` by this call.
     let mut pending_space = false;
-    let mut push = |c: char, out: &mut String| {
+    // Pushes a letter or digit already folded, with the space a separator left pending.
+    fn letter(c: char, out: &mut String, pending_space: &mut bool, start: usize) {
+        if *pending_space && out.len() > start {
+            out.push(' ');
+        }
+        *pending_space = false;
+        out.push(c);
+    }
+    // Any other character: letters and digits lower-cased, the rest a separator.
+    fn push(c: char, out: &mut String, pending_space: &mut bool, start: usize) {
         if c.is_alphanumeric() {
-            if pending_space && !out.is_empty() {
+            for l in c.to_lowercase() {
+                letter(l, out, pending_space, start);
+            }
+        } else {
+            *pending_space = true;
+        }
+    }
+    for ch in text.chars() {
+        let u = ch as u32;
+        if ch.is_ascii() {
+            // The hot path: ASCII needs no tables.
+            if ch.is_ascii_alphanumeric() {
+                if pending_space && out.len() > start {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(ch.to_ascii_lowercase());
+            } else {
+                pending_space = true;
+            }
+        } else if (0x0430..=0x044F).contains(&u) && u != 0x0439 {
+            // Lower-case Russian letters other than й decompose to themselves.
+            if pending_space && out.len() > start {
                 out.push(' ');
             }
             pending_space = false;
-            for l in c.to_lowercase() {
-                out.push(l);
+            out.push(ch);
+        } else if (0x0410..=0x042F).contains(&u) && u != 0x0419 {
+            if pending_space && out.len() > start {
+                out.push(' ');
             }
-        } else {
-            pending_space = true;
-        }
-    };
-    for ch in text.chars() {
-        if ch.is_ascii() {
-            push(ch, &mut out);
+            pending_space = false;
+            out.push(char::from_u32(u + 0x20).expect("Cyrillic lower case"));
         } else if let Some(base) = fold_letter(ch) {
             for b in base.chars() {
-                push(b, &mut out);
+                push(b, out, &mut pending_space, start);
             }
         } else {
-            for d in std::iter::once(ch).nfkd() {
+            // Per-character compatibility decomposition with a callback: much cheaper
+            // than an NFKD iterator per character.
+            decompose_compatible(ch, |d| {
                 if !is_combining_mark(d) {
-                    push(d, &mut out);
+                    push(d, out, &mut pending_space, start);
                 }
-            }
+            });
         }
     }
-    out
 }
 
 /// Letters that Unicode does not decompose into a base letter plus a mark, folded the
@@ -106,17 +157,24 @@ impl Phrase {
         n
     }
 
+    /// Whether the phrase has a word with an open ending.
+    pub fn is_open(&self) -> bool {
+        self.words.iter().any(|(_, p)| *p)
+    }
+
     /// Whether the phrase matches at `start`, where the automaton found its needle.
     /// Only phrases with an open word need more than the needle.
     pub fn matches_at(&self, text: &str, start: usize) -> bool {
-        if !self.words.iter().any(|(_, p)| *p) {
-            return true;
-        }
+        self.match_end(text, start).is_some()
+    }
+
+    /// Where the match at `start` ends (before the space that closes it), if it matches.
+    pub fn match_end(&self, text: &str, start: usize) -> Option<usize> {
         let bytes = text.as_bytes();
         let mut at = start;
         for (w, prefix) in &self.words {
             if bytes.get(at) != Some(&b' ') || !text[at + 1..].starts_with(w.as_str()) {
-                return false;
+                return None;
             }
             at += 1 + w.len();
             if *prefix {
@@ -124,10 +182,10 @@ impl Phrase {
                     at += 1;
                 }
             } else if bytes.get(at) != Some(&b' ') {
-                return false;
+                return None;
             }
         }
-        true
+        Some(at)
     }
 }
 
@@ -198,6 +256,18 @@ mod tests {
         assert_eq!(normalize("Détention arbitraire"), "detention arbitraire");
         assert_eq!(normalize("СРОЧНЫЙ призыв!"), "срочныи призыв");
         assert_eq!(normalize("срочный"), normalize("Срочный"));
+    }
+
+    #[test]
+    fn padded_form_has_one_space_on_each_side() {
+        assert_eq!(normalize_padded("  Apel -- URGENT! "), " apel urgent ");
+        assert_eq!(normalize_padded(" -- "), "");
+    }
+
+    #[test]
+    fn fast_paths_fold_like_the_general_one() {
+        assert_eq!(normalize("ЙЁЖ йёж АЯ ая"), "иеж иеж ая ая");
+        assert_eq!(normalize("ABC-def 123"), "abc def 123");
     }
 
     #[test]

@@ -385,7 +385,11 @@ fn rule(c: &mut Checker, i: usize, r: RawRule, names: &mut HashSet<String>) -> O
             // The parser's message draws the pattern over several lines; its last line
             // says what is wrong.
             let text = e.to_string();
-            let why = text.lines().last().unwrap_or(&text).trim_start_matches("error: ");
+            let why = text
+                .lines()
+                .last()
+                .unwrap_or(&text)
+                .trim_start_matches("error: ");
             c.problem(
                 key().key("regex").index(k),
                 format!("`{re}` is not a valid regular expression: {why}"),

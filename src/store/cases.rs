@@ -219,10 +219,38 @@ mod tests {
     fn one_entry_per_code_led_by_the_first_seen_with_the_others_related() {
         let mut s = Store::in_memory().unwrap();
         let code = ["MDA 001/0120/OBS 008"];
-        put(&mut s, "omct-en", 6, "Arbitrary detention of Mr. Alexandru Rjavitin", true, &code);
-        put(&mut s, "fidh-en", 7, "Moldova: Rjavitin detained", true, &code);
-        put(&mut s, "promolex-ro", 8, "Observatorul: Detenție arbitrară", false, &code);
-        put(&mut s, "fidh-en", 9, "Iran: Arbitrary detention of Ms. Nasrin Sotoudeh", true, &[]);
+        put(
+            &mut s,
+            "omct-en",
+            6,
+            "Arbitrary detention of Mr. Alexandru Rjavitin",
+            true,
+            &code,
+        );
+        put(
+            &mut s,
+            "fidh-en",
+            7,
+            "Moldova: Rjavitin detained",
+            true,
+            &code,
+        );
+        put(
+            &mut s,
+            "promolex-ro",
+            8,
+            "Observatorul: Detenție arbitrară",
+            false,
+            &code,
+        );
+        put(
+            &mut s,
+            "fidh-en",
+            9,
+            "Iran: Arbitrary detention of Ms. Nasrin Sotoudeh",
+            true,
+            &[],
+        );
         let sel = s.urgent_cases(10).unwrap();
         let titles: Vec<&str> = sel.iter().map(|i| i.title.as_str()).collect();
         assert_eq!(
@@ -235,17 +263,45 @@ mod tests {
         let lead = &sel[1];
         assert_eq!(lead.source, "omct-en");
         let related: Vec<&str> = lead.related.iter().map(|r| r.source.as_str()).collect();
-        assert_eq!(related, ["fidh-en", "promolex-ro"], "first seen first, urgent or not");
-        assert_eq!(lead.related[0].link.as_deref(), Some("https://fidh-en.example/7"));
+        assert_eq!(
+            related,
+            ["fidh-en", "promolex-ro"],
+            "first seen first, urgent or not"
+        );
+        assert_eq!(
+            lead.related[0].link.as_deref(),
+            Some("https://fidh-en.example/7")
+        );
         assert!(sel[0].related.is_empty() && sel[0].original.is_none());
     }
 
     #[test]
     fn a_follow_up_is_its_own_entry_and_names_the_original() {
         let mut s = Store::in_memory().unwrap();
-        put(&mut s, "omct-fr", 1, "Tunisie : Harcèlement judiciaire de Me Najet Laabidi", true, &["TUN 001/0517/OBS 052"]);
-        put(&mut s, "omct-fr", 20, "Tunisie : Harcèlement judiciaire continu de Me Najet Laabidi", true, &["TUN 001/0517/OBS 052.1"]);
-        put(&mut s, "fidh-fr", 21, "Tunisie : harcèlement judiciaire continu de Me Najet Laabidi", true, &["TUN 001/0517/OBS 052.1"]);
+        put(
+            &mut s,
+            "omct-fr",
+            1,
+            "Tunisie : Harcèlement judiciaire de Me Najet Laabidi",
+            true,
+            &["TUN 001/0517/OBS 052"],
+        );
+        put(
+            &mut s,
+            "omct-fr",
+            20,
+            "Tunisie : Harcèlement judiciaire continu de Me Najet Laabidi",
+            true,
+            &["TUN 001/0517/OBS 052.1"],
+        );
+        put(
+            &mut s,
+            "fidh-fr",
+            21,
+            "Tunisie : harcèlement judiciaire continu de Me Najet Laabidi",
+            true,
+            &["TUN 001/0517/OBS 052.1"],
+        );
         let sel = s.urgent_cases(10).unwrap();
         assert_eq!(sel.len(), 2);
         let fu = &sel[0];
@@ -253,18 +309,45 @@ mod tests {
         assert_eq!(fu.source, "omct-fr");
         assert_eq!(fu.related.len(), 1);
         let orig = fu.original.as_ref().expect("the original is named");
-        assert_eq!(orig.title, "Tunisie : Harcèlement judiciaire de Me Najet Laabidi");
+        assert_eq!(
+            orig.title,
+            "Tunisie : Harcèlement judiciaire de Me Najet Laabidi"
+        );
         assert!(sel[1].original.is_none());
-        assert!(sel[1].related.is_empty(), "the follow-up is not a duplicate of the original");
+        assert!(
+            sel[1].related.is_empty(),
+            "the follow-up is not a duplicate of the original"
+        );
     }
 
     #[test]
     fn without_a_code_near_identical_titles_from_two_sources_are_one_entry() {
         let mut s = Store::in_memory().unwrap();
-        put(&mut s, "omct-en", 6, "Iran: Arbitrary detention and judicial harassment of Ms. Nasrin Sotoudeh", true, &[]);
-        put(&mut s, "fidh-en", 7, "Iran: Arbitrary detention and judicial harassment of Mrs. Nasrin Sotoudeh", true, &[]);
+        put(
+            &mut s,
+            "omct-en",
+            6,
+            "Iran: Arbitrary detention and judicial harassment of Ms. Nasrin Sotoudeh",
+            true,
+            &[],
+        );
+        put(
+            &mut s,
+            "fidh-en",
+            7,
+            "Iran: Arbitrary detention and judicial harassment of Mrs. Nasrin Sotoudeh",
+            true,
+            &[],
+        );
         // Same source, near-identical, a new development: kept.
-        put(&mut s, "omct-en", 8, "Iran: Sentencing and arbitrary detention and judicial harassment of Ms. Nasrin Sotoudeh", true, &[]);
+        put(
+            &mut s,
+            "omct-en",
+            8,
+            "Iran: Sentencing and arbitrary detention and judicial harassment of Ms. Nasrin Sotoudeh",
+            true,
+            &[],
+        );
         let sel = s.urgent_cases(10).unwrap();
         assert_eq!(sel.len(), 2);
         assert_eq!(sel[1].source, "omct-en");
@@ -276,11 +359,32 @@ mod tests {
         let mut s = Store::in_memory().unwrap();
         for d in 1..=5 {
             let code = format!("MDA 00{d}/0120/OBS 00{d}");
-            put(&mut s, "omct-en", d, &format!("Case number {d} of omct"), true, &[&code]);
-            put(&mut s, "fidh-en", d + 1, &format!("FIDH copy {d}"), true, &[&code]);
+            put(
+                &mut s,
+                "omct-en",
+                d,
+                &format!("Case number {d} of omct"),
+                true,
+                &[&code],
+            );
+            put(
+                &mut s,
+                "fidh-en",
+                d + 1,
+                &format!("FIDH copy {d}"),
+                true,
+                &[&code],
+            );
         }
         let sel = s.urgent_cases(3).unwrap();
         let titles: Vec<&str> = sel.iter().map(|i| i.title.as_str()).collect();
-        assert_eq!(titles, ["Case number 5 of omct", "Case number 4 of omct", "Case number 3 of omct"]);
+        assert_eq!(
+            titles,
+            [
+                "Case number 5 of omct",
+                "Case number 4 of omct",
+                "Case number 3 of omct"
+            ]
+        );
     }
 }
