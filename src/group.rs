@@ -250,7 +250,7 @@ mod tests {
             "en",
             7,
             &[],
-            &"Iran: Arbitrary detention of Mrs. Nasrin Sotoudeh",
+            "Iran: Arbitrary detention of Mrs. Nasrin Sotoudeh",
         );
         assert!(!a.same_story(&same_source));
         let later = cand(

@@ -72,16 +72,20 @@ pub async fn test(
     };
     let (checked, changes) = compare(&store, &classifier, &config.sources, &filter)?;
     let mut out = std::io::stdout().lock();
-    let groups: [(&str, Box<dyn Fn(&Change) -> bool>); 3] = [
-        (
-            "newly urgent",
-            Box::new(|c: &Change| !c.class.drop && c.class.urgent),
-        ),
-        (
-            "no longer urgent",
-            Box::new(|c: &Change| !c.class.drop && !c.class.urgent),
-        ),
-        ("would be dropped", Box::new(|c: &Change| c.class.drop)),
+    fn newly(c: &Change) -> bool {
+        !c.class.drop && c.class.urgent
+    }
+    fn no_longer(c: &Change) -> bool {
+        !c.class.drop && !c.class.urgent
+    }
+    fn dropped(c: &Change) -> bool {
+        c.class.drop
+    }
+    type Pick = fn(&Change) -> bool;
+    let groups: [(&str, Pick); 3] = [
+        ("newly urgent", newly),
+        ("no longer urgent", no_longer),
+        ("would be dropped", dropped),
     ];
     let mut counts = Vec::new();
     for (label, pick) in &groups {
