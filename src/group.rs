@@ -67,7 +67,7 @@ pub fn title_words(title: &str) -> Vec<String> {
 
 /// The share of the shorter word list found in the longer (both sorted, deduplicated);
 /// 0 when the shorter has fewer than [`MIN_WORDS`] words.
-pub fn overlap(a: &[String], b: &[String]) -> f64 {
+pub fn overlap<T: Ord>(a: &[T], b: &[T]) -> f64 {
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     if short.len() < MIN_WORDS {
         return 0.0;
@@ -79,6 +79,13 @@ pub fn overlap(a: &[String], b: &[String]) -> f64 {
     common as f64 / short.len() as f64
 }
 
+/// FNV-1a: stable, fast, and collisions between title words are rare enough to ignore.
+fn word_hash(w: &str) -> u64 {
+    w.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// What grouping needs to know of an item.
 #[derive(Debug, Clone)]
 pub struct Candidate {
@@ -86,7 +93,10 @@ pub struct Candidate {
     pub language: Option<String>,
     pub published: DateTime<Utc>,
     pub codes: Vec<String>,
+    /// The title's significant words ([`title_words`]).
     pub words: Vec<String>,
+    /// The same words hashed and sorted: what comparisons use, cheaper than strings.
+    hashes: Vec<u64>,
 }
 
 impl Candidate {
@@ -103,6 +113,13 @@ impl Candidate {
                 .map(|l| l.split(['-', '_']).next().unwrap_or(l).to_ascii_lowercase()),
             published,
             codes: codes.to_vec(),
+            hashes: {
+                let words = title_words(title);
+                let mut h: Vec<u64> = words.iter().map(|w| word_hash(w)).collect();
+                h.sort_unstable();
+                h.dedup();
+                h
+            },
             words: title_words(title),
         }
     }
@@ -126,7 +143,7 @@ impl Candidate {
             && self.language == other.language
             && !(!self.codes.is_empty() && !other.codes.is_empty())
             && self.close_in_time(other)
-            && overlap(&self.words, &other.words) >= MIN_OVERLAP
+            && overlap(&self.hashes, &other.hashes) >= MIN_OVERLAP
     }
 }
 

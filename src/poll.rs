@@ -66,7 +66,8 @@ pub struct Pipeline {
 }
 
 /// Turns parsed items into what the store writes: language resolved, verdict and keys.
-/// Items a `drop` rule matched are left out: they are never stored.
+/// Items a `drop` rule matched keep their verdict (`inspect` shows why) and the store
+/// skips them: they are never stored.
 pub fn prepare(
     classifier: &Classifier,
     source: &SourceConfig,
@@ -77,16 +78,16 @@ pub fn prepare(
     feed.items
         .into_iter()
         .zip(keys)
-        .filter_map(|(item, keys)| {
+        .map(|(item, keys)| {
             let subject_lang = item_language(source, &item, feed_lang.as_deref());
             let subject = classifier.subject(&item, &source.id, subject_lang.as_deref());
             let class = classifier.classify(&subject);
-            (!class.drop).then_some(StoredPoll {
+            StoredPoll {
                 item,
                 keys,
                 class,
                 language: subject_lang,
-            })
+            }
         })
         .collect()
 }

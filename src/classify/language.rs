@@ -6,8 +6,24 @@
 //! answer: an item with no language is better than one scoped by the wrong language's
 //! rules.
 
+use std::sync::LazyLock;
+
+use whatlang::Detector;
+
 /// How much text detection looks at: enough for a stable guess, cheap on long content.
-const SAMPLE_BYTES: usize = 600;
+const SAMPLE_BYTES: usize = 100;
+
+/// The languages a guess may name: those of the domain's publishers and of the regions
+/// their appeals come from. Fewer candidates make a guess several times faster and keep
+/// it from wandering into languages no source publishes in (a Romanian title read as
+/// Italian, a Russian one as Bulgarian); a text in another language gets no reliable
+/// guess rather than a wrong one.
+static DETECTOR: LazyLock<Detector> = LazyLock::new(|| {
+    use whatlang::Lang::*;
+    Detector::with_allowlist(vec![
+        Eng, Fra, Spa, Ron, Rus, Ukr, Bel, Por, Deu, Ita, Tur, Ara, Pes, Kat, Hye, Aze, Cmn,
+    ])
+});
 
 /// The ISO 639-1 code of the language of `title` + `body`, when whatlang is confident.
 pub fn detect(title: &str, body: &str) -> Option<&'static str> {
@@ -19,7 +35,7 @@ pub fn detect(title: &str, body: &str) -> Option<&'static str> {
         end -= 1;
     }
     sample.push_str(&body[..end]);
-    let info = whatlang::detect(&sample)?;
+    let info = DETECTOR.detect(&sample)?;
     if !info.is_reliable() {
         return None;
     }

@@ -13,6 +13,11 @@ use crate::model::{Related, StoredItem};
 /// How many urgent items are read per entry wanted: duplicates take room.
 const POOL_FACTOR: usize = 3;
 
+/// At most this many items of one code join a case: a case has a handful of publishers,
+/// and a code quoted by hundreds of items (a digest run wild) must not slow every
+/// publish down.
+const PER_CODE: i64 = 50;
+
 fn related(i: &StoredItem) -> Related {
     Related {
         id: i.id.clone(),
@@ -40,13 +45,28 @@ fn first_seen_key(
 }
 
 impl Store {
-    /// Every item carrying one of `codes`.
+    /// The first [`PER_CODE`] stored items carrying each of `codes`: their uids from the
+    /// code index first, then the items by uid, each step on an index.
     fn items_with_codes(&self, codes: &[String]) -> Result<Vec<StoredItem>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in codes.chunks(500) {
+        let mut uids: Vec<String> = Vec::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT item_uid FROM item_codes JOIN items ON items.uid = item_codes.item_uid \
+             WHERE item_codes.code = ? ORDER BY items.id LIMIT ?",
+        )?;
+        for code in codes {
+            let rows =
+                stmt.query_map(rusqlite::params![code, PER_CODE], |r| r.get::<_, String>(0))?;
+            for r in rows {
+                let uid = r?;
+                if !uids.contains(&uid) {
+                    uids.push(uid);
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(uids.len());
+        for chunk in uids.chunks(500) {
             let sql = format!(
-                "SELECT {ITEM_COLUMNS} FROM items WHERE uid IN \
-                 (SELECT item_uid FROM item_codes WHERE code IN ({}))",
+                "SELECT {ITEM_COLUMNS} FROM items WHERE uid IN ({})",
                 vec!["?"; chunk.len()].join(",")
             );
             let mut stmt = self.conn.prepare(&sql)?;

@@ -485,6 +485,35 @@ mod tests {
     }
 
     #[test]
+    fn dropped_items_are_never_stored_and_codes_are_indexed() {
+        let mut s = Store::in_memory().unwrap();
+        let mut p = poll(vec![
+            item(Some("1"), "http://x/1", "Vacancy: accountant"),
+            item(Some("2"), "http://x/2", "Arbitrary detention"),
+        ]);
+        p[0].class.drop = true;
+        p[1].class.case_codes = vec!["MDA 001/0120/OBS 008".into()];
+        p[1].class.tags = vec!["Follow-up".into()];
+        let c = s
+            .apply_poll("src", t(1), &p, &SourceUpdate::default())
+            .unwrap();
+        assert_eq!(c.new, 1);
+        let all = s.items(&ItemFilter::default()).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].case_codes, ["MDA 001/0120/OBS 008"]);
+        assert_eq!(all[0].tags, ["Follow-up"]);
+        let indexed: i64 = s
+            .conn
+            .query_row(
+                "SELECT count(*) FROM item_codes WHERE code = 'MDA 001/0120/OBS 008'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexed, 1);
+    }
+
+    #[test]
     fn same_guid_in_two_sources_is_two_items() {
         let mut s = Store::in_memory().unwrap();
         let up = SourceUpdate::default();
