@@ -227,7 +227,10 @@ pub fn html_to_text(html: &str) -> String {
         out.push(' ');
     }
     out.push_str(rest);
-    html_escape::decode_html_entities(&out).into_owned()
+    match html_escape::decode_html_entities(&out) {
+        std::borrow::Cow::Borrowed(_) => out,
+        std::borrow::Cow::Owned(decoded) => decoded,
+    }
 }
 
 fn find_ascii_ci(hay: &str, needle: &str) -> Option<usize> {
