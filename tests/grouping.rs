@@ -60,7 +60,10 @@ fn title_grouping_never_merges_different_developments_and_finds_most_duplicates(
             (false, false) => tn += 1,
         }
         match (p.same, title_said) {
-            (false, true) => title_fp += 1,
+            (false, true) => {
+                title_fp += 1;
+                println!("title alone would merge (overlap {o:.2}): {}", p.note);
+            }
             (true, false) => title_fn += 1,
             _ => {}
         }
