@@ -137,6 +137,28 @@ fn main() {
         }
     });
     drop(subjects);
+    if std::env::var_os("BENCH_PARTS").is_some() {
+        let texts: Vec<String> = timed("    HTML to text", || {
+            items
+                .iter()
+                .map(|(_, _, i)| html_to_text(i.summary.as_deref().unwrap_or("")))
+                .collect()
+        });
+        timed("    folding title + summary", || {
+            for ((_, _, i), t) in items.iter().zip(&texts) {
+                black_box(tocsin::classify::normalize_padded(&i.title));
+                black_box(tocsin::classify::normalize_padded(t));
+            }
+        });
+        timed("    case codes in title + summary", || {
+            for ((_, _, i), t) in items.iter().zip(&texts) {
+                let mut v = Vec::new();
+                tocsin::classify::codes::extract(&i.title, &mut v);
+                tocsin::classify::codes::extract(t, &mut v);
+                black_box(v);
+            }
+        });
+    }
     if std::env::var_os("BENCH_CLASSIFY_ONLY").is_some() {
         return;
     }
