@@ -6,11 +6,12 @@
 //! `languages`) when one of its matchers finds something in one of its `fields` and
 //! none of its `unless` phrases does:
 //!
-//! - `keywords`: the keywords and veto phrases of all rules are compiled into one
-//!   Aho-Corasick automaton per field (over the patterns of the rules that look at it)
-//!   on folded text (see [`text::normalize`]), so an item is scanned once per field
-//!   however many rules there are, and a field no rule reads is neither folded nor
-//!   scanned. Matches fall on word
+//! - `keywords`: the keywords and veto phrases of all rules are compiled into
+//!   Aho-Corasick automata per field (over the patterns of the rules that look at it;
+//!   one for needles that fold to ASCII, one for the others, which only non-ASCII text
+//!   needs) on folded text (see [`text::normalize`]), so an item is scanned once per
+//!   field however many rules there are, and a field no rule reads is neither folded
+//!   nor scanned. Matches fall on word
 //!   boundaries: text and keywords are folded to space-separated words and matched with
 //!   a space on each side; a word written with a trailing `*` matches any ending.
 //! - `regex`: all regular expressions are one [`RegexSet`], run once per field over the
@@ -163,13 +164,24 @@ impl Rule {
     }
 }
 
+/// An automaton over some of the needles that rules look for in one field.
+#[derive(Debug, Clone)]
+struct Automaton {
+    field: Field,
+    /// Whether its needles are all ASCII (and so the only ones an ASCII text can hold).
+    ascii: bool,
+    ac: AhoCorasick,
+    /// Its pattern numbers → indexes into `Classifier::patterns`.
+    ids: Vec<usize>,
+}
+
 /// The compiled rule set.
 #[derive(Debug, Clone)]
 pub struct Classifier {
     rules: Vec<Rule>,
     patterns: Vec<Pattern>,
-    /// One automaton per field, over the patterns of the rules that look at it.
-    automata: Vec<(Field, AhoCorasick, Vec<usize>)>,
+    /// Per field, the automata over the patterns of the rules that look at it.
+    automata: Vec<Automaton>,
     regex_set: Option<RegexSet>,
     /// Per regex of the set: (rule, index in the rule's `regex`, the regex alone).
     regexes: Vec<(usize, usize, Regex)>,
@@ -221,27 +233,38 @@ impl Classifier {
                 sources,
             });
         }
-        let automata: Vec<(Field, AhoCorasick, Vec<usize>)> = Field::ALL
-            .iter()
-            .filter_map(|&field| {
+        // Per field, two automata: one for the needles that fold to ASCII (Latin-script
+        // languages) and one for the rest (Cyrillic, …). Each has far fewer byte classes
+        // and states than one for all, so its table is a fraction of the size and stays
+        // in cache, and an all-ASCII text needs only the first.
+        let mut automata: Vec<Automaton> = Vec::new();
+        for field in Field::ALL {
+            for ascii in [true, false] {
                 let ids: Vec<usize> = (0..patterns.len())
-                    .filter(|&i| rules[patterns[i].rule].fields.contains(&field))
+                    .filter(|&i| {
+                        rules[patterns[i].rule].fields.contains(&field)
+                            && patterns[i].phrase.needle().is_ascii() == ascii
+                    })
                     .collect();
                 if ids.is_empty() {
-                    return None;
+                    continue;
                 }
                 let ac = AhoCorasick::builder()
                     .match_kind(MatchKind::Standard)
-                    // A full DFA: a few MB for a rule set this size, the fastest scan.
                     .kind(Some(AhoCorasickKind::DFA))
                     // Every needle starts with a space: a start-byte prefilter would stop
                     // at every word and cost more than it saves.
                     .prefilter(false)
                     .build(ids.iter().map(|&i| patterns[i].phrase.needle()))
                     .expect("keyword automaton within size limits");
-                Some((field, ac, ids))
-            })
-            .collect();
+                automata.push(Automaton {
+                    field,
+                    ascii,
+                    ac,
+                    ids,
+                });
+            }
+        }
         let regex_set = (!regexes.is_empty()).then(|| {
             RegexSet::new(regexes.iter().map(|(_, _, re)| re.as_str()))
                 .expect("regexes that compile alone compile as a set")
@@ -254,7 +277,8 @@ impl Classifier {
                 }
             }
         }
-        let keyword_fields: Vec<Field> = automata.iter().map(|(f, _, _)| *f).collect();
+        let mut keyword_fields: Vec<Field> = automata.iter().map(|a| a.field).collect();
+        keyword_fields.dedup();
         let mut h = Sha256::new();
         h.update(format!("{MATCHING_VERSION}\n{threshold:?}\n{rules:?}").as_bytes());
         Classifier {
@@ -282,35 +306,13 @@ impl Classifier {
         let mut hit: Vec<Option<String>> = vec![None; self.rules.len()];
         let mut vetoed = vec![false; self.rules.len()];
         for (field, text) in &subject.folded {
-            let Some((_, ac, ids)) = self.automata.iter().find(|(f, _, _)| f == field) else {
-                continue;
-            };
-            for m in ac.find_overlapping_iter(text) {
-                let p = &self.patterns[ids[m.pattern().as_usize()]];
-                if !in_scope[p.rule] || (!p.veto && hit[p.rule].is_some()) {
+            let ascii_text = text.is_ascii();
+            for a in self.automata.iter().filter(|a| a.field == *field) {
+                // An ASCII text cannot contain a needle that is not.
+                if !a.ascii && ascii_text {
                     continue;
                 }
-                let rule = &self.rules[p.rule];
-                let open = p.phrase.is_open();
-                let end = if open {
-                    match p.phrase.match_end(text, m.start()) {
-                        Some(end) => end,
-                        None => continue,
-                    }
-                } else {
-                    m.end()
-                };
-                if p.veto {
-                    vetoed[p.rule] = true;
-                } else {
-                    let kw = &rule.config.keywords[p.index];
-                    let mut evidence = format!("{}: \"{kw}\"", field.name());
-                    if open {
-                        // What the open ending matched, as folded text.
-                        evidence.push_str(&format!(" = \"{}\"", &text[m.start() + 1..end]));
-                    }
-                    hit[p.rule] = Some(evidence);
-                }
+                self.scan(a, text, &in_scope, &mut hit, &mut vetoed);
             }
         }
         if let Some(set) = &self.regex_set {
@@ -369,6 +371,43 @@ impl Classifier {
         out.score = (out.score * 1e9).round() / 1e9;
         out.urgent = !out.drop && out.score >= self.threshold;
         out
+    }
+
+    /// Runs one automaton over one folded field, recording hits and vetoes.
+    fn scan(
+        &self,
+        a: &Automaton,
+        text: &str,
+        in_scope: &[bool],
+        hit: &mut [Option<String>],
+        vetoed: &mut [bool],
+    ) {
+        for m in a.ac.find_overlapping_iter(text) {
+            let p = &self.patterns[a.ids[m.pattern().as_usize()]];
+            if !in_scope[p.rule] || (!p.veto && hit[p.rule].is_some()) {
+                continue;
+            }
+            let open = p.phrase.is_open();
+            let end = if open {
+                match p.phrase.match_end(text, m.start()) {
+                    Some(end) => end,
+                    None => continue,
+                }
+            } else {
+                m.end()
+            };
+            if p.veto {
+                vetoed[p.rule] = true;
+            } else {
+                let kw = &self.rules[p.rule].config.keywords[p.index];
+                let mut evidence = format!("{}: \"{kw}\"", a.field.name());
+                if open {
+                    // What the open ending matched, as folded text.
+                    evidence.push_str(&format!(" = \"{}\"", &text[m.start() + 1..end]));
+                }
+                hit[p.rule] = Some(evidence);
+            }
+        }
     }
 
     /// The subject of `item` with only the fields these rules read folded.

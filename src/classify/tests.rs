@@ -207,3 +207,17 @@ fn evidence_of_an_open_ending_shows_what_it_matched() {
         "title: \"задержан*\" = \"задержание\""
     );
 }
+
+#[test]
+fn ascii_and_cyrillic_keywords_in_one_field_both_match() {
+    let c = Classifier::new(
+        &[
+            rule("en", &["detention"], &[Field::Title], 0.5),
+            rule("ru", &["задержан*"], &[Field::Title], 0.5),
+        ],
+        1.0,
+    );
+    let v = one(&c, &item("Detention: задержание"));
+    assert_eq!(v.score, 1.0);
+    assert_eq!(one(&c, &item("Detention only")).score, 0.5);
+}
