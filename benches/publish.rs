@@ -89,6 +89,7 @@ fn main() {
                         } else {
                             vec![]
                         },
+                        ..Default::default()
                     },
                     language: Some(LANGS[s % LANGS.len()].to_string()),
                 }
@@ -150,6 +151,7 @@ fn main() {
                     weight: 2.0,
                     evidence: "title: \"arbitrary detention\"".into(),
                 }],
+                ..Default::default()
             },
             language: Some("en".into()),
         };
@@ -173,6 +175,7 @@ fn main() {
             },
             language: sel.language.clone(),
             limit: Some(200),
+            ..Default::default()
         };
         store.selection_fingerprint(&filter).unwrap();
     }

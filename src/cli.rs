@@ -1,4 +1,4 @@
-//! The command line: `tocsin run | poll | check | render | items | inspect`.
+//! The command line: `tocsin run | poll | check | render | items | rules test | inspect`.
 //!
 //! Exit codes: 0 success; 1 a command failed at run time; 2 bad usage (from clap);
 //! 3 the config is invalid; 4 the database cannot be used.
@@ -74,6 +74,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Work with the rules.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Parse files or URLs without storing; print the items as JSON lines with the
     /// classification the current rules give. With --source or --html, show what an
     /// HTML source's selectors extract instead.
@@ -120,6 +125,20 @@ pub enum OpmlAction {
     Import {
         #[arg(value_name = "FILE")]
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Re-run the current rules over the stored items and print what would change
+    /// (newly urgent, no longer urgent, dropped), without writing anything.
+    Test {
+        /// Only items from this source (repeatable).
+        #[arg(long = "source", value_name = "ID")]
+        sources: Vec<String>,
+        /// Only items published on or after this date (YYYY-MM-DD, or RFC 3339).
+        #[arg(long, value_name = "DATE", value_parser = crate::rules_cmd::parse_since)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
     },
 }
 
@@ -212,6 +231,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         }
         Command::Render => {
             let d = Daemon::new(load(&cli)?)?;
+            d.reclassify_if_changed().await?;
             let outcome = d.publish().await.map_err(anyhow::Error::from)?;
             println!(
                 "published {} documents to {} ({} changed)",
@@ -275,6 +295,9 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
                 .map_err(|e| CliError::Other(anyhow::anyhow!("cannot write the man page: {e}")))?;
             Ok(())
         }
+        Command::Rules {
+            command: RulesCommand::Test { sources, since },
+        } => crate::rules_cmd::test(load(&cli)?, sources, *since).await,
     }
 }
 
@@ -338,13 +361,15 @@ async fn poll(config: Config, only: &[String], force: bool) -> Result<(), CliErr
         .cloned()
         .collect();
     let d = Daemon::new(config)?;
+    // Rules edited since the last run: stored verdicts follow them before anything else.
+    let reclassified = d.reclassify_if_changed().await?.is_some();
     let lines = d.poll_once(sources, force).await;
     // Nothing new (all 304s, unchanged bodies, failures): the published files are
     // current already, unless they were never written.
     let changed = lines
         .iter()
         .any(|l| matches!(l, PassLine::Polled(r) if matches!(&r.result, Ok(p) if p.changed())));
-    let publish = if changed || !d.publisher.dir().join("urgent.atom").exists() {
+    let publish = if changed || reclassified || !d.publisher.dir().join("urgent.atom").exists() {
         d.publish().await.map(Some)
     } else {
         Ok(None)
@@ -428,6 +453,10 @@ pub struct ItemLine<'a> {
     /// The rules that matched with their weights and evidence.
     pub evidence: &'a [crate::model::Reason],
     pub categories: &'a [String],
+    /// Normalised case codes (`MDA 001/0120/OBS 008`).
+    pub case_codes: &'a [String],
+    /// Categories added by rules.
+    pub tags: &'a [String],
 }
 
 impl<'a> ItemLine<'a> {
@@ -446,6 +475,8 @@ impl<'a> ItemLine<'a> {
             reasons: i.reasons.iter().map(|r| r.rule.as_str()).collect(),
             evidence: &i.reasons,
             categories: &i.categories,
+            case_codes: &i.case_codes,
+            tags: &i.tags,
         }
     }
 }

@@ -90,6 +90,20 @@ impl Daemon {
         })
     }
 
+    /// Re-classifies the stored items when the rules changed since their verdicts were
+    /// made (see [`crate::reclassify`]). Called at start, before a poll or a render; a
+    /// config reload calls it after swapping the classifier.
+    pub async fn reclassify_if_changed(
+        &self,
+    ) -> Result<Option<crate::reclassify::ReclassifyReport>, StoreError> {
+        crate::reclassify::reclassify_if_changed(
+            &self.db,
+            self.pipeline.classifier.clone(),
+            &self.config.sources,
+        )
+        .await
+    }
+
     /// Renders the outputs from the store, writes and installs them.
     pub async fn publish(&self) -> Result<PublishOutcome, PublishError> {
         let started = std::time::Instant::now();
@@ -160,6 +174,7 @@ impl Daemon {
     ) -> Result<(), DaemonError> {
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
+        self.reclassify_if_changed().await?;
         self.publish().await?;
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(addr = %addr, "listening");

@@ -134,6 +134,10 @@ async fn inspect_one(
                 urgent: p.class.urgent,
                 score: p.class.score,
                 reasons: p.class.reasons,
+                case_codes: p.class.case_codes,
+                tags: p.class.tags,
+                related: Vec::new(),
+                original: None,
             }
         })
         .collect())

@@ -11,13 +11,15 @@
 //! | parse | [`parse`] | RSS, Atom, JSON Feed, HTML listings into [`model::ParsedItem`]s |
 //! | classify | [`classify`] | rules mark urgent items and say why |
 //! | dedup | [`dedup`] | the keys that recognise an item seen again |
+//! | group | [`group`] | which items are the same case development |
 //! | store | [`store`] | SQLite, one transaction per poll |
 //! | publish | [`publish`] | Atom, RSS, JSON Feed, HTML, written atomically |
 //! | serve | [`serve`] | the published documents over HTTP, from memory |
 //!
 //! [`poll`] chains fetch → parse → classify → store for one source and decides when it
-//! is due again, [`daemon`] wires the stages together and owns the shutdown order,
-//! [`cli`] is the command line, [`status`] reports on every source from the database.
+//! is due again, [`reclassify`] runs stored items through changed rules, [`daemon`]
+//! wires the stages together and owns the shutdown order, [`cli`] is the command line,
+//! [`status`] reports on every source from the database.
 
 pub mod classify;
 pub mod cli;
@@ -25,6 +27,7 @@ pub mod config;
 pub mod daemon;
 pub mod dedup;
 pub mod fetch;
+pub mod group;
 pub mod inspect;
 pub mod metrics;
 pub mod model;
@@ -32,6 +35,8 @@ pub mod ops;
 pub mod parse;
 pub mod poll;
 pub mod publish;
+pub mod reclassify;
+pub mod rules_cmd;
 pub mod schedule;
 pub mod serve;
 pub mod status;

@@ -52,7 +52,25 @@ pub struct Reason {
 pub struct Classification {
     pub urgent: bool,
     pub score: f64,
+    /// Every rule that matched, with its weight (including rules of weight 0 that only tag).
     pub reasons: Vec<Reason>,
+    /// Categories added by the `tag` of the rules that matched.
+    pub tags: Vec<String>,
+    /// A rule with `drop = true` matched: the item is neither stored nor published.
+    pub drop: bool,
+    /// Observatory / SOS-Torture codes found in the title, summary and content,
+    /// normalised (see [`crate::classify::codes`]).
+    pub case_codes: Vec<String>,
+}
+
+/// Another item of the same case, as the publisher links to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Related {
+    /// Its public id.
+    pub id: String,
+    pub source: String,
+    pub title: String,
+    pub link: Option<String>,
 }
 
 /// An item as stored, with everything the publisher and `tocsin items` show.
@@ -74,4 +92,15 @@ pub struct StoredItem {
     pub urgent: bool,
     pub score: f64,
     pub reasons: Vec<Reason>,
+    /// Normalised case codes (`MDA 001/0120/OBS 008`, `Case MDA 170811`); published as
+    /// categories.
+    pub case_codes: Vec<String>,
+    /// Categories the rules added (`tag`).
+    pub tags: Vec<String>,
+    /// In the urgent selection: the other publishers of the same case development
+    /// ("also published by FIDH"), first seen first. Empty elsewhere.
+    pub related: Vec<Related>,
+    /// In the urgent selection, for a follow-up (`OBS 052.1`): the first item of the case
+    /// it develops, when stored. `None` elsewhere.
+    pub original: Option<Related>,
 }

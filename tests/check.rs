@@ -132,3 +132,33 @@ fn fetch_keys_are_checked_globally_and_per_source() {
     let (code, _, err) = check(&ok);
     assert_eq!(code, Some(0), "{err}");
 }
+
+#[test]
+fn rule_matchers_are_checked_with_the_key_that_is_wrong() {
+    let text = format!(
+        "{SOURCE}\n[[rules]]\nname = \"r\"\nkeywords = [\"ab*c\"]\nregex = [\"(unclosed\"]\nsources = [\"a[\"]\nlanguages = [\"Romanian\"]\nunless = [\"--\"]\ntag = \" \"\n\n[[rules]]\nname = \"empty\"\n"
+    );
+    let (code, _, err) = check(&text);
+    assert_eq!(code, Some(3));
+    for want in [
+        "CONFIG:7:13: rules[0].keywords[0]: `ab*c` is not a phrase to match",
+        "CONFIG:8:10: rules[0].regex[0]: `(unclosed` is not a valid regular expression: unclosed group\n",
+        "CONFIG:9:12: rules[0].sources[0]: `a[` is not a valid glob",
+        "CONFIG:10:14: rules[0].languages[0]: `Romanian` is not a primary language tag",
+        "CONFIG:11:11: rules[0].unless[0]: `--` is not a phrase to match",
+        "CONFIG:12:1: rules[0].tag: must not be empty",
+        "rules[1].keywords: rule `empty` has nothing to match",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn a_scope_alone_is_a_rule() {
+    let text = format!(
+        "{SOURCE}\n[[rules]]\nname = \"amnesty-prior\"\nsources = [\"amnesty-*\"]\nweight = 0.2\n"
+    );
+    let (code, out, err) = check(&text);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("1 rules"), "{out}");
+}

@@ -43,6 +43,9 @@ _tocsin() {
             tocsin,render)
                 cmd="tocsin__subcmd__render"
                 ;;
+            tocsin,rules)
+                cmd="tocsin__subcmd__rules"
+                ;;
             tocsin,run)
                 cmd="tocsin__subcmd__run"
                 ;;
@@ -76,6 +79,9 @@ _tocsin() {
             tocsin__subcmd__help,render)
                 cmd="tocsin__subcmd__help__subcmd__render"
                 ;;
+            tocsin__subcmd__help,rules)
+                cmd="tocsin__subcmd__help__subcmd__rules"
+                ;;
             tocsin__subcmd__help,run)
                 cmd="tocsin__subcmd__help__subcmd__run"
                 ;;
@@ -87,6 +93,9 @@ _tocsin() {
                 ;;
             tocsin__subcmd__help__subcmd__opml,import)
                 cmd="tocsin__subcmd__help__subcmd__opml__subcmd__import"
+                ;;
+            tocsin__subcmd__help__subcmd__rules,test)
+                cmd="tocsin__subcmd__help__subcmd__rules__subcmd__test"
                 ;;
             tocsin__subcmd__opml,export)
                 cmd="tocsin__subcmd__opml__subcmd__export"
@@ -106,6 +115,18 @@ _tocsin() {
             tocsin__subcmd__opml__subcmd__help,import)
                 cmd="tocsin__subcmd__opml__subcmd__help__subcmd__import"
                 ;;
+            tocsin__subcmd__rules,help)
+                cmd="tocsin__subcmd__rules__subcmd__help"
+                ;;
+            tocsin__subcmd__rules,test)
+                cmd="tocsin__subcmd__rules__subcmd__test"
+                ;;
+            tocsin__subcmd__rules__subcmd__help,help)
+                cmd="tocsin__subcmd__rules__subcmd__help__subcmd__help"
+                ;;
+            tocsin__subcmd__rules__subcmd__help,test)
+                cmd="tocsin__subcmd__rules__subcmd__help__subcmd__test"
+                ;;
             *)
                 ;;
         esac
@@ -113,7 +134,7 @@ _tocsin() {
 
     case "${cmd}" in
         tocsin)
-            opts="-h -V --config --help --version run poll status check render items inspect opml completions man help"
+            opts="-h -V --config --help --version run poll status check render items rules inspect opml completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -167,7 +188,7 @@ _tocsin() {
             return 0
             ;;
         tocsin__subcmd__help)
-            opts="run poll status check render items inspect opml completions man help"
+            opts="run poll status check render items rules inspect opml completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -323,6 +344,34 @@ _tocsin() {
         tocsin__subcmd__help__subcmd__render)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__help__subcmd__rules)
+            opts="test"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__help__subcmd__rules__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -575,6 +624,92 @@ _tocsin() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__rules)
+            opts="-h --config --help test help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__rules__subcmd__help)
+            opts="test help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__rules__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__rules__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__rules__subcmd__test)
+            opts="-h --source --since --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

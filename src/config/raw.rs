@@ -147,6 +147,17 @@ pub struct RawRule {
     pub name: Option<String>,
     #[serde(default)]
     pub keywords: Vec<String>,
+    #[serde(default)]
+    pub regex: Vec<String>,
+    pub case_code: Option<bool>,
     pub fields: Option<Vec<String>>,
+    #[serde(default)]
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub unless: Vec<String>,
     pub weight: Option<f64>,
+    pub tag: Option<String>,
+    pub drop: Option<bool>,
 }

@@ -399,17 +399,63 @@ fn rule(c: &mut Checker, i: usize, r: RawRule, names: &mut HashSet<String>) -> O
     } else if !names.insert(name.clone()) {
         c.problem(key().key("name"), format!("duplicate rule name `{name}`"));
     }
-    if r.keywords.is_empty() {
+    let case_code = r.case_code.unwrap_or(false);
+    if r.keywords.is_empty()
+        && r.regex.is_empty()
+        && !case_code
+        && r.sources.is_empty()
+        && r.languages.is_empty()
+    {
         c.problem(
             key().key("keywords"),
-            format!("rule `{name}` has nothing to match: give it keywords"),
+            format!(
+                "rule `{name}` has nothing to match: give it keywords, regex or case_code \
+                 (or a sources/languages scope to match every item in it)"
+            ),
         );
     }
-    for (k, kw) in r.keywords.iter().enumerate() {
-        if crate::classify::normalize(kw).is_empty() {
+    for (list, field) in [(&r.keywords, "keywords"), (&r.unless, "unless")] {
+        for (k, kw) in list.iter().enumerate() {
+            if crate::classify::Phrase::parse(kw).is_none() {
+                c.problem(
+                    key().key(field).index(k),
+                    format!(
+                        "`{kw}` is not a phrase to match: it needs letters or digits, and `*` \
+                         only at the end of a word"
+                    ),
+                );
+            }
+        }
+    }
+    for (k, re) in r.regex.iter().enumerate() {
+        if let Err(e) = regex::Regex::new(re) {
+            // The parser's message draws the pattern over several lines; its last line
+            // says what is wrong.
+            let text = e.to_string();
+            let why = text
+                .lines()
+                .last()
+                .unwrap_or(&text)
+                .trim_start_matches("error: ");
             c.problem(
-                key().key("keywords").index(k),
-                format!("`{kw}` has no letters or digits to match"),
+                key().key("regex").index(k),
+                format!("`{re}` is not a valid regular expression: {why}"),
+            );
+        }
+    }
+    for (k, g) in r.sources.iter().enumerate() {
+        if let Err(e) = globset::Glob::new(g) {
+            c.problem(
+                key().key("sources").index(k),
+                format!("`{g}` is not a valid glob: {}", e.kind()),
+            );
+        }
+    }
+    for (k, l) in r.languages.iter().enumerate() {
+        if !valid_language(l) || l.contains('-') {
+            c.problem(
+                key().key("languages").index(k),
+                format!("`{l}` is not a primary language tag such as \"ro\" or \"en\""),
             );
         }
     }
@@ -436,10 +482,22 @@ fn rule(c: &mut Checker, i: usize, r: RawRule, names: &mut HashSet<String>) -> O
     if !weight.is_finite() {
         c.problem(key().key("weight"), "must be a finite number");
     }
+    if let Some(t) = &r.tag
+        && t.trim().is_empty()
+    {
+        c.problem(key().key("tag"), "must not be empty");
+    }
     Some(RuleConfig {
         name,
         keywords: r.keywords,
+        regex: r.regex,
+        case_code,
         fields,
+        sources: r.sources,
+        languages: r.languages,
+        unless: r.unless,
         weight,
+        tag: r.tag.map(|t| t.trim().to_string()),
+        drop: r.drop.unwrap_or(false),
     })
 }

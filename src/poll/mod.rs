@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::classify::Classifier;
+use crate::classify::{Classifier, html_to_text, language};
 use crate::config::{FetchConfig, SourceConfig, SourceKind};
 use crate::dedup::{hex, keys_for};
 use crate::fetch::charset::{DocKind, to_utf8};
@@ -115,6 +115,8 @@ pub struct Pipeline {
 }
 
 /// Turns parsed items into what the store writes: language resolved, verdict and keys.
+/// Items a `drop` rule matched keep their verdict (`inspect` shows why) and the store
+/// skips them: they are never stored.
 pub fn prepare(
     classifier: &Classifier,
     source: &SourceConfig,
@@ -126,25 +128,42 @@ pub fn prepare(
         .into_iter()
         .zip(keys)
         .map(|(item, keys)| {
-            let language = item_language(source, &item, feed_lang.as_deref());
-            let class = classifier.classify_item(&item, &source.id);
+            let subject_lang = item_language(source, &item, feed_lang.as_deref());
+            let subject = classifier.subject(&item, &source.id, subject_lang.as_deref());
+            let class = classifier.classify(&subject);
             StoredPoll {
                 item,
                 keys,
                 class,
-                language,
+                language: subject_lang,
             }
         })
         .collect()
 }
 
-/// The source's configured language first, then what the item or feed declares.
-fn item_language(source: &SourceConfig, item: &ParsedItem, feed: Option<&str>) -> Option<String> {
+/// The source's configured language first, then what the item or feed declares, then
+/// what its text looks like (only when nothing is declared: detection is the slow path).
+pub fn item_language(
+    source: &SourceConfig,
+    item: &ParsedItem,
+    feed: Option<&str>,
+) -> Option<String> {
     source
         .language
         .clone()
         .or_else(|| item.language.clone())
         .or_else(|| feed.map(str::to_string))
+        .or_else(|| detect_language(item))
+}
+
+fn detect_language(item: &ParsedItem) -> Option<String> {
+    let body = item
+        .summary
+        .as_deref()
+        .or(item.content.as_deref())
+        .map(html_to_text)
+        .unwrap_or_default();
+    language::detect(&item.title, &body).map(str::to_string)
 }
 
 fn body_hash(body: &[u8]) -> String {

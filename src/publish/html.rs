@@ -167,15 +167,24 @@ fn article(out: &mut String, i: &PreparedItem) {
             text(&why.join("; "))
         );
     }
+    if let Some(o) = &i.original {
+        let _ = writeln!(
+            out,
+            "<p class=\"meta\">Follow-up of: <a href=\"{}\" rel=\"noopener noreferrer\">{}</a> ({})</p>",
+            attr(&o.link),
+            text(&o.title),
+            text(&o.source_title)
+        );
+    }
     if !i.related.is_empty() {
         out.push_str("<ul class=\"related\">\n");
         for r in &i.related {
             let _ = writeln!(
                 out,
                 "<li>Also published by {}: <a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li>",
-                text(&plain(&r.source_title)),
+                text(&r.source_title),
                 attr(&r.link),
-                text(&plain(&r.title))
+                text(&r.title)
             );
         }
         out.push_str("</ul>\n");

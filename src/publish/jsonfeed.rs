@@ -70,6 +70,9 @@ struct Ext<'a> {
     case_codes: &'a [String],
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related: Vec<Related<'a>>,
+    /// For a follow-up: the first item of the case it develops.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    original: Option<Related<'a>>,
 }
 
 #[derive(Serialize)]
@@ -145,6 +148,11 @@ pub fn render(
                             url: &r.link,
                         })
                         .collect(),
+                    original: i.original.as_ref().map(|r| Related {
+                        source_title: &r.source_title,
+                        title: &r.title,
+                        url: &r.link,
+                    }),
                 },
             })
             .collect(),

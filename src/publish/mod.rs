@@ -340,8 +340,17 @@ impl Publisher {
                 },
                 language: sel.language.clone(),
                 limit: Some(self.max_items),
+                ..Default::default()
             };
-            let (mut fingerprint, count) = store.selection_fingerprint(&filter)?;
+            // An urgent selection is grouped per case: its items come from a larger pool
+            // of urgent items, and whether they group depends on the codes of others.
+            let urgent = sel.scope == Scope::Urgent;
+            let (mut fingerprint, count) = if urgent {
+                let (fp, n) = store.selection_fingerprint(&Store::urgent_pool_filter(&filter))?;
+                (fp ^ (store.codes_version()? as u64).rotate_left(17), n)
+            } else {
+                store.selection_fingerprint(&filter)?
+            };
             if count == 0 {
                 // An empty selection shows the newest item's time as its own.
                 fingerprint ^= newest.timestamp() as u64;
@@ -356,7 +365,11 @@ impl Publisher {
                 current.insert(sel, prev);
                 continue;
             }
-            let items = store.items(&filter)?;
+            let items = if urgent {
+                store.urgent_cases_in(&filter)?
+            } else {
+                store.items(&filter)?
+            };
             let prepared = self
                 .cache
                 .prepare(&items, &self.public_url, "all.html", &self.sources);

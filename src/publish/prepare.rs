@@ -6,7 +6,7 @@
 //! and a cache keeps it across publishes, so a publish after one new item sanitises one
 //! item. The cache holds only what the last publish used.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -15,7 +15,7 @@ use url::Url;
 use super::sanitize::{html, plain, title};
 use super::{SourceInfo, entry_id, join};
 use crate::classify::html_to_text;
-use crate::model::{Reason, StoredItem};
+use crate::model::{Reason, Related, StoredItem};
 
 /// Another publisher of the same case.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,7 +51,34 @@ pub struct PreparedItem {
     pub reasons: Vec<Reason>,
     pub case_codes: Vec<String>,
     pub tags: Vec<String>,
+    /// The other publishers of the same case development.
     pub related: Vec<RelatedLink>,
+    /// For a follow-up: the first item of the case it develops.
+    pub original: Option<RelatedLink>,
+    /// What the item looked like when prepared (see [`version_key`]).
+    version_key: u64,
+}
+
+/// A hash of everything a rendering shows of `item`: an item whose key is unchanged
+/// need not be prepared again. Content edits move `updated`; verdicts, tags and the
+/// case grouping are hashed themselves.
+fn version_key(item: &StoredItem) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    item.updated.hash(&mut h);
+    item.urgent.hash(&mut h);
+    item.score.to_bits().hash(&mut h);
+    for r in &item.reasons {
+        (&r.rule, r.weight.to_bits(), &r.evidence).hash(&mut h);
+    }
+    item.language.hash(&mut h);
+    item.tags.hash(&mut h);
+    item.case_codes.hash(&mut h);
+    for r in item.related.iter().chain(&item.original) {
+        (&r.id, &r.title, &r.link).hash(&mut h);
+    }
+    item.original.is_some().hash(&mut h);
+    h.finish()
 }
 
 impl PreparedItem {
@@ -59,8 +86,9 @@ impl PreparedItem {
         item: &StoredItem,
         public_url: &Url,
         page: &str,
-        source_info: SourceInfo,
+        sources: &BTreeMap<String, SourceInfo>,
     ) -> PreparedItem {
+        let source_info = info(sources, &item.source);
         let link = match &item.link {
             Some(l) if l.starts_with("http://") || l.starts_with("https://") => l.clone(),
             _ => format!("{}#{}", join(public_url, page), item.id),
@@ -108,11 +136,41 @@ impl PreparedItem {
             urgent: item.urgent,
             score: item.score,
             reasons: item.reasons.clone(),
-            case_codes: Vec::new(),
-            tags: Vec::new(),
-            related: Vec::new(),
+            case_codes: item.case_codes.iter().map(|c| plain(c)).collect(),
+            tags: item.tags.iter().map(|t| plain(t)).collect(),
+            related: item
+                .related
+                .iter()
+                .filter_map(|r| related_link(r, sources))
+                .collect(),
+            original: item
+                .original
+                .as_ref()
+                .and_then(|r| related_link(r, sources)),
+            version_key: 0,
         }
     }
+}
+
+fn info(sources: &BTreeMap<String, SourceInfo>, id: &str) -> SourceInfo {
+    sources.get(id).cloned().unwrap_or_else(|| SourceInfo {
+        title: id.to_string(),
+        url: String::new(),
+        feed_url: String::new(),
+    })
+}
+
+/// A related item as a link; only absolute http(s) links are published.
+fn related_link(r: &Related, sources: &BTreeMap<String, SourceInfo>) -> Option<RelatedLink> {
+    let link = r
+        .link
+        .as_deref()
+        .filter(|l| l.starts_with("http://") || l.starts_with("https://"))?;
+    Some(RelatedLink {
+        source_title: plain(&info(sources, &r.source).title),
+        title: title(&r.title),
+        link: link.to_string(),
+    })
 }
 
 /// Prepared items by uid, valid while the item's `updated` time is unchanged.
@@ -129,28 +187,21 @@ impl Cache {
         items: &[StoredItem],
         public_url: &Url,
         page: &str,
-        sources: &std::collections::BTreeMap<String, SourceInfo>,
+        sources: &BTreeMap<String, SourceInfo>,
     ) -> Vec<Arc<PreparedItem>> {
         let mut cache = self.items.lock().unwrap_or_else(|p| p.into_inner());
         items
             .iter()
             .map(|item| {
+                let key = version_key(item);
                 if let Some(p) = cache.get(&item.id)
-                    && p.updated == item.updated
-                    && p.urgent == item.urgent
-                    && p.reasons == item.reasons
+                    && p.version_key == key
                 {
                     return p.clone();
                 }
-                let info = sources
-                    .get(&item.source)
-                    .cloned()
-                    .unwrap_or_else(|| SourceInfo {
-                        title: item.source.clone(),
-                        url: String::new(),
-                        feed_url: String::new(),
-                    });
-                let p = Arc::new(PreparedItem::new(item, public_url, page, info));
+                let mut p = PreparedItem::new(item, public_url, page, sources);
+                p.version_key = key;
+                let p = Arc::new(p);
                 cache.insert(item.id.clone(), p.clone());
                 p
             })

@@ -35,6 +35,8 @@ pub struct ItemFilter {
     /// Only these sources (all when empty).
     pub sources: Vec<String>,
     pub language: Option<String>,
+    /// Only items published at or after this time.
+    pub since: Option<DateTime<Utc>>,
     pub limit: Option<usize>,
 }
 
@@ -58,12 +60,76 @@ impl ItemFilter {
             sql.push_str(" AND language = ?");
             args.push(l.clone());
         }
+        if let Some(t) = self.since {
+            sql.push_str(" AND published >= ?");
+            args.push(ts(t));
+        }
         sql.push_str(" ORDER BY sort_time DESC, id DESC");
         if let Some(n) = self.limit {
             sql.push_str(&format!(" LIMIT {n}"));
         }
         (sql, args)
     }
+}
+
+/// The columns [`item_from_row`] reads, in its order.
+pub(super) const ITEM_COLUMNS: &str = "uid, source, title, link, summary, content, categories, \
+     authors, published, updated, first_seen, language, urgent, score, reasons, case_codes, tags";
+
+/// A row of [`ITEM_COLUMNS`] as a [`StoredItem`] (not grouped: no related items).
+pub(super) fn item_from_row(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
+    let list = |i: usize| -> rusqlite::Result<Vec<String>> {
+        Ok(serde_json::from_str(&r.get::<_, String>(i)?).unwrap_or_default())
+    };
+    Ok(StoredItem {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        title: r.get(2)?,
+        link: r.get(3)?,
+        summary: r.get(4)?,
+        content: r.get(5)?,
+        categories: list(6)?,
+        authors: list(7)?,
+        published: parse_ts(&r.get::<_, String>(8)?).unwrap_or_default(),
+        updated: parse_ts(&r.get::<_, String>(9)?).unwrap_or_default(),
+        first_seen: parse_ts(&r.get::<_, String>(10)?).unwrap_or_default(),
+        language: r.get(11)?,
+        urgent: r.get(12)?,
+        score: r.get(13)?,
+        reasons: serde_json::from_str::<Vec<Reason>>(&r.get::<_, String>(14)?).unwrap_or_default(),
+        case_codes: list(15)?,
+        tags: list(16)?,
+        related: Vec::new(),
+        original: None,
+    })
+}
+
+/// Replaces the case-code index entries of `uid` with `codes` (`fresh`: the item is new
+/// and has none yet, which spares the poll path a delete per item).
+pub(super) fn write_codes(
+    tx: &Transaction,
+    uid: &str,
+    codes: &[String],
+    fresh: bool,
+) -> rusqlite::Result<()> {
+    if !fresh {
+        tx.prepare_cached("DELETE FROM item_codes WHERE item_uid = ?")?
+            .execute([uid])?;
+    }
+    if !fresh || !codes.is_empty() {
+        // Which items share a code may have changed: cases must be regrouped.
+        tx.prepare_cached(
+            "INSERT INTO classify_state (key, value) VALUES ('codes_version', '1') \
+             ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        )?
+        .execute([])?;
+    }
+    let mut add =
+        tx.prepare_cached("INSERT OR IGNORE INTO item_codes (code, item_uid) VALUES (?, ?)")?;
+    for c in codes {
+        add.execute(params![c, uid])?;
+    }
+    Ok(())
 }
 
 fn content_hash(i: &ParsedItem) -> String {
@@ -90,7 +156,8 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 
 impl Store {
     /// Writes one successful poll of `source` in a single transaction: the items, deduped
-    /// against everything stored before, and the source's new state.
+    /// against everything stored before, and the source's new state. Items a `drop` rule
+    /// matched are skipped: they are never stored.
     pub fn apply_poll(
         &mut self,
         source: &str,
@@ -101,7 +168,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         let mut counts = PollCounts::default();
         let mut touched = HashSet::new();
-        for it in items {
+        for it in items.iter().filter(|it| !it.class.drop) {
             upsert(&tx, source, now, it, &mut counts, &mut touched)?;
         }
         super::sources::write_state(&tx, state)?;
@@ -111,31 +178,9 @@ impl Store {
 
     /// Reads items, newest first.
     pub fn items(&self, f: &ItemFilter) -> Result<Vec<StoredItem>, StoreError> {
-        let (sql, args) = f.sql(
-            "uid, source, title, link, summary, content, categories, authors, published, \
-             updated, first_seen, language, urgent, score, reasons",
-        );
+        let (sql, args) = f.sql(ITEM_COLUMNS);
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
-            Ok(StoredItem {
-                id: r.get(0)?,
-                source: r.get(1)?,
-                title: r.get(2)?,
-                link: r.get(3)?,
-                summary: r.get(4)?,
-                content: r.get(5)?,
-                categories: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
-                authors: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
-                published: parse_ts(&r.get::<_, String>(8)?).unwrap_or_default(),
-                updated: parse_ts(&r.get::<_, String>(9)?).unwrap_or_default(),
-                first_seen: parse_ts(&r.get::<_, String>(10)?).unwrap_or_default(),
-                language: r.get(11)?,
-                urgent: r.get(12)?,
-                score: r.get(13)?,
-                reasons: serde_json::from_str::<Vec<Reason>>(&r.get::<_, String>(14)?)
-                    .unwrap_or_default(),
-            })
-        })?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), item_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -157,6 +202,20 @@ impl Store {
             count += 1;
         }
         Ok((h.finish(), count))
+    }
+
+    /// A counter that moves whenever the case codes of any item change (see
+    /// [`write_codes`]): the grouping of the urgent selection may have changed.
+    pub fn codes_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT CAST(value AS INTEGER) FROM classify_state WHERE key = 'codes_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0))
     }
 
     /// Item counts of every source that has items: id → (all, urgent).
@@ -221,6 +280,8 @@ fn upsert(
     }
     let hash = content_hash(&it.item);
     let class_reasons = json(&it.class.reasons);
+    let case_codes = json(&it.class.case_codes);
+    let tags = json(&it.class.tags);
     // An item none of whose keys is known is new: no need to look for its row.
     let existing = match &found {
         None => None,
@@ -261,7 +322,7 @@ fn upsert(
                     "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6, \
                      categories = ?7, authors = ?8, language = ?9, published = ?10, updated = ?11, \
                      last_seen = ?12, sort_time = ?13, content_hash = ?14, urgent = ?15, score = ?16, \
-                     reasons = ?17, version = version + 1 WHERE uid = ?1",
+                     reasons = ?17, case_codes = ?18, tags = ?19, version = version + 1 WHERE uid = ?1",
                 )?
                 .execute(params![
                     uid,
@@ -281,7 +342,10 @@ fn upsert(
                     it.class.urgent,
                     it.class.score,
                     class_reasons,
+                    case_codes,
+                    tags,
                 ])?;
+                write_codes(tx, &uid, &it.class.case_codes, false)?;
                 counts.updated += 1;
             } else {
                 // The verdict or language may change without the content (new rules):
@@ -289,8 +353,8 @@ fn upsert(
                 tx.prepare_cached(
                     "UPDATE items SET last_seen = ?2, \
                      version = version + (urgent IS NOT ?3 OR score IS NOT ?4 OR reasons IS NOT ?5 \
-                     OR language IS NOT ?6), \
-                     urgent = ?3, score = ?4, reasons = ?5, language = ?6 WHERE uid = ?1",
+                     OR language IS NOT ?6 OR tags IS NOT ?7), \
+                     urgent = ?3, score = ?4, reasons = ?5, language = ?6, tags = ?7 WHERE uid = ?1",
                 )?
                 .execute(params![
                     uid,
@@ -298,7 +362,8 @@ fn upsert(
                     it.class.urgent,
                     it.class.score,
                     class_reasons,
-                    it.language
+                    it.language,
+                    tags,
                 ])?;
                 counts.unchanged += 1;
             }
@@ -309,8 +374,8 @@ fn upsert(
             tx.prepare_cached(
                 "INSERT INTO items (uid, source, guid, link, title, summary, content, categories, \
                  authors, language, published, updated, first_seen, last_seen, sort_time, \
-                 content_hash, urgent, score, reasons) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18)",
+                 content_hash, urgent, score, reasons, case_codes, tags) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
             )?
             .execute(params![
                 uid,
@@ -331,7 +396,10 @@ fn upsert(
                 it.class.urgent,
                 it.class.score,
                 class_reasons,
+                case_codes,
+                tags,
             ])?;
+            write_codes(tx, &uid, &it.class.case_codes, true)?;
             counts.new += 1;
         }
     }
@@ -528,6 +596,35 @@ mod tests {
                 unchanged: 1
             }
         );
+    }
+
+    #[test]
+    fn dropped_items_are_never_stored_and_codes_are_indexed() {
+        let mut s = Store::in_memory().unwrap();
+        let mut p = poll(vec![
+            item(Some("1"), "http://x/1", "Vacancy: accountant"),
+            item(Some("2"), "http://x/2", "Arbitrary detention"),
+        ]);
+        p[0].class.drop = true;
+        p[1].class.case_codes = vec!["MDA 001/0120/OBS 008".into()];
+        p[1].class.tags = vec!["Follow-up".into()];
+        let c = s
+            .apply_poll("src", t(1), &p, &SourceState::default())
+            .unwrap();
+        assert_eq!(c.new, 1);
+        let all = s.items(&ItemFilter::default()).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].case_codes, ["MDA 001/0120/OBS 008"]);
+        assert_eq!(all[0].tags, ["Follow-up"]);
+        let indexed: i64 = s
+            .conn
+            .query_row(
+                "SELECT count(*) FROM item_codes WHERE code = 'MDA 001/0120/OBS 008'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexed, 1);
     }
 
     #[test]

@@ -8,8 +8,10 @@
 //! [`Store`] is synchronous and owns the one connection; async code reaches it through
 //! [`Db`], which runs each call on the blocking pool.
 
+mod cases;
 mod follow;
 mod items;
+mod reclassify;
 mod retention;
 mod sources;
 
@@ -21,12 +23,14 @@ use rusqlite::Connection;
 
 pub use follow::{FollowOutcome, FollowState};
 pub use items::{ItemFilter, PollCounts, StoredPoll};
+pub use reclassify::{StoredSubject, Verdict};
 pub use sources::SourceState;
 
 /// Numbered migrations: (`user_version` after applying it, SQL), in order.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
     (2, include_str!("migrations/0002_fetch_state.sql")),
+    (3, include_str!("migrations/0003_cases.sql")),
     (4, include_str!("migrations/0004_html.sql")),
     (5, include_str!("migrations/0005_publish_indexes.sql")),
 ];
