@@ -117,6 +117,15 @@ impl Daemon {
         Ok(outcome)
     }
 
+    /// What the HTTP server needs.
+    pub fn serve_state(&self) -> crate::serve::ServeState {
+        crate::serve::ServeState {
+            published: self.published.clone(),
+            publisher: self.publisher.clone(),
+            db: self.db.clone(),
+        }
+    }
+
     /// The WebSub topics among `changed` paths, as public URLs.
     pub fn topics(&self, changed: &[String]) -> Vec<String> {
         changed
@@ -181,12 +190,7 @@ impl Daemon {
         }
         let server = tokio::spawn(crate::serve::serve(
             listener,
-            self.published.clone(),
-            self.publisher
-                .hubs()
-                .iter()
-                .map(|h| h.to_string())
-                .collect(),
+            self.serve_state(),
             cancel.clone().cancelled_owned(),
         ));
 

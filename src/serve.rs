@@ -21,7 +21,8 @@ use headers::{ETag, HeaderMapExt, IfModifiedSince, IfNoneMatch};
 use tokio::net::TcpListener;
 
 use crate::publish::catalog::resolve;
-use crate::publish::{Published, Rendered};
+use crate::publish::{Published, Publisher, Rendered};
+use crate::store::Db;
 
 /// How long readers and proxies may reuse a response without asking again.
 pub const MAX_AGE_SECS: u32 = 60;
@@ -90,13 +91,60 @@ pub fn negotiate(accept: Option<&str>) -> Coding {
     }
 }
 
+/// What the server answers from.
+#[derive(Clone)]
+pub struct ServeState {
+    /// The documents of the last publish (and those rendered on demand since).
+    pub published: Published,
+    /// Renders per-language and per-source documents on their first request.
+    pub publisher: Publisher,
+    pub db: Db,
+}
+
 /// The router: every published path, nothing else.
-pub fn router(published: Published, hubs: Vec<String>) -> Router {
+pub fn router(state: ServeState) -> Router {
+    let hubs: Vec<String> = state
+        .publisher
+        .hubs()
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
     let link = hub_link_header(&hubs);
     Router::new().fallback(move |req: Request<Body>| {
-        let (published, link) = (published.clone(), link.clone());
-        async move { respond(&published, link.as_ref(), &req) }
+        let (state, link) = (state.clone(), link.clone());
+        async move {
+            if let Some(missing) = on_demand(&state, &req) {
+                // First request for a per-language or per-source document since it
+                // changed: render it once; later requests are served from memory.
+                let (publisher, sel) = (state.publisher.clone(), missing);
+                match state
+                    .db
+                    .call(move |s| Ok(publisher.render_on_demand(s, &sel)))
+                    .await
+                {
+                    Ok(Ok(docs)) => state.published.add(docs),
+                    Ok(Err(e)) => tracing::error!(error = %e, "rendering on demand failed"),
+                    Err(e) => tracing::error!(error = %e, "rendering on demand failed"),
+                }
+            }
+            respond(&state.published, link.as_ref(), &req)
+        }
     })
+}
+
+/// The selection to render for `req`, when it names one that is not in memory.
+fn on_demand(
+    state: &ServeState,
+    req: &Request<Body>,
+) -> Option<crate::publish::catalog::Selection> {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return None;
+    }
+    let path = resolve(req.uri().path(), req.uri().query());
+    if state.published.get().get(&path).is_some() {
+        return None;
+    }
+    state.publisher.selection_for_path(&path)
 }
 
 fn hub_link_header(hubs: &[String]) -> Option<HeaderValue> {
@@ -236,14 +284,13 @@ fn plain(status: StatusCode, msg: &'static str) -> Response<Body> {
     r
 }
 
-/// Serves `published` on `listener` until `shutdown` resolves.
+/// Serves `state` on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
-    published: Published,
-    hubs: Vec<String>,
+    state: ServeState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(published, hubs))
+    axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -28,6 +28,11 @@ fn published() -> (tempfile::TempDir, PathBuf, PathBuf) {
         ],
         "",
     );
+    // Every selection on disk, so that every document can be checked as a file.
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("[output]\n", "[output]\non_disk = \"all\"\n");
+    std::fs::write(&config, text).unwrap();
     let o = tocsin(&config, &["poll"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stdout(&o).contains("error"), "{}", stdout(&o));

@@ -51,9 +51,10 @@ fn no_sanitize_case_survives_into_any_output() {
         "\n[[rules]]\nname = \"corpus\"\nkeywords = [\"corpus\"]\nfields = [\"source\"]\n",
     );
     // Every case must fit in the urgent and all documents.
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("[output]\n", "[output]\nmax_items = 1000\n");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "[output]\n",
+        "[output]\nmax_items = 1000\non_disk = \"all\"\n",
+    );
     std::fs::write(&config, text).unwrap();
 
     let o = tocsin(&config, &["poll"]);

@@ -76,6 +76,18 @@ pub struct OutputConfig {
     pub dir: PathBuf,
     pub title: String,
     pub max_items: usize,
+    pub on_disk: OnDisk,
+}
+
+/// Which documents are written to `output.dir`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnDisk {
+    /// `urgent.*`, `all.*`, `index.html`, `sources.opml`; the per-language and
+    /// per-source documents are rendered when first requested over HTTP.
+    #[default]
+    Main,
+    /// Every selection, rendered at every publish.
+    All,
 }
 
 #[derive(Debug, Clone)]

@@ -56,6 +56,7 @@ pub struct RawOutput {
     pub dir: Option<String>,
     pub title: Option<String>,
     pub max_items: Option<i64>,
+    pub on_disk: Option<String>,
 }
 
 /// `[fetch]`: how tocsin talks to publishers' servers. Durations are humantime

@@ -13,8 +13,8 @@ use super::fetch::FetchConfig;
 use super::locate::{KeyPath, Locator, position};
 use super::raw::{RawConfig, RawRule, RawSource};
 use super::{
-    ClassifyConfig, Config, DaemonConfig, Field, OutputConfig, Problem, RuleConfig, ServerConfig,
-    SourceConfig, WebsubConfig, default_user_agent, parse_cron,
+    ClassifyConfig, Config, DaemonConfig, Field, OnDisk, OutputConfig, Problem, RuleConfig,
+    ServerConfig, SourceConfig, WebsubConfig, default_user_agent, parse_cron,
 };
 
 const DEFAULT_SCHEDULE: &str = "0 */10 * * * *";
@@ -199,10 +199,22 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
     if title.trim().is_empty() {
         c.problem(root("output").key("title"), "must not be empty");
     }
+    let on_disk = match o.on_disk.as_deref() {
+        None | Some("main") => OnDisk::Main,
+        Some("all") => OnDisk::All,
+        Some(other) => {
+            c.problem(
+                root("output").key("on_disk"),
+                format!("`{other}` is not one of \"main\", \"all\""),
+            );
+            OnDisk::Main
+        }
+    };
     let output = OutputConfig {
         dir: resolve(base, o.dir.as_deref().unwrap_or("var/public")),
         title,
         max_items,
+        on_disk,
     };
 
     let threshold = raw.classify.threshold.unwrap_or(1.0);

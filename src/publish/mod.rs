@@ -22,7 +22,7 @@ mod rss;
 pub mod sanitize;
 pub mod websub;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -33,6 +33,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::config::Config;
+pub use crate::config::OnDisk;
 use crate::dedup::hex;
 use crate::store::{ItemFilter, Store, StoreError};
 use catalog::{CORE_LANGUAGES, Format, Scope, Selection};
@@ -102,6 +103,8 @@ impl Rendered {
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     pub files: BTreeMap<String, Arc<Rendered>>,
+    /// The paths that are also written to `output.dir`.
+    pub disk: BTreeSet<String>,
 }
 
 impl Snapshot {
@@ -205,7 +208,12 @@ struct RenderedSelection {
     fingerprint: u64,
     docs: Vec<(String, Arc<Rendered>)>,
     uids: Vec<String>,
+    /// When it was rendered: the oldest on-demand selection is dropped first.
+    rendered_at: std::time::Instant,
 }
+
+/// How many per-language or per-source selections rendered on request are kept.
+pub const MAX_ON_DEMAND: usize = 64;
 
 /// Renders and writes the outputs.
 #[derive(Debug, Clone)]
@@ -217,6 +225,7 @@ pub struct Publisher {
     sources: BTreeMap<String, SourceInfo>,
     languages: Vec<String>,
     hubs: Vec<Url>,
+    on_disk: OnDisk,
     cache: Arc<Cache>,
     /// What each selection rendered last time, to skip selections that did not change.
     rendered: Arc<Mutex<HashMap<Selection, RenderedSelection>>>,
@@ -262,6 +271,7 @@ impl Publisher {
                 .collect(),
             languages,
             hubs: config.websub.hubs.clone(),
+            on_disk: config.output.on_disk,
             cache: Arc::default(),
             rendered: Arc::default(),
             written: Arc::default(),
@@ -309,7 +319,63 @@ impl Publisher {
         out
     }
 
-    /// Renders every document from the store.
+    /// Whether `sel` is rendered at every publish and written to disk. The main
+    /// selections always are; per-language and per-source ones only with
+    /// `output.on_disk = "all"`, else on the first request for them (see
+    /// [`render_on_demand`](Self::render_on_demand)).
+    pub fn is_eager(&self, sel: &Selection) -> bool {
+        self.on_disk == OnDisk::All
+            || (sel.language.is_none() && !matches!(sel.scope, Scope::Source(_)))
+    }
+
+    /// The selection a request path (already resolved, see [`catalog::resolve`]) names,
+    /// if it is one this publisher can render.
+    pub fn selection_for_path(&self, path: &str) -> Option<Selection> {
+        let (stem, ext) = path.rsplit_once('.')?;
+        if !Format::ALL.iter().any(|f| f.ext() == ext) {
+            return None;
+        }
+        let parts: Vec<&str> = stem.split('/').collect();
+        let sel = match parts.as_slice() {
+            ["urgent"] => Selection {
+                scope: Scope::Urgent,
+                language: None,
+            },
+            ["all"] => Selection {
+                scope: Scope::All,
+                language: None,
+            },
+            ["lang", l, scope] if self.languages.iter().any(|x| x == l) => Selection {
+                scope: match *scope {
+                    "urgent" => Scope::Urgent,
+                    "all" => Scope::All,
+                    _ => return None,
+                },
+                language: Some(l.to_string()),
+            },
+            ["sources", id] if self.sources.contains_key(*id) => Selection {
+                scope: Scope::Source(id.to_string()),
+                language: None,
+            },
+            _ => return None,
+        };
+        Some(sel)
+    }
+
+    /// The newest item's `updated` time: what an empty selection shows as its own.
+    fn newest(store: &Store, empty_since: DateTime<Utc>) -> Result<DateTime<Utc>, PublishError> {
+        Ok(store
+            .items(&ItemFilter {
+                limit: Some(1),
+                ..Default::default()
+            })?
+            .first()
+            .map(|i| i.updated)
+            .unwrap_or(empty_since))
+    }
+
+    /// Renders the eager selections, and again every on-demand selection that was
+    /// requested before and has changed since.
     ///
     /// An empty selection's `updated` time is the newest item's of the whole store (or
     /// `empty_since` when the store is empty), never "now": a document changes only when
@@ -321,101 +387,143 @@ impl Publisher {
     ) -> Result<Snapshot, PublishError> {
         let mut snap = Snapshot::default();
         let mut used = HashSet::new();
-        let newest = store
-            .items(&ItemFilter {
-                limit: Some(1),
-                ..Default::default()
-            })?
-            .first()
-            .map(|i| i.updated)
-            .unwrap_or(empty_since);
-        let mut previous = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
+        let newest = Self::newest(store, empty_since)?;
+        let mut cache = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
         let mut current = HashMap::new();
-        for sel in self.selections() {
-            let filter = ItemFilter {
-                urgent_only: sel.scope == Scope::Urgent,
-                sources: match &sel.scope {
-                    Scope::Source(id) => vec![id.clone()],
-                    _ => vec![],
-                },
-                language: sel.language.clone(),
-                limit: Some(self.max_items),
-                ..Default::default()
-            };
-            // An urgent selection is grouped per case: its items come from a larger pool
-            // of urgent items, and whether they group depends on the codes of others.
-            let urgent = sel.scope == Scope::Urgent;
-            let (mut fingerprint, count) = if urgent {
-                let (fp, n) = store.selection_fingerprint(&Store::urgent_pool_filter(&filter))?;
-                (fp ^ (store.codes_version()? as u64).rotate_left(17), n)
-            } else {
-                store.selection_fingerprint(&filter)?
-            };
-            if count == 0 {
-                // An empty selection shows the newest item's time as its own.
-                fingerprint ^= newest.timestamp() as u64;
-            }
-            if let Some(prev) = previous.remove(&sel)
-                && prev.fingerprint == fingerprint
-            {
-                for (path, doc) in &prev.docs {
-                    snap.files.insert(path.clone(), doc.clone());
+        let wanted: Vec<Selection> = self
+            .selections()
+            .into_iter()
+            .filter(|sel| self.is_eager(sel) || cache.contains_key(sel))
+            .collect();
+        for sel in wanted {
+            let eager = self.is_eager(&sel);
+            let done = self.render_selection(store, &sel, newest, cache.remove(&sel))?;
+            for (path, doc) in &done.docs {
+                snap.files.insert(path.clone(), doc.clone());
+                if eager {
+                    snap.disk.insert(path.clone());
                 }
-                used.extend(prev.uids.iter().cloned());
-                current.insert(sel, prev);
-                continue;
             }
-            let items = if urgent {
-                store.urgent_cases_in(&filter)?
-            } else {
-                store.items(&filter)?
-            };
-            let prepared = self
-                .cache
-                .prepare(&items, &self.public_url, "all.html", &self.sources);
-            let uids: Vec<String> = prepared.iter().map(|p| p.uid.clone()).collect();
-            used.extend(uids.iter().cloned());
-            let source_title = match &sel.scope {
-                Scope::Source(id) => self.sources.get(id).map(|s| s.title.as_str()),
-                _ => None,
-            };
-            let title = sel.title(&self.title, source_title);
-            let mut docs = Vec::with_capacity(Format::ALL.len());
-            for format in Format::ALL {
-                let meta = FeedMeta {
-                    title: &title,
-                    public_url: &self.public_url,
-                    selection: &sel,
-                    format,
-                    updated: prepared.iter().map(|i| i.updated).max().unwrap_or(newest),
-                    hubs: &self.hubs,
-                    languages: &self.languages,
-                };
-                let (body, content_type) = render_format(&meta, &prepared)?;
-                let doc = Arc::new(Rendered::new(body, content_type));
-                snap.files.insert(meta.path(), doc.clone());
-                docs.push((meta.path(), doc));
-            }
-            current.insert(
-                sel,
-                RenderedSelection {
-                    fingerprint,
-                    docs,
-                    uids,
-                },
-            );
+            used.extend(done.uids.iter().cloned());
+            current.insert(sel, done);
         }
-        *previous = current;
-        drop(previous);
+        *cache = current;
+        drop(cache);
         snap.add(
             "sources.opml".into(),
             opml::render(&self.title, &self.public_url, &self.sources),
         );
+        snap.disk.insert("sources.opml".into());
         self.cache.retain(&used);
         if let Some(page) = snap.files.get("urgent.html").cloned() {
             snap.files.insert("index.html".into(), page);
+            snap.disk.insert("index.html".into());
         }
         Ok(snap)
+    }
+
+    /// Renders one selection that is not published eagerly, for a request, and keeps it
+    /// so that later requests (and publishes, while it is unchanged) reuse it. At most
+    /// [`MAX_ON_DEMAND`] such selections are kept.
+    pub fn render_on_demand(
+        &self,
+        store: &Store,
+        sel: &Selection,
+    ) -> Result<Vec<(String, Arc<Rendered>)>, PublishError> {
+        let newest = Self::newest(store, DateTime::UNIX_EPOCH)?;
+        let prev = self
+            .rendered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(sel);
+        let done = self.render_selection(store, sel, newest, prev)?;
+        let docs = done.docs.clone();
+        let mut cache = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
+        let on_demand = cache.keys().filter(|s| !self.is_eager(s)).count();
+        if on_demand >= MAX_ON_DEMAND
+            && let Some(victim) = cache
+                .iter()
+                .filter(|(s, _)| !self.is_eager(s))
+                .min_by_key(|(_, r)| r.rendered_at)
+                .map(|(s, _)| s.clone())
+        {
+            cache.remove(&victim);
+        }
+        cache.insert(sel.clone(), done);
+        Ok(docs)
+    }
+
+    /// Renders `sel` in every format, or returns `prev` when its fingerprint shows
+    /// that nothing it shows has changed.
+    fn render_selection(
+        &self,
+        store: &Store,
+        sel: &Selection,
+        newest: DateTime<Utc>,
+        prev: Option<RenderedSelection>,
+    ) -> Result<RenderedSelection, PublishError> {
+        let filter = ItemFilter {
+            urgent_only: sel.scope == Scope::Urgent,
+            sources: match &sel.scope {
+                Scope::Source(id) => vec![id.clone()],
+                _ => vec![],
+            },
+            language: sel.language.clone(),
+            limit: Some(self.max_items),
+            ..Default::default()
+        };
+        // An urgent selection is grouped per case: its items come from a larger pool
+        // of urgent items, and whether they group depends on the codes of others.
+        let urgent = sel.scope == Scope::Urgent;
+        let (mut fingerprint, count) = if urgent {
+            let (fp, n) = store.selection_fingerprint(&Store::urgent_pool_filter(&filter))?;
+            (fp ^ (store.codes_version()? as u64).rotate_left(17), n)
+        } else {
+            store.selection_fingerprint(&filter)?
+        };
+        if count == 0 {
+            // An empty selection shows the newest item's time as its own.
+            fingerprint ^= newest.timestamp() as u64;
+        }
+        if let Some(prev) = prev
+            && prev.fingerprint == fingerprint
+        {
+            return Ok(prev);
+        }
+        let items = if urgent {
+            store.urgent_cases_in(&filter)?
+        } else {
+            store.items(&filter)?
+        };
+        let prepared = self
+            .cache
+            .prepare(&items, &self.public_url, "all.html", &self.sources);
+        let uids: Vec<String> = prepared.iter().map(|p| p.uid.clone()).collect();
+        let source_title = match &sel.scope {
+            Scope::Source(id) => self.sources.get(id).map(|s| s.title.as_str()),
+            _ => None,
+        };
+        let title = sel.title(&self.title, source_title);
+        let mut docs = Vec::with_capacity(Format::ALL.len());
+        for format in Format::ALL {
+            let meta = FeedMeta {
+                title: &title,
+                public_url: &self.public_url,
+                selection: sel,
+                format,
+                updated: prepared.iter().map(|i| i.updated).max().unwrap_or(newest),
+                hubs: &self.hubs,
+                languages: &self.languages,
+            };
+            let (body, content_type) = render_format(&meta, &prepared)?;
+            docs.push((meta.path(), Arc::new(Rendered::new(body, content_type))));
+        }
+        Ok(RenderedSelection {
+            fingerprint,
+            docs,
+            uids,
+            rendered_at: std::time::Instant::now(),
+        })
     }
 
     /// Writes the documents of `snap` that differ from what is on disk, each atomically,
@@ -423,7 +531,7 @@ impl Publisher {
     pub fn write(&self, snap: &Snapshot) -> Result<Vec<String>, PublishError> {
         let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
         let mut changed = Vec::new();
-        for (name, doc) in &snap.files {
+        for (name, doc) in snap.files.iter().filter(|(n, _)| snap.disk.contains(*n)) {
             let path = self.dir.join(name);
             if written.get(name) == Some(&doc.etag) && path.is_file() {
                 continue;
@@ -446,7 +554,7 @@ impl Publisher {
         for sub in ["sources", "lang"] {
             remove_stale(&self.dir, &self.dir.join(sub), snap);
         }
-        written.retain(|k, _| snap.files.contains_key(k));
+        written.retain(|k, _| snap.disk.contains(k));
         Ok(changed)
     }
 }
@@ -482,7 +590,7 @@ fn remove_stale(root: &Path, dir: &Path, snap: &Snapshot) {
         let ours = Format::ALL
             .iter()
             .any(|f| rel.ends_with(&format!(".{}", f.ext())));
-        if ours && !snap.files.contains_key(&rel) {
+        if ours && !snap.disk.contains(&rel) {
             let _ = std::fs::remove_file(&path);
         }
     }
@@ -519,6 +627,16 @@ impl Published {
             .clone()
     }
 
+    /// Adds documents rendered on demand to the current snapshot.
+    pub fn add(&self, docs: Vec<(String, Arc<Rendered>)>) {
+        let mut guard = self.current.write().unwrap_or_else(|p| p.into_inner());
+        let mut snap = (**guard).clone();
+        for (path, doc) in docs {
+            snap.files.insert(path, doc);
+        }
+        *guard = Arc::new(snap);
+    }
+
     /// Installs `snap`, keeping Last-Modified for documents that did not change.
     pub fn install(&self, mut snap: Snapshot) {
         let mut guard = self.current.write().unwrap_or_else(|p| p.into_inner());
@@ -530,7 +648,8 @@ impl Published {
 /// What a publish did.
 #[derive(Debug, Clone, Default)]
 pub struct PublishOutcome {
-    /// Paths whose content differed from what was on disk (and were rewritten).
+    /// Paths whose content changed: files rewritten on disk, and documents served
+    /// from memory whose bytes differ from what was served before.
     pub changed: Vec<String>,
     pub documents: usize,
 }
@@ -552,6 +671,20 @@ pub async fn publish(
             path: "*".into(),
             message: e.to_string(),
         })??;
+    // Documents served but not written (rendered on demand) changed when their bytes
+    // differ from what was served before.
+    let before = published.get();
+    let mut changed = changed;
+    for (path, doc) in &snap.files {
+        if !snap.disk.contains(path)
+            && before
+                .files
+                .get(path)
+                .is_some_and(|old| old.etag != doc.etag)
+        {
+            changed.push(path.clone());
+        }
+    }
     let documents = snap.files.len();
     published.install(snap);
     Ok(PublishOutcome { changed, documents })

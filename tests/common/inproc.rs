@@ -123,8 +123,7 @@ pub fn start_with(
         let addr = listener.local_addr().unwrap();
         tokio::spawn(tocsin::serve::serve(
             listener,
-            d.published.clone(),
-            vec![],
+            d.serve_state(),
             std::future::pending(),
         ));
         (addr, public, d)
