@@ -79,6 +79,7 @@ impl Daemon {
             classifier: Arc::new(Classifier::new(&config.rules, config.classify.threshold)),
             db: db.clone(),
             policy: Arc::new(config.fetch.clone()),
+            parse_slots: Pipeline::parse_slots(),
         };
         Ok(Daemon {
             pinger: Pinger::new(&config.daemon.user_agent, config.websub.hubs.clone()),
@@ -117,6 +118,14 @@ impl Daemon {
         Ok(outcome)
     }
 
+    /// How many polls may be under way at once. Fetching is limited to
+    /// `daemon.concurrency` requests by the fetcher itself and parsing to one per core;
+    /// more polls in flight than requests lets finished polls wait for the database
+    /// writer together and share a commit, while the next requests go out.
+    fn in_flight(&self) -> usize {
+        self.config.daemon.concurrency.saturating_mul(4).max(16)
+    }
+
     /// What the HTTP server needs.
     pub fn serve_state(&self) -> crate::serve::ServeState {
         crate::serve::ServeState {
@@ -150,7 +159,7 @@ impl Daemon {
                 }
             }
         };
-        let sem = Arc::new(Semaphore::new(self.config.daemon.concurrency));
+        let sem = Arc::new(Semaphore::new(self.in_flight()));
         let mut set = tokio::task::JoinSet::new();
         let mut lines = Vec::new();
         for (i, source) in sources.into_iter().enumerate() {
@@ -230,7 +239,7 @@ impl Daemon {
         };
 
         let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
-        let sem = Arc::new(Semaphore::new(self.config.daemon.concurrency));
+        let sem = Arc::new(Semaphore::new(self.in_flight()));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {

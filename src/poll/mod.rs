@@ -112,6 +112,17 @@ pub struct Pipeline {
     pub db: Db,
     /// Backoff and Retry-After caps.
     pub policy: Arc<FetchConfig>,
+    /// Parsing and classifying are CPU work: at most one per core at a time, so that
+    /// many polls finishing together queue here instead of holding many documents.
+    pub parse_slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl Pipeline {
+    /// How many parses may run at once: the number of cores.
+    pub fn parse_slots() -> Arc<tokio::sync::Semaphore> {
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Arc::new(tokio::sync::Semaphore::new(n))
+    }
 }
 
 /// Turns parsed items into what the store writes: language resolved, verdict and keys.
@@ -317,6 +328,12 @@ impl Pipeline {
         let body = fetched.body;
         let content_type = meta.content_type.clone();
         let base = final_url.clone();
+        let _slot = self
+            .parse_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("parse slots never close");
         let parsed = tokio::task::spawn_blocking(move || {
             let doc = parse_document(&body, content_type.as_deref(), Some(&base))?;
             drop(body);
@@ -376,10 +393,14 @@ impl Pipeline {
     ) -> Result<Polled, PollError> {
         let (next, adoption) = state::on_success(source, prev, plan, meta, &got, now);
         log_adoption(source, adoption);
-        let id = source.id.clone();
         let counts = self
             .db
-            .call(move |s| s.apply_poll(&id, now, &items, &next))
+            .apply_poll(crate::store::PollWrite {
+                source: source.id.clone(),
+                now,
+                items,
+                state: next,
+            })
             .await
             .map_err(|e| PollError::Store {
                 id: source.id.clone(),

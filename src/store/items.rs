@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use sha2::{Digest, Sha256};
 
 use super::sources::SourceState;
@@ -107,7 +107,7 @@ pub(super) fn item_from_row(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
 /// Replaces the case-code index entries of `uid` with `codes` (`fresh`: the item is new
 /// and has none yet, which spares the poll path a delete per item).
 pub(super) fn write_codes(
-    tx: &Transaction,
+    tx: &Connection,
     uid: &str,
     codes: &[String],
     fresh: bool,
@@ -166,14 +166,35 @@ impl Store {
         state: &SourceState,
     ) -> Result<PollCounts, StoreError> {
         let tx = self.conn.transaction()?;
-        let mut counts = PollCounts::default();
-        let mut touched = HashSet::new();
-        for it in items.iter().filter(|it| !it.class.drop) {
-            upsert(&tx, source, now, it, &mut counts, &mut touched)?;
-        }
-        super::sources::write_state(&tx, state)?;
+        let counts = write_poll(&tx, source, now, items, state)?;
         tx.commit()?;
         Ok(counts)
+    }
+
+    /// Writes several polls in one transaction, each inside its own savepoint: a poll
+    /// that fails is rolled back alone and gets its error, the others land; if the
+    /// commit itself fails (a full disk), every poll of the group gets that error and
+    /// none of them is stored. Used by [`Db::apply_poll`](super::Db::apply_poll) to
+    /// share one commit between polls that finished at the same time.
+    pub fn apply_polls(&mut self, polls: &[PollWrite]) -> Vec<Result<PollCounts, StoreError>> {
+        let mut tx = match self.conn.transaction() {
+            Ok(tx) => tx,
+            Err(e) => return polls.iter().map(|_| Err(StoreError::Commit(e.to_string()))).collect(),
+        };
+        let mut results = Vec::with_capacity(polls.len());
+        for p in polls {
+            let one = (|| {
+                let sp = tx.savepoint()?;
+                let counts = write_poll(&sp, &p.source, p.now, &p.items, &p.state)?;
+                sp.commit()?;
+                Ok(counts)
+            })();
+            results.push(one);
+        }
+        match tx.commit() {
+            Ok(()) => results,
+            Err(e) => polls.iter().map(|_| Err(StoreError::Commit(e.to_string()))).collect(),
+        }
     }
 
     /// Reads items, newest first.
@@ -239,8 +260,33 @@ impl Store {
     }
 }
 
+/// One poll's items and source state, as the group writer gets them.
+#[derive(Debug)]
+pub struct PollWrite {
+    pub source: String,
+    pub now: DateTime<Utc>,
+    pub items: Vec<StoredPoll>,
+    pub state: SourceState,
+}
+
+fn write_poll(
+    tx: &Connection,
+    source: &str,
+    now: DateTime<Utc>,
+    items: &[StoredPoll],
+    state: &SourceState,
+) -> Result<PollCounts, StoreError> {
+    let mut counts = PollCounts::default();
+    let mut touched = HashSet::new();
+    for it in items.iter().filter(|it| !it.class.drop) {
+        upsert(tx, source, now, it, &mut counts, &mut touched)?;
+    }
+    super::sources::write_state(tx, state)?;
+    Ok(counts)
+}
+
 fn upsert(
-    tx: &Transaction,
+    tx: &Connection,
     source: &str,
     now: DateTime<Utc>,
     it: &StoredPoll,
@@ -572,6 +618,35 @@ mod tests {
         p[0].item.title = "One, edited".into();
         s.apply_poll("src", t(4), &p, &up).unwrap();
         assert_ne!(s.selection_fingerprint(&f).unwrap(), fp2, "edit: changed");
+    }
+
+    #[test]
+    fn grouped_polls_land_or_fail_one_by_one() {
+        let mut s = Store::in_memory().unwrap();
+        s.conn
+            .execute_batch(
+                "CREATE TEMP TRIGGER fail BEFORE INSERT ON items WHEN NEW.source = 'bad' \
+                 BEGIN SELECT RAISE(ABORT, 'boom'); END;",
+            )
+            .unwrap();
+        let w = |source: &str, guid: &str| PollWrite {
+            source: source.into(),
+            now: t(1),
+            items: poll(vec![item(Some(guid), &format!("http://x/{guid}"), guid)]),
+            state: SourceState {
+                id: source.into(),
+                ..Default::default()
+            },
+        };
+        let results = s.apply_polls(&[w("a", "1"), w("bad", "2"), w("c", "3")]);
+        assert_eq!(results[0].as_ref().unwrap().new, 1);
+        assert!(results[1].as_ref().unwrap_err().to_string().contains("boom"));
+        assert_eq!(results[2].as_ref().unwrap().new, 1);
+        let stored = s.items(&ItemFilter::default()).unwrap();
+        assert_eq!(stored.len(), 2);
+        assert!(stored.iter().all(|i| i.source != "bad"));
+        assert!(s.source_state("bad").unwrap().is_none(), "its state was rolled back too");
+        assert!(s.source_state("c").unwrap().is_some());
     }
 
     #[test]

@@ -22,7 +22,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 
 pub use follow::{FollowOutcome, FollowState};
-pub use items::{ItemFilter, PollCounts, StoredPoll};
+pub use items::{ItemFilter, PollCounts, PollWrite, StoredPoll};
 pub use reclassify::{StoredSubject, Verdict};
 pub use sources::SourceState;
 
@@ -61,6 +61,9 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// A commit shared by several polls failed (each of them gets this).
+    #[error("database commit failed: {0}")]
+    Commit(String),
     #[error("database task failed: {0}")]
     Task(String),
 }
@@ -107,10 +110,6 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(open_err)?;
-        // 16 MiB of page cache (the default is 2 MiB): a publish reads the newest
-        // items of some thirty selections, which then stay in memory between publishes.
-        conn.pragma_update(None, "cache_size", -16384)
             .map_err(open_err)?;
         // Checkpoint every 8192 pages (32 MiB) rather than 1000: a poll pass rewrites the
         // same index pages many times, and a checkpoint copies each page once.
@@ -177,13 +176,60 @@ impl Store {
 #[derive(Clone, Debug)]
 pub struct Db {
     inner: Arc<Mutex<Store>>,
+    /// Polls waiting to be written (see [`Db::apply_poll`]).
+    queue: Arc<Mutex<Vec<QueuedPoll>>>,
 }
+
+type QueuedPoll = (
+    PollWrite,
+    tokio::sync::oneshot::Sender<Result<PollCounts, StoreError>>,
+);
+
+/// At most this many polls share one commit.
+const MAX_GROUP: usize = 64;
 
 impl Db {
     pub fn new(store: Store) -> Db {
         Db {
             inner: Arc::new(Mutex::new(store)),
+            queue: Arc::default(),
         }
+    }
+
+    /// Writes one poll (its items and the source's new state) and returns its counts.
+    ///
+    /// Group commit: a poll that arrives while another is being written waits for the
+    /// writer and is then written together with every other poll that queued up
+    /// meanwhile, in one transaction with a savepoint each ([`Store::apply_polls`]).
+    /// A lone poll is its own transaction; polls that finish together share a commit.
+    /// Either way each poll lands whole or not at all.
+    pub async fn apply_poll(&self, write: PollWrite) -> Result<PollCounts, StoreError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((write, tx));
+        let (inner, queue) = (self.inner.clone(), self.queue.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut store = inner.lock().unwrap_or_else(|p| p.into_inner());
+            loop {
+                let batch: Vec<QueuedPoll> = {
+                    let mut q = queue.lock().unwrap_or_else(|p| p.into_inner());
+                    let n = q.len().min(MAX_GROUP);
+                    q.drain(..n).collect()
+                };
+                if batch.is_empty() {
+                    break;
+                }
+                let (writes, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+                tracing::debug!(polls = writes.len(), "writing polls in one transaction");
+                for (result, reply) in store.apply_polls(&writes).into_iter().zip(replies) {
+                    let _ = reply.send(result);
+                }
+            }
+        });
+        rx.await
+            .map_err(|_| StoreError::Task("the database writer stopped".into()))?
     }
 
     /// Runs `f` with the store on a blocking thread.
