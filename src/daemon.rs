@@ -123,7 +123,7 @@ impl Daemon {
     /// more polls in flight than requests lets finished polls wait for the database
     /// writer together and share a commit, while the next requests go out.
     fn in_flight(&self) -> usize {
-        self.config.daemon.concurrency.saturating_mul(4).max(16)
+        self.config.daemon.concurrency.saturating_mul(2).max(8)
     }
 
     /// What the HTTP server needs.
@@ -151,7 +151,7 @@ impl Daemon {
         let states = if force {
             Vec::new()
         } else {
-            match self.db.call(|s| s.source_states()).await {
+            match self.db.read(|s| s.source_states()).await {
                 Ok(s) => s,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read source states; polling everything");
@@ -296,7 +296,7 @@ impl Daemon {
     /// Retry-After, Gone, freshness hints).
     async fn is_due(&self, id: &str) -> bool {
         let key = id.to_string();
-        match self.db.call(move |s| s.source_state(&key)).await {
+        match self.db.read(move |s| s.source_state(&key)).await {
             Ok(Some(st)) if !st.is_due(Utc::now()) => {
                 tracing::debug!(source = %id, next_due = ?st.next_due, reason = ?st.due_reason, "not due yet; tick skipped");
                 false
@@ -314,7 +314,7 @@ impl Daemon {
         sources: &[SourceConfig],
         tx: &mpsc::Sender<Tick>,
     ) -> Result<(), DaemonError> {
-        let states = self.db.call(|s| s.source_states()).await?;
+        let states = self.db.read(|s| s.source_states()).await?;
         let now = Utc::now();
         for s in sources {
             let state = states.iter().find(|st| st.id == s.id);

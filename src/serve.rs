@@ -119,7 +119,7 @@ pub fn router(state: ServeState) -> Router {
                 let (publisher, sel) = (state.publisher.clone(), missing);
                 match state
                     .db
-                    .call(move |s| Ok(publisher.render_on_demand(s, &sel)))
+                    .read(move |s| Ok(publisher.render_on_demand(s, &sel)))
                     .await
                 {
                     Ok(Ok(docs)) => state.published.add(docs),

@@ -185,6 +185,7 @@ impl Pipeline {
     /// Polls `source` once and stores what it finds.
     pub async fn poll(&self, source: &SourceConfig, now: DateTime<Utc>) -> PollReport {
         let started = Instant::now();
+        let _under_way = self.db.expect_write();
         let id = source.id.clone();
         let store_err = |source| PollError::Store {
             id: id.clone(),
@@ -192,7 +193,7 @@ impl Pipeline {
         };
         let prev = {
             let id = id.clone();
-            self.db.call(move |s| s.source_state(&id)).await
+            self.db.read(move |s| s.source_state(&id)).await
         };
         let mut warnings = Vec::new();
         let (url, result) = match prev {
@@ -328,7 +329,7 @@ impl Pipeline {
         let body = fetched.body;
         let content_type = meta.content_type.clone();
         let base = final_url.clone();
-        let _slot = self
+        let slot = self
             .parse_slots
             .clone()
             .acquire_owned()
@@ -351,6 +352,8 @@ impl Pipeline {
                 column: None,
             },
         })?;
+        // The slot is for parsing only: the write below may wait for other polls.
+        drop(slot);
         let (items, ttl, encoding, repairs) = parsed.map_err(|e| PollError::Parse {
             id: source.id.clone(),
             url: final_url.to_string(),

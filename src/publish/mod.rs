@@ -662,7 +662,7 @@ pub async fn publish(
 ) -> Result<PublishOutcome, PublishError> {
     let p = publisher.clone();
     let snap = db
-        .call(move |s| Ok(p.render(s, DateTime::UNIX_EPOCH)))
+        .read(move |s| Ok(p.render(s, DateTime::UNIX_EPOCH)))
         .await??;
     let p = publisher.clone();
     let (snap, changed) = tokio::task::spawn_blocking(move || p.write(&snap).map(|c| (snap, c)))

@@ -16,13 +16,15 @@ mod retention;
 mod sources;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 
 pub use follow::{FollowOutcome, FollowState};
-pub use items::{ItemFilter, PollCounts, PollWrite, StoredPoll};
+pub use items::{Group, ItemFilter, PollCounts, PollWrite, StoredPoll};
 pub use reclassify::{StoredSubject, Verdict};
 pub use sources::SourceState;
 
@@ -66,6 +68,13 @@ pub enum StoreError {
     Commit(String),
     #[error("database task failed: {0}")]
     Task(String),
+}
+
+impl StoreError {
+    /// The same failure for each of several polls that shared a commit.
+    pub fn shared(&self) -> StoreError {
+        StoreError::Commit(self.to_string())
+    }
 }
 
 /// The database.
@@ -123,6 +132,23 @@ impl Store {
         Ok(store)
     }
 
+    /// A second connection to the database at `path` (already migrated), for reads.
+    pub fn open_reader(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "query_only", true)
+            .map_err(open_err)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
     /// An in-memory database, for tests and `inspect`.
     pub fn in_memory() -> Result<Store, StoreError> {
         let mut store = Store {
@@ -175,9 +201,15 @@ impl Store {
 /// A shared handle for async code: one connection, calls run on the blocking pool.
 #[derive(Clone, Debug)]
 pub struct Db {
+    /// The connection that writes (and serves general calls).
     inner: Arc<Mutex<Store>>,
-    /// Polls waiting to be written (see [`Db::apply_poll`]).
-    queue: Arc<Mutex<Vec<QueuedPoll>>>,
+    /// A second connection for reads, so that reads never wait for the writer (WAL
+    /// lets readers and one writer work at once). `None` for in-memory databases.
+    reader: Option<Arc<Mutex<Store>>>,
+    /// The group-commit writer thread's queue (see [`Db::apply_poll`]).
+    writes: std::sync::mpsc::Sender<QueuedPoll>,
+    /// Polls under way (see [`Db::expect_write`]).
+    expected: Arc<AtomicUsize>,
 }
 
 type QueuedPoll = (
@@ -188,48 +220,77 @@ type QueuedPoll = (
 /// At most this many polls share one commit.
 const MAX_GROUP: usize = 64;
 
+/// How long an open group waits for polls under way to join it before committing.
+const LINGER: Duration = Duration::from_millis(25);
+
+/// Counts a poll under way until dropped (see [`Db::expect_write`]).
+pub struct WriteExpected(Arc<AtomicUsize>);
+
+impl Drop for WriteExpected {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl Db {
     pub fn new(store: Store) -> Db {
+        let reader = (store.path != Path::new(":memory:"))
+            .then(|| Store::open_reader(&store.path).ok())
+            .flatten()
+            .map(|r| Arc::new(Mutex::new(r)));
+        let inner = Arc::new(Mutex::new(store));
+        let expected: Arc<AtomicUsize> = Arc::default();
+        let (writes, queue) = std::sync::mpsc::channel::<QueuedPoll>();
+        let (store, count) = (inner.clone(), expected.clone());
+        std::thread::Builder::new()
+            .name("tocsin-writer".into())
+            .spawn(move || group_writer(&store, &queue, &count))
+            .expect("spawn the database writer thread");
         Db {
-            inner: Arc::new(Mutex::new(store)),
-            queue: Arc::default(),
+            inner,
+            reader,
+            writes,
+            expected,
         }
+    }
+
+    /// Counts a poll as under way for as long as the guard lives: the writer keeps a
+    /// group open a little ([`LINGER`]) while such polls may still join it.
+    pub fn expect_write(&self) -> WriteExpected {
+        self.expected.fetch_add(1, Ordering::SeqCst);
+        WriteExpected(self.expected.clone())
     }
 
     /// Writes one poll (its items and the source's new state) and returns its counts.
     ///
-    /// Group commit: a poll that arrives while another is being written waits for the
-    /// writer and is then written together with every other poll that queued up
-    /// meanwhile, in one transaction with a savepoint each ([`Store::apply_polls`]).
-    /// A lone poll is its own transaction; polls that finish together share a commit.
-    /// Either way each poll lands whole or not at all.
+    /// Group commit, on one writer thread: the first poll to arrive opens a transaction
+    /// and is written in a savepoint; polls that arrive while the group is open (for at
+    /// most [`LINGER`], and only while other polls are under way) join it, each in its
+    /// own savepoint; then one commit. A poll alone is committed at once. Each poll
+    /// lands whole or not at all: one that fails is rolled back to its savepoint, and
+    /// a failed commit fails them all.
     pub async fn apply_poll(&self, write: PollWrite) -> Result<PollCounts, StoreError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.queue
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((write, tx));
-        let (inner, queue) = (self.inner.clone(), self.queue.clone());
-        tokio::task::spawn_blocking(move || {
-            let mut store = inner.lock().unwrap_or_else(|p| p.into_inner());
-            loop {
-                let batch: Vec<QueuedPoll> = {
-                    let mut q = queue.lock().unwrap_or_else(|p| p.into_inner());
-                    let n = q.len().min(MAX_GROUP);
-                    q.drain(..n).collect()
-                };
-                if batch.is_empty() {
-                    break;
-                }
-                let (writes, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-                tracing::debug!(polls = writes.len(), "writing polls in one transaction");
-                for (result, reply) in store.apply_polls(&writes).into_iter().zip(replies) {
-                    let _ = reply.send(result);
-                }
-            }
-        });
+        self.writes
+            .send((write, tx))
+            .map_err(|_| StoreError::Task("the database writer stopped".into()))?;
         rx.await
             .map_err(|_| StoreError::Task("the database writer stopped".into()))?
+    }
+
+    /// Runs `f` on the read connection (the writing one for in-memory databases).
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = self.reader.clone().unwrap_or_else(|| self.inner.clone());
+        tokio::task::spawn_blocking(move || {
+            let guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&guard)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     /// Runs `f` with the store on a blocking thread.
@@ -252,6 +313,81 @@ impl Db {
     pub fn blocking<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut guard)
+    }
+}
+
+/// The writer thread: one group (transaction) at a time, until every [`Db`] is gone.
+fn group_writer(
+    store: &Mutex<Store>,
+    queue: &std::sync::mpsc::Receiver<QueuedPoll>,
+    expected: &AtomicUsize,
+) {
+    while let Ok(first) = queue.recv() {
+        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+        let mut jobs: Vec<QueuedPoll> = Vec::new();
+        let mut counts: Vec<PollCounts> = Vec::new();
+        let mut failed = false;
+        let committed = match Group::begin(&mut store) {
+            Err(e) => {
+                jobs.push(first);
+                Err(e)
+            }
+            Ok(mut group) => {
+                let deadline = Instant::now() + LINGER;
+                let mut next = Some(first);
+                while let Some(job) = next.take() {
+                    match group.write(&job.0) {
+                        Ok(c) => counts.push(c),
+                        Err(_) => failed = true,
+                    }
+                    jobs.push(job);
+                    if failed || jobs.len() >= MAX_GROUP {
+                        break;
+                    }
+                    // Polls under way are counted until they have their answer; those
+                    // not written yet may join while there is time.
+                    next = match queue.try_recv() {
+                        Ok(job) => Some(job),
+                        Err(_) => {
+                            let waiting = expected.load(Ordering::SeqCst) > jobs.len();
+                            let left = deadline.saturating_duration_since(Instant::now());
+                            if waiting && !left.is_zero() {
+                                queue.recv_timeout(left).ok()
+                            } else {
+                                None
+                            }
+                        }
+                    };
+                }
+                if failed {
+                    // Dropping the group rolls it back; each poll is written alone below.
+                    drop(group);
+                    Ok(())
+                } else {
+                    group.commit()
+                }
+            }
+        };
+        tracing::debug!(polls = jobs.len(), failed, "wrote polls in one transaction");
+        match committed {
+            Ok(()) if !failed => {
+                for ((_, reply), c) in jobs.into_iter().zip(counts) {
+                    let _ = reply.send(Ok(c));
+                }
+            }
+            Ok(()) => {
+                // One poll failed: every poll of the group, alone, so that the others
+                // land and the failing one gets its own error.
+                for (w, reply) in jobs {
+                    let _ = reply.send(store.apply_one(&w));
+                }
+            }
+            Err(e) => {
+                for (_, reply) in jobs {
+                    let _ = reply.send(Err(e.shared()));
+                }
+            }
+        }
     }
 }
 
