@@ -180,7 +180,6 @@ impl From<DaemonError> for CliError {
 pub fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
-    init_logging(matches!(cli.command, Command::Run));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -206,23 +205,35 @@ fn limit_malloc_arenas() {
     }
 }
 
-fn init_logging(daemon: bool) {
-    let default = if daemon {
-        "info,tokio_cron_scheduler=warn"
-    } else {
-        "warn,tokio_cron_scheduler=warn"
+/// Logs go to standard error (the journal under systemd), without colours unless it is
+/// a terminal. The filter is `RUST_LOG` if set, else `daemon.log_filter` for `run`
+/// (default `info,tokio_cron_scheduler=warn`), else warnings only: one-shot commands
+/// print their own results.
+fn init_logging(config: Option<&Config>, daemon: bool) {
+    use tracing_subscriber::EnvFilter;
+    let configured = match config {
+        Some(c) if daemon => c.daemon.log_filter.clone(),
+        _ => "warn,tokio_cron_scheduler=warn".to_string(),
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&configured))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = config.is_some_and(|c| c.daemon.log_format == crate::config::LogFormat::Json);
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 fn load(cli: &Cli) -> Result<Config, CliError> {
-    let config = Config::load(&cli.config)?;
+    let config = Config::load(&cli.config);
+    init_logging(config.as_ref().ok(), matches!(cli.command, Command::Run));
+    let config = config?;
     for w in &config.warnings {
         tracing::warn!("{}: {w}", cli.config.display());
     }
@@ -230,6 +241,12 @@ fn load(cli: &Cli) -> Result<Config, CliError> {
 }
 
 async fn dispatch(cli: Cli) -> Result<(), CliError> {
+    if matches!(
+        cli.command,
+        Command::Check | Command::Completions { .. } | Command::Man
+    ) {
+        init_logging(None, false);
+    }
     match &cli.command {
         Command::Check => check(&cli),
         Command::Run => run(load(&cli)?).await,

@@ -28,6 +28,7 @@ pub mod daemon;
 pub mod dedup;
 pub mod fetch;
 pub mod group;
+pub mod health;
 pub mod inspect;
 pub mod metrics;
 pub mod model;

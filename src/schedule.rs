@@ -18,8 +18,10 @@ use crate::config::{SourceConfig, parse_cron};
 pub enum Tick {
     /// Time to poll this source.
     Source(String),
-    /// The scheduler is alive (drives the systemd watchdog).
+    /// The scheduler is alive (drives the systemd watchdog and `/healthz`).
     Heartbeat,
+    /// Time to prune old items (retention).
+    Retention,
 }
 
 /// The next time `schedule` fires strictly after `after`.
@@ -48,10 +50,11 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    /// Starts one job per enabled source and a heartbeat every `heartbeat_secs` seconds.
+    /// Starts one job per enabled source and one per `(cron, tick)` in `extra`
+    /// (heartbeat, retention).
     pub async fn start(
         sources: &[SourceConfig],
-        heartbeat: Option<&str>,
+        extra: &[(String, Tick)],
         tx: mpsc::Sender<Tick>,
     ) -> Result<Scheduler, ScheduleError> {
         let inner = JobScheduler::new().await?;
@@ -68,12 +71,12 @@ impl Scheduler {
             })?;
             inner.add(job).await?;
         }
-        if let Some(expr) = heartbeat {
-            let tx = tx.clone();
-            let job = Job::new_async(expr, move |_, _| {
-                let tx = tx.clone();
+        for (expr, tick) in extra {
+            let (tx, tick) = (tx.clone(), tick.clone());
+            let job = Job::new_async(expr.as_str(), move |_, _| {
+                let (tx, tick) = (tx.clone(), tick.clone());
                 Box::pin(async move {
-                    let _ = tx.try_send(Tick::Heartbeat);
+                    let _ = tx.try_send(tick);
                 })
             })?;
             inner.add(job).await?;

@@ -21,6 +21,10 @@ use headers::{ETag, HeaderMapExt, IfModifiedSince, IfNoneMatch};
 use tokio::net::TcpListener;
 
 use crate::publish::catalog::resolve;
+use std::sync::{Arc, RwLock};
+
+use crate::health::Health;
+use crate::metrics::Metrics;
 use crate::publish::{Published, Publisher, Rendered};
 use crate::store::Db;
 
@@ -96,45 +100,89 @@ pub fn negotiate(accept: Option<&str>) -> Coding {
 pub struct ServeState {
     /// The documents of the last publish (and those rendered on demand since).
     pub published: Published,
-    /// Renders per-language and per-source documents on their first request.
-    pub publisher: Publisher,
+    /// Renders per-language and per-source documents on their first request (swapped
+    /// by a config reload).
+    pub publisher: Arc<RwLock<Publisher>>,
     pub db: Db,
+    pub metrics: Arc<Metrics>,
+    /// The scheduler's liveness, for `/healthz` (`None`: only the database is checked).
+    pub health: Option<Health>,
 }
 
-/// The router: every published path, nothing else.
+/// The router: `/metrics`, `/healthz`, and every published path, nothing else.
 pub fn router(state: ServeState) -> Router {
-    let hubs: Vec<String> = state
-        .publisher
-        .hubs()
-        .iter()
-        .map(|h| h.to_string())
-        .collect();
-    let link = hub_link_header(&hubs);
     Router::new().fallback(move |req: Request<Body>| {
-        let (state, link) = (state.clone(), link.clone());
+        let state = state.clone();
         async move {
-            if let Some(missing) = on_demand(&state, &req) {
-                // First request for a per-language or per-source document since it
-                // changed: render it once; later requests are served from memory.
-                let (publisher, sel) = (state.publisher.clone(), missing);
-                match state
-                    .db
-                    .read(move |s| Ok(publisher.render_on_demand(s, &sel)))
-                    .await
-                {
-                    Ok(Ok(docs)) => state.published.add(docs),
-                    Ok(Err(e)) => tracing::error!(error = %e, "rendering on demand failed"),
-                    Err(e) => tracing::error!(error = %e, "rendering on demand failed"),
-                }
-            }
-            respond(&state.published, link.as_ref(), &req)
+            let path = req.uri().path().to_string();
+            let resp = match path.as_str() {
+                "/metrics" => metrics(&state).await,
+                "/healthz" => healthz(&state).await,
+                _ => document(&state, req).await,
+            };
+            state.metrics.record_http(resp.status().as_u16());
+            resp
         }
     })
+}
+
+async fn metrics(state: &ServeState) -> Response<Body> {
+    let m = state.metrics.clone();
+    match state.db.read(move |s| m.scrape(s)).await {
+        Ok(text) => {
+            let mut r = Response::new(Body::from(text));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
+            );
+            r
+        }
+        Err(e) => plain_owned(StatusCode::INTERNAL_SERVER_ERROR, format!("metrics: {e}\n")),
+    }
+}
+
+/// 200 when the scheduler is alive and the database takes writes; 503 with the reason.
+async fn healthz(state: &ServeState) -> Response<Body> {
+    if let Some(Err(reason)) = state.health.as_ref().map(Health::scheduler) {
+        return plain_owned(StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n"));
+    }
+    match state.db.call(|s| s.probe_write()).await {
+        Ok(()) => plain(StatusCode::OK, "ok\n"),
+        Err(e) => plain_owned(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("database not writable: {e}\n"),
+        ),
+    }
+}
+
+/// A published document; per-language and per-source ones are rendered on their first
+/// request after they change, then served from memory.
+async fn document(state: &ServeState, req: Request<Body>) -> Response<Body> {
+    let publisher = state
+        .publisher
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    if let Some(sel) = on_demand(state, &publisher, &req) {
+        let p = publisher.clone();
+        match state
+            .db
+            .read(move |s| Ok(p.render_on_demand(s, &sel)))
+            .await
+        {
+            Ok(Ok(docs)) => state.published.add(docs),
+            Ok(Err(e)) => tracing::error!(error = %e, "rendering on demand failed"),
+            Err(e) => tracing::error!(error = %e, "rendering on demand failed"),
+        }
+    }
+    let hubs: Vec<String> = publisher.hubs().iter().map(|h| h.to_string()).collect();
+    respond(&state.published, hub_link_header(&hubs).as_ref(), &req)
 }
 
 /// The selection to render for `req`, when it names one that is not in memory.
 fn on_demand(
     state: &ServeState,
+    publisher: &Publisher,
     req: &Request<Body>,
 ) -> Option<crate::publish::catalog::Selection> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
@@ -144,7 +192,7 @@ fn on_demand(
     if state.published.get().get(&path).is_some() {
         return None;
     }
-    state.publisher.selection_for_path(&path)
+    publisher.selection_for_path(&path)
 }
 
 fn hub_link_header(hubs: &[String]) -> Option<HeaderValue> {
@@ -272,6 +320,16 @@ fn not_modified(h: &HeaderMap, doc: &Rendered, coding: Coding) -> bool {
         return !ims.is_modified(lm);
     }
     false
+}
+
+fn plain_owned(status: StatusCode, msg: String) -> Response<Body> {
+    let mut r = Response::new(Body::from(msg));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
 }
 
 fn plain(status: StatusCode, msg: &'static str) -> Response<Body> {

@@ -43,6 +43,7 @@ pub struct Config {
     pub output: OutputConfig,
     pub classify: ClassifyConfig,
     pub websub: WebsubConfig,
+    pub retention: RetentionConfig,
     pub fetch: FetchConfig,
     pub sources: Vec<SourceConfig>,
     pub rules: Vec<RuleConfig>,
@@ -62,6 +63,31 @@ pub struct DaemonConfig {
     pub user_agent: String,
     /// How long in-flight polls may run after SIGTERM before they are abandoned.
     pub shutdown_grace: Duration,
+    pub log_format: LogFormat,
+    /// A `RUST_LOG`-style filter; the `RUST_LOG` environment variable wins over it.
+    pub log_filter: String,
+}
+
+/// How log lines are written to standard error (the journal under systemd).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    /// One JSON object per line, fields included.
+    Json,
+}
+
+/// `[retention]`.
+#[derive(Debug, Clone)]
+pub struct RetentionConfig {
+    /// Items older than this (by publication time) are pruned; `None`: never.
+    pub max_age: Option<Duration>,
+    /// Urgent items are kept whatever their age.
+    pub keep_urgent: bool,
+    /// Items deleted per transaction.
+    pub batch_size: usize,
+    /// When pruning runs (cron, six fields, UTC).
+    pub schedule: String,
 }
 
 #[derive(Debug, Clone)]

@@ -23,6 +23,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub websub: RawWebsub,
     #[serde(default)]
+    pub retention: RawRetention,
+    #[serde(default)]
     pub fetch: RawFetch,
     #[serde(default)]
     pub sources: Vec<RawSource>,
@@ -39,6 +41,8 @@ pub struct RawDaemon {
     pub concurrency: Option<i64>,
     pub user_agent: Option<String>,
     pub shutdown_grace: Option<String>,
+    pub log_format: Option<String>,
+    pub log_filter: Option<String>,
 }
 
 /// `[server]`: the built-in HTTP server.
@@ -81,6 +85,16 @@ pub struct RawFetch {
 #[serde(deny_unknown_fields)]
 pub struct RawClassify {
     pub threshold: Option<f64>,
+}
+
+/// `[retention]`: how long non-urgent items are kept.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetention {
+    pub max_age: Option<String>,
+    pub keep_urgent: Option<bool>,
+    pub batch_size: Option<i64>,
+    pub schedule: Option<String>,
 }
 
 /// `[websub]`: hubs told about every change of the urgent feed.

@@ -13,8 +13,9 @@ use super::fetch::FetchConfig;
 use super::locate::{KeyPath, Locator, position};
 use super::raw::{RawConfig, RawRule, RawSource};
 use super::{
-    ClassifyConfig, Config, DaemonConfig, Field, OnDisk, OutputConfig, Problem, RuleConfig,
-    ServerConfig, SourceConfig, WebsubConfig, default_user_agent, parse_cron,
+    ClassifyConfig, Config, DaemonConfig, Field, LogFormat, OnDisk, OutputConfig, Problem,
+    RetentionConfig, RuleConfig, ServerConfig, SourceConfig, WebsubConfig, default_user_agent,
+    parse_cron,
 };
 
 const DEFAULT_SCHEDULE: &str = "0 */10 * * * *";
@@ -146,12 +147,34 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
         d.shutdown_grace.as_deref(),
         Duration::from_secs(20),
     );
+    let log_format = match d.log_format.as_deref() {
+        None | Some("text") => LogFormat::Text,
+        Some("json") => LogFormat::Json,
+        Some(other) => {
+            c.problem(
+                root("daemon").key("log_format"),
+                format!("`{other}` is not one of \"text\", \"json\""),
+            );
+            LogFormat::Text
+        }
+    };
+    let log_filter = d
+        .log_filter
+        .unwrap_or_else(|| "info,tokio_cron_scheduler=warn".to_string());
+    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log_filter) {
+        c.problem(
+            root("daemon").key("log_filter"),
+            format!("`{log_filter}` is not a log filter such as \"info,tocsin=debug\": {e}"),
+        );
+    }
     let daemon = DaemonConfig {
         database: resolve(base, d.database.as_deref().unwrap_or("var/tocsin.db")),
         schedule: schedule.clone(),
         concurrency,
         user_agent,
         shutdown_grace,
+        log_format,
+        log_filter,
     };
 
     let listen_s = raw.server.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
@@ -239,6 +262,38 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
     }
     let websub = WebsubConfig { hubs };
 
+    let r = raw.retention;
+    let max_age = match r.max_age.as_deref() {
+        Some("never") => None,
+        other => Some(duration(
+            c,
+            root("retention").key("max_age"),
+            other,
+            Duration::from_secs(180 * 86_400),
+        )),
+    };
+    let batch_size = match r.batch_size {
+        None => 500,
+        Some(n) if (1..=100_000).contains(&n) => n as usize,
+        Some(n) => {
+            c.problem(
+                root("retention").key("batch_size"),
+                format!("{n} is out of range (1 to 100000)"),
+            );
+            500
+        }
+    };
+    let retention_schedule = r.schedule.unwrap_or_else(|| "0 17 3 * * *".to_string());
+    if let Err(m) = parse_cron(&retention_schedule) {
+        c.problem(root("retention").key("schedule"), m);
+    }
+    let retention = RetentionConfig {
+        max_age,
+        keep_urgent: r.keep_urgent.unwrap_or(true),
+        batch_size,
+        schedule: retention_schedule,
+    };
+
     let mut ids = HashSet::new();
     let sources = raw
         .sources
@@ -262,6 +317,7 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
         output,
         classify,
         websub,
+        retention,
         fetch,
         sources,
         rules,

@@ -115,6 +115,7 @@ pub struct Pipeline {
     /// Parsing and classifying are CPU work: at most one per core at a time, so that
     /// many polls finishing together queue here instead of holding many documents.
     pub parse_slots: Arc<tokio::sync::Semaphore>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Pipeline {
@@ -240,6 +241,18 @@ impl Pipeline {
             warnings,
         };
         report.log();
+        self.metrics.record_poll(
+            &report.source,
+            match &report.result {
+                Ok(Polled {
+                    how: How::NotModified,
+                    ..
+                }) => "not_modified",
+                Ok(_) => "ok",
+                Err(_) => "error",
+            },
+            report.duration.as_secs_f64(),
+        );
         report
     }
 

@@ -190,6 +190,17 @@ impl Store {
         Ok(())
     }
 
+    /// Proves the database takes writes (a row rewritten in its own transaction): a
+    /// full disk or a read-only file fails here.
+    pub fn probe_write(&mut self) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO classify_state (key, value) VALUES ('health_probe', ?1) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [ts(Utc::now())],
+        )?;
+        Ok(())
+    }
+
     /// `PRAGMA integrity_check`: `ok` or the problems SQLite found.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         Ok(self

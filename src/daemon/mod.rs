@@ -1,0 +1,214 @@
+//! The daemon: what the long-running process and the one-shot commands share.
+//!
+//! ```text
+//! scheduler ──ticks──▶ dispatcher ──spawn──▶ poll tasks ──▶ writer thread ──▶ SQLite
+//!                                                  │
+//!                                        publish request
+//!                                                  ▼
+//!                       publisher task ──▶ files + snapshot ──▶ HTTP server
+//! ```
+//!
+//! [`run`] is the long-running part: signals (SIGTERM, SIGINT, SIGHUP), systemd
+//! notifications, the watchdog, retention and the shutdown order.
+
+mod run;
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::classify::Classifier;
+use crate::config::{Config, SourceConfig};
+use crate::fetch::Fetcher;
+use crate::metrics::Metrics;
+use crate::poll::{Pipeline, PollReport};
+use crate::publish::websub::{Pinger, is_topic};
+use crate::publish::{PublishError, PublishOutcome, Published, Publisher, join, publish};
+use crate::schedule::ScheduleError;
+use crate::store::{Db, SourceState, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    #[error("HTTP server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// One source's line in a `poll` pass.
+#[derive(Debug)]
+pub enum PassLine {
+    Polled(PollReport),
+    /// Not polled: not due before `next_due` (its `due_reason` says why).
+    Deferred(SourceState),
+}
+
+/// Everything the daemon and the one-shot commands share.
+#[derive(Clone)]
+pub struct Daemon {
+    pub config: Arc<Config>,
+    pub pipeline: Pipeline,
+    pub publisher: Publisher,
+    pub published: Published,
+    pub db: Db,
+    pub pinger: Pinger,
+    /// Shared by every configuration the process runs with (reloads keep it).
+    pub metrics: Arc<Metrics>,
+}
+
+impl Daemon {
+    /// Opens the database and builds the pipeline.
+    pub fn new(config: Config) -> Result<Daemon, DaemonError> {
+        let db = Db::new(Store::open(&config.daemon.database)?);
+        Ok(Daemon::build(
+            config,
+            db,
+            Published::default(),
+            Arc::new(Metrics::new()),
+        ))
+    }
+
+    /// A daemon for `config` on an open database (a reload keeps the database, what is
+    /// served and the metrics).
+    pub fn build(config: Config, db: Db, published: Published, metrics: Arc<Metrics>) -> Daemon {
+        let pipeline = Pipeline {
+            fetcher: Fetcher::new(
+                &config.daemon.user_agent,
+                config.daemon.concurrency,
+                config.fetch.host_spacing,
+            ),
+            classifier: Arc::new(Classifier::new(&config.rules, config.classify.threshold)),
+            db: db.clone(),
+            policy: Arc::new(config.fetch.clone()),
+            parse_slots: Pipeline::parse_slots(),
+            metrics: metrics.clone(),
+        };
+        Daemon {
+            pinger: Pinger::new(&config.daemon.user_agent, config.websub.hubs.clone()),
+            publisher: Publisher::new(&config),
+            published,
+            config: Arc::new(config),
+            pipeline,
+            db,
+            metrics,
+        }
+    }
+
+    /// Re-classifies the stored items when the rules changed since their verdicts were
+    /// made (see [`crate::reclassify`]). Called at start, before a poll or a render; a
+    /// config reload calls it after swapping the classifier.
+    pub async fn reclassify_if_changed(
+        &self,
+    ) -> Result<Option<crate::reclassify::ReclassifyReport>, StoreError> {
+        crate::reclassify::reclassify_if_changed(
+            &self.db,
+            self.pipeline.classifier.clone(),
+            &self.config.sources,
+        )
+        .await
+    }
+
+    /// Renders the outputs from the store, writes and installs them.
+    pub async fn publish(&self) -> Result<PublishOutcome, PublishError> {
+        let started = std::time::Instant::now();
+        let outcome = publish(&self.db, &self.publisher, &self.published).await;
+        self.metrics.record_publish(outcome.is_ok());
+        let outcome = outcome?;
+        tracing::info!(
+            documents = outcome.documents,
+            changed = outcome.changed.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "published"
+        );
+        Ok(outcome)
+    }
+
+    /// How many polls may be under way at once. Fetching is limited to
+    /// `daemon.concurrency` requests by the fetcher itself and parsing to one per core;
+    /// more polls in flight than requests lets finished polls wait for the database
+    /// writer together and share a commit, while the next requests go out.
+    fn in_flight(&self) -> usize {
+        self.config.daemon.concurrency.saturating_mul(2).max(8)
+    }
+
+    /// What the HTTP server needs.
+    pub fn serve_state(&self) -> crate::serve::ServeState {
+        crate::serve::ServeState {
+            published: self.published.clone(),
+            publisher: Arc::new(std::sync::RwLock::new(self.publisher.clone())),
+            db: self.db.clone(),
+            metrics: self.metrics.clone(),
+            health: None,
+        }
+    }
+
+    /// The WebSub topics among `changed` paths, as public URLs.
+    pub fn topics(&self, changed: &[String]) -> Vec<String> {
+        changed
+            .iter()
+            .filter(|p| is_topic(p))
+            .map(|p| join(self.publisher.public_url(), p))
+            .collect()
+    }
+
+    /// Polls `sources` now, at most `daemon.concurrency` at a time. A source that a
+    /// server or its backoff deferred is left alone unless `force`.
+    pub async fn poll_once(&self, sources: Vec<SourceConfig>, force: bool) -> Vec<PassLine> {
+        let now = Utc::now();
+        let states = if force {
+            Vec::new()
+        } else {
+            match self.db.read(|s| s.source_states()).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read source states; polling everything");
+                    Vec::new()
+                }
+            }
+        };
+        let sem = Arc::new(Semaphore::new(self.in_flight()));
+        let mut set = tokio::task::JoinSet::new();
+        let mut lines = Vec::new();
+        for (i, source) in sources.into_iter().enumerate() {
+            if let Some(st) = states
+                .iter()
+                .find(|st| st.id == source.id && !st.is_due(now))
+            {
+                lines.push((i, PassLine::Deferred(st.clone())));
+                continue;
+            }
+            let (sem, pipeline) = (sem.clone(), self.pipeline.clone());
+            set.spawn(async move {
+                let _permit = sem.acquire_owned().await.expect("semaphore never closed");
+                (
+                    i,
+                    PassLine::Polled(pipeline.poll(&source, Utc::now()).await),
+                )
+            });
+        }
+        lines.extend(set.join_all().await);
+        lines.sort_by_key(|(i, _)| *i);
+        lines.into_iter().map(|(_, r)| r).collect()
+    }
+}
+
+/// Binds the configured listen address.
+pub async fn bind(config: &Config) -> Result<TcpListener, DaemonError> {
+    TcpListener::bind(config.server.listen)
+        .await
+        .map_err(|source| DaemonError::Bind {
+            addr: config.server.listen,
+            source,
+        })
+}

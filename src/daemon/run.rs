@@ -1,0 +1,430 @@
+//! `tocsin run`: the long-running daemon.
+//!
+//! - Start: re-classify if the rules changed, publish, listen, schedule, poll what is
+//!   overdue, then tell systemd READY (the database is migrated and the server
+//!   listens by then).
+//! - Ticks: a source's cron tick polls it (unless it is still being polled, or a
+//!   server or its backoff deferred it); the heartbeat tick feeds the systemd watchdog
+//!   and `/healthz` and refreshes the STATUS line; the retention tick prunes.
+//! - SIGHUP: reload the config; on success apply it (sources, schedules, rules with
+//!   re-classification, outputs), on failure log why and keep running as before.
+//! - SIGTERM / SIGINT: stop scheduling, let in-flight polls finish within
+//!   `daemon.shutdown_grace`, publish, stop the server, close the database, exit 0. A
+//!   second signal exits at once.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{DateTime, Utc};
+use tokio::net::TcpListener;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::{Daemon, DaemonError};
+use crate::config::Config;
+use crate::health::Health;
+use crate::schedule::{Scheduler, Tick, is_overdue};
+use crate::serve::ServeState;
+use crate::systemd::Notifier;
+
+/// The daemon as configured now; a reload swaps it, tasks read it when they start.
+type Current = Arc<RwLock<Daemon>>;
+
+fn now_configured(c: &Current) -> Daemon {
+    c.read().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// What the daemon's tasks share beyond the configuration.
+struct Shared {
+    notifier: Notifier,
+    health: Health,
+    publish_needed: Notify,
+    last_publish: Mutex<Option<DateTime<Utc>>>,
+    pruning: AtomicBool,
+}
+
+impl Daemon {
+    /// Runs until `shutdown` resolves (or SIGTERM/SIGINT): schedules polls, publishes,
+    /// serves `listener`, reloads on SIGHUP.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), DaemonError> {
+        let notifier = Notifier::from_env();
+        let shared = Arc::new(Shared {
+            health: Health::new(notifier.heartbeat_timeout()),
+            notifier,
+            publish_needed: Notify::new(),
+            last_publish: Mutex::new(None),
+            pruning: AtomicBool::new(false),
+        });
+        let cancel = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Serve)?;
+
+        if let Some(r) = self.reclassify_if_changed().await? {
+            tracing::info!(
+                changed = r.changed,
+                "stored items re-classified with the current rules"
+            );
+        }
+        self.publish().await?;
+        *shared.last_publish.lock().expect("last publish") = Some(Utc::now());
+
+        let serve_publisher = Arc::new(RwLock::new(self.publisher.clone()));
+        let state = ServeState {
+            published: self.published.clone(),
+            publisher: serve_publisher.clone(),
+            db: self.db.clone(),
+            metrics: self.metrics.clone(),
+            health: Some(shared.health.clone()),
+        };
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!(addr = %addr, "listening");
+        }
+        let server = tokio::spawn(crate::serve::serve(
+            listener,
+            state,
+            cancel.clone().cancelled_owned(),
+        ));
+
+        let (tx, mut rx) = mpsc::channel(4096);
+        let mut scheduler = schedule(&self, &shared.notifier, tx.clone()).await?;
+        queue_overdue(&self, &tx).await?;
+        let _ = tx.try_send(Tick::Retention);
+        tracing::info!(
+            sources = self.config.sources.iter().filter(|s| s.enabled).count(),
+            "tocsin running"
+        );
+        let current: Current = Arc::new(RwLock::new(self));
+        shared.notifier.ready();
+        update_status(&current, &shared).await;
+
+        let publisher_task = tokio::spawn(publisher_loop(
+            current.clone(),
+            shared.clone(),
+            cancel.clone(),
+            tracker.clone(),
+        ));
+
+        let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
+        let sem = Arc::new(Semaphore::new(now_configured(&current).in_flight()));
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = hup.recv() => {
+                    reload(&current, &serve_publisher, &mut scheduler, &tx, &shared).await;
+                }
+                tick = rx.recv() => match tick {
+                    None => break,
+                    Some(Tick::Heartbeat) => {
+                        shared.health.beat();
+                        shared.notifier.watchdog();
+                        update_status(&current, &shared).await;
+                    }
+                    Some(Tick::Retention) => {
+                        tracker.spawn(prune(now_configured(&current), shared.clone()));
+                    }
+                    Some(Tick::Source(id)) => {
+                        let d = now_configured(&current);
+                        let Some(source) = d.config.source(&id).cloned() else { continue };
+                        if !d.is_due(&id).await {
+                            continue;
+                        }
+                        if !in_flight.lock().expect("in-flight set").insert(id.clone()) {
+                            tracing::debug!(source = %id, "previous poll still running; tick skipped");
+                            continue;
+                        }
+                        let (sem, in_flight, shared) = (sem.clone(), in_flight.clone(), shared.clone());
+                        tracker.spawn(async move {
+                            let _permit = sem.acquire_owned().await.expect("semaphore never closed");
+                            let report = d.pipeline.poll(&source, Utc::now()).await;
+                            in_flight.lock().expect("in-flight set").remove(&id);
+                            if matches!(&report.result, Ok(p) if p.changed()) {
+                                shared.publish_needed.notify_one();
+                            }
+                        });
+                    }
+                },
+            }
+        }
+
+        tracing::info!("shutting down: no new polls");
+        shared.notifier.stopping();
+        tokio::spawn(exit_on_second_signal());
+        scheduler.shutdown().await;
+        tracker.close();
+        let d = now_configured(&current);
+        let grace = d.config.daemon.shutdown_grace;
+        if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
+            tracing::warn!(grace = ?grace, in_flight = tracker.len(), "polls still running after the grace period; abandoning them (their writes are rolled back)");
+        }
+        cancel.cancel();
+        let _ = publisher_task.await;
+        if let Err(e) = d.publish().await {
+            tracing::error!(error = %e, "final publish failed");
+        }
+        match server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(DaemonError::Serve(e)),
+            Err(e) => tracing::error!(error = %e, "server task failed"),
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+
+    /// Whether a tick for `id` may poll: not before the stored `next_due` (backoff,
+    /// Retry-After, Gone, freshness hints).
+    async fn is_due(&self, id: &str) -> bool {
+        let key = id.to_string();
+        match self.db.read(move |s| s.source_state(&key)).await {
+            Ok(Some(st)) if !st.is_due(Utc::now()) => {
+                tracing::debug!(source = %id, next_due = ?st.next_due, reason = ?st.due_reason, "not due yet; tick skipped");
+                false
+            }
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!(source = %id, error = %e, "cannot read the source's state; polling anyway");
+                true
+            }
+        }
+    }
+}
+
+/// A second SIGTERM or SIGINT during shutdown exits at once (in-flight transactions
+/// are rolled back by SQLite at the next open).
+async fn exit_on_second_signal() {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::warn!("second signal: exiting now without waiting for polls");
+    std::process::exit(143);
+}
+
+/// One cron job per enabled source, the heartbeat, and retention if enabled.
+async fn schedule(
+    d: &Daemon,
+    notifier: &Notifier,
+    tx: mpsc::Sender<Tick>,
+) -> Result<Scheduler, DaemonError> {
+    let mut extra = vec![(notifier.heartbeat_schedule(), Tick::Heartbeat)];
+    if d.config.retention.max_age.is_some() {
+        extra.push((d.config.retention.schedule.clone(), Tick::Retention));
+    }
+    let sources: Vec<_> = d
+        .config
+        .sources
+        .iter()
+        .filter(|s| s.enabled)
+        .cloned()
+        .collect();
+    Ok(Scheduler::start(&sources, &extra, tx).await?)
+}
+
+/// Queues every enabled source whose last poll is older than its schedule says (the
+/// scheduler keeps nothing across restarts) and that no server asked us to leave.
+async fn queue_overdue(d: &Daemon, tx: &mpsc::Sender<Tick>) -> Result<(), DaemonError> {
+    let states = d.db.read(|s| s.source_states()).await?;
+    let now = Utc::now();
+    for s in d.config.sources.iter().filter(|s| s.enabled) {
+        let state = states.iter().find(|st| st.id == s.id);
+        let last = state.and_then(|st| st.last_poll);
+        let due = state.is_none_or(|st| st.is_due(now));
+        if due && is_overdue(&s.schedule, last, now) {
+            let _ = tx.send(Tick::Source(s.id.clone())).await;
+        }
+    }
+    Ok(())
+}
+
+/// Publishes whenever a poll changed something (requests arriving during a publish are
+/// coalesced into one more), pings WebSub hubs for changed urgent feeds.
+async fn publisher_loop(
+    current: Current,
+    shared: Arc<Shared>,
+    cancel: CancellationToken,
+    pings: TaskTracker,
+) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = shared.publish_needed.notified() => {
+                let d = now_configured(&current);
+                match d.publish().await {
+                    Err(e) => tracing::error!(error = %e, "publish failed"),
+                    Ok(outcome) => {
+                        *shared.last_publish.lock().expect("last publish") = Some(Utc::now());
+                        let topics = d.topics(&outcome.changed);
+                        if d.pinger.is_enabled() && !topics.is_empty() {
+                            let pinger = d.pinger.clone();
+                            pings.spawn(async move { pinger.ping(&topics).await; });
+                        }
+                    }
+                }
+                update_status(&current, &shared).await;
+            }
+        }
+    }
+}
+
+/// `STATUS=polling 12 sources, 3 failing, last publish 14:02` for `systemctl status`.
+async fn update_status(current: &Current, shared: &Shared) {
+    let d = now_configured(current);
+    let ids: HashSet<String> = d
+        .config
+        .sources
+        .iter()
+        .filter(|s| s.enabled)
+        .map(|s| s.id.clone())
+        .collect();
+    let failing = match d.db.read(|s| s.source_states()).await {
+        Ok(states) => states
+            .iter()
+            .filter(|st| ids.contains(&st.id) && st.failures > 0)
+            .count()
+            .to_string(),
+        Err(_) => "?".into(),
+    };
+    let last = shared
+        .last_publish
+        .lock()
+        .expect("last publish")
+        .map(|t| t.format("%H:%M UTC").to_string())
+        .unwrap_or_else(|| "never".into());
+    shared.notifier.status(&format!(
+        "polling {} sources, {failing} failing, last publish {last}",
+        ids.len()
+    ));
+}
+
+/// Deletes old non-urgent items in small batches (other writes go between batches),
+/// then republishes if anything went.
+async fn prune(d: Daemon, shared: Arc<Shared>) {
+    let r = d.config.retention.clone();
+    let Some(max_age) = r.max_age else { return };
+    if shared.pruning.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let cutoff = Utc::now() - chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
+    let mut total = 0;
+    loop {
+        match d
+            .db
+            .call(move |s| s.prune_batch(cutoff, r.keep_urgent, r.batch_size))
+            .await
+        {
+            Ok(n) => {
+                total += n;
+                if n < r.batch_size {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "pruning old items failed");
+                break;
+            }
+        }
+    }
+    shared.pruning.store(false, Ordering::SeqCst);
+    if total > 0 {
+        tracing::info!(pruned = total, cutoff = %cutoff, "old items pruned");
+        shared.publish_needed.notify_one();
+    }
+}
+
+/// SIGHUP: re-reads the config file; applies it, or keeps the running one and says
+/// why (file, line, key).
+async fn reload(
+    current: &Current,
+    serve_publisher: &RwLock<crate::publish::Publisher>,
+    scheduler: &mut Scheduler,
+    tx: &mpsc::Sender<Tick>,
+    shared: &Shared,
+) {
+    shared.notifier.reloading();
+    let old = now_configured(current);
+    let path = old.config.path.clone();
+    let config = match Config::load(&path) {
+        Ok(c) => c,
+        Err(e) => {
+            for line in e.to_string().lines() {
+                tracing::error!("config reload failed, keeping the running config: {line}");
+            }
+            shared
+                .notifier
+                .status("config reload failed; running with the previous config");
+            shared.notifier.ready();
+            return;
+        }
+    };
+    for w in &config.warnings {
+        tracing::warn!("{}: {w}", path.display());
+    }
+    if config.daemon.database != old.config.daemon.database {
+        tracing::warn!(
+            old = %old.config.daemon.database.display(),
+            new = %config.daemon.database.display(),
+            "daemon.database changed: takes effect at the next restart"
+        );
+    }
+    if config.server.listen != old.config.server.listen {
+        tracing::warn!(
+            old = %old.config.server.listen,
+            new = %config.server.listen,
+            "server.listen changed: takes effect at the next restart"
+        );
+    }
+    let (sources, rules) = (config.sources.len(), config.rules.len());
+    let d = Daemon::build(
+        config,
+        old.db.clone(),
+        old.published.clone(),
+        old.metrics.clone(),
+    );
+    *current.write().unwrap_or_else(|p| p.into_inner()) = d.clone();
+    *serve_publisher.write().unwrap_or_else(|p| p.into_inner()) = d.publisher.clone();
+    // Polls under way finish with the config they started with.
+    let replaced = std::mem::replace(
+        scheduler,
+        match schedule(&d, &shared.notifier, tx.clone()).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot schedule the reloaded sources");
+                shared.notifier.ready();
+                return;
+            }
+        },
+    );
+    replaced.shutdown().await;
+    match d.reclassify_if_changed().await {
+        Ok(Some(r)) => {
+            tracing::info!(
+                changed = r.changed,
+                "stored items re-classified with the new rules"
+            )
+        }
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "re-classification failed"),
+    }
+    if let Err(e) = queue_overdue(&d, tx).await {
+        tracing::error!(error = %e, "cannot queue the reloaded sources");
+    }
+    shared.publish_needed.notify_one();
+    tracing::info!(sources, rules, config = %path.display(), "config reloaded");
+    shared.notifier.ready();
+    update_status(current, shared).await;
+}
