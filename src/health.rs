@@ -22,6 +22,14 @@ impl Health {
         }
     }
 
+    /// A health record whose last heartbeat was at `unix_secs`.
+    pub fn with_last_beat(unix_secs: i64, timeout: Duration) -> Health {
+        Health {
+            last_beat: Arc::new(AtomicI64::new(unix_secs)),
+            timeout,
+        }
+    }
+
     /// The scheduler's heartbeat reached the dispatcher.
     pub fn beat(&self) {
         self.last_beat

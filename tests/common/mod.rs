@@ -1,6 +1,7 @@
 //! Shared test helpers: a local fixture HTTP server and a way to run the binary.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod inproc;
 pub mod safety;
 
@@ -292,7 +293,7 @@ pub fn stderr(o: &Output) -> String {
 
 /// `items --json` parsed.
 pub fn items_json(config: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
-    let mut args = vec!["items", "--json", "--limit", "1000"];
+    let mut args = vec!["items", "--json", "--limit", "100000"];
     args.extend_from_slice(extra);
     let o = tocsin(config, &args);
     assert!(o.status.success(), "items failed: {}", stderr(&o));

@@ -1,0 +1,285 @@
+//! The daemon as systemd runs it: sd_notify messages, the watchdog, SIGHUP reloads,
+//! SIGTERM with polls in flight, /healthz and /metrics.
+
+mod common;
+
+use std::os::unix::net::UnixDatagram;
+use std::time::{Duration, Instant};
+
+use common::daemon::*;
+use common::*;
+
+/// A fake systemd notify socket.
+struct NotifySocket {
+    sock: UnixDatagram,
+    path: std::path::PathBuf,
+    pub seen: Vec<String>,
+}
+
+impl NotifySocket {
+    fn new(dir: &std::path::Path) -> NotifySocket {
+        let path = dir.join("notify.sock");
+        let sock = UnixDatagram::bind(&path).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        NotifySocket {
+            sock,
+            path,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits (bounded) for a message containing `what`.
+    fn wait_for(&mut self, what: &str, limit: Duration) -> String {
+        if let Some(m) = self.seen.iter().find(|m| m.contains(what)) {
+            return m.clone();
+        }
+        let deadline = Instant::now() + limit;
+        let mut buf = [0u8; 4096];
+        while Instant::now() < deadline {
+            if let Ok(n) = self.sock.recv(&mut buf) {
+                let msg = String::from_utf8_lossy(&buf[..n]).to_string();
+                self.seen.push(msg.clone());
+                if msg.contains(what) {
+                    return msg;
+                }
+            }
+        }
+        panic!("no {what} within {limit:?}; got {:#?}", self.seen)
+    }
+
+    /// Collects messages until `done` holds (bounded).
+    fn collect_until(&mut self, limit: Duration, done: impl Fn(&NotifySocket) -> bool) {
+        let deadline = Instant::now() + limit;
+        let mut buf = [0u8; 4096];
+        while !done(self) {
+            assert!(Instant::now() < deadline, "timed out; got {:#?}", self.seen);
+            if let Ok(n) = self.sock.recv(&mut buf) {
+                self.seen
+                    .push(String::from_utf8_lossy(&buf[..n]).to_string());
+            }
+        }
+    }
+
+    fn count(&self, what: &str) -> usize {
+        self.seen.iter().filter(|m| m.contains(what)).count()
+    }
+}
+
+fn two_feeds(srv: &FixtureServer) {
+    srv.serve_fixture("/ro.rss", "feeds/promolex-ro.rss", "application/rss+xml");
+    srv.serve_fixture("/fidh.atom", "feeds/fidh.atom", "application/atom+xml");
+}
+
+#[test]
+fn notify_ready_after_listening_watchdog_status_and_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = FixtureServer::start();
+    two_feeds(&srv);
+    let config = write_config(
+        dir.path(),
+        &[("promolex-ro", srv.url("/ro.rss"), Some("ro"))],
+        "",
+    );
+    let mut notify = NotifySocket::new(dir.path());
+    let sock = notify.path.to_str().unwrap().to_string();
+    // WatchdogSec=3s: heartbeats every second.
+    let mut d = RunningDaemon::start(
+        &config,
+        &[("NOTIFY_SOCKET", &sock), ("WATCHDOG_USEC", "3000000")],
+    );
+
+    notify.wait_for("READY=1", Duration::from_secs(20));
+    // READY comes after the listener is up: the feed is served at once.
+    let (status, body) = d.get("/urgent.atom");
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("<feed"));
+    let st = notify.wait_for("STATUS=polling 1 sources", Duration::from_secs(10));
+    assert!(st.contains("failing, last publish"), "{st}");
+
+    // Keep-alives from the scheduler's loop, about one a second.
+    let before = notify.count("WATCHDOG=1");
+    notify.collect_until(Duration::from_secs(15), |n| {
+        n.count("WATCHDOG=1") >= before + 3
+    });
+
+    // SIGHUP: RELOADING=1 (with MONOTONIC_USEC) then READY=1 again.
+    let readies = notify.count("READY=1");
+    d.signal("HUP");
+    let reloading = notify.wait_for("RELOADING=1", Duration::from_secs(10));
+    assert!(reloading.contains("MONOTONIC_USEC="), "{reloading}");
+    notify.collect_until(Duration::from_secs(10), |n| n.count("READY=1") > readies);
+    d.wait_for(|l| l.contains("config reloaded"), Duration::from_secs(10));
+
+    d.signal("TERM");
+    assert_eq!(d.wait_exit(Duration::from_secs(30)), Some(0));
+    notify.collect_until(Duration::from_secs(5), |n| n.count("STOPPING=1") >= 1);
+}
+
+#[test]
+fn sighup_applies_a_valid_config_and_keeps_running_on_an_invalid_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = FixtureServer::start();
+    two_feeds(&srv);
+    let config = write_config(
+        dir.path(),
+        &[("promolex-ro", srv.url("/ro.rss"), Some("ro"))],
+        "",
+    );
+    let mut d = RunningDaemon::start(&config, &[]);
+    eventually(Duration::from_secs(20), "the first poll", || {
+        d.get("/urgent.atom").1.contains("Pleșcanov")
+    });
+    assert!(!d.get("/urgent.atom").1.contains("Rjavitin"));
+
+    // A valid change: a source added. It is polled at once and published.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let added = text.replacen(
+        "[[rules]]",
+        &format!(
+            "[[sources]]\nid = \"fidh-en\"\nurl = \"{}\"\n\n[[rules]]",
+            srv.url("/fidh.atom")
+        ),
+        1,
+    );
+    std::fs::write(&config, &added).unwrap();
+    d.signal("HUP");
+    d.wait_for(
+        |l| l.contains("config reloaded") && l.contains("sources=2"),
+        Duration::from_secs(10),
+    );
+    eventually(
+        Duration::from_secs(20),
+        "the added source published",
+        || d.get("/urgent.atom").1.contains("Rjavitin"),
+    );
+
+    // An invalid change: logged with file, line and key; the running config stays.
+    let broken = added.replace(
+        "[[sources]]\nid = \"fidh-en\"",
+        "[[sources]]\nid = \"fidh-en\"\nshedule = \"x\"",
+    );
+    std::fs::write(&config, &broken).unwrap();
+    d.signal("HUP");
+    let err = d.wait_for(
+        |l| l.contains("config reload failed"),
+        Duration::from_secs(10),
+    );
+    assert!(
+        err.contains(&format!("{}:", config.display())) && err.contains("shedule"),
+        "{err}"
+    );
+    // Still running the previous config: serving, and healthy.
+    let (status, body) = d.get("/healthz");
+    assert!(status.contains("200"), "{status} {body}");
+    assert!(d.get("/urgent.atom").1.contains("Rjavitin"));
+    d.signal("TERM");
+    assert_eq!(d.wait_exit(Duration::from_secs(30)), Some(0));
+}
+
+#[test]
+fn sigterm_mid_poll_exits_0_within_the_grace_period_and_leaves_a_sound_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = FixtureServer::start();
+    two_feeds(&srv);
+    // A publisher on another host (per-host politeness would otherwise queue the good
+    // feed behind it) that sends headers, then its body a byte a second, for ever.
+    let slow = FixtureServer::start_on("127.0.0.2");
+    slow.set("/slow", Route::Drip(Duration::from_secs(1)));
+    let config = write_config(
+        dir.path(),
+        &[
+            ("promolex-ro", srv.url("/ro.rss"), Some("ro")),
+            ("slow", slow.url("/slow"), None),
+        ],
+        "shutdown_grace = \"2s\"",
+    );
+    let mut d = RunningDaemon::start(&config, &[]);
+    eventually(Duration::from_secs(20), "the slow poll to start", || {
+        !slow.seen("/slow").is_empty()
+    });
+    eventually(Duration::from_secs(20), "the good feed stored", || {
+        d.get("/urgent.atom").1.contains("Pleșcanov")
+    });
+    let t = Instant::now();
+    d.signal("TERM");
+    assert_eq!(d.wait_exit(Duration::from_secs(30)), Some(0));
+    let took = t.elapsed();
+    eprintln!("exit after SIGTERM with a poll in flight: {took:?} (grace 2 s)");
+    assert!(took < Duration::from_secs(15), "{took:?}");
+    assert!(
+        d.log.iter().any(|l| l.contains("grace period")),
+        "{:#?}",
+        d.log
+    );
+    let store = tocsin::store::Store::open(&dir.path().join("var/tocsin.db")).unwrap();
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    assert_eq!(items_json(&config, &[]).len(), 4);
+}
+
+#[test]
+fn healthz_and_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = FixtureServer::start();
+    two_feeds(&srv);
+    srv.set("/broken", Route::status(500));
+    let config = write_config(
+        dir.path(),
+        &[
+            ("promolex-ro", srv.url("/ro.rss"), Some("ro")),
+            ("broken", srv.url("/broken"), None),
+        ],
+        "",
+    );
+    let d = RunningDaemon::start(&config, &[]);
+    eventually(Duration::from_secs(20), "both polls", || {
+        let m = d.get("/metrics").1;
+        m.contains("tocsin_source_items{source=\"promolex-ro\"} 4")
+            && m.contains("tocsin_source_consecutive_failures{source=\"broken\"} 1")
+    });
+    let (status, body) = d.get("/healthz");
+    assert!(
+        status.contains("200") && body == "ok\n",
+        "{status} {body:?}"
+    );
+    let (_, m) = d.get("/metrics");
+    for want in [
+        "tocsin_items 4",
+        "tocsin_urgent_items 2",
+        "tocsin_source_last_success_timestamp_seconds{source=\"promolex-ro\"}",
+        "tocsin_source_poll_duration_seconds_count{source=\"broken\"}",
+        "tocsin_publishes_total{outcome=\"ok\"}",
+        "tocsin_http_requests_total{status=\"200\"}",
+    ] {
+        assert!(m.contains(want), "missing {want} in\n{m}");
+    }
+}
+
+#[test]
+fn healthz_is_503_with_the_reason_when_the_scheduler_is_silent() {
+    let rt = inproc::runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(dir.path(), &[], "");
+    let config = tocsin::config::Config::load(&path).unwrap();
+    let addr = rt.block_on(async {
+        let d = tocsin::daemon::Daemon::new(config).unwrap();
+        let mut state = d.serve_state();
+        // Last heartbeat ten minutes ago, one expected every minute.
+        state.health = Some(tocsin::health::Health::with_last_beat(
+            chrono::Utc::now().timestamp() - 600,
+            Duration::from_secs(60),
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(tocsin::serve::serve(
+            listener,
+            state,
+            std::future::pending(),
+        ));
+        addr
+    });
+    let r = inproc::request(addr, "GET", "/healthz", &[]);
+    assert_eq!(r.status, 503);
+    let body = String::from_utf8(r.body).unwrap();
+    assert!(body.starts_with("scheduler: no heartbeat for 60"), "{body}");
+}
