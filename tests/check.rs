@@ -162,3 +162,31 @@ fn a_scope_alone_is_a_rule() {
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("1 rules"), "{out}");
 }
+
+#[test]
+fn the_packaged_config_is_the_shipped_one_with_system_paths() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let packaged = root.join("config/tocsin.packaged.toml");
+    let o = tocsin(&packaged, &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let settings = |p: &std::path::Path| -> Vec<String> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let dev = settings(&root.join("config/tocsin.toml"));
+    let pkg = settings(&packaged);
+    assert_eq!(dev.len(), pkg.len(), "same keys in both");
+    for (d, p) in dev.iter().zip(&pkg) {
+        if d != p {
+            assert!(
+                (d.starts_with("database = ") && p == "database = \"/var/lib/tocsin/tocsin.db\"")
+                    || (d.starts_with("dir = ") && p == "dir = \"/var/lib/tocsin/public\""),
+                "the packaged config differs beyond its paths:\n  {d}\n  {p}"
+            );
+        }
+    }
+}
