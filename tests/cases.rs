@@ -92,6 +92,73 @@ fn the_same_case_from_two_publishers_is_published_once() {
         !atom.contains("<title>Moldova: Arbitrary detention of Mr. Alexandru Rjavitin"),
         "FIDH's copy is not an entry of its own"
     );
+    // The other publisher is a related link, the code a category, in every format.
+    let feed = feed_rs::parser::parse(atom.as_bytes()).unwrap();
+    let rjavitin = feed
+        .entries
+        .iter()
+        .find(|e| e.title.as_ref().unwrap().content.contains("whistleblower"))
+        .unwrap();
+    let related: Vec<_> = rjavitin
+        .links
+        .iter()
+        .filter(|l| l.rel.as_deref() == Some("related"))
+        .collect();
+    assert_eq!(related.len(), 1, "{related:?}");
+    assert_eq!(related[0].href, "https://fidh.example/rjavitin");
+    assert_eq!(
+        related[0].title.as_deref(),
+        Some("also published by fidh-en: Moldova: Arbitrary detention of Mr. Alexandru Rjavitin")
+    );
+    assert!(
+        rjavitin
+            .categories
+            .iter()
+            .any(|c| c.term == "MDA 001/0120/OBS 008"
+                && c.scheme.as_deref() == Some("http://feeds.example.org/scheme/case"))
+    );
+    let follow_up = feed
+        .entries
+        .iter()
+        .find(|e| e.title.as_ref().unwrap().content.contains("Continued"))
+        .unwrap();
+    assert!(
+        follow_up
+            .links
+            .iter()
+            .any(|l| l.rel.as_deref() == Some("related")
+                && l.href == "https://fidh.example/laabidi"
+                && l.title
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with("follow-up of: "))),
+        "{:?}\n{}",
+        follow_up.links,
+        std::fs::read_to_string(dir.path().join("var/public/urgent.json")).unwrap()
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("var/public/urgent.json")).unwrap(),
+    )
+    .unwrap();
+    let j = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"].as_str().unwrap().contains("whistleblower"))
+        .unwrap();
+    assert_eq!(
+        j["_tocsin"]["related"][0]["url"],
+        "https://fidh.example/rjavitin"
+    );
+    assert_eq!(j["_tocsin"]["case_codes"][0], "MDA 001/0120/OBS 008");
+    let rss = std::fs::read_to_string(dir.path().join("var/public/urgent.rss")).unwrap();
+    assert!(rss.contains("https://fidh.example/rjavitin"), "{rss}");
+    let html = std::fs::read_to_string(dir.path().join("var/public/index.html")).unwrap();
+    assert!(
+        html.contains("Also published by fidh-en: <a href=\"https://fidh.example/rjavitin\""),
+        "{html}"
+    );
+    assert!(html.contains("<span class=\"code\">MDA 001/0120/OBS 008</span>"));
+    assert!(html.contains("Follow-up of: <a href=\"https://fidh.example/laabidi\""));
     // Every item stays in the full feed.
     let all = std::fs::read_to_string(dir.path().join("var/public/all.atom")).unwrap();
     assert_eq!(all.matches("<entry").count(), 4);

@@ -59,6 +59,17 @@ fn entry(meta: &FeedMeta, i: &PreparedItem) -> Entry {
             ))),
         )
     }));
+    links.extend(i.original.iter().map(|r| {
+        link(
+            r.link.clone(),
+            "related",
+            Some("text/html"),
+            Some(plain(&format!(
+                "follow-up of: {} ({})",
+                r.title, r.source_title
+            ))),
+        )
+    }));
     let mut source_links = vec![];
     if !i.source_info.url.is_empty() {
         source_links.push(link(

@@ -24,7 +24,7 @@ fn atom_link(href: String, rel: &str, mime: Option<&str>, title: Option<String>)
 }
 
 fn item(meta: &FeedMeta, i: &PreparedItem) -> Item {
-    let related: Vec<Link> = i
+    let mut related: Vec<Link> = i
         .related
         .iter()
         .map(|r| {
@@ -39,6 +39,17 @@ fn item(meta: &FeedMeta, i: &PreparedItem) -> Item {
             )
         })
         .collect();
+    related.extend(i.original.iter().map(|r| {
+        atom_link(
+            r.link.clone(),
+            "related",
+            Some("text/html"),
+            Some(plain(&format!(
+                "follow-up of: {} ({})",
+                r.title, r.source_title
+            ))),
+        )
+    }));
     Item {
         title: Some(i.title.clone()),
         link: Some(i.link.clone()),
