@@ -45,31 +45,34 @@ pub fn categories(meta: &FeedMeta, i: &PreparedItem) -> Vec<(String, Option<Stri
     out
 }
 
+/// `rel="related"` links: the other publishers of the case, and for a follow-up the
+/// case it develops. Atom entries carry them, and RSS items as `atom:link`.
+pub fn related_links(i: &PreparedItem) -> Vec<Link> {
+    let related = i.related.iter().map(|r| {
+        let title = format!("also published by {}: {}", r.source_title, r.title);
+        (r, title)
+    });
+    let original = i.original.iter().map(|r| {
+        let title = format!("follow-up of: {} ({})", r.title, r.source_title);
+        (r, title)
+    });
+    related
+        .chain(original)
+        .map(|(r, title)| {
+            link(
+                r.link.clone(),
+                "related",
+                Some("text/html"),
+                Some(plain(&title)),
+            )
+        })
+        .collect()
+}
+
 fn entry(meta: &FeedMeta, i: &PreparedItem) -> Entry {
     let lang = i.language.as_deref();
     let mut links = vec![link(i.link.clone(), "alternate", Some("text/html"), None)];
-    links.extend(i.related.iter().map(|r| {
-        link(
-            r.link.clone(),
-            "related",
-            Some("text/html"),
-            Some(plain(&format!(
-                "also published by {}: {}",
-                r.source_title, r.title
-            ))),
-        )
-    }));
-    links.extend(i.original.iter().map(|r| {
-        link(
-            r.link.clone(),
-            "related",
-            Some("text/html"),
-            Some(plain(&format!(
-                "follow-up of: {} ({})",
-                r.title, r.source_title
-            ))),
-        )
-    }));
+    links.extend(related_links(i));
     let mut source_links = vec![];
     if !i.source_info.url.is_empty() {
         source_links.push(link(

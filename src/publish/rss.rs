@@ -24,32 +24,7 @@ fn atom_link(href: String, rel: &str, mime: Option<&str>, title: Option<String>)
 }
 
 fn item(meta: &FeedMeta, i: &PreparedItem) -> Item {
-    let mut related: Vec<Link> = i
-        .related
-        .iter()
-        .map(|r| {
-            atom_link(
-                r.link.clone(),
-                "related",
-                Some("text/html"),
-                Some(plain(&format!(
-                    "also published by {}: {}",
-                    r.source_title, r.title
-                ))),
-            )
-        })
-        .collect();
-    related.extend(i.original.iter().map(|r| {
-        atom_link(
-            r.link.clone(),
-            "related",
-            Some("text/html"),
-            Some(plain(&format!(
-                "follow-up of: {} ({})",
-                r.title, r.source_title
-            ))),
-        )
-    }));
+    let related = super::atom::related_links(i);
     Item {
         title: Some(i.title.clone()),
         link: Some(i.link.clone()),

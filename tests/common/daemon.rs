@@ -80,6 +80,21 @@ impl RunningDaemon {
         }
     }
 
+    /// Waits (bounded) until at least `n` log lines match `pred`.
+    pub fn wait_count(&mut self, pred: impl Fn(&str) -> bool, n: usize, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while self.log.iter().filter(|l| pred(l)).count() < n {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => self.log.push(l),
+                Err(_) => panic!(
+                    "fewer than {n} matching log lines within {limit:?}; log:\n{}",
+                    self.log.join("\n")
+                ),
+            }
+        }
+    }
+
     /// Collects the log lines available now.
     pub fn drain(&mut self) {
         while let Ok(l) = self.lines.try_recv() {
