@@ -283,3 +283,36 @@ fn healthz_is_503_with_the_reason_when_the_scheduler_is_silent() {
     let body = String::from_utf8(r.body).unwrap();
     assert!(body.starts_with("scheduler: no heartbeat for 60"), "{body}");
 }
+
+#[test]
+fn retention_prunes_old_non_urgent_items_at_start_and_json_logs_carry_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = FixtureServer::start();
+    two_feeds(&srv);
+    let sources = [("promolex-ro", srv.url("/ro.rss"), Some("ro"))];
+    let config = write_config(dir.path(), &sources, "");
+    assert!(tocsin(&config, &["poll"]).status.success());
+    assert_eq!(items_json(&config, &[]).len(), 4);
+
+    // Items older than a day go (the fixtures are older), urgent ones stay; JSON logs.
+    let config = write_config_with(
+        dir.path(),
+        &sources,
+        "log_format = \"json\"\nschedule = \"0 0 0 1 1 *\"",
+        "\n[retention]\nmax_age = \"1 day\"\nbatch_size = 1\n",
+    );
+    let mut d = RunningDaemon::start(&config, &[]);
+    let pruned = d.wait_for(|l| l.contains("old items pruned"), Duration::from_secs(20));
+    let v: serde_json::Value = serde_json::from_str(&pruned).expect("a JSON log line");
+    assert_eq!(v["pruned"], 2, "{v}");
+    assert_eq!(v["level"], "INFO");
+    let left = items_json(&config, &[]);
+    assert_eq!(left.len(), 2);
+    assert!(left.iter().all(|i| i["urgent"] == true), "{left:#?}");
+    d.signal("TERM");
+    assert_eq!(d.wait_exit(Duration::from_secs(30)), Some(0));
+    // The pruned items are still in the feed: a poll does not bring them back.
+    let o = tocsin(&config, &["poll", "--force"]);
+    assert!(stdout(&o).contains("unchanged"), "{}", stdout(&o));
+    assert_eq!(items_json(&config, &[]).len(), 2);
+}

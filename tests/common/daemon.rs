@@ -48,11 +48,19 @@ impl RunningDaemon {
             addr: "127.0.0.1:1".parse().unwrap(),
         };
         let line = d.wait_for(|l| l.contains("listening"), Duration::from_secs(30));
-        let addr = line
-            .split("addr=")
-            .nth(1)
-            .and_then(|r| r.split_whitespace().next())
-            .expect("listening line has addr=");
+        // Text logs say `addr=…`, JSON logs `"addr":"…"`.
+        let addr = match serde_json::from_str::<serde_json::Value>(&line) {
+            Ok(v) => v["addr"]
+                .as_str()
+                .expect("a JSON listening line has addr")
+                .to_string(),
+            Err(_) => line
+                .split("addr=")
+                .nth(1)
+                .and_then(|r| r.split_whitespace().next())
+                .expect("listening line has addr=")
+                .to_string(),
+        };
         d.addr = addr.parse().unwrap();
         d
     }
