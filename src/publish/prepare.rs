@@ -213,12 +213,4 @@ impl Cache {
         let mut cache = self.items.lock().unwrap_or_else(|p| p.into_inner());
         cache.retain(|uid, _| used.contains(uid));
     }
-
-    pub fn len(&self) -> usize {
-        self.items.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

@@ -171,27 +171,6 @@ impl Store {
         Ok(counts)
     }
 
-    /// Writes several polls in one transaction; if one fails, each is written again
-    /// in a transaction of its own, so the others land and the failing one gets its
-    /// error. If the commit itself fails (a full disk), every poll gets that error and
-    /// none of them is stored.
-    pub fn apply_polls(&mut self, polls: &[PollWrite]) -> Vec<Result<PollCounts, StoreError>> {
-        let grouped = (|| {
-            let mut group = Group::begin(self)?;
-            let counts = polls
-                .iter()
-                .map(|p| group.write(p))
-                .collect::<Result<Vec<_>, _>>()?;
-            group.commit()?;
-            Ok::<_, StoreError>(counts)
-        })();
-        match grouped {
-            Ok(counts) => counts.into_iter().map(Ok).collect(),
-            Err(_) if polls.len() > 1 => polls.iter().map(|p| self.apply_one(p)).collect(),
-            Err(e) => vec![Err(e)],
-        }
-    }
-
     /// One poll in its own transaction.
     pub fn apply_one(&mut self, p: &PollWrite) -> Result<PollCounts, StoreError> {
         self.apply_poll(&p.source, p.now, &p.items, &p.state)
@@ -248,15 +227,6 @@ impl Store {
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// How many items a source has stored: (all, urgent).
-    pub fn item_counts(&self, source: &str) -> Result<(i64, i64), StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT count(*), coalesce(sum(urgent), 0) FROM items WHERE source = ?",
-            [source],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?)
     }
 }
 
@@ -642,44 +612,6 @@ mod tests {
         p[0].item.title = "One, edited".into();
         s.apply_poll("src", t(4), &p, &up).unwrap();
         assert_ne!(s.selection_fingerprint(&f).unwrap(), fp2, "edit: changed");
-    }
-
-    #[test]
-    fn grouped_polls_land_or_fail_one_by_one() {
-        let mut s = Store::in_memory().unwrap();
-        s.conn
-            .execute_batch(
-                "CREATE TEMP TRIGGER fail BEFORE INSERT ON items WHEN NEW.source = 'bad' \
-                 BEGIN SELECT RAISE(ABORT, 'boom'); END;",
-            )
-            .unwrap();
-        let w = |source: &str, guid: &str| PollWrite {
-            source: source.into(),
-            now: t(1),
-            items: poll(vec![item(Some(guid), &format!("http://x/{guid}"), guid)]),
-            state: SourceState {
-                id: source.into(),
-                ..Default::default()
-            },
-        };
-        let results = s.apply_polls(&[w("a", "1"), w("bad", "2"), w("c", "3")]);
-        assert_eq!(results[0].as_ref().unwrap().new, 1);
-        assert!(
-            results[1]
-                .as_ref()
-                .unwrap_err()
-                .to_string()
-                .contains("boom")
-        );
-        assert_eq!(results[2].as_ref().unwrap().new, 1);
-        let stored = s.items(&ItemFilter::default()).unwrap();
-        assert_eq!(stored.len(), 2);
-        assert!(stored.iter().all(|i| i.source != "bad"));
-        assert!(
-            s.source_state("bad").unwrap().is_none(),
-            "its state was rolled back too"
-        );
-        assert!(s.source_state("c").unwrap().is_some());
     }
 
     #[test]

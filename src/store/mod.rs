@@ -319,12 +319,6 @@ impl Db {
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
     }
-
-    /// Runs `f` on the current thread (for synchronous callers such as the CLI).
-    pub fn blocking<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
-        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut guard)
-    }
 }
 
 /// The writer thread: one group (transaction) at a time, until every [`Db`] is gone.
@@ -399,6 +393,86 @@ fn group_writer(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod writer_tests {
+    use super::*;
+    use crate::dedup::keys_for;
+    use crate::model::{Classification, ParsedItem};
+
+    fn write(source: &str, guid: &str) -> PollWrite {
+        let items = vec![ParsedItem {
+            guid: Some(guid.into()),
+            link: Some(format!("http://x/{guid}")),
+            title: guid.into(),
+            ..Default::default()
+        }];
+        let keys = keys_for(&items);
+        PollWrite {
+            source: source.into(),
+            now: Utc::now(),
+            items: items
+                .into_iter()
+                .zip(keys)
+                .map(|(item, keys)| StoredPoll {
+                    item,
+                    keys,
+                    class: Classification::default(),
+                    language: None,
+                })
+                .collect(),
+            state: SourceState {
+                id: source.into(),
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_group_lands_except_the_poll_that_fails() {
+        let store = Store::in_memory().unwrap();
+        store
+            .conn
+            .execute_batch(
+                "CREATE TEMP TRIGGER fail BEFORE INSERT ON items WHEN NEW.source = 'bad' \
+                 BEGIN SELECT RAISE(ABORT, 'boom'); END;",
+            )
+            .unwrap();
+        // Three polls queued before the writer starts: they form one group.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut answers = Vec::new();
+        for (source, guid) in [("a", "1"), ("bad", "2"), ("c", "3")] {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            tx.send((write(source, guid), reply)).unwrap();
+            answers.push(answer);
+        }
+        drop(tx);
+        let store = Mutex::new(store);
+        group_writer(&store, &rx, &AtomicUsize::new(3));
+        let results: Vec<_> = answers
+            .into_iter()
+            .map(|mut a| a.try_recv().unwrap())
+            .collect();
+        assert_eq!(results[0].as_ref().unwrap().new, 1);
+        assert!(
+            results[1]
+                .as_ref()
+                .unwrap_err()
+                .to_string()
+                .contains("boom")
+        );
+        assert_eq!(results[2].as_ref().unwrap().new, 1);
+        let s = store.lock().unwrap();
+        let stored = s.items(&ItemFilter::default()).unwrap();
+        assert_eq!(stored.len(), 2);
+        assert!(stored.iter().all(|i| i.source != "bad"));
+        assert!(
+            s.source_state("bad").unwrap().is_none(),
+            "its state was rolled back too"
+        );
+        assert!(s.source_state("c").unwrap().is_some());
     }
 }
 
