@@ -158,16 +158,17 @@ async fn healthz(state: &ServeState) -> Response<Body> {
 /// A published document; per-language and per-source ones are rendered on their first
 /// request after they change, then served from memory.
 async fn document(state: &ServeState, req: Request<Body>) -> Response<Body> {
-    let publisher = state
-        .publisher
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    if let Some(sel) = on_demand(state, &publisher, &req) {
-        let p = publisher.clone();
+    // Under the read lock only what this request needs: the hub links, and the
+    // publisher itself only when a document must be rendered.
+    let (link, render) = {
+        let publisher = state.publisher.read().unwrap_or_else(|p| p.into_inner());
+        let render = on_demand(state, &publisher, &req).map(|sel| (publisher.clone(), sel));
+        (hub_link_header(publisher.hubs()), render)
+    };
+    if let Some((publisher, sel)) = render {
         match state
             .db
-            .read(move |s| Ok(p.render_on_demand(s, &sel)))
+            .read(move |s| Ok(publisher.render_on_demand(s, &sel)))
             .await
         {
             Ok(Ok(docs)) => state.published.add(docs),
@@ -175,8 +176,7 @@ async fn document(state: &ServeState, req: Request<Body>) -> Response<Body> {
             Err(e) => tracing::error!(error = %e, "rendering on demand failed"),
         }
     }
-    let hubs: Vec<String> = publisher.hubs().iter().map(|h| h.to_string()).collect();
-    respond(&state.published, hub_link_header(&hubs).as_ref(), &req)
+    respond(&state.published, link.as_ref(), &req)
 }
 
 /// The selection to render for `req`, when it names one that is not in memory.
@@ -195,7 +195,7 @@ fn on_demand(
     publisher.selection_for_path(&path)
 }
 
-fn hub_link_header(hubs: &[String]) -> Option<HeaderValue> {
+fn hub_link_header(hubs: &[url::Url]) -> Option<HeaderValue> {
     if hubs.is_empty() {
         return None;
     }
