@@ -226,29 +226,6 @@ fn unusable_database_is_exit_4() {
 }
 
 #[test]
-fn atom_outputs_validate_against_rfc4287_schema() {
-    let Some(shared) = shared_dir() else {
-        eprintln!("SKIPPED: ../shared is absent, cannot validate Atom with its RELAX NG schema");
-        return;
-    };
-    if !have("jing") {
-        eprintln!("SKIPPED: jing is not installed (.ci/run installs it)");
-        return;
-    }
-    let (dir, _srv, config) = setup();
-    assert!(tocsin(&config, &["poll"]).status.success());
-    for f in ["urgent.atom", "all.atom"] {
-        let o = std::process::Command::new("jing")
-            .arg("-c")
-            .arg(shared.join("validators/atom.rnc"))
-            .arg(dir.path().join("var/public").join(f))
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{f}: {}{}", stdout(&o), stderr(&o));
-    }
-}
-
-#[test]
 fn inspect_prints_items_with_their_classification() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &[], "");
