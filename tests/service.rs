@@ -154,8 +154,26 @@ fn sighup_applies_a_valid_config_and_keeps_running_on_an_invalid_one() {
         || d.get("/urgent.atom").1.contains("Rjavitin"),
     );
 
+    // A rule change: the stored items are re-classified and republished, with no new
+    // poll (the feeds have not changed and are not due).
+    let polls = srv.seen("/ro.rss").len();
+    let vetoed =
+        format!("{added}\n[[rules]]\nname = \"veto\"\nkeywords = [\"Pleșcanov\"]\nweight = -5.0\n");
+    std::fs::write(&config, &vetoed).unwrap();
+    d.signal("HUP");
+    d.wait_for(
+        |l| l.contains("re-classified with the new rules"),
+        Duration::from_secs(10),
+    );
+    eventually(
+        Duration::from_secs(20),
+        "the vetoed item unpublished",
+        || !d.get("/urgent.atom").1.contains("Pleșcanov"),
+    );
+    assert_eq!(srv.seen("/ro.rss").len(), polls, "no poll was needed");
+
     // An invalid change: logged with file, line and key; the running config stays.
-    let broken = added.replace(
+    let broken = vetoed.replace(
         "[[sources]]\nid = \"fidh-en\"",
         "[[sources]]\nid = \"fidh-en\"\nshedule = \"x\"",
     );
