@@ -21,6 +21,15 @@ from collections import Counter
 HERE = pathlib.Path(__file__).resolve().parent
 FILES = {"tune": HERE / "tune.jsonl", "holdout": HERE / "holdout.jsonl"}
 LANGUAGES = {"en", "fr", "es", "ro", "ru"}
+# Trap names of tests/eval/README.md, by the label they imply (None: either label).
+TRAPS = {
+    "no-keyword-urgent": True, "case-code-only": True,
+    "label-not-appeal": False, "statement-release-call": False, "annual-report": False,
+    "monitoring-report": False, "election-report": False, "membership-news": False,
+    "mentions-torture-not-urgent": False, "release-news": False, "policy-statement": False,
+    "policy-call": False, "general-statement": False, "event-announcement": False,
+    "digest-with-code": False, "romanian-cedilla": None, "news-register": None,
+}
 FIELDS = {
     "id": str, "url": str, "source": str, "relay_of": (str, type(None)), "language": str,
     "title": str, "summary": str, "categories": list, "published": (str, type(None)),
@@ -81,6 +90,11 @@ def check(items):
             errors.append(f"{where}: published {pub!r} is not YYYY-MM-DD")
         if not item.get("title"):
             errors.append(f"{where}: empty title")
+        trap = item.get("trap")
+        if trap is not None and trap not in TRAPS:
+            errors.append(f"{where}: unknown trap {trap!r}")
+        elif trap is not None and TRAPS[trap] is not None and item.get("urgent") is not TRAPS[trap]:
+            errors.append(f"{where}: trap {trap!r} contradicts urgent={item.get('urgent')}")
         if not item.get("reason"):
             errors.append(f"{where}: empty reason")
     errors += [f"URL appears {c} times: {u}" for u, c in urls.items() if c > 1]
