@@ -6,10 +6,13 @@ holdout when the first byte of SHA-256(url, UTF-8) is odd, tune when it is even.
 
     python3 tests/eval/real/split.py            # check; exit 1 on any problem
     python3 tests/eval/real/split.py --counts   # check and print counts
+    python3 tests/eval/real/split.py --markdown # check and print the README count tables
 
 The check fails when an item sits in the wrong file, a URL or an id appears twice,
-a line is not valid JSON, or a required field is missing or of the wrong type.
-It never prints item text, so it is safe to run on the holdout.
+a line is not valid JSON, a required field is missing or of the wrong type, an id
+does not start with its source, a date is not YYYY-MM-DD, or a trap name is unknown
+or contradicts the label it implies. It never prints item text (only ids, file
+positions and counts), so it is safe to run on the holdout.
 """
 import hashlib
 import json
@@ -118,6 +121,78 @@ def counts(items):
         print(sname, src[(sname, "tune")], src[(sname, "holdout")])
 
 
+SHIPPED = ["omct-en", "omct-fr", "omct-es", "fidh-en", "fidh-fr", "fidh-es",
+           "promolex-ro", "promolex-ru", "promolex-en", "amnesty-en", "amnesty-fr",
+           "amnesty-es", "amnesty-ru", "fld-en", "fld-fr", "fld-es"]
+
+
+def markdown(items):
+    """The count tables of README.md (counts only, no item text)."""
+    out = []
+    p = out.append
+    p("### Language × label × split\n")
+    p("| language | urgent tune | urgent holdout | not urgent tune | not urgent holdout | total | urgent share |")
+    p("|---|---:|---:|---:|---:|---:|---:|")
+    total = Counter()
+    for lg in ["en", "fr", "es", "ro", "ru"]:
+        c = Counter((it["urgent"], s) for s, _, _, it in items if it["language"] == lg)
+        n, u = sum(c.values()), c[(True, "tune")] + c[(True, "holdout")]
+        p(f"| {lg} | {c[(True, 'tune')]} | {c[(True, 'holdout')]} | {c[(False, 'tune')]} "
+          f"| {c[(False, 'holdout')]} | {n} | {100 * u / n:.0f}% |")
+        total.update(c)
+    n, u = sum(total.values()), total[(True, "tune")] + total[(True, "holdout")]
+    p(f"| **all** | {total[(True, 'tune')]} | {total[(True, 'holdout')]} | {total[(False, 'tune')]} "
+      f"| {total[(False, 'holdout')]} | {n} | {100 * u / n:.1f}% |")
+    p("")
+    p("### Shipped publishers: own items and relays × split\n")
+    p("\"Own\" counts items whose `source` is the id; \"relays\" counts items of other "
+      "outlets whose `relay_of` is the id.\n")
+    p("| publisher id | own tune | own holdout | relays tune | relays holdout |")
+    p("|---|---:|---:|---:|---:|")
+    for sid in SHIPPED:
+        own = Counter(s for s, _, _, it in items if it["source"] == sid)
+        rel = Counter(s for s, _, _, it in items if it["relay_of"] == sid)
+        p(f"| `{sid}` | {own['tune']} | {own['holdout']} | {rel['tune']} | {rel['holdout']} |")
+    p("")
+    p("### Every source × split\n")
+    p("| source | relay of | tune | holdout | total |")
+    p("|---|---|---:|---:|---:|")
+    src = Counter((it["source"], s) for s, _, _, it in items)
+    relay = {}
+    for *_, it in items:
+        if it["relay_of"]:
+            relay.setdefault(it["source"], set()).add(it["relay_of"])
+    names = sorted({it["source"] for *_, it in items},
+                   key=lambda x: (-(src[(x, "tune")] + src[(x, "holdout")]), x))
+    for x in names:
+        r = ", ".join(f"`{y}`" for y in sorted(relay.get(x, ()))) or "–"
+        p(f"| `{x}` | {r} | {src[(x, 'tune')]} | {src[(x, 'holdout')]} "
+          f"| {src[(x, 'tune')] + src[(x, 'holdout')]} |")
+    p("")
+    p("### Traps × label × split\n")
+    p("| trap | urgent | not urgent | tune | holdout |")
+    p("|---|---:|---:|---:|---:|")
+    lab = Counter((it["trap"] or "(none)", it["urgent"]) for *_, it in items)
+    spl = Counter((it["trap"] or "(none)", s) for s, _, _, it in items)
+    for t in sorted({it["trap"] or "(none)" for *_, it in items}):
+        p(f"| `{t}` | {lab[(t, True)]} | {lab[(t, False)]} | {spl[(t, 'tune')]} | {spl[(t, 'holdout')]} |")
+    p("")
+    bl = Counter((it["urgent"], s) for s, _, _, it in items if it["borderline"])
+    uk = Counter((it.get("url_kind"), s) for s, _, _, it in items)
+    p("### Other counts\n")
+    p(f"- borderline: {bl[(True, 'tune')] + bl[(True, 'holdout')]} urgent + "
+      f"{bl[(False, 'tune')] + bl[(False, 'holdout')]} not urgent "
+      f"(tune {bl[(True, 'tune')] + bl[(False, 'tune')]}, holdout {bl[(True, 'holdout')] + bl[(False, 'holdout')]})")
+    for k in ("item", "listing"):
+        p(f"- `url_kind` `{k}`: tune {uk[(k, 'tune')]}, holdout {uk[(k, 'holdout')]}")
+    p(f"- relays (`relay_of` set): {sum(1 for *_, it in items if it['relay_of'])}; "
+      f"distinct sources: {len({it['source'] for *_, it in items})}")
+    p(f"- empty `summary`: {sum(1 for *_, it in items if not it['summary'])}; "
+      f"`published` known: {sum(1 for *_, it in items if it['published'])}; "
+      f"`case_code` set: {sum(1 for *_, it in items if it['case_code'])}")
+    print("\n".join(out))
+
+
 def main():
     items, errors = load()
     errors += check(items)
@@ -125,9 +200,12 @@ def main():
         print("ERROR:", e, file=sys.stderr)
     if "--counts" in sys.argv:
         counts(items)
+    if "--markdown" in sys.argv and not errors:
+        markdown(items)
     if errors:
         sys.exit(1)
-    print(f"ok: {len(items)} items, every one in the file its URL hash says")
+    if "--markdown" not in sys.argv:
+        print(f"ok: {len(items)} items, every one in the file its URL hash says")
 
 
 if __name__ == "__main__":
