@@ -170,7 +170,7 @@ impl Fetcher {
             id: req.source.clone(),
             url: url.to_string(),
             redirected_from: from.map(Url::to_string),
-            refusal,
+            refusal: Box::new(refusal),
         };
         // Whatever else is allowed, a derived URL is never a local file.
         policy::check_scheme(url).map_err(refused)?;
@@ -401,7 +401,7 @@ impl Fetcher {
                     id: req.source.clone(),
                     url: url.to_string(),
                     redirected_from: from.map(Url::to_string),
-                    refusal: refusal.clone(),
+                    refusal: Box::new(refusal.clone()),
                 };
             }
             source = s.source();

@@ -229,7 +229,7 @@ pub enum FetchError {
         url: String,
         /// The URL whose redirect led here, when it was a redirect.
         redirected_from: Option<String>,
-        refusal: policy::Refusal,
+        refusal: Box<policy::Refusal>,
     },
     #[error("source `{id}`: {url}: cannot read file: {error}")]
     File {

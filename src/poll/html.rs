@@ -83,7 +83,7 @@ pub async fn get_linked(
         id: source.id.clone(),
         url: url.to_string(),
         redirected_from: None,
-        refusal,
+        refusal: Box::new(refusal),
     };
     policy::check_scheme(url).map_err(refused)?;
     if !policy::on_site(url, &source.url, follow_hosts) {
