@@ -439,3 +439,79 @@ impl Fetcher {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::FetchConfig;
+    use crate::fetch::policy::{Refusal, Rule};
+
+    /// A listener that must never see a connection.
+    fn trap() -> (std::net::TcpListener, u16) {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        let port = l.local_addr().unwrap().port();
+        (l, port)
+    }
+
+    fn untouched(l: &std::net::TcpListener) -> bool {
+        matches!(l.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    }
+
+    #[tokio::test]
+    async fn a_derived_name_is_refused_on_its_resolved_address_without_connecting() {
+        let (listener, port) = trap();
+        let fetcher = Fetcher::new("tocsin-test", 2, Duration::ZERO);
+        let mut fetch = FetchConfig::default().for_source();
+        fetch.proxy = Proxy::Direct;
+        let configured = Url::parse("https://listing.example/").unwrap();
+        let url = Url::parse(&format!("http://localhost:{port}/admin")).unwrap();
+        let req = Request::new("s", url.clone(), &fetch).derived_from(&configured);
+        let err = fetcher.fetch(&req).await.unwrap_err();
+        match &err {
+            FetchError::Refused {
+                refusal, url: u, ..
+            } => {
+                assert_eq!(u, url.as_str());
+                assert!(
+                    matches!(
+                        **refusal,
+                        Refusal::Address {
+                            rule: Rule::Loopback,
+                            literal: false,
+                            ..
+                        }
+                    ),
+                    "{err}"
+                );
+            }
+            other => panic!("{other}"),
+        }
+        assert!(untouched(&listener));
+
+        // The same URL configured is fetched as written (and reaches the listener).
+        let req = Request::new("s", url.clone(), &fetch);
+        let _ = tokio::time::timeout(Duration::from_millis(300), fetcher.fetch(&req)).await;
+        listener.set_nonblocking(false).unwrap();
+        assert!(listener.accept().is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_derived_file_url_is_never_read() {
+        let fetcher = Fetcher::new("tocsin-test", 2, Duration::ZERO);
+        let fetch = FetchConfig {
+            allow_private: true,
+            ..FetchConfig::default()
+        }
+        .for_source();
+        let configured = Url::parse("https://listing.example/").unwrap();
+        let url = Url::parse("file:///etc/passwd").unwrap();
+        let req = Request::new("s", url, &fetch).derived_from(&configured);
+        let err = fetcher.fetch(&req).await.unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("source `s`: file:///etc/passwd: refused: a file: URL"),
+            "{err}"
+        );
+    }
+}
