@@ -37,6 +37,9 @@ pub struct FetchConfig {
     /// Longest wait a 429/503 `Retry-After` can impose.
     pub retry_after_cap: Duration,
     pub proxy: Proxy,
+    /// Derived URLs (links, next pages, redirects) may reach loopback, private and
+    /// other internal addresses (intranet setups). Off by default.
+    pub allow_private: bool,
 }
 
 impl Default for FetchConfig {
@@ -49,6 +52,7 @@ impl Default for FetchConfig {
             backoff_cap: Duration::from_secs(6 * 3600),
             retry_after_cap: Duration::from_secs(6 * 3600),
             proxy: Proxy::FromEnv,
+            allow_private: false,
         }
     }
 }
@@ -59,6 +63,8 @@ pub struct SourceFetch {
     pub limits: Limits,
     pub max_defer: Duration,
     pub proxy: Proxy,
+    /// `[fetch] allow_private`, or the source's own.
+    pub allow_private: bool,
 }
 
 impl FetchConfig {
@@ -68,6 +74,7 @@ impl FetchConfig {
             limits: self.limits.clone(),
             max_defer: self.max_defer,
             proxy: self.proxy.clone(),
+            allow_private: self.allow_private,
         }
     }
 }
@@ -191,6 +198,7 @@ pub(super) fn fetch_config(c: &mut Checker, f: &RawFetch) -> FetchConfig {
             d.retry_after_cap,
         ),
         proxy: proxy(c, k("proxy"), f.proxy.as_deref(), &d.proxy),
+        allow_private: f.allow_private.unwrap_or(d.allow_private),
     }
 }
 
@@ -217,6 +225,7 @@ pub(super) fn source_fetch(
         },
         max_defer: duration(c, k("max_defer"), s.max_defer.as_deref(), global.max_defer),
         proxy: proxy(c, k("proxy"), s.proxy.as_deref(), &global.proxy),
+        allow_private: s.allow_private.unwrap_or(global.allow_private),
     }
 }
 

@@ -78,6 +78,7 @@ pub struct RawFetch {
     pub backoff_cap: Option<String>,
     pub retry_after_cap: Option<String>,
     pub proxy: Option<String>,
+    pub allow_private: Option<bool>,
 }
 
 /// `[classify]`: how rule weights add up to "urgent".
@@ -122,6 +123,7 @@ pub struct RawSource {
     pub max_redirects: Option<i64>,
     pub max_defer: Option<String>,
     pub proxy: Option<String>,
+    pub allow_private: Option<bool>,
     /// `feed` (the default) or `html`.
     pub kind: Option<RawKind>,
     /// `[sources.html]`: the selectors of an HTML listing (`kind = "html"` only).
@@ -150,6 +152,8 @@ pub struct RawHtml {
     pub content: Option<String>,
     pub next: Option<String>,
     pub backfill_pages: Option<i64>,
+    /// Hosts besides the listing's own whose pages `follow` and `next` may fetch.
+    pub follow_hosts: Option<Vec<String>>,
     /// `[sources.html.extra]`: name = selector; the values become categories.
     #[serde(default)]
     pub extra: BTreeMap<String, String>,

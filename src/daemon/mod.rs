@@ -95,7 +95,11 @@ impl Daemon {
             metrics: metrics.clone(),
         };
         Daemon {
-            pinger: Pinger::new(&config.daemon.user_agent, config.websub.hubs.clone()),
+            pinger: Pinger::new(
+                &config.daemon.user_agent,
+                config.websub.hubs.clone(),
+                &config.fetch.proxy,
+            ),
             publisher: Publisher::new(&config),
             published,
             config: Arc::new(config),

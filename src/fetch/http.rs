@@ -10,11 +10,55 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::gate::{HostGate, HostPermit};
+use super::policy::{self, GuardedResolver};
 use super::{FetchError, Fetched, Hop, Meta, Outcome, Request, Validators, install_crypto};
 use crate::config::Proxy;
 
-/// Clients differ only by what a request cannot change: connect timeout and proxy.
-type ClientKey = (Duration, Proxy);
+/// Clients differ only by what a request cannot change: connect timeout, proxy, and
+/// whether names are resolved through the [`GuardedResolver`].
+type ClientKey = (Duration, Proxy, bool);
+
+/// A client builder with what every tocsin client shares: the User-Agent, the connect
+/// timeout, no redirects (tocsin follows them itself, or not at all), and the
+/// configured proxy (`env`, `none` or a URL), so that `proxy = "none"` means none.
+pub fn client_builder(
+    user_agent: &str,
+    connect_timeout: Duration,
+    proxy: &Proxy,
+) -> Result<reqwest::ClientBuilder, String> {
+    install_crypto();
+    let b = reqwest::Client::builder()
+        .user_agent(user_agent)
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .tcp_nodelay(true);
+    Ok(match proxy {
+        Proxy::FromEnv => b,
+        Proxy::Direct => b.no_proxy(),
+        Proxy::Url(u) => {
+            let p = reqwest::Proxy::all(u.as_str()).map_err(|e| format!("proxy {u}: {e}"))?;
+            b.no_proxy().proxy(p)
+        }
+    })
+}
+
+/// The proxies a client may connect to, whose names its resolver resolves unchecked.
+fn proxy_hosts(proxy: &Proxy) -> Vec<String> {
+    match proxy {
+        Proxy::FromEnv => policy::env_proxy_hosts(),
+        Proxy::Direct => Vec::new(),
+        Proxy::Url(u) => u.host_str().map(str::to_string).into_iter().collect(),
+    }
+}
+
+/// Whether a request may go through a proxy, which resolves names itself.
+fn may_use_proxy(proxy: &Proxy) -> bool {
+    match proxy {
+        Proxy::FromEnv => !policy::env_proxy_hosts().is_empty(),
+        Proxy::Direct => false,
+        Proxy::Url(_) => true,
+    }
+}
 
 /// The HTTP client, shared by all polls (cheap to clone).
 #[derive(Debug, Clone)]
@@ -75,40 +119,85 @@ impl Fetcher {
         }
     }
 
-    fn client(&self, req: &Request) -> Result<reqwest::Client, FetchError> {
-        let key = (req.limits.connect_timeout, req.proxy.clone());
+    /// The client for one hop: `guarded` clients resolve names through the
+    /// [`GuardedResolver`], for URLs the [`policy`] judges.
+    fn client(&self, req: &Request, guarded: bool) -> Result<reqwest::Client, FetchError> {
+        let key = (req.limits.connect_timeout, req.proxy.clone(), guarded);
         let mut clients = self.inner.clients.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = clients.get(&key) {
             return Ok(c.clone());
         }
-        let mut b = reqwest::Client::builder()
-            .user_agent(&self.inner.user_agent)
-            .connect_timeout(req.limits.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .tcp_nodelay(true)
-            // No idle connections: polls of one host are minutes apart (or at least
-            // `host_spacing`), so reuse saves little, while hyper keeps each idle
-            // connection's grown read buffer: 1,000 publishers held ~40 MB that way.
-            .pool_max_idle_per_host(0);
-        b = match &req.proxy {
-            Proxy::FromEnv => b,
-            Proxy::Direct => b.no_proxy(),
-            Proxy::Url(u) => {
-                let p = reqwest::Proxy::all(u.as_str()).map_err(|e| FetchError::Transport {
-                    id: req.source.clone(),
-                    url: req.url.to_string(),
-                    message: format!("proxy {u}: {e}"),
-                })?;
-                b.no_proxy().proxy(p)
-            }
-        };
-        let client = b.build().map_err(|e| FetchError::Transport {
+        let transport = |message| FetchError::Transport {
             id: req.source.clone(),
             url: req.url.to_string(),
-            message: format!("cannot build the HTTP client: {e}"),
-        })?;
+            message,
+        };
+        let mut b = client_builder(
+            &self.inner.user_agent,
+            req.limits.connect_timeout,
+            &req.proxy,
+        )
+        .map_err(transport)?
+        // No idle connections: polls of one host are minutes apart (or at least
+        // `host_spacing`), so reuse saves little, while hyper keeps each idle
+        // connection's grown read buffer: 1,000 publishers held ~40 MB that way.
+        .pool_max_idle_per_host(0);
+        if guarded {
+            b = b.dns_resolver(GuardedResolver::system(proxy_hosts(&req.proxy)));
+        }
+        let client = b
+            .build()
+            .map_err(|e| transport(format!("cannot build the HTTP client: {e}")))?;
         clients.insert(key, client.clone());
         Ok(client)
+    }
+
+    /// Judges one hop of a fetch: `Ok(true)` when the hop's URL is derived and must go
+    /// through a guarded client, after the checks that can be made before sending (the
+    /// scheme, IP literals, and the name when a proxy will resolve it).
+    async fn judge(
+        &self,
+        req: &Request,
+        url: &Url,
+        first: bool,
+        from: Option<&Url>,
+    ) -> Result<bool, FetchError> {
+        let trusted = first && req.derived_from.is_none();
+        if trusted {
+            return Ok(false);
+        }
+        let refused = |refusal| FetchError::Refused {
+            id: req.source.clone(),
+            url: url.to_string(),
+            redirected_from: from.map(Url::to_string),
+            refusal: Box::new(refusal),
+        };
+        // Whatever else is allowed, a derived URL is never a local file.
+        policy::check_scheme(url).map_err(refused)?;
+        if req.allow_private || policy::same_origin(req.configured(), url) {
+            return Ok(false);
+        }
+        policy::check_literal(url).map_err(refused)?;
+        // Through a proxy the resolver sees only the proxy's name: check the host here
+        // (fail closed when it does not resolve).
+        if let Some(url::Host::Domain(host)) = url.host()
+            && may_use_proxy(&req.proxy)
+        {
+            let check = GuardedResolver::system(Vec::new());
+            match tokio::time::timeout(req.limits.connect_timeout, check.check_host(host)).await {
+                Ok(r) => r.map_err(refused)?,
+                Err(_) => {
+                    return Err(refused(policy::Refusal::Unresolved {
+                        host: host.to_string(),
+                        reason: format!(
+                            "no answer within {} (connect_timeout)",
+                            humantime::format_duration(req.limits.connect_timeout)
+                        ),
+                    }));
+                }
+            }
+        }
+        Ok(true)
     }
 
     async fn turn(&self, url: &Url) -> Turn {
@@ -129,11 +218,12 @@ impl Fetcher {
     }
 
     /// Fetches `req.url` (http, https or file).
+    /// A derived URL goes through [`policy`] at every hop; a configured one is trusted
+    /// at its first hop only (redirects are derived).
     pub async fn fetch(&self, req: &Request) -> Result<Outcome, FetchError> {
-        if req.url.scheme() == "file" {
+        if req.url.scheme() == "file" && req.derived_from.is_none() {
             return self.read_file(req).await;
         }
-        let client = self.client(req)?;
         let mut url = req.url.clone();
         let mut visited: HashSet<Url> = HashSet::from([url.clone()]);
         let mut hops: Vec<Hop> = Vec::new();
@@ -146,6 +236,10 @@ impl Fetcher {
             limit: req.limits.timeout,
         };
         loop {
+            // Judged before taking the host's turn: a refused hop never waits for it.
+            let from = hops.last().map(|h: &Hop| &h.from);
+            let guarded = self.judge(req, &url, hops.is_empty(), from).await?;
+            let client = self.client(req, guarded)?;
             let host = url.host_str().unwrap_or("");
             if turn.as_ref().is_none_or(|t| t.host != host) {
                 drop(turn.take()); // never hold one host while waiting for another
@@ -166,7 +260,7 @@ impl Fetcher {
             }
             let resp = match tokio::time::timeout_at(deadline, rb.send()).await {
                 Err(_) => return Err(timeout(&url)),
-                Ok(Err(e)) => return Err(self.map(req, &url, e)),
+                Ok(Err(e)) => return Err(self.map(req, &url, hops.last().map(|h| &h.from), e)),
                 Ok(Ok(r)) => r,
             };
             let status = resp.status().as_u16();
@@ -248,7 +342,11 @@ impl Fetcher {
             return Err(too_large());
         }
         let mut body = Vec::with_capacity(expected.min(limit) as usize);
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.map(req, url, e))? {
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| self.map(req, url, None, e))?
+        {
             if body.len() as u64 + chunk.len() as u64 > limit {
                 return Err(too_large());
             }
@@ -294,7 +392,20 @@ impl Fetcher {
         }))
     }
 
-    fn map(&self, req: &Request, url: &Url, e: reqwest::Error) -> FetchError {
+    fn map(&self, req: &Request, url: &Url, from: Option<&Url>, e: reqwest::Error) -> FetchError {
+        // The guarded resolver's refusal, somewhere in the chain of causes.
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            if let Some(refusal) = s.downcast_ref::<policy::Refusal>() {
+                return FetchError::Refused {
+                    id: req.source.clone(),
+                    url: url.to_string(),
+                    redirected_from: from.map(Url::to_string),
+                    refusal: Box::new(refusal.clone()),
+                };
+            }
+            source = s.source();
+        }
         if e.is_connect() && e.is_timeout() {
             return FetchError::ConnectTimeout {
                 id: req.source.clone(),
@@ -326,5 +437,81 @@ impl Fetcher {
             url: url.to_string(),
             message,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::FetchConfig;
+    use crate::fetch::policy::{Refusal, Rule};
+
+    /// A listener that must never see a connection.
+    fn trap() -> (std::net::TcpListener, u16) {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        let port = l.local_addr().unwrap().port();
+        (l, port)
+    }
+
+    fn untouched(l: &std::net::TcpListener) -> bool {
+        matches!(l.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    }
+
+    #[tokio::test]
+    async fn a_derived_name_is_refused_on_its_resolved_address_without_connecting() {
+        let (listener, port) = trap();
+        let fetcher = Fetcher::new("tocsin-test", 2, Duration::ZERO);
+        let mut fetch = FetchConfig::default().for_source();
+        fetch.proxy = Proxy::Direct;
+        let configured = Url::parse("https://listing.example/").unwrap();
+        let url = Url::parse(&format!("http://localhost:{port}/admin")).unwrap();
+        let req = Request::new("s", url.clone(), &fetch).derived_from(&configured);
+        let err = fetcher.fetch(&req).await.unwrap_err();
+        match &err {
+            FetchError::Refused {
+                refusal, url: u, ..
+            } => {
+                assert_eq!(u, url.as_str());
+                assert!(
+                    matches!(
+                        **refusal,
+                        Refusal::Address {
+                            rule: Rule::Loopback,
+                            literal: false,
+                            ..
+                        }
+                    ),
+                    "{err}"
+                );
+            }
+            other => panic!("{other}"),
+        }
+        assert!(untouched(&listener));
+
+        // The same URL configured is fetched as written (and reaches the listener).
+        let req = Request::new("s", url.clone(), &fetch);
+        let _ = tokio::time::timeout(Duration::from_millis(300), fetcher.fetch(&req)).await;
+        listener.set_nonblocking(false).unwrap();
+        assert!(listener.accept().is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_derived_file_url_is_never_read() {
+        let fetcher = Fetcher::new("tocsin-test", 2, Duration::ZERO);
+        let fetch = FetchConfig {
+            allow_private: true,
+            ..FetchConfig::default()
+        }
+        .for_source();
+        let configured = Url::parse("https://listing.example/").unwrap();
+        let url = Url::parse("file:///etc/passwd").unwrap();
+        let req = Request::new("s", url, &fetch).derived_from(&configured);
+        let err = fetcher.fetch(&req).await.unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("source `s`: file:///etc/passwd: refused: a file: URL"),
+            "{err}"
+        );
     }
 }

@@ -13,12 +13,18 @@
 //!   [`Outcome::NotModified`].
 //! - [`charset`] turns the bytes into UTF-8 text for the parsers.
 //!
-//! `file://` URLs are read from disk under the same size cap.
+//! `file://` URLs are read from disk under the same size cap, and only when they are a
+//! source's configured `url`.
+//!
+//! What a derived URL (a link, a next page, a redirect, an adopted URL) may reach is
+//! [`policy`]'s: each [`Request`] says whether its URL is the operator's own or derived,
+//! and each redirect hop is judged again.
 
 pub mod charset;
 pub mod gate;
 pub mod hints;
 mod http;
+pub mod policy;
 
 use std::time::Duration;
 
@@ -78,10 +84,17 @@ pub struct Request {
     pub limits: Limits,
     pub proxy: Proxy,
     pub accept: &'static str,
+    /// `None`: `url` is the operator's own (a source's configured `url`), fetched as
+    /// written. `Some(configured)`: `url` was derived (from a listing, a redirect, an
+    /// adoption) from this configured URL, and [`policy`] judges it.
+    pub derived_from: Option<Url>,
+    /// The source's `allow_private`: derived URLs may reach internal addresses.
+    pub allow_private: bool,
 }
 
 impl Request {
-    /// An unconditional feed request with a source's limits and proxy.
+    /// An unconditional feed request for a configured URL, with a source's limits and
+    /// proxy.
     pub fn new(source: &str, url: Url, fetch: &SourceFetch) -> Request {
         Request {
             source: source.to_string(),
@@ -90,7 +103,23 @@ impl Request {
             limits: fetch.limits.clone(),
             proxy: fetch.proxy.clone(),
             accept: ACCEPT_FEED,
+            derived_from: None,
+            allow_private: fetch.allow_private,
         }
+    }
+
+    /// Marks the URL as derived from the configured URL `configured` (the same URL
+    /// is not: a source's own `url` stays trusted however it was reached).
+    pub fn derived_from(mut self, configured: &Url) -> Request {
+        if &self.url != configured {
+            self.derived_from = Some(configured.clone());
+        }
+        self
+    }
+
+    /// The configured URL this request stands for: its own URL unless derived.
+    pub fn configured(&self) -> &Url {
+        self.derived_from.as_ref().unwrap_or(&self.url)
     }
 
     pub fn with_validators(mut self, v: Validators) -> Request {
@@ -193,12 +222,26 @@ pub enum FetchError {
         url: String,
         message: String,
     },
+    /// A derived URL that [`policy`] does not let tocsin fetch.
+    #[error("source `{id}`: {url}{}: refused: {refusal}", redirected_note(redirected_from.as_deref()))]
+    Refused {
+        id: String,
+        url: String,
+        /// The URL whose redirect led here, when it was a redirect.
+        redirected_from: Option<String>,
+        refusal: Box<policy::Refusal>,
+    },
     #[error("source `{id}`: {url}: cannot read file: {error}")]
     File {
         id: String,
         url: String,
         error: std::io::Error,
     },
+}
+
+fn redirected_note(from: Option<&str>) -> String {
+    from.map(|f| format!(" (redirected from {f})"))
+        .unwrap_or_default()
 }
 
 fn retry_note(r: Option<&str>) -> String {
@@ -226,9 +269,14 @@ impl FetchError {
             _ => None,
         }
     }
+
+    /// Whether the fetch was refused by the [`policy`] (no request was sent).
+    pub fn is_refused(&self) -> bool {
+        matches!(self, FetchError::Refused { .. })
+    }
 }
 
-pub use http::Fetcher;
+pub use http::{Fetcher, client_builder};
 
 /// Installs the TLS crypto provider once per process.
 fn install_crypto() {

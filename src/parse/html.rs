@@ -252,6 +252,9 @@ pub struct ListingSpec {
     pub next: Option<Pick>,
     /// Listing pages read on the first poll, page one included.
     pub backfill_pages: u32,
+    /// Hosts besides the listing's own that `follow` and `next` may fetch from,
+    /// normalised by [`crate::fetch::policy::parse_follow_host`].
+    pub follow_hosts: Vec<String>,
 }
 
 /// One entry found on a listing page, with the raw values `inspect` shows.
@@ -287,6 +290,8 @@ pub struct Listing {
     pub skipped: Vec<Skipped>,
     /// Entries with a `date` value that could not be read as a date.
     pub undated: Vec<String>,
+    /// A `<base href>` that was not used because it is not an http(s) URL.
+    pub ignored_base: Option<String>,
     /// The `item` selector, for messages.
     item_selector: String,
     date_format: Option<String>,
@@ -314,6 +319,11 @@ impl Listing {
     /// Things the operator should know about a page that still yielded items.
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
+        if let Some(b) = &self.ignored_base {
+            out.push(format!(
+                "<base href=\"{b}\"> ignored: a base must be an http(s) address; links resolve against the page's own"
+            ));
+        }
         if !self.skipped.is_empty() && !self.items.is_empty() {
             out.push(format!(
                 "{} of {} items skipped ({}); the page layout may be changing",
@@ -346,8 +356,9 @@ impl Listing {
 pub fn parse_listing(html: &str, page_url: &Url, spec: &ListingSpec) -> Listing {
     let doc = Html::parse_document(html);
     let root = doc.root_element();
-    let base = document_base(&doc, page_url);
+    let (base, ignored_base) = document_base(&doc, page_url);
     let mut listing = Listing {
+        ignored_base,
         language: root.value().attr("lang").and_then(clean_language),
         title: select_first(&doc, "title")
             .map(text_of)
@@ -360,7 +371,7 @@ pub fn parse_listing(html: &str, page_url: &Url, spec: &ListingSpec) -> Listing 
         listing.matched += 1;
         let title = spec.title.first(el);
         let href = spec.link.first(el);
-        let link = href.as_deref().and_then(|h| resolve(&base, h));
+        let link = href.as_deref().and_then(|h| resolve(&base, page_url, h));
         let (title, link) = match (title, link) {
             (Some(t), Some(l)) => (t, l),
             (t, l) => {
@@ -422,7 +433,7 @@ pub fn parse_listing(html: &str, page_url: &Url, spec: &ListingSpec) -> Listing 
         .next
         .as_ref()
         .and_then(|n| n.first(root))
-        .and_then(|h| resolve(&base, &h))
+        .and_then(|h| resolve(&base, page_url, &h))
         .and_then(|u| Url::parse(&u).ok())
         .filter(|u| u != page_url);
     listing
@@ -455,18 +466,28 @@ fn select_first<'a>(doc: &'a Html, css: &str) -> Option<ElementRef<'a>> {
     doc.select(&sel).next()
 }
 
-/// The URL relative links resolve against: `<base href>` when the page has one.
-fn document_base(doc: &Html, page_url: &Url) -> Url {
-    select_first(doc, "base[href]")
-        .and_then(|b| b.value().attr("href"))
-        .and_then(|h| page_url.join(h.trim()).ok())
-        .unwrap_or_else(|| page_url.clone())
+/// The URL relative links resolve against: `<base href>` when the page has one that
+/// resolves to an http(s) URL, else the page's own URL. A base of any other scheme
+/// (`file:///etc/`) is ignored and returned second, for the warning: it would turn the
+/// page's links into local files.
+fn document_base(doc: &Html, page_url: &Url) -> (Url, Option<String>) {
+    let Some(href) = select_first(doc, "base[href]").and_then(|b| b.value().attr("href")) else {
+        return (page_url.clone(), None);
+    };
+    match page_url.join(href.trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => (u, None),
+        _ => (page_url.clone(), Some(href.trim().to_string())),
+    }
 }
 
-/// An absolute http(s) link (or one of the page's own scheme, for saved pages).
-fn resolve(base: &Url, href: &str) -> Option<String> {
+/// An absolute http(s) link, or, on a page read from a file (a saved page), a link of
+/// the page's own scheme: never a `file:` link from a page served over http(s), and
+/// (with [`document_base`]) never one a `<base>` made. A `file:` link is only ever
+/// shown, never fetched: the fetcher reads a local file only when it is a source's
+/// configured `url`.
+fn resolve(base: &Url, page_url: &Url, href: &str) -> Option<String> {
     let url = base.join(href.trim()).ok()?;
-    (matches!(url.scheme(), "http" | "https") || url.scheme() == base.scheme())
+    (matches!(url.scheme(), "http" | "https") || url.scheme() == page_url.scheme())
         .then(|| url.to_string())
 }
 

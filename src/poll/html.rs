@@ -10,6 +10,10 @@
 //!   later poll. A page that fails is retried on later polls while the item is listed,
 //!   up to [`MAX_FOLLOW_ATTEMPTS`] fetches. The outcomes are written before the items,
 //!   so a crash between the two never loses a body already fetched.
+//! - Item pages and next pages are *derived* URLs ([`crate::fetch::policy`]): they stay
+//!   on the listing's own site unless `follow_hosts` names another host, are never
+//!   local files, and may not reach internal addresses. A refused item page is a
+//!   warning for that item; a refused next page ends the backfill with a warning.
 
 use std::collections::HashSet;
 
@@ -17,10 +21,10 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::{Pipeline, PollError, prepare};
-use crate::config::SourceConfig;
+use crate::config::{SourceConfig, SourceKind};
 use crate::dedup::{canonical_link, keys_for};
 use crate::fetch::charset::{DocKind, to_utf8};
-use crate::fetch::{ACCEPT_HTML, FetchError, Fetched, Fetcher, Outcome, Request};
+use crate::fetch::{ACCEPT_HTML, FetchError, Fetched, Fetcher, Outcome, Request, policy};
 use crate::model::{ParsedFeed, ParsedItem};
 use crate::parse::html::{Listing, ListingSpec, Sel, page_content, parse_listing};
 use crate::store::{FollowOutcome, SourceState, StoredPoll};
@@ -38,14 +42,18 @@ pub fn read_listing(fetched: &Fetched, spec: &ListingSpec) -> Listing {
     parse_listing(&html.text, &fetched.final_url, spec)
 }
 
-/// A GET of an HTML page of `source` (listing or item), unconditional, through the
-/// shared fetcher (so with the same limits and per-host politeness as every poll).
+/// A GET of an HTML page of `source`, unconditional, through the shared fetcher (so
+/// with the same limits and per-host politeness as every poll). `url` is trusted only
+/// when it is the source's configured `url`; any other is judged as derived by the
+/// fetcher (a page linked from the listing goes through [`get_linked`] first).
 pub async fn get_page(
     fetcher: &Fetcher,
     source: &SourceConfig,
     url: &Url,
 ) -> Result<Fetched, FetchError> {
-    let req = Request::new(&source.id, url.clone(), &source.fetch).with_accept(ACCEPT_HTML);
+    let req = Request::new(&source.id, url.clone(), &source.fetch)
+        .derived_from(&source.url)
+        .with_accept(ACCEPT_HTML);
     match fetcher.fetch(&req).await? {
         Outcome::Body(f) => Ok(f),
         // An unconditional request cannot get a 304; a server that sends one anyway
@@ -57,6 +65,34 @@ pub async fn get_page(
             retry_after: None,
         }),
     }
+}
+
+/// A page linked from the source's listing (an item page, a next page): derived from
+/// content, so it must stay on the listing's own site (or a `follow_hosts` host), and
+/// the fetcher judges its address and every redirect.
+pub async fn get_linked(
+    fetcher: &Fetcher,
+    source: &SourceConfig,
+    url: &Url,
+) -> Result<Fetched, FetchError> {
+    let follow_hosts = match &source.kind {
+        SourceKind::Html(spec) => spec.follow_hosts.as_slice(),
+        SourceKind::Feed => &[],
+    };
+    let refused = |refusal| FetchError::Refused {
+        id: source.id.clone(),
+        url: url.to_string(),
+        redirected_from: None,
+        refusal: Box::new(refusal),
+    };
+    policy::check_scheme(url).map_err(refused)?;
+    if !policy::on_site(url, &source.url, follow_hosts) {
+        return Err(refused(policy::Refusal::OffSite {
+            host: url.host_str().unwrap_or_default().to_string(),
+            site: source.url.host_str().unwrap_or_default().to_string(),
+        }));
+    }
+    get_page(fetcher, source, url).await
 }
 
 /// Reads a fetched listing (page one) into items to store: the next pages on the
@@ -97,7 +133,7 @@ pub(super) async fn read(
                 break;
             };
             page += 1;
-            let f = match get_page(&p.fetcher, source, &url).await {
+            let f = match get_linked(&p.fetcher, source, &url).await {
                 Ok(f) => f,
                 Err(e) => {
                     warnings.push(format!("backfill stopped at page {page}: {e}"));
@@ -220,7 +256,7 @@ pub async fn fetch_content(
     url: &Url,
     content: &Sel,
 ) -> Result<String, String> {
-    let f = get_page(fetcher, source, url)
+    let f = get_linked(fetcher, source, url)
         .await
         .map_err(|e| e.to_string())?;
     let html = to_utf8(&f.body, f.meta.content_type.as_deref(), DocKind::Html);

@@ -278,7 +278,10 @@ impl Pipeline {
             SourceKind::Html(spec) => Some(spec.clone()),
             SourceKind::Feed => None,
         };
+        // An adopted URL came from a server's redirects: it stays derived, judged by
+        // the fetch policy at every poll, never promoted to configured.
         let mut req = Request::new(&source.id, plan.url.clone(), &source.fetch)
+            .derived_from(&source.url)
             .with_validators(plan.validators.clone());
         if spec.is_some() {
             req = req.with_accept(crate::fetch::ACCEPT_HTML);

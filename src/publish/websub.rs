@@ -5,15 +5,24 @@
 //! A ping is `POST hub` with `hub.mode=publish&hub.url=TOPIC` (form-encoded), one per
 //! topic. A failed ping is retried twice (after 2 s and 4 s) and then logged; it never
 //! delays a publish.
+//!
+//! Hubs are configured URLs, trusted as written; nothing else is. A ping goes through
+//! the `[fetch] proxy` (so `proxy = "none"` means no proxy, whatever `HTTP_PROXY`
+//! says) and never follows a redirect: a hub answering 3xx would otherwise have the
+//! POST replayed to a host of its choosing. A redirect is a failed ping, logged with
+//! its target, and not retried.
 
 use std::time::Duration;
 
 use url::Url;
 
+use crate::config::Proxy;
+
 /// Pings hubs.
 #[derive(Debug, Clone)]
 pub struct Pinger {
-    client: reqwest::Client,
+    /// The client, or why it could not be built (logged at each ping, never a panic).
+    client: Result<reqwest::Client, String>,
     hubs: Vec<Url>,
 }
 
@@ -28,14 +37,14 @@ pub fn is_topic(path: &str) -> bool {
 }
 
 impl Pinger {
-    pub fn new(user_agent: &str, hubs: Vec<Url>) -> Pinger {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(20))
-            .build()
-            .expect("static HTTP client configuration");
+    /// Pings `hubs` through `proxy` (the `[fetch] proxy`).
+    pub fn new(user_agent: &str, hubs: Vec<Url>, proxy: &Proxy) -> Pinger {
+        let client = crate::fetch::client_builder(user_agent, Duration::from_secs(10), proxy)
+            .and_then(|b| {
+                b.timeout(Duration::from_secs(20))
+                    .build()
+                    .map_err(|e| format!("cannot build the HTTP client: {e}"))
+            });
         Pinger { client, hubs }
     }
 
@@ -61,10 +70,16 @@ impl Pinger {
             .append_pair("hub.mode", "publish")
             .append_pair("hub.url", topic)
             .finish();
+        let client = match &self.client {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(hub = %hub, topic, error = %e, "WebSub ping failed");
+                return false;
+            }
+        };
         let mut delay = Duration::from_secs(2);
         for attempt in 1..=3 {
-            let res = self
-                .client
+            let res = client
                 .post(hub.clone())
                 .header(
                     reqwest::header::CONTENT_TYPE,
@@ -77,6 +92,19 @@ impl Pinger {
                 Ok(r) if r.status().is_success() => {
                     tracing::info!(hub = %hub, topic, "WebSub hub notified");
                     return true;
+                }
+                Ok(r) if r.status().is_redirection() => {
+                    let location = r
+                        .headers()
+                        .get(reqwest::header::LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("none")
+                        .to_string();
+                    tracing::warn!(
+                        hub = %hub, topic, status = r.status().as_u16(), location,
+                        "WebSub ping failed: the hub answered with a redirect, which pings never follow (the POST is not sent elsewhere); configure the hub's final address in websub.hubs"
+                    );
+                    return false;
                 }
                 Ok(r) => {
                     tracing::warn!(hub = %hub, topic, status = r.status().as_u16(), attempt, "WebSub hub refused the ping")

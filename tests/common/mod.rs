@@ -147,6 +147,11 @@ impl FixtureServer {
             .cloned()
             .collect()
     }
+
+    /// Every request the server saw, whatever its path.
+    pub fn all_seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
 }
 
 fn handle(mut conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, seen: &Mutex<Vec<Seen>>) {

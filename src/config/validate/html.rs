@@ -105,6 +105,19 @@ pub(super) fn listing(c: &mut Checker, key: KeyPath, h: RawHtml) -> Option<Listi
             1
         }
     };
+    let mut follow_hosts = Vec::new();
+    for (j, h) in h.follow_hosts.iter().flatten().enumerate() {
+        match crate::fetch::policy::parse_follow_host(h) {
+            Ok(host) => follow_hosts.push(host),
+            Err(m) => c.problem(key.clone().key("follow_hosts").index(j), m),
+        }
+    }
+    if !follow_hosts.is_empty() && !follow && next.is_none() {
+        c.warnings.push(format!(
+            "{}: ignored: only `follow` and `next` links are fetched",
+            key.clone().key("follow_hosts")
+        ));
+    }
     let mut extras = Vec::new();
     for (name, v) in h.extra {
         let k = key.clone().key("extra").key(&name);
@@ -129,6 +142,7 @@ pub(super) fn listing(c: &mut Checker, key: KeyPath, h: RawHtml) -> Option<Listi
         content,
         next,
         backfill_pages,
+        follow_hosts,
     })
 }
 

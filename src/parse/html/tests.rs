@@ -15,6 +15,7 @@ fn spec(item: &str, title: &str, link: &str) -> ListingSpec {
         content: None,
         next: None,
         backfill_pages: 3,
+        follow_hosts: Vec::new(),
     }
 }
 
@@ -188,6 +189,62 @@ fn next_page_and_base_href() {
     assert_eq!(
         l.items[1].item.link.as_deref(),
         Some("https://mirror.example/x/b-case")
+    );
+}
+
+#[test]
+fn a_base_that_is_not_http_never_makes_local_file_links() {
+    let mut s = spec(".card", ".card__title", "a@href");
+    s.next = Some(Pick::parse("a[rel=next]", Some("href")).unwrap());
+    let page = r#"<html><head><base href="file:///etc/"></head><body>
+<a class="card" href="passwd"><h3 class="card__title">passwd</h3></a>
+<a class="card" href="/proc/self/environ"><h3 class="card__title">environ</h3></a>
+<a class="card" href="file:///etc/hostname"><h3 class="card__title">hostname</h3></a>
+<a rel="next" href="shadow">next</a></body></html>"#;
+    let l = parse_listing(page, &url(), &s);
+    let links: Vec<&str> = l
+        .items
+        .iter()
+        .map(|i| i.item.link.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        links,
+        [
+            "https://www.omct.org/en/resources/urgent-interventions/passwd",
+            "https://www.omct.org/proc/self/environ"
+        ]
+    );
+    assert_eq!(
+        l.next.as_ref().unwrap().as_str(),
+        "https://www.omct.org/en/resources/urgent-interventions/shadow"
+    );
+    assert_eq!(
+        l.skipped[0].reason,
+        "link `file:///etc/hostname` is not a web address"
+    );
+    assert!(
+        l.warnings()[0].starts_with(r#"<base href="file:///etc/"> ignored"#),
+        "{:?}",
+        l.warnings()
+    );
+    // Other schemes are ignored the same way; an http(s) base is used.
+    for base in ["javascript:alert(1)", "data:text/html,x", "ftp://x/"] {
+        let p = page.replace("file:///etc/", base);
+        let l = parse_listing(&p, &url(), &s);
+        assert!(l.ignored_base.is_some(), "{base}");
+        assert!(
+            l.items
+                .iter()
+                .all(|i| i.item.link.as_deref().unwrap().starts_with("https://")),
+            "{base}"
+        );
+    }
+    // A saved page keeps its own links (shown, never fetched: see fetch::policy).
+    let saved = Url::parse("file:///srv/pages/listing.html").unwrap();
+    let l = parse_listing(page, &saved, &s);
+    assert_eq!(
+        l.items[0].item.link.as_deref(),
+        Some("file:///srv/pages/passwd")
     );
 }
 
