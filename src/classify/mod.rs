@@ -115,15 +115,17 @@ impl Subject {
         s
     }
 
-    /// The normalised case codes, each once, in order of appearance.
+    /// The normalised case codes, each once, in order of appearance, at most
+    /// [`codes::MAX_CASE_CODES`].
     pub fn case_codes(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for (_, c) in &self.codes {
-            if !out.contains(c) {
-                out.push(c.clone());
-            }
-        }
-        out
+        let mut seen = std::collections::HashSet::new();
+        self.codes
+            .iter()
+            .map(|(_, c)| c)
+            .filter(|c| seen.insert(c.as_str()))
+            .take(codes::MAX_CASE_CODES)
+            .cloned()
+            .collect()
     }
 }
 
