@@ -303,12 +303,22 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
         .collect();
 
     let mut names = HashSet::new();
-    let rules = raw
+    let before = c.problems.len();
+    let rules: Vec<RuleConfig> = raw
         .rules
         .into_iter()
         .enumerate()
         .filter_map(|(i, r)| rule(c, i, r, &mut names))
         .collect();
+    // Every rule is valid alone: compile them together, as the daemon will, so that a
+    // set too large to compile is refused here and not by a panic at run time. (With a
+    // problem in some rule, `rules` no longer lines up with the file.)
+    if c.problems.len() == before
+        && let Err(e) = crate::classify::Classifier::new(&rules, threshold)
+    {
+        let (key, index) = e.key.parts();
+        c.problem(root("rules").index(e.rule).key(key).index(index), e.message);
+    }
 
     Config {
         path: path.to_path_buf(),

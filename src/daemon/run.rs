@@ -389,12 +389,22 @@ async fn reload(
         );
     }
     let (sources, rules) = (config.sources.len(), config.rules.len());
-    let d = Daemon::build(
+    let d = match Daemon::build(
         config,
         old.db.clone(),
         old.published.clone(),
         old.metrics.clone(),
-    );
+    ) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!("config reload failed, keeping the running config: {e}");
+            shared
+                .notifier
+                .status("config reload failed; running with the previous config");
+            shared.notifier.ready();
+            return;
+        }
+    };
     *current.write().unwrap_or_else(|p| p.into_inner()) = d.clone();
     *serve_publisher.write().unwrap_or_else(|p| p.into_inner()) = d.publisher.clone();
     // Polls under way finish with the config they started with.

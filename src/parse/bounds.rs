@@ -188,9 +188,7 @@ fn raw_kind(name: &LocalName) -> Option<TokenSinkResult<()>> {
         | local_name!("noembed")
         | local_name!("noframes")
         | local_name!("noscript") => TokenSinkResult::RawData(RawKind::Rawtext),
-        local_name!("title") | local_name!("textarea") => {
-            TokenSinkResult::RawData(RawKind::Rcdata)
-        }
+        local_name!("title") | local_name!("textarea") => TokenSinkResult::RawData(RawKind::Rcdata),
         local_name!("plaintext") => TokenSinkResult::Plaintext,
         _ => return None,
     })
@@ -515,7 +513,13 @@ impl TokenSink for DepthSink {
 /// and how deep the kept markup nests. Markup with fewer tags than that is returned
 /// as it is; otherwise it is re-serialised (comments dropped, end tags made explicit).
 pub fn cap_depth(html: &str, max_depth: usize) -> (std::borrow::Cow<'_, str>, usize) {
-    if html.bytes().filter(|&b| b == b'<').take(max_depth + 1).count() <= max_depth {
+    if html
+        .bytes()
+        .filter(|&b| b == b'<')
+        .take(max_depth + 1)
+        .count()
+        <= max_depth
+    {
         return (std::borrow::Cow::Borrowed(html), 0);
     }
     let sink = DepthSink(RefCell::new(DepthState {
@@ -585,7 +589,11 @@ mod tests {
 
     #[test]
     fn self_closed_elements_do_not_nest() {
-        let html = format!("<svg>{}</svg>{}", "<path d=\"M0\"/>".repeat(100), "<div/>".repeat(100));
+        let html = format!(
+            "<svg>{}</svg>{}",
+            "<path d=\"M0\"/>".repeat(100),
+            "<div/>".repeat(100)
+        );
         let (out, deepest) = cap_depth(&html, 8);
         assert_eq!(deepest, 1);
         assert_eq!(out.matches("<div>").count(), 100);
@@ -618,7 +626,10 @@ mod tests {
 
     #[test]
     fn cuts_fall_outside_tags_entities_and_comments() {
-        let s = format!("{}<a href=\"https://example.org/x\">link</a>", "a".repeat(90));
+        let s = format!(
+            "{}<a href=\"https://example.org/x\">link</a>",
+            "a".repeat(90)
+        );
         let out = cut_html(&s, 100);
         assert_eq!(out, format!("{}{MARKER}", "a".repeat(90)));
         let s = format!("{}&eacute;tail and more text here", "a".repeat(90));

@@ -18,7 +18,9 @@ use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
 use super::ParseError;
-use super::bounds::{MAX_CATEGORIES, MAX_CONTENT_BYTES, MAX_SUMMARY_BYTES, bound_item, cap_document, cut_html};
+use super::bounds::{
+    MAX_CATEGORIES, MAX_CONTENT_BYTES, MAX_SUMMARY_BYTES, bound_item, cap_document, cut_html,
+};
 use super::feed::clean_language;
 use crate::model::ParsedItem;
 

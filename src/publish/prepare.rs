@@ -16,10 +16,10 @@ use super::sanitize::{html, plain, title};
 use super::{SourceInfo, entry_id, join};
 use crate::classify::codes::MAX_CASE_CODES;
 use crate::classify::html_to_text;
+use crate::model::{Reason, Related, StoredItem};
 use crate::parse::bounds::{
     MAX_AUTHORS, MAX_CATEGORIES, MAX_LABEL_BYTES, MAX_SUMMARY_BYTES, cut_html, cut_text,
 };
-use crate::model::{Reason, Related, StoredItem};
 
 /// Another publisher of the same case.
 #[derive(Debug, Clone, PartialEq)]

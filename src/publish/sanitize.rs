@@ -147,10 +147,17 @@ mod tests {
     fn deep_nesting_is_capped_before_ammonia() {
         let n = 20_000;
         let out = html(
-            &format!("{}deep text{}<p>after</p>", "<div>".repeat(n), "</div>".repeat(n)),
+            &format!(
+                "{}deep text{}<p>after</p>",
+                "<div>".repeat(n),
+                "</div>".repeat(n)
+            ),
             None,
         );
-        assert!(out.contains("deep text") && out.ends_with("<p>after</p>"), "{out}");
+        assert!(
+            out.contains("deep text") && out.ends_with("<p>after</p>"),
+            "{out}"
+        );
         let depth = crate::parse::bounds::MAX_FRAGMENT_DEPTH;
         assert_eq!(out.matches("<div>").count(), depth, "{}", out.len());
     }
