@@ -214,7 +214,10 @@ fn regexes_that_compile_alone_but_not_as_one_set_are_refused_with_the_rule() {
     let path = dir.path().join("tocsin.toml");
     std::fs::write(
         &path,
-        format!("[daemon]\ndatabase = \"{}\"\n{text}", dir.path().join("t.db").display()),
+        format!(
+            "[daemon]\ndatabase = \"{}\"\n{text}",
+            dir.path().join("t.db").display()
+        ),
     )
     .unwrap();
     let o = tocsin(&path, &["poll"]);

@@ -237,7 +237,11 @@ fn sighup_with_rules_that_do_not_compile_together_keeps_the_daemon_running() {
         srv.seen("/ro.rss").len() > polls
     });
     d.drain();
-    assert!(!d.log.iter().any(|l| l.contains("panicked")), "{}", d.log.join("\n"));
+    assert!(
+        !d.log.iter().any(|l| l.contains("panicked")),
+        "{}",
+        d.log.join("\n")
+    );
     d.signal("TERM");
     assert_eq!(d.wait_exit(Duration::from_secs(30)), Some(0));
 }
