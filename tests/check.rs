@@ -225,3 +225,21 @@ fn regexes_that_compile_alone_but_not_as_one_set_are_refused_with_the_rule() {
     assert!(stderr(&o).contains("rules[1].regex[1]"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
 }
+
+#[test]
+fn durations_and_sizes_past_what_the_daemon_can_compute_are_refused() {
+    // Both were accepted: a retention age past chrono's range panicked in `run`, a
+    // max_body near u64::MAX overflowed when a file source was read.
+    let (code, _, err) = check(&format!(
+        "[retention]\nmax_age = \"500000000years\"\n[fetch]\nmax_body = \"18446744073709551615\"\n{SOURCE}"
+    ));
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains("CONFIG:2:1: retention.max_age: `500000000years` is too long: at most 100 years"),
+        "{err}"
+    );
+    assert!(
+        err.contains("CONFIG:4:1: fetch.max_body: 18446744073709551615 bytes is too large: at most 1 GiB"),
+        "{err}"
+    );
+}

@@ -343,6 +343,9 @@ fn with_trailing_slash(mut u: Url) -> Url {
     u
 }
 
+/// The longest duration a config may give: 100 years.
+const MAX_DURATION: Duration = Duration::from_secs(100 * 366 * 24 * 3600);
+
 pub(super) fn duration(
     c: &mut Checker,
     key: KeyPath,
@@ -352,6 +355,12 @@ pub(super) fn duration(
     match value {
         None => default,
         Some(s) => match humantime::parse_duration(s) {
+            // Longer ones overflow date arithmetic (a next poll time, a retention
+            // cutoff) and mean nothing for a daemon.
+            Ok(d) if d > MAX_DURATION => {
+                c.problem(key, format!("`{s}` is too long: at most 100 years"));
+                default
+            }
             Ok(d) => d,
             Err(e) => {
                 c.problem(

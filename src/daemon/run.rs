@@ -318,7 +318,10 @@ async fn prune(d: Daemon, shared: Arc<Shared>) {
     if shared.pruning.swap(true, Ordering::SeqCst) {
         return;
     }
-    let cutoff = Utc::now() - chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
+    let cutoff = chrono::Duration::from_std(max_age)
+        .ok()
+        .and_then(|d| Utc::now().checked_sub_signed(d))
+        .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
     let mut total = 0;
     loop {
         match d
