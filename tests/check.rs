@@ -243,3 +243,16 @@ fn durations_and_sizes_past_what_the_daemon_can_compute_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_user_agent_that_is_no_http_header_is_refused() {
+    // It panicked when the HTTP clients were built.
+    let (code, _, err) = check(&format!(
+        "[daemon]\nuser_agent = \"tocsin (+http://x)\\nX-Evil: 1\"\n{SOURCE}"
+    ));
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains("CONFIG:2:1: daemon.user_agent: must be one line of printable characters"),
+        "{err}"
+    );
+}

@@ -134,6 +134,14 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
     let user_agent = d.user_agent.unwrap_or_else(default_user_agent);
     if user_agent.trim().is_empty() {
         c.problem(root("daemon").key("user_agent"), "must not be empty");
+    } else if user_agent.chars().any(char::is_control)
+        || reqwest::header::HeaderValue::from_str(&user_agent).is_err()
+    {
+        // The HTTP clients are built with it: an invalid header value made them panic.
+        c.problem(
+            root("daemon").key("user_agent"),
+            "must be one line of printable characters (it is sent as an HTTP header)",
+        );
     } else if !user_agent.contains("http") && !user_agent.contains('@') {
         c.warnings.push(
             "daemon.user_agent carries no contact (a URL or e-mail address): publishers \
