@@ -12,10 +12,12 @@
 #
 #   bench/bounds.sh                 (builds target/release/tocsin)
 #   TOCSIN=/path/to/tocsin bench/bounds.sh      (another build, e.g. an older one)
+#   CASES="nested-40k title-8mib" RULES=0 bench/bounds.sh     (some cases only)
 #
 # Each command is run once, under LIMIT seconds (default 600): a slower one is
-# reported as "> LIMIT s". Prints one line per case: seconds, exit code, and the size
-# of urgent.atom and of its longest <title>.
+# reported as "> LIMIT s". Prints per case the seconds and exit code of each command
+# (and the line of a panic), the size of urgent.atom, its longest <title> and how many
+# case codes it shows.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 LIMIT=${LIMIT:-600}
@@ -60,6 +62,7 @@ config() {
   cat > "$1/tocsin.toml" <<EOF
 [daemon]
 database = "$1/tocsin.db"
+user_agent = "tocsin-bench (+http://127.0.0.1/)"
 [output]
 dir = "$1/public"
 [fetch]
@@ -96,7 +99,7 @@ run() {
 }
 
 echo "tocsin: $TOCSIN"
-for case in nested-20k nested-40k nested-100k codes-150k title-8mib; do
+for case in ${CASES:-nested-20k nested-40k nested-100k codes-150k title-8mib}; do
   feed "$case"
   dir=$WORK/$case
   config "$dir" "$WORK/$case.rss"
@@ -110,17 +113,19 @@ doc = open(sys.argv[1], encoding="utf-8").read()
 titles = re.findall(r"<title[^>]*>(.*?)</title>", doc, re.S)
 size = len(doc.encode()) / 1024
 longest = max(len(t.encode()) for t in titles)
-codes = len(set(re.findall(r"Case MDA [0-9]{6}", doc)))
-print(f"  urgent.atom {size:.0f} KiB, longest title {longest} bytes, {codes} distinct case codes")
+codes = len(set(re.findall(r'<category term="(Case MDA [0-9]{6})"', doc)))
+print(f"  urgent.atom {size:.0f} KiB, longest title {longest} bytes, {codes} case codes")
 EOF
   fi
 done
 
+[ "${RULES:-1}" = 1 ] || exit 0
 echo "rules: two \\w{200} regexes"
 printf '[[rules]]\nname = "words"\nregex = ["\\\\w{200}", "\\\\w{200}"]\n' > "$WORK/regex.toml"
 config "$WORK/regex" /dev/null "$WORK/regex.toml"
 run check "$TOCSIN" --config "$WORK/regex/tocsin.toml" check
 sed -n 1p "$WORK/out" | cut -c1-160 | sed 's/^/           /'
+run poll "$TOCSIN" --config "$WORK/regex/tocsin.toml" poll
 
 echo "rules: 1,000,000 multi-script keywords"
 python3 - "$WORK/million.toml" <<'EOF'
@@ -134,3 +139,18 @@ EOF
 config "$WORK/million" /dev/null "$WORK/million.toml"
 run check "$TOCSIN" --config "$WORK/million/tocsin.toml" check
 sed -n 1p "$WORK/out" | cut -c1-200 | sed 's/^/           /'
+run poll "$TOCSIN" --config "$WORK/million/tocsin.toml" poll
+
+echo "rules: 80,000 multi-script keywords in the title (within the budget, too large for a DFA)"
+python3 - "$WORK/many.toml" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write('[[rules]]\nname = "many"\nfields = ["title"]\nkeywords = [\n')
+    for i in range(80_000):
+        f.write(f'"задержан{i} détention{i} 拘留{i}",\n')
+    f.write("]\n")
+EOF
+[ -f "$WORK/title-8mib.rss" ] || feed title-8mib
+config "$WORK/many" "$WORK/title-8mib.rss" "$WORK/many.toml"
+run poll /usr/bin/time -f "%M KiB peak" "$TOCSIN" --config "$WORK/many/tocsin.toml" poll
+grep "KiB peak" "$WORK/out" | sed 's/^/           /'

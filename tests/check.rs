@@ -235,11 +235,15 @@ fn durations_and_sizes_past_what_the_daemon_can_compute_are_refused() {
     ));
     assert_eq!(code, Some(3), "{err}");
     assert!(
-        err.contains("CONFIG:2:1: retention.max_age: `500000000years` is too long: at most 100 years"),
+        err.contains(
+            "CONFIG:2:1: retention.max_age: `500000000years` is too long: at most 100 years"
+        ),
         "{err}"
     );
     assert!(
-        err.contains("CONFIG:4:1: fetch.max_body: 18446744073709551615 bytes is too large: at most 1 GiB"),
+        err.contains(
+            "CONFIG:4:1: fetch.max_body: 18446744073709551615 bytes is too large: at most 1 GiB"
+        ),
         "{err}"
     );
 }

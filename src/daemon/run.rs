@@ -349,6 +349,17 @@ async fn prune(d: Daemon, shared: Arc<Shared>) {
     }
 }
 
+/// A reload that cannot be applied: says why, line by line, and goes on as before.
+fn reload_refused(shared: &Shared, e: &dyn std::fmt::Display) {
+    for line in e.to_string().lines() {
+        tracing::error!("config reload failed, keeping the running config: {line}");
+    }
+    shared
+        .notifier
+        .status("config reload failed; running with the previous config");
+    shared.notifier.ready();
+}
+
 /// SIGHUP: re-reads the config file; applies it, or keeps the running one and says
 /// why (file, line, key).
 async fn reload(
@@ -363,16 +374,7 @@ async fn reload(
     let path = old.config.path.clone();
     let config = match Config::load(&path) {
         Ok(c) => c,
-        Err(e) => {
-            for line in e.to_string().lines() {
-                tracing::error!("config reload failed, keeping the running config: {line}");
-            }
-            shared
-                .notifier
-                .status("config reload failed; running with the previous config");
-            shared.notifier.ready();
-            return;
-        }
+        Err(e) => return reload_refused(shared, &e),
     };
     for w in &config.warnings {
         tracing::warn!("{}: {w}", path.display());
@@ -399,14 +401,7 @@ async fn reload(
         old.metrics.clone(),
     ) {
         Ok(d) => d,
-        Err(e) => {
-            tracing::error!("config reload failed, keeping the running config: {e}");
-            shared
-                .notifier
-                .status("config reload failed; running with the previous config");
-            shared.notifier.ready();
-            return;
-        }
+        Err(e) => return reload_refused(shared, &e),
     };
     *current.write().unwrap_or_else(|p| p.into_inner()) = d.clone();
     *serve_publisher.write().unwrap_or_else(|p| p.into_inner()) = d.publisher.clone();
