@@ -4,6 +4,8 @@
 # `tocsin render` (publish only) for a feed of one hostile item and one ordinary one:
 #
 #   nested-20k, nested-40k, nested-100k  an RSS description of N nested escaped <div>
+#   deepcontent-100k                     the same in content:encoded (limit 512 KiB)
+#   content-512k                         512 KiB of ordinary paragraphs as content
 #   codes-150k                           an item quoting 150,000 case codes
 #   title-8mib                           an 8 MiB title
 #
@@ -42,15 +44,26 @@ elif kind == "codes":
     description = "".join(f"Case MDA {i:06} " for i in range(150_000))
 elif kind == "title":
     title = "urgent appeal word " * (8 * 1024 * 1024 // 19)
-item = lambda guid, t, d: (
+content = ""
+if kind == "deepcontent":
+    n = int(size.rstrip("k")) * 1000
+    content = "&lt;div&gt;" * n + "deep text" + "&lt;/div&gt;" * n
+elif kind == "content":
+    para = ("&lt;p&gt;The Observatory has been informed by &lt;a href=\"/s\"&gt;reliable "
+            "sources&lt;/a&gt; about the &lt;b&gt;arbitrary detention&lt;/b&gt; of a human "
+            "rights defender, held &lt;i&gt;incommunicado&lt;/i&gt;.&lt;/p&gt;\n")
+    content = para * (int(size.rstrip("k")) * 1024 // 200)
+item = lambda guid, t, d, c="": (
     f"<item><guid>{guid}</guid><link>https://hostile.example/{guid}</link>"
     f"<title>{t}</title><description>{d}</description>"
-    "<pubDate>Tue, 03 Feb 2026 10:00:00 +0000</pubDate></item>\n"
+    + (f"<content:encoded>{c}</content:encoded>" if c else "")
+    + "<pubDate>Tue, 03 Feb 2026 10:00:00 +0000</pubDate></item>\n"
 )
 with open(path, "w") as f:
-    f.write('<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+    f.write('<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
+            'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
             "<title>Hostile</title><link>https://hostile.example/</link>\n")
-    f.write(item(name, title, description))
+    f.write(item(name, title, description, content))
     f.write(item("ordinary", "Urgent appeal: release the defender", "An ordinary appeal."))
     f.write("</channel></rss>\n")
 EOF
@@ -99,7 +112,7 @@ run() {
 }
 
 echo "tocsin: $TOCSIN"
-for case in ${CASES:-nested-20k nested-40k nested-100k codes-150k title-8mib}; do
+for case in ${CASES:-nested-20k nested-40k nested-100k deepcontent-100k content-512k codes-150k title-8mib}; do
   feed "$case"
   dir=$WORK/$case
   config "$dir" "$WORK/$case.rss"
