@@ -8,6 +8,7 @@
 #   content-512k                         512 KiB of ordinary paragraphs as content
 #   codes-150k                           an item quoting 150,000 case codes
 #   title-8mib                           an 8 MiB title
+#   listing-attrs                        an HTML listing with a tag of 800,000 attributes
 #
 # and the time and exit code of `tocsin check` on two rule sets that used to panic
 # (two `\w{200}` regexes; a million multi-script keywords).
@@ -15,6 +16,7 @@
 #   bench/bounds.sh                 (builds target/release/tocsin)
 #   TOCSIN=/path/to/tocsin bench/bounds.sh      (another build, e.g. an older one)
 #   CASES="nested-40k title-8mib" RULES=0 bench/bounds.sh     (some cases only)
+#   CASES= bench/bounds.sh                    (the rule sets only)
 #
 # Each command is run once, under LIMIT seconds (default 600): a slower one is
 # reported as "> LIMIT s". Prints per case the seconds and exit code of each command
@@ -112,7 +114,9 @@ run() {
 }
 
 echo "tocsin: $TOCSIN"
-for case in ${CASES:-nested-20k nested-40k nested-100k deepcontent-100k content-512k codes-150k title-8mib}; do
+ALL="nested-20k nested-40k nested-100k deepcontent-100k content-512k codes-150k title-8mib listing-attrs"
+for case in ${CASES-$ALL}; do
+  [ "$case" = listing-attrs ] && continue
   feed "$case"
   dir=$WORK/$case
   config "$dir" "$WORK/$case.rss"
@@ -131,6 +135,42 @@ print(f"  urgent.atom {size:.0f} KiB, longest title {longest} bytes, {codes} cas
 EOF
   fi
 done
+
+if [[ " ${CASES-$ALL} " == *" listing-attrs "* ]]; then
+  echo "listing-attrs: a 7 MiB listing page, one tag of 800,000 attributes before its entries"
+  python3 - "$WORK/list.html" <<'EOF'
+import sys
+attrs = "".join(f" a{i}=1" for i in range(800_000))
+with open(sys.argv[1], "w") as f:
+    f.write(f"<html><body><div{attrs}>x</div>")
+    f.write('<div class="card"><a href="https://hostile.example/1">Urgent appeal: one</a></div>')
+    f.write('<div class="card"><a href="https://hostile.example/2">Urgent appeal: two</a></div>')
+    f.write("</body></html>")
+EOF
+  mkdir -p "$WORK/listing"
+  cat > "$WORK/listing/tocsin.toml" <<EOF
+[daemon]
+database = "$WORK/listing/tocsin.db"
+user_agent = "tocsin-bench (+http://127.0.0.1/)"
+[output]
+dir = "$WORK/listing/public"
+[fetch]
+max_body = "64 MiB"
+[[sources]]
+id = "listing"
+kind = "html"
+url = "file://$WORK/list.html"
+[sources.html]
+item = ".card"
+title = "a"
+link = "a@href"
+[[rules]]
+name = "urgent-appeal"
+keywords = ["urgent appeal"]
+EOF
+  run poll "$TOCSIN" --config "$WORK/listing/tocsin.toml" poll
+  grep -m1 "listing" "$WORK/out" | sed 's/^/           /'
+fi
 
 [ "${RULES:-1}" = 1 ] || exit 0
 echo "rules: two \\w{200} regexes"

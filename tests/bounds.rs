@@ -51,16 +51,17 @@ fn hostile_rss() -> String {
     )
 }
 
-/// A listing that nests 100,000 `<div>` before its entries, one of which has an item
-/// page that nests as many inside its content.
+/// A listing with a tag of 100,000 attributes and 100,000 nested `<div>` before its
+/// entries, one of which has an item page that nests as many inside its content.
 fn listing(srv: &FixtureServer) {
     srv.set(
         "/list.html",
         Route::ok(
             "text/html; charset=utf-8",
             format!(
-                "<html><body>{}{}<div class=\"card\"><a href=\"/item.html\">Urgent appeal: deep page</a></div>\
+                "<html><body><div{}>many attributes</div>{}{}<div class=\"card\"><a href=\"/item.html\">Urgent appeal: deep page</a></div>\
                  <div class=\"card\"><a href=\"/plain.html\">Urgent appeal: plain page</a></div></body></html>",
+                (0..100_000).map(|i| format!(" a{i}=1")).collect::<String>(),
                 "<div>".repeat(100_000),
                 "</div>".repeat(100_000)
             ),

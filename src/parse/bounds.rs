@@ -49,6 +49,11 @@ pub const MAX_FRAGMENT_DEPTH: usize = 64;
 /// nest 15 to 40 deep.
 pub const MAX_DOCUMENT_DEPTH: usize = 128;
 
+/// Attributes kept per tag before any html5ever work: its tokenizer looks for a
+/// duplicate among a tag's attributes at every attribute, so one tag with 45,000 of
+/// them took half a second and a page-sized one minutes. Real tags have under 30.
+pub const MAX_ATTRIBUTES: usize = 64;
+
 /// Ends a cut text: visible, and language-neutral.
 pub const MARKER: &str = " […]";
 
@@ -509,10 +514,12 @@ impl TokenSink for DepthSink {
     }
 }
 
-/// `html` with at most `max_depth` elements open at any point (see the module doc),
-/// and how deep the kept markup nests. Markup with fewer tags than that is returned
-/// as it is; otherwise it is re-serialised (comments dropped, end tags made explicit).
+/// `html` with at most [`MAX_ATTRIBUTES`] attributes per tag and at most `max_depth`
+/// elements open at any point (see the module doc), and how deep the kept markup
+/// nests. Markup with fewer tags than that is returned as it is (attributes capped);
+/// otherwise it is re-serialised (comments dropped, end tags made explicit).
 pub fn cap_depth(html: &str, max_depth: usize) -> (std::borrow::Cow<'_, str>, usize) {
+    let html = cap_attributes(html, MAX_ATTRIBUTES);
     if html
         .bytes()
         .filter(|&b| b == b'<')
@@ -520,7 +527,7 @@ pub fn cap_depth(html: &str, max_depth: usize) -> (std::borrow::Cow<'_, str>, us
         .count()
         <= max_depth
     {
-        return (std::borrow::Cow::Borrowed(html), 0);
+        return (html, 0);
     }
     let sink = DepthSink(RefCell::new(DepthState {
         out: String::with_capacity(html.len() + html.len() / 8),
@@ -529,11 +536,134 @@ pub fn cap_depth(html: &str, max_depth: usize) -> (std::borrow::Cow<'_, str>, us
     }));
     let tok = Tokenizer::new(sink, TokenizerOpts::default());
     let input = BufferQueue::default();
-    input.push_back(html.into());
+    input.push_back((&*html).into());
     let _ = tok.feed(&input);
     tok.end();
     let state = tok.sink.0.into_inner();
     (std::borrow::Cow::Owned(state.out), state.deepest)
+}
+
+/// `html` without the attributes of a tag past the first `max`, in one pass that
+/// reads tags, comments and declarations as the HTML tokenizer does (everything else is
+/// copied as it is). Unchanged, and not copied, when no tag has more.
+pub fn cap_attributes(html: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let b = html.as_bytes();
+    let n = b.len();
+    let ws = |c: u8| matches!(c, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ');
+    let find = |c: u8, from: usize| {
+        b[from.min(n)..]
+            .iter()
+            .position(|&x| x == c)
+            .map(|p| from + p)
+    };
+    // Just past the next `>` at or after `from` (or the end).
+    let past_gt = |from: usize| find(b'>', from).map_or(n, |g| g + 1);
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(lt) = find(b'<', i) {
+        i = lt + 1;
+        let Some(&c) = b.get(i) else { break };
+        if c == b'!' {
+            if b[i..].starts_with(b"!--") {
+                let body = i + 3;
+                i = if b[body..].starts_with(b">") {
+                    body + 1
+                } else if b[body..].starts_with(b"->") {
+                    body + 2
+                } else {
+                    comment_end(b, body)
+                };
+            } else {
+                // DOCTYPE, CDATA (outside foreign content) and bogus comments.
+                i = past_gt(i);
+            }
+            continue;
+        }
+        if c == b'?' {
+            i = past_gt(i);
+            continue;
+        }
+        let start = if c == b'/' { i + 1 } else { i };
+        if !b.get(start).is_some_and(u8::is_ascii_alphabetic) {
+            if c == b'/' {
+                // `</>` is nothing; `</ …>` a bogus comment.
+                i = past_gt(start);
+            }
+            continue;
+        }
+        let mut j = start;
+        while j < n && !ws(b[j]) && !matches!(b[j], b'/' | b'>') {
+            j += 1;
+        }
+        let mut count = 0;
+        loop {
+            // Where the space before the next attribute starts: a dropped attribute
+            // goes with it.
+            let gap = j;
+            while j < n && (ws(b[j]) || b[j] == b'/') {
+                j += 1;
+            }
+            if j >= n || b[j] == b'>' {
+                break;
+            }
+            // A name's first character may be `=`.
+            j += 1;
+            while j < n && !ws(b[j]) && !matches!(b[j], b'/' | b'>' | b'=') {
+                j += 1;
+            }
+            let mut k = j;
+            while k < n && ws(b[k]) {
+                k += 1;
+            }
+            if k < n && b[k] == b'=' {
+                k += 1;
+                while k < n && ws(b[k]) {
+                    k += 1;
+                }
+                match b.get(k) {
+                    Some(&q @ (b'"' | b'\'')) => k = find(q, k + 1).map_or(n, |e| e + 1),
+                    Some(b'>') | None => {}
+                    Some(_) => {
+                        while k < n && !ws(b[k]) && b[k] != b'>' {
+                            k += 1;
+                        }
+                    }
+                }
+                j = k;
+            }
+            count += 1;
+            if count > max {
+                let o = out.get_or_insert_with(|| String::with_capacity(n));
+                o.push_str(&html[copied..gap]);
+                copied = j;
+            }
+        }
+        i = j;
+    }
+    match out {
+        None => std::borrow::Cow::Borrowed(html),
+        Some(mut o) => {
+            o.push_str(&html[copied..]);
+            std::borrow::Cow::Owned(o)
+        }
+    }
+}
+
+/// Just past the end of a comment whose body starts at `from`: `-->` or `--!>`.
+fn comment_end(b: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while let Some(p) = b[i.min(b.len())..].iter().position(|&x| x == b'-') {
+        let at = i + p;
+        if b[at..].starts_with(b"-->") {
+            return at + 3;
+        }
+        if b[at..].starts_with(b"--!>") {
+            return at + 4;
+        }
+        i = at + 1;
+    }
+    b.len()
 }
 
 /// Item HTML bounded for html5ever ([`MAX_FRAGMENT_DEPTH`]).
@@ -613,6 +743,32 @@ mod tests {
         let (out, _) = cap_depth(&html, 4);
         assert!(!out.contains("alert"), "{out}");
         assert!(out.ends_with("after"), "{out}");
+    }
+
+    #[test]
+    fn attributes_past_the_limit_are_dropped_in_one_pass() {
+        let many: String = (0..100_000).map(|i| format!(" a{i}=\"{i}\"")).collect();
+        let html = format!("<p{many}>text</p><!-- <b{many}> --><i x=1 y z='>'>i</i>");
+        let out = cap_attributes(&html, 4);
+        assert!(
+            out.starts_with("<p a0=\"0\" a1=\"1\" a2=\"2\" a3=\"3\">text</p><!-- <b a0="),
+            "{}",
+            &out[..80]
+        );
+        assert!(out.ends_with(" --><i x=1 y z='>'>i</i>"), "{out:.80}");
+        // The comment is copied whole; only the paragraph lost attributes.
+        assert_eq!(
+            out.len(),
+            html.len() - many.len() + " a0=\"0\" a1=\"1\" a2=\"2\" a3=\"3\"".len()
+        );
+        assert!(matches!(
+            cap_attributes("<a href=x title='y'>z</a>", 4),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        // Sanitising goes through it: one tag with 100,000 attributes is cheap.
+        let one = format!("<p{many}>text</p>");
+        let (capped, _) = cap_depth(&one, 64);
+        assert!(capped.len() < 2_000, "{}", capped.len());
     }
 
     #[test]
