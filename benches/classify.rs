@@ -100,7 +100,7 @@ fn corpus() -> Vec<(String, String, ParsedItem)> {
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let config = Config::load(&root.join("config/tocsin.toml")).unwrap();
-    let c = Classifier::new(&config.rules, config.classify.threshold);
+    let c = Classifier::new(&config.rules, config.classify.threshold).unwrap();
     let items = corpus();
     let bytes: usize = items
         .iter()

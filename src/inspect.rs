@@ -39,7 +39,9 @@ pub async fn run(config: &Config, targets: &[String]) -> Result<(), CliError> {
         config.daemon.concurrency,
         config.fetch.host_spacing,
     );
-    let classifier = Classifier::new(&config.rules, config.classify.threshold);
+    // Validated with the config: a rule set that does not compile was refused there.
+    let classifier = Classifier::new(&config.rules, config.classify.threshold)
+        .map_err(|e| CliError::Other(anyhow::anyhow!("{e}")))?;
     let mut failed = 0;
     for t in targets {
         match inspect_one(config, &fetcher, &classifier, t).await {

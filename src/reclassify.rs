@@ -228,6 +228,7 @@ mod tests {
             ],
             1.0,
         )
+        .unwrap()
     }
 
     fn store_with(c: &Classifier, titles: &[&str]) -> Store {

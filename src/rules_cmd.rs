@@ -64,7 +64,9 @@ pub async fn test(
     }
     // Read-only: the database is opened as is; nothing is re-classified or written.
     let store = Store::open(&config.daemon.database)?;
-    let classifier = Classifier::new(&config.rules, config.classify.threshold);
+    // Validated with the config: a rule set that does not compile was refused there.
+    let classifier = Classifier::new(&config.rules, config.classify.threshold)
+        .map_err(|e| CliError::Other(anyhow::anyhow!("{e}")))?;
     let filter = ItemFilter {
         sources: sources.to_vec(),
         since,

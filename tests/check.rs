@@ -190,3 +190,73 @@ fn the_packaged_config_is_the_shipped_one_with_system_paths() {
         }
     }
 }
+
+#[test]
+fn regexes_that_compile_alone_but_not_as_one_set_are_refused_with_the_rule() {
+    // Issue 10: each `\w{200}` compiles, the two do not fit one RegexSet; `poll` and
+    // `run` panicked on it. `check` (and so `poll`, `run` and a reload) refuses it and
+    // names the rule, the key, the line and the column.
+    let text = format!(
+        "{SOURCE}\n[[rules]]\nname = \"ok\"\nkeywords = [\"urgent\"]\n\n[[rules]]\nname = \"words\"\nregex = [\"\\\\w{{200}}\", \"\\\\w{{200}}\"]\n"
+    );
+    let (code, _, err) = check(&text);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.starts_with(
+            "tocsin: CONFIG:11:22: rules[1].regex[1]: `\\w{200}` does not fit with the regex before it"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("size limit"), "{err}");
+
+    // `poll` reads the same config: it exits 3 with the same message, no panic.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tocsin.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[daemon]\ndatabase = \"{}\"\n{text}",
+            dir.path().join("t.db").display()
+        ),
+    )
+    .unwrap();
+    let o = tocsin(&path, &["poll"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("rules[1].regex[1]"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}
+
+#[test]
+fn durations_and_sizes_past_what_the_daemon_can_compute_are_refused() {
+    // Both were accepted: a retention age past chrono's range panicked in `run`, a
+    // max_body near u64::MAX overflowed when a file source was read.
+    let (code, _, err) = check(&format!(
+        "[retention]\nmax_age = \"500000000years\"\n[fetch]\nmax_body = \"18446744073709551615\"\n{SOURCE}"
+    ));
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains(
+            "CONFIG:2:1: retention.max_age: `500000000years` is too long: at most 100 years"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "CONFIG:4:1: fetch.max_body: 18446744073709551615 bytes is too large: at most 1 GiB"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_user_agent_that_is_no_http_header_is_refused() {
+    // It panicked when the HTTP clients were built.
+    let (code, _, err) = check(&format!(
+        "[daemon]\nuser_agent = \"tocsin (+http://x)\\nX-Evil: 1\"\n{SOURCE}"
+    ));
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains("CONFIG:2:1: daemon.user_agent: must be one line of printable characters"),
+        "{err}"
+    );
+}

@@ -54,7 +54,7 @@ fn load() -> Vec<Labelled> {
 fn shipped() -> Classifier {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/tocsin.toml");
     let config = Config::load(&path).expect("the shipped config is valid");
-    Classifier::new(&config.rules, config.classify.threshold)
+    Classifier::new(&config.rules, config.classify.threshold).unwrap()
 }
 
 #[derive(Default, Clone, Copy)]
@@ -259,7 +259,7 @@ fn holdout_with_tune_vocabulary_only() {
         .map(|it| Subject::of(&it.item, &it.source, Some(&it.language)))
         .collect();
     let fires = |rule: &tocsin::config::RuleConfig| {
-        let c = Classifier::new(std::slice::from_ref(rule), 1e9);
+        let c = Classifier::new(std::slice::from_ref(rule), 1e9).unwrap();
         subjects.iter().any(|s| !c.classify(s).reasons.is_empty())
     };
     let mut removed = Vec::new();
@@ -303,7 +303,7 @@ fn holdout_with_tune_vocabulary_only() {
         r.regex = keep_re;
     }
     rules.retain(|r| !r.keywords.is_empty() || !r.regex.is_empty() || r.case_code);
-    let c = Classifier::new(&rules, config.classify.threshold);
+    let c = Classifier::new(&rules, config.classify.threshold).unwrap();
     let mut by_lang: BTreeMap<String, Counts> = BTreeMap::new();
     for it in items.iter().filter(|i| i.split == "holdout") {
         let v = c.classify(&Subject::of(&it.item, &it.source, Some(&it.language)));

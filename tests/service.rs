@@ -196,6 +196,57 @@ fn sighup_applies_a_valid_config_and_keeps_running_on_an_invalid_one() {
 }
 
 #[test]
+fn sighup_with_rules_that_do_not_compile_together_keeps_the_daemon_running() {
+    // Issue 10: two regexes that compile alone but not as one RegexSet killed the
+    // daemon on SIGHUP. The reload is refused, with the rule, file, line and column;
+    // the daemon keeps serving and polling with the config it had.
+    let dir = tempfile::tempdir().unwrap();
+    let srv = FixtureServer::start();
+    two_feeds(&srv);
+    let config = write_config(
+        dir.path(),
+        &[("promolex-ro", srv.url("/ro.rss"), Some("ro"))],
+        "schedule = \"* * * * * *\"",
+    );
+    let mut d = RunningDaemon::start(&config, &[]);
+    eventually(Duration::from_secs(20), "the first poll", || {
+        d.get("/urgent.atom").1.contains("Pleșcanov")
+    });
+    let text = std::fs::read_to_string(&config).unwrap();
+    let broken = format!(
+        "{text}\n[[rules]]\nname = \"words\"\nregex = [\"\\\\w{{200}}\", \"\\\\w{{200}}\"]\n"
+    );
+    let line = broken.lines().count();
+    std::fs::write(&config, &broken).unwrap();
+    d.signal("HUP");
+    let err = d.wait_for(
+        |l| l.contains("config reload failed"),
+        Duration::from_secs(20),
+    );
+    assert!(
+        err.contains(&format!("{}:{line}:22:", config.display()))
+            && err.contains(".regex[1]: `\\w{200}` does not fit"),
+        "{err}"
+    );
+    // Still the previous config: healthy, serving, polling.
+    let (status, body) = d.get("/healthz");
+    assert!(status.contains("200"), "{status} {body}");
+    assert!(d.get("/urgent.atom").1.contains("Pleșcanov"));
+    let polls = srv.seen("/ro.rss").len();
+    eventually(Duration::from_secs(20), "another poll", || {
+        srv.seen("/ro.rss").len() > polls
+    });
+    d.drain();
+    assert!(
+        !d.log.iter().any(|l| l.contains("panicked")),
+        "{}",
+        d.log.join("\n")
+    );
+    d.signal("TERM");
+    assert_eq!(d.wait_exit(Duration::from_secs(30)), Some(0));
+}
+
+#[test]
 fn sigterm_mid_poll_exits_0_within_the_grace_period_and_leaves_a_sound_database() {
     let dir = tempfile::tempdir().unwrap();
     let srv = FixtureServer::start();

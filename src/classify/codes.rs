@@ -17,6 +17,7 @@
 //! regex crate's DFA can run on any text). The Observatory's running number is read as
 //! published even when it is not all digits (`OBS 10X`).
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -34,13 +35,22 @@ static CODE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("case code regex compiles")
 });
 
-/// Every case code in `text`, normalised, in order of appearance, without repeats.
+/// Case codes kept per item: an appeal quotes one to three (its own, the case it
+/// follows up, a related one); the busiest real item seen carries a dozen.
+pub const MAX_CASE_CODES: usize = 32;
+
+/// Every case code in `text`, normalised, in order of appearance, without repeats,
+/// appended to `out` until it holds [`MAX_CASE_CODES`].
 pub fn extract(text: &str, out: &mut Vec<String>) {
+    if out.len() >= MAX_CASE_CODES {
+        return;
+    }
     // Observatory codes need "OBS", SOS-Torture codes six digits in a row; most text
     // has neither, and these checks are much cheaper than the regex.
     if !text.contains("OBS") && !has_six_digits(text) {
         return;
     }
+    let mut seen: HashSet<String> = out.iter().cloned().collect();
     for c in CODE.captures_iter(text) {
         let code = if let Some(cc) = c.name("cc") {
             format!(
@@ -59,8 +69,11 @@ pub fn extract(text: &str, out: &mut Vec<String>) {
             };
             format!("Case {} {}{suffix}", &c["scc"], &c["snum"])
         };
-        if !out.contains(&code) {
+        if seen.insert(code.clone()) {
             out.push(code);
+            if out.len() >= MAX_CASE_CODES {
+                return;
+            }
         }
     }
 }
@@ -165,6 +178,19 @@ mod tests {
             codes("ARG 004 / 0707 / OBS 078 and ARG 004/0707/OBS 078, then Case BLR 010203"),
             ["ARG 004/0707/OBS 078", "Case BLR 010203"]
         );
+    }
+
+    #[test]
+    fn codes_are_capped_per_text() {
+        let text: String = (0..150_000)
+            .map(|i| format!("Case MDA {:06} ", i))
+            .collect();
+        let found = codes(&text);
+        assert_eq!(found.len(), MAX_CASE_CODES);
+        assert_eq!(found[0], "Case MDA 000000");
+        let mut more = found.clone();
+        extract("Case ARM 123456", &mut more);
+        assert_eq!(more, found, "a full list takes no more");
     }
 
     #[test]

@@ -27,7 +27,7 @@ mod text;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use regex::{Regex, RegexSet};
+use regex::{Regex, RegexSet, RegexSetBuilder};
 use sha2::{Digest, Sha256};
 
 pub use text::{Phrase, html_to_text, normalize, normalize_padded, strip_markup};
@@ -115,16 +115,64 @@ impl Subject {
         s
     }
 
-    /// The normalised case codes, each once, in order of appearance.
+    /// The normalised case codes, each once, in order of appearance, at most
+    /// [`codes::MAX_CASE_CODES`].
     pub fn case_codes(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for (_, c) in &self.codes {
-            if !out.contains(c) {
-                out.push(c.clone());
+        let mut seen = std::collections::HashSet::new();
+        self.codes
+            .iter()
+            .map(|(_, c)| c)
+            .filter(|c| seen.insert(c.as_str()))
+            .take(codes::MAX_CASE_CODES)
+            .cloned()
+            .collect()
+    }
+}
+
+/// What a reason quotes of the text it matched: a regex such as `.+` can match a whole
+/// field, which is no evidence anyone reads, and is stored and published.
+const MAX_EVIDENCE_BYTES: usize = 200;
+
+fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.len() <= MAX_EVIDENCE_BYTES {
+        return s.into();
+    }
+    let mut end = MAX_EVIDENCE_BYTES;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end]).into()
+}
+
+/// Compiles the regexes as one set; on failure, the index of the first regex whose
+/// addition makes the set fail (found by bisection: a set's size grows with its
+/// members) and the error.
+fn regex_set(
+    regexes: &[(usize, usize, Regex)],
+    size_limit: usize,
+) -> Result<RegexSet, (usize, regex::Error)> {
+    let build = |n: usize| {
+        RegexSetBuilder::new(regexes[..n].iter().map(|(_, _, re)| re.as_str()))
+            .size_limit(size_limit)
+            .build()
+    };
+    let err = match build(regexes.len()) {
+        Ok(set) => return Ok(set),
+        Err(e) => e,
+    };
+    // The smallest failing prefix: `lo` regexes compile together, `hi` do not.
+    let (mut lo, mut hi, mut last) = (0, regexes.len(), err);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        match build(mid) {
+            Ok(_) => lo = mid,
+            Err(e) => {
+                hi = mid;
+                last = e;
             }
         }
-        out
     }
+    Err((hi - 1, last))
 }
 
 /// What an automaton pattern stands for.
@@ -193,40 +241,210 @@ pub struct Classifier {
     fingerprint: String,
 }
 
+/// Which key of a rule a [`RuleError`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKey {
+    Keywords(usize),
+    Unless(usize),
+    Regex(usize),
+    Sources(usize),
+}
+
+impl RuleKey {
+    /// The key's name in the config (`regex`) and the index in its list.
+    pub fn parts(self) -> (&'static str, usize) {
+        match self {
+            RuleKey::Keywords(i) => ("keywords", i),
+            RuleKey::Unless(i) => ("unless", i),
+            RuleKey::Regex(i) => ("regex", i),
+            RuleKey::Sources(i) => ("sources", i),
+        }
+    }
+}
+
+impl std::fmt::Display for RuleKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (key, i) = self.parts();
+        write!(f, "{key}[{i}]")
+    }
+}
+
+/// Why a rule set cannot be compiled: the rule (its position among `[[rules]]`, as in
+/// the config, and its name), the key and what is wrong.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("rules[{rule}].{key} (rule `{name}`): {message}")]
+pub struct RuleError {
+    pub rule: usize,
+    pub name: String,
+    pub key: RuleKey,
+    pub message: String,
+}
+
+/// How large the compiled rules may grow. Keywords are compiled per field they are
+/// looked for in, so a keyword looked for in every field counts six times.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Bytes of keyword and veto needles over all automata. The shipped rules use
+    /// 12.6 KB (574 phrases); 4 MiB is some 180,000 keywords of 20 letters looked for
+    /// in one field, or 30,000 in all six, and compiles in about a second with a peak
+    /// of some 200 MB (`bench/bounds.sh`).
+    pub keyword_bytes: usize,
+    /// Estimated transition table of one automaton: above it the automaton is built
+    /// as a (compact, somewhat slower) NFA instead of a DFA.
+    pub dfa_bytes: usize,
+    /// Compiled size of the one regex set all rules' regexes form (the regex crate's
+    /// default for one regex).
+    pub regex_set_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            keyword_bytes: 4 << 20,
+            dfa_bytes: 64 << 20,
+            regex_set_bytes: 10 << 20,
+        }
+    }
+}
+
+/// An upper bound on the size of a DFA over `needles`: a state per needle byte, a
+/// transition per byte class, four bytes each.
+fn dfa_estimate<'a>(needles: impl Iterator<Item = &'a str>) -> usize {
+    let mut used = [false; 256];
+    let mut states = 1usize;
+    for n in needles {
+        states = states.saturating_add(n.len());
+        for b in n.bytes() {
+            used[b as usize] = true;
+        }
+    }
+    let distinct = used.iter().filter(|&&u| u).count();
+    let classes = (2 * distinct + 1).min(256).next_power_of_two();
+    states.saturating_mul(classes).saturating_mul(4)
+}
+
+/// Builds one automaton: a DFA when its table fits `dfa_bytes`, else a contiguous NFA,
+/// else a non-contiguous one.
+fn build_automaton(needles: &[String], dfa_bytes: usize) -> Result<AhoCorasick, String> {
+    let dfa = dfa_estimate(needles.iter().map(String::as_str)) <= dfa_bytes;
+    let kinds: &[AhoCorasickKind] = if dfa {
+        &[
+            AhoCorasickKind::DFA,
+            AhoCorasickKind::ContiguousNFA,
+            AhoCorasickKind::NoncontiguousNFA,
+        ]
+    } else {
+        &[
+            AhoCorasickKind::ContiguousNFA,
+            AhoCorasickKind::NoncontiguousNFA,
+        ]
+    };
+    let mut last = String::new();
+    for &kind in kinds {
+        match AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(kind))
+            // Every needle starts with a space: a start-byte prefilter would stop at
+            // every word and cost more than it saves.
+            .prefilter(false)
+            .build(needles)
+        {
+            Ok(ac) => return Ok(ac),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(last)
+}
+
 impl Classifier {
-    /// Compiles `rules`; they have been validated with the config (an invalid keyword,
-    /// regex or glob that slipped through is ignored rather than fatal).
-    pub fn new(rules: &[RuleConfig], threshold: f64) -> Classifier {
+    /// Compiles `rules` (validated with the config: see
+    /// [`crate::config`], which calls this to refuse a rule set that does not compile).
+    pub fn new(rules: &[RuleConfig], threshold: f64) -> Result<Classifier, RuleError> {
+        Classifier::with_limits(rules, threshold, Limits::default())
+    }
+
+    /// [`new`](Self::new) with other size limits.
+    pub fn with_limits(
+        rules: &[RuleConfig],
+        threshold: f64,
+        limits: Limits,
+    ) -> Result<Classifier, RuleError> {
+        let error = |rule: usize, key: RuleKey, message: String| RuleError {
+            rule,
+            name: rules.get(rule).map(|r| r.name.clone()).unwrap_or_default(),
+            key,
+            message,
+        };
         let mut patterns = Vec::new();
         let mut regexes = Vec::new();
         let mut compiled = Vec::with_capacity(rules.len());
+        // Needle bytes over all automata, counted per field a pattern is looked for in.
+        let mut keyword_bytes = 0usize;
         for (r, rule) in rules.iter().enumerate() {
             for (veto, list) in [(false, &rule.keywords), (true, &rule.unless)] {
                 for (index, kw) in list.iter().enumerate() {
-                    if let Some(phrase) = Phrase::parse(kw) {
-                        patterns.push(Pattern {
-                            rule: r,
-                            index,
-                            veto,
-                            phrase,
-                        });
+                    let key = if veto {
+                        RuleKey::Unless(index)
+                    } else {
+                        RuleKey::Keywords(index)
+                    };
+                    let Some(phrase) = Phrase::parse(kw) else {
+                        return Err(error(r, key, format!("`{kw}` is not a phrase to match")));
+                    };
+                    keyword_bytes = keyword_bytes
+                        .saturating_add(phrase.needle().len().saturating_mul(rule.fields.len()));
+                    if keyword_bytes > limits.keyword_bytes {
+                        return Err(error(
+                            r,
+                            key,
+                            format!(
+                                "the keywords and `unless` phrases of all rules, up to this \
+                                 one, exceed {} MiB compiled (each counts once per field \
+                                 it is looked for in): use fewer, or narrow `fields`",
+                                limits.keyword_bytes >> 20
+                            ),
+                        ));
                     }
+                    patterns.push(Pattern {
+                        rule: r,
+                        index,
+                        veto,
+                        phrase,
+                    });
                 }
             }
             for (k, re) in rule.regex.iter().enumerate() {
-                if let Ok(re) = Regex::new(re) {
-                    regexes.push((r, k, re));
-                }
+                let re = Regex::new(re).map_err(|e| {
+                    error(
+                        r,
+                        RuleKey::Regex(k),
+                        format!("`{re}` does not compile: {e}"),
+                    )
+                })?;
+                regexes.push((r, k, re));
             }
-            let sources = (!rule.sources.is_empty()).then(|| {
+            let sources = if rule.sources.is_empty() {
+                None
+            } else {
                 let mut b = GlobSetBuilder::new();
-                for g in &rule.sources {
-                    if let Ok(g) = Glob::new(g) {
-                        b.add(g);
-                    }
+                for (k, g) in rule.sources.iter().enumerate() {
+                    let g = Glob::new(g).map_err(|e| {
+                        error(
+                            r,
+                            RuleKey::Sources(k),
+                            format!("`{g}` is not a valid glob: {e}"),
+                        )
+                    })?;
+                    b.add(g);
                 }
-                b.build().unwrap_or_else(|_| GlobSet::empty())
-            });
+                Some(b.build().map_err(|e| {
+                    error(
+                        r,
+                        RuleKey::Sources(rule.sources.len().saturating_sub(1)),
+                        format!("the globs do not compile together: {e}"),
+                    )
+                })?)
+            };
             compiled.push(Rule {
                 has_matcher: !rule.keywords.is_empty() || !rule.regex.is_empty() || rule.case_code,
                 config: rule.clone(),
@@ -246,17 +464,28 @@ impl Classifier {
                             && patterns[i].phrase.needle().is_ascii() == ascii
                     })
                     .collect();
-                if ids.is_empty() {
+                let Some(&last) = ids.last() else {
                     continue;
-                }
-                let ac = AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    // Every needle starts with a space: a start-byte prefilter would stop
-                    // at every word and cost more than it saves.
-                    .prefilter(false)
-                    .build(ids.iter().map(|&i| patterns[i].phrase.needle()))
-                    .expect("keyword automaton within size limits");
+                };
+                let needles: Vec<String> =
+                    ids.iter().map(|&i| patterns[i].phrase.needle()).collect();
+                let ac = build_automaton(&needles, limits.dfa_bytes).map_err(|e| {
+                    let p = &patterns[last];
+                    let key = if p.veto {
+                        RuleKey::Unless(p.index)
+                    } else {
+                        RuleKey::Keywords(p.index)
+                    };
+                    error(
+                        p.rule,
+                        key,
+                        format!(
+                            "the keywords looked for in `{}` do not compile together \
+                             ({e}): use fewer",
+                            field.name()
+                        ),
+                    )
+                })?;
                 automata.push(Automaton {
                     field,
                     ascii,
@@ -265,10 +494,32 @@ impl Classifier {
                 });
             }
         }
-        let regex_set = (!regexes.is_empty()).then(|| {
-            RegexSet::new(regexes.iter().map(|(_, _, re)| re.as_str()))
-                .expect("regexes that compile alone compile as a set")
-        });
+        let regex_set =
+            if regexes.is_empty() {
+                None
+            } else {
+                Some(regex_set(&regexes, limits.regex_set_bytes).map_err(|(n, e)| {
+                let (r, k, re) = &regexes[n];
+                let message = if n == 0 {
+                    format!("`{re}` does not compile: {e}")
+                } else {
+                    let before = if n == 1 {
+                        "the regex".to_string()
+                    } else {
+                        format!("the {n} regexes")
+                    };
+                    format!(
+                        "`{re}` does not fit with {before} before it: all rules' regexes form \
+                         one set, and with this one it exceeds its size limit of {} MiB ({}); \
+                         simplify it (a smaller repetition, or `(?-u:\\w)` / `[0-9]` for \
+                         Unicode `\\w` / `\\d`)",
+                        limits.regex_set_bytes >> 20,
+                        e.to_string().trim_end_matches('.')
+                    )
+                };
+                error(*r, RuleKey::Regex(*k), message)
+            })?)
+            };
         let mut regex_fields: Vec<Field> = Vec::new();
         for (r, _, _) in &regexes {
             for f in &rules[*r].fields {
@@ -281,7 +532,7 @@ impl Classifier {
         keyword_fields.dedup();
         let mut h = Sha256::new();
         h.update(format!("{MATCHING_VERSION}\n{threshold:?}\n{rules:?}").as_bytes());
-        Classifier {
+        Ok(Classifier {
             rules: compiled,
             patterns,
             automata,
@@ -291,7 +542,7 @@ impl Classifier {
             keyword_fields,
             threshold,
             fingerprint: hex(&h.finalize()[..16]),
-        }
+        })
     }
 
     /// A hash of the rules, the threshold and the matching semantics: when it differs
@@ -326,7 +577,7 @@ impl Classifier {
                         continue;
                     }
                     let found = re.find(text).map(|m| m.as_str()).unwrap_or_default();
-                    hit[*r] = Some(format!("{}: \"{found}\"", field.name()));
+                    hit[*r] = Some(format!("{}: \"{}\"", field.name(), clip(found)));
                 }
             }
         }
@@ -403,7 +654,7 @@ impl Classifier {
                 let mut evidence = format!("{}: \"{kw}\"", a.field.name());
                 if open {
                     // What the open ending matched, as folded text.
-                    evidence.push_str(&format!(" = \"{}\"", &text[m.start() + 1..end]));
+                    evidence.push_str(&format!(" = \"{}\"", clip(&text[m.start() + 1..end])));
                 }
                 hit[p.rule] = Some(evidence);
             }

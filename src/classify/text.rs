@@ -205,45 +205,67 @@ pub fn html_to_text(html: &str) -> String {
 
 /// Removes everything that looks like markup: tags (a `<` followed by a letter, `/`,
 /// `!` or `?`, up to the next `>`) and the bodies of `script` and `style` elements.
-/// A lone `<` (as in "1 < 2") stays. Entities are left as they are.
+/// A lone `<` (as in "1 < 2") stays. Entities are left as they are. Linear in the
+/// length of `html`, whatever it holds: each search resumes where the last one ended.
 pub fn strip_markup(html: &str) -> String {
     if !html.contains('<') {
         return html.to_string();
     }
     let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(lt) = rest.find('<') {
-        out.push_str(&rest[..lt]);
-        let tag = &rest[lt..];
-        let starts_tag = tag[1..]
+    let mut at = 0;
+    // Where the next `>` at or after `at` is (`None`: there is none left).
+    let mut gt_cache: Option<Option<usize>> = None;
+    let next_gt = |from: usize, cache: &mut Option<Option<usize>>| -> Option<usize> {
+        match *cache {
+            Some(Some(g)) if g >= from => Some(g),
+            Some(None) => None,
+            _ => {
+                let g = html[from..].find('>').map(|g| from + g);
+                *cache = Some(g);
+                g
+            }
+        }
+    };
+    while let Some(lt) = html[at..].find('<').map(|i| at + i) {
+        out.push_str(&html[at..lt]);
+        let starts_tag = html[lt + 1..]
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'));
-        let Some(gt) = tag.find('>').filter(|_| starts_tag) else {
+        let gt = if starts_tag {
+            next_gt(lt, &mut gt_cache)
+        } else {
+            None
+        };
+        let Some(gt) = gt else {
             out.push('<');
-            rest = &tag[1..];
+            at = lt + 1;
             continue;
         };
-        let name = tag[1..gt]
+        let tag = &html[lt..gt];
+        let name = tag[1..]
             .trim_start_matches('/')
             .split(|c: char| c.is_whitespace() || c == '/')
             .next()
             .unwrap_or("")
             .to_ascii_lowercase();
-        rest = &tag[gt + 1..];
+        at = gt + 1;
         if (name == "script" || name == "style") && !tag[1..].starts_with('/') {
             let close = format!("</{name}");
-            match find_ascii_ci(rest, &close) {
+            match find_ascii_ci(&html[at..], &close) {
                 Some(end) => {
-                    rest = &rest[end..];
-                    rest = rest.find('>').map(|g| &rest[g + 1..]).unwrap_or("");
+                    let end = at + end;
+                    at = match next_gt(end, &mut gt_cache) {
+                        Some(g) => g + 1,
+                        None => html.len(),
+                    };
                 }
-                None => rest = "",
+                None => at = html.len(),
             }
         }
         out.push(' ');
     }
-    out.push_str(rest);
+    out.push_str(&html[at..]);
     out
 }
 
@@ -347,5 +369,17 @@ mod tests {
             strip_markup("x <b>bold</b> &amp; <script>evil()</script>y"),
             "x  bold  &amp;  y"
         );
+        assert_eq!(strip_markup("<a <b>c</b> <d"), " c  <d");
+        assert_eq!(strip_markup("<<<a>>"), "<< >");
+    }
+
+    #[test]
+    fn markup_without_an_end_is_stripped_in_linear_time() {
+        // Was quadratic: each `<` searched the rest of the text for a `>`.
+        let n = 200_000;
+        let text = "<a".repeat(n);
+        assert_eq!(strip_markup(&text), text);
+        let text = format!("{}x", "<script>".repeat(n));
+        assert_eq!(strip_markup(&text), " ");
     }
 }

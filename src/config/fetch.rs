@@ -87,11 +87,19 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .map_err(|e| format!("`{s}` is not a byte size such as \"8 MiB\" or \"500 KB\": {e}"))
 }
 
+/// The largest byte size a config may give.
+const MAX_SIZE: u64 = 1 << 30;
+
 fn size(c: &mut Checker, key: KeyPath, value: Option<&str>, default: u64) -> u64 {
     match value.map(parse_size) {
         None => default,
         Some(Ok(0)) => {
             c.problem(key, "must be larger than 0");
+            default
+        }
+        // A body is held in memory whole; a limit near u64::MAX overflowed.
+        Some(Ok(n)) if n > MAX_SIZE => {
+            c.problem(key, format!("{n} bytes is too large: at most 1 GiB"));
             default
         }
         Some(Ok(n)) => n,

@@ -134,6 +134,14 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
     let user_agent = d.user_agent.unwrap_or_else(default_user_agent);
     if user_agent.trim().is_empty() {
         c.problem(root("daemon").key("user_agent"), "must not be empty");
+    } else if user_agent.chars().any(char::is_control)
+        || reqwest::header::HeaderValue::from_str(&user_agent).is_err()
+    {
+        // The HTTP clients are built with it: an invalid header value made them panic.
+        c.problem(
+            root("daemon").key("user_agent"),
+            "must be one line of printable characters (it is sent as an HTTP header)",
+        );
     } else if !user_agent.contains("http") && !user_agent.contains('@') {
         c.warnings.push(
             "daemon.user_agent carries no contact (a URL or e-mail address): publishers \
@@ -303,12 +311,22 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
         .collect();
 
     let mut names = HashSet::new();
-    let rules = raw
+    let before = c.problems.len();
+    let rules: Vec<RuleConfig> = raw
         .rules
         .into_iter()
         .enumerate()
         .filter_map(|(i, r)| rule(c, i, r, &mut names))
         .collect();
+    // Every rule is valid alone: compile them together, as the daemon will, so that a
+    // set too large to compile is refused here and not by a panic at run time. (With a
+    // problem in some rule, `rules` no longer lines up with the file.)
+    if c.problems.len() == before
+        && let Err(e) = crate::classify::Classifier::new(&rules, threshold)
+    {
+        let (key, index) = e.key.parts();
+        c.problem(root("rules").index(e.rule).key(key).index(index), e.message);
+    }
 
     Config {
         path: path.to_path_buf(),
@@ -333,6 +351,9 @@ fn with_trailing_slash(mut u: Url) -> Url {
     u
 }
 
+/// The longest duration a config may give: 100 years.
+const MAX_DURATION: Duration = Duration::from_secs(100 * 366 * 24 * 3600);
+
 pub(super) fn duration(
     c: &mut Checker,
     key: KeyPath,
@@ -342,6 +363,12 @@ pub(super) fn duration(
     match value {
         None => default,
         Some(s) => match humantime::parse_duration(s) {
+            // Longer ones overflow date arithmetic (a next poll time, a retention
+            // cutoff) and mean nothing for a daemon.
+            Ok(d) if d > MAX_DURATION => {
+                c.problem(key, format!("`{s}` is too long: at most 100 years"));
+                default
+            }
             Ok(d) => d,
             Err(e) => {
                 c.problem(

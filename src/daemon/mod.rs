@@ -44,6 +44,13 @@ pub enum DaemonError {
     Publish(#[from] PublishError),
     #[error("HTTP server failed: {0}")]
     Serve(std::io::Error),
+    /// The rules do not compile (config validation refuses such rules first).
+    #[error("{}: {0}", path.display())]
+    Rules {
+        path: std::path::PathBuf,
+        #[source]
+        source: crate::classify::RuleError,
+    },
 }
 
 /// One source's line in a `poll` pass.
@@ -71,30 +78,37 @@ impl Daemon {
     /// Opens the database and builds the pipeline.
     pub fn new(config: Config) -> Result<Daemon, DaemonError> {
         let db = Db::new(Store::open(&config.daemon.database)?);
-        Ok(Daemon::build(
-            config,
-            db,
-            Published::default(),
-            Arc::new(Metrics::new()),
-        ))
+        Daemon::build(config, db, Published::default(), Arc::new(Metrics::new()))
     }
 
     /// A daemon for `config` on an open database (a reload keeps the database, what is
     /// served and the metrics).
-    pub fn build(config: Config, db: Db, published: Published, metrics: Arc<Metrics>) -> Daemon {
+    pub fn build(
+        config: Config,
+        db: Db,
+        published: Published,
+        metrics: Arc<Metrics>,
+    ) -> Result<Daemon, DaemonError> {
+        let classifier =
+            Classifier::new(&config.rules, config.classify.threshold).map_err(|source| {
+                DaemonError::Rules {
+                    path: config.path.clone(),
+                    source,
+                }
+            })?;
         let pipeline = Pipeline {
             fetcher: Fetcher::new(
                 &config.daemon.user_agent,
                 config.daemon.concurrency,
                 config.fetch.host_spacing,
             ),
-            classifier: Arc::new(Classifier::new(&config.rules, config.classify.threshold)),
+            classifier: Arc::new(classifier),
             db: db.clone(),
             policy: Arc::new(config.fetch.clone()),
             parse_slots: Pipeline::parse_slots(),
             metrics: metrics.clone(),
         };
-        Daemon {
+        Ok(Daemon {
             pinger: Pinger::new(
                 &config.daemon.user_agent,
                 config.websub.hubs.clone(),
@@ -106,7 +120,7 @@ impl Daemon {
             pipeline,
             db,
             metrics,
-        }
+        })
     }
 
     /// Re-classifies the stored items when the rules changed since their verdicts were

@@ -318,7 +318,10 @@ async fn prune(d: Daemon, shared: Arc<Shared>) {
     if shared.pruning.swap(true, Ordering::SeqCst) {
         return;
     }
-    let cutoff = Utc::now() - chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
+    let cutoff = chrono::Duration::from_std(max_age)
+        .ok()
+        .and_then(|d| Utc::now().checked_sub_signed(d))
+        .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
     let mut total = 0;
     loop {
         match d
@@ -346,6 +349,17 @@ async fn prune(d: Daemon, shared: Arc<Shared>) {
     }
 }
 
+/// A reload that cannot be applied: says why, line by line, and goes on as before.
+fn reload_refused(shared: &Shared, e: &dyn std::fmt::Display) {
+    for line in e.to_string().lines() {
+        tracing::error!("config reload failed, keeping the running config: {line}");
+    }
+    shared
+        .notifier
+        .status("config reload failed; running with the previous config");
+    shared.notifier.ready();
+}
+
 /// SIGHUP: re-reads the config file; applies it, or keeps the running one and says
 /// why (file, line, key).
 async fn reload(
@@ -360,16 +374,7 @@ async fn reload(
     let path = old.config.path.clone();
     let config = match Config::load(&path) {
         Ok(c) => c,
-        Err(e) => {
-            for line in e.to_string().lines() {
-                tracing::error!("config reload failed, keeping the running config: {line}");
-            }
-            shared
-                .notifier
-                .status("config reload failed; running with the previous config");
-            shared.notifier.ready();
-            return;
-        }
+        Err(e) => return reload_refused(shared, &e),
     };
     for w in &config.warnings {
         tracing::warn!("{}: {w}", path.display());
@@ -389,12 +394,15 @@ async fn reload(
         );
     }
     let (sources, rules) = (config.sources.len(), config.rules.len());
-    let d = Daemon::build(
+    let d = match Daemon::build(
         config,
         old.db.clone(),
         old.published.clone(),
         old.metrics.clone(),
-    );
+    ) {
+        Ok(d) => d,
+        Err(e) => return reload_refused(shared, &e),
+    };
     *current.write().unwrap_or_else(|p| p.into_inner()) = d.clone();
     *serve_publisher.write().unwrap_or_else(|p| p.into_inner()) = d.publisher.clone();
     // Polls under way finish with the config they started with.

@@ -42,7 +42,9 @@ pub async fn run_source(config: &Config, id: &str) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::Other(anyhow::anyhow!("{e}")))?;
     let listing = read_listing(&fetched, &spec);
-    let classifier = Classifier::new(&config.rules, config.classify.threshold);
+    // Validated with the config: a rule set that does not compile was refused there.
+    let classifier = Classifier::new(&config.rules, config.classify.threshold)
+        .map_err(|e| CliError::Other(anyhow::anyhow!("{e}")))?;
     let verdicts: Vec<Classification> = prepare(
         &classifier,
         source,

@@ -10,6 +10,7 @@ use feed_rs::model::{Entry, Feed, Link, Text};
 use url::Url;
 
 use super::ParseError;
+use super::bounds::{MAX_CATEGORIES, bound_item};
 use crate::classify::{html_to_text, strip_markup};
 use crate::model::{ParsedFeed, ParsedItem};
 
@@ -91,14 +92,18 @@ fn convert_entry(e: Entry, base: Option<&Url>, language: Option<&str>) -> Parsed
         title = fallback_title(summary.as_deref().or(content.as_deref()), link.as_deref());
     }
     let mut categories: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for c in &e.categories {
+        if categories.len() >= MAX_CATEGORIES {
+            break;
+        }
         let label = c.label.as_deref().unwrap_or(&c.term).trim();
-        if !label.is_empty() && !categories.iter().any(|x| x == label) {
+        if !label.is_empty() && seen.insert(label) {
             categories.push(label.to_string());
         }
     }
     let published: Option<DateTime<Utc>> = e.published.or(e.updated);
-    ParsedItem {
+    let mut item = ParsedItem {
         guid: Some(e.id.trim().to_string()).filter(|s| !s.is_empty()),
         link,
         title,
@@ -114,7 +119,9 @@ fn convert_entry(e: Entry, base: Option<&Url>, language: Option<&str>) -> Parsed
         published,
         updated: e.updated,
         language: language.map(str::to_string),
-    }
+    };
+    bound_item(&mut item);
+    item
 }
 
 /// The entry's main link: `alternate` (or no rel) first, then anything.

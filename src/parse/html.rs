@@ -18,6 +18,9 @@ use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
 use super::ParseError;
+use super::bounds::{
+    MAX_CATEGORIES, MAX_CONTENT_BYTES, MAX_SUMMARY_BYTES, bound_item, cap_document, cut_html,
+};
 use super::feed::clean_language;
 use crate::model::ParsedItem;
 
@@ -124,11 +127,15 @@ impl Pick {
         self.values(scope).next()
     }
 
-    /// Every distinct non-empty value under `scope`.
-    pub fn all(&self, scope: ElementRef) -> Vec<String> {
+    /// Every distinct non-empty value under `scope`, the first `max` of them.
+    pub fn all(&self, scope: ElementRef, max: usize) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
         let mut out: Vec<String> = Vec::new();
         for v in self.values(scope) {
-            if !out.contains(&v) {
+            if out.len() >= max {
+                break;
+            }
+            if seen.insert(v.clone()) {
                 out.push(v);
             }
         }
@@ -221,9 +228,17 @@ fn split_attr(raw: &str) -> Result<(&str, Option<&str>), String> {
     Ok((&raw[..at], Some(attr)))
 }
 
-/// The text of an element, whitespace collapsed.
+/// The text of an element, whitespace collapsed; no more than a summary may hold is
+/// read (see [`super::bounds`]), however much text the element has.
 fn text_of(el: ElementRef) -> String {
-    collapse(&el.text().collect::<String>())
+    let mut text = String::new();
+    for t in el.text() {
+        if text.len() > MAX_SUMMARY_BYTES {
+            break;
+        }
+        text.push_str(t);
+    }
+    collapse(&text)
 }
 
 fn collapse(s: &str) -> String {
@@ -354,7 +369,7 @@ impl Listing {
 
 /// Applies `spec` to a listing page fetched from `page_url`.
 pub fn parse_listing(html: &str, page_url: &Url, spec: &ListingSpec) -> Listing {
-    let doc = Html::parse_document(html);
+    let doc = Html::parse_document(&cap_document(html));
     let root = doc.root_element();
     let (base, ignored_base) = document_base(&doc, page_url);
     let mut listing = Listing {
@@ -407,24 +422,27 @@ pub fn parse_listing(html: &str, page_url: &Url, spec: &ListingSpec) -> Listing 
         let extras: Vec<(String, Vec<String>)> = spec
             .extras
             .iter()
-            .map(|(name, pick)| (name.clone(), pick.all(el)))
+            .map(|(name, pick)| (name.clone(), pick.all(el, MAX_CATEGORIES)))
             .collect();
-        let mut categories: Vec<String> = Vec::new();
-        for v in extras.iter().flat_map(|(_, vs)| vs) {
-            if !categories.contains(v) {
-                categories.push(v.clone());
-            }
-        }
+        let mut seen = std::collections::HashSet::new();
+        let categories: Vec<String> = extras
+            .iter()
+            .flat_map(|(_, vs)| vs)
+            .filter(|v| seen.insert(v.as_str()))
+            .cloned()
+            .collect();
+        let mut item = ParsedItem {
+            link: Some(link),
+            title,
+            summary,
+            categories,
+            published,
+            language: listing.language.clone(),
+            ..Default::default()
+        };
+        bound_item(&mut item);
         listing.items.push(ListingItem {
-            item: ParsedItem {
-                link: Some(link),
-                title,
-                summary,
-                categories,
-                published,
-                language: listing.language.clone(),
-                ..Default::default()
-            },
+            item,
             date_text,
             extras,
         });
@@ -441,23 +459,28 @@ pub fn parse_listing(html: &str, page_url: &Url, spec: &ListingSpec) -> Listing 
 
 /// The body of an item page: the inner HTML of every element matched by the first
 /// alternative of `content` that matches anything (an element inside one already
-/// taken is not taken twice).
+/// taken is not taken twice), cut to the content limit (see [`super::bounds`]).
 pub fn page_content(html: &str, content: &Sel) -> Option<String> {
-    let doc = Html::parse_document(html);
+    let doc = Html::parse_document(&cap_document(html));
     content.alts.iter().find_map(|sel| {
-        let mut taken = Vec::new();
+        let mut taken = std::collections::HashSet::new();
         let mut parts = Vec::new();
+        let mut len = 0;
         for el in doc.select(sel) {
+            if len > MAX_CONTENT_BYTES {
+                break;
+            }
             if el.ancestors().any(|a| taken.contains(&a.id())) {
                 continue;
             }
-            taken.push(el.id());
+            taken.insert(el.id());
             let inner = el.inner_html().trim().to_string();
             if !inner.is_empty() {
+                len += inner.len() + 1;
                 parts.push(inner);
             }
         }
-        (!parts.is_empty()).then(|| parts.join("\n"))
+        (!parts.is_empty()).then(|| cut_html(&parts.join("\n"), MAX_CONTENT_BYTES))
     })
 }
 

@@ -9,6 +9,7 @@
 //!   failure repair and parse again.
 
 pub mod atom03;
+pub mod bounds;
 mod decode;
 mod feed;
 pub mod html;

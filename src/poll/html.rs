@@ -16,6 +16,7 @@
 //!   warning for that item; a refused next page ends the backfill with a warning.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -26,6 +27,7 @@ use crate::dedup::{canonical_link, keys_for};
 use crate::fetch::charset::{DocKind, to_utf8};
 use crate::fetch::{ACCEPT_HTML, FetchError, Fetched, Fetcher, Outcome, Request, policy};
 use crate::model::{ParsedFeed, ParsedItem};
+use crate::parse::ParseError;
 use crate::parse::html::{Listing, ListingSpec, Sel, page_content, parse_listing};
 use crate::store::{FollowOutcome, SourceState, StoredPoll};
 
@@ -98,25 +100,44 @@ pub async fn get_linked(
 /// Reads a fetched listing (page one) into items to store: the next pages on the
 /// first poll, item pages for new items with `follow`. `prev` is the source's state
 /// before this poll.
+///
+/// Parsing pages and classifying items is CPU work: it runs on the blocking pool under
+/// a parse slot ([`on_cpu`]), never on the async workers. Returns the items and the
+/// encoding page one was read in.
 pub(super) async fn read(
     p: &Pipeline,
     source: &SourceConfig,
     prev: &SourceState,
     spec: &ListingSpec,
-    fetched: &Fetched,
+    fetched: Fetched,
     now: DateTime<Utc>,
     warnings: &mut Vec<String>,
-) -> Result<Vec<StoredPoll>, PollError> {
+) -> Result<(Vec<StoredPoll>, String), PollError> {
     let parse_err = |url: &Url, e| PollError::Parse {
         id: source.id.clone(),
         url: url.to_string(),
         source: e,
     };
     let first_poll = prev.last_success.is_none();
-    let listing = read_listing(fetched, spec);
-    listing
-        .check()
-        .map_err(|e| parse_err(&fetched.final_url, e))?;
+    let spec = Arc::new(spec.clone());
+    let final_url = fetched.final_url.clone();
+    let (listing, encoding) = {
+        let spec = spec.clone();
+        on_cpu(p, move || {
+            let encoding = to_utf8(
+                &fetched.body,
+                fetched.meta.content_type.as_deref(),
+                DocKind::Html,
+            )
+            .encoding
+            .name()
+            .to_string();
+            (read_listing(&fetched, &spec), encoding)
+        })
+        .await
+        .map_err(|e| parse_err(&final_url, e))?
+    };
+    listing.check().map_err(|e| parse_err(&final_url, e))?;
     warnings.extend(listing.warnings());
     let (title, language, mut next) = (
         listing.title.clone(),
@@ -126,7 +147,7 @@ pub(super) async fn read(
     let mut items = listing.into_parsed();
 
     if first_poll {
-        let mut seen = HashSet::from([source.url.clone(), fetched.final_url.clone()]);
+        let mut seen = HashSet::from([source.url.clone(), final_url.clone()]);
         let mut page = 1;
         while page < spec.backfill_pages {
             let Some(url) = next.take().filter(|u| seen.insert(u.clone())) else {
@@ -140,12 +161,17 @@ pub(super) async fn read(
                     break;
                 }
             };
-            let l = read_listing(&f, spec);
+            let page_url = f.final_url.clone();
+            let spec = spec.clone();
+            let l = match on_cpu(p, move || read_listing(&f, &spec)).await {
+                Ok(l) => l,
+                Err(e) => {
+                    warnings.push(format!("backfill stopped at page {page}: {page_url}: {e}"));
+                    break;
+                }
+            };
             if let Err(e) = l.check() {
-                warnings.push(format!(
-                    "backfill stopped at page {page}: {}: {e}",
-                    f.final_url
-                ));
+                warnings.push(format!("backfill stopped at page {page}: {page_url}: {e}"));
                 break;
             }
             warnings.extend(
@@ -179,7 +205,34 @@ pub(super) async fn read(
         items,
         ..Default::default()
     };
-    Ok(prepare(&p.classifier, source, feed))
+    let (classifier, src) = (p.classifier.clone(), source.clone());
+    let items = on_cpu(p, move || prepare(&classifier, &src, feed))
+        .await
+        .map_err(|e| parse_err(&final_url, e))?;
+    Ok((items, encoding))
+}
+
+/// Runs CPU work (parsing a page, classifying items) on the blocking pool, at most
+/// one per parse slot, as the feed path does: a page that is slow to parse never
+/// stalls the async workers that serve HTTP and run the other polls.
+async fn on_cpu<T: Send + 'static>(
+    p: &Pipeline,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ParseError> {
+    let crashed = |e: String| ParseError::Malformed {
+        message: format!("the parser crashed: {e}"),
+        line: None,
+        column: None,
+    };
+    let _slot = p
+        .parse_slots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| crashed(e.to_string()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| crashed(e.to_string()))
 }
 
 /// Puts each item's body on it: from the store when its page was read before, else by
@@ -233,7 +286,15 @@ async fn follow(
         let Some(url) = item.link.as_deref().and_then(|l| Url::parse(l).ok()) else {
             continue;
         };
-        let result = fetch_content(&p.fetcher, source, &url, content).await;
+        let result = match get_page(&p.fetcher, source, &url).await {
+            Ok(f) => {
+                let content = content.clone();
+                on_cpu(p, move || content_of(&f, &content))
+                    .await
+                    .unwrap_or_else(|e| Err(format!("{url}: {e}")))
+            }
+            Err(e) => Err(e.to_string()),
+        };
         match &result {
             Ok(body) => item.content = Some(body.clone()),
             Err(e) => warnings.push(format!(
@@ -259,6 +320,11 @@ pub async fn fetch_content(
     let f = get_linked(fetcher, source, url)
         .await
         .map_err(|e| e.to_string())?;
+    content_of(&f, content)
+}
+
+/// The body of a fetched item page (CPU work: see [`on_cpu`]).
+fn content_of(f: &Fetched, content: &Sel) -> Result<String, String> {
     let html = to_utf8(&f.body, f.meta.content_type.as_deref(), DocKind::Html);
     page_content(&html.text, content).ok_or_else(|| {
         format!(

@@ -22,7 +22,6 @@ use chrono::{DateTime, Utc};
 use crate::classify::{Classifier, html_to_text, language};
 use crate::config::{FetchConfig, SourceConfig, SourceKind};
 use crate::dedup::{hex, keys_for};
-use crate::fetch::charset::{DocKind, to_utf8};
 use crate::fetch::{FetchError, Fetcher, Outcome, Request};
 use crate::model::{ParsedFeed, ParsedItem};
 use crate::parse::{ParseError, parse_document};
@@ -319,22 +318,17 @@ impl Pipeline {
         }
 
         if let Some(spec) = spec {
-            let items = html::read(self, source, prev, &spec, &fetched, now, warnings).await?;
+            let meta = fetched.meta.clone();
+            let (items, encoding) =
+                html::read(self, source, prev, &spec, fetched, now, warnings).await?;
             let got = Got::Parsed {
                 body_hash: hash,
                 ttl_minutes: None,
-                encoding: to_utf8(
-                    &fetched.body,
-                    fetched.meta.content_type.as_deref(),
-                    DocKind::Html,
-                )
-                .encoding
-                .name()
-                .to_string(),
+                encoding,
                 repaired: None,
             };
             return self
-                .store(source, prev, plan, &fetched.meta, got, items, now, false)
+                .store(source, prev, plan, &meta, got, items, now, false)
                 .await;
         }
 

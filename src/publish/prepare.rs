@@ -14,8 +14,12 @@ use url::Url;
 
 use super::sanitize::{html, plain, title};
 use super::{SourceInfo, entry_id, join};
+use crate::classify::codes::MAX_CASE_CODES;
 use crate::classify::html_to_text;
 use crate::model::{Reason, Related, StoredItem};
+use crate::parse::bounds::{
+    MAX_AUTHORS, MAX_CATEGORIES, MAX_LABEL_BYTES, MAX_SUMMARY_BYTES, cut_html, cut_text,
+};
 
 /// Another publisher of the same case.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,8 +97,13 @@ impl PreparedItem {
             Some(l) if l.starts_with("http://") || l.starts_with("https://") => l.clone(),
             _ => format!("{}#{}", join(public_url, page), item.id),
         };
-        let summary_html = item
+        // Items stored before the limits existed are cut here too (see
+        // `crate::parse::bounds`); `html` caps content and nesting itself.
+        let summary = item
             .summary
+            .as_deref()
+            .map(|s| cut_html(s, MAX_SUMMARY_BYTES));
+        let summary_html = summary
             .as_deref()
             .map(|s| html(s, Some(&link)))
             .filter(|s| !s.trim().is_empty());
@@ -103,8 +112,7 @@ impl PreparedItem {
             .as_deref()
             .map(|s| html(s, Some(&link)))
             .filter(|s| !s.trim().is_empty());
-        let summary_text = item
-            .summary
+        let summary_text = summary
             .as_deref()
             .map(|s| plain(&html_to_text(s)))
             .filter(|s| !s.is_empty());
@@ -124,19 +132,26 @@ impl PreparedItem {
             categories: item
                 .categories
                 .iter()
-                .map(|c| plain(c))
+                .take(MAX_CATEGORIES)
+                .map(|c| plain(&cut_text(c, MAX_LABEL_BYTES)))
                 .filter(|c| !c.is_empty())
                 .collect(),
             authors: item
                 .authors
                 .iter()
-                .map(|a| plain(a))
+                .take(MAX_AUTHORS)
+                .map(|a| plain(&cut_text(a, MAX_LABEL_BYTES)))
                 .filter(|a| !a.is_empty())
                 .collect(),
             urgent: item.urgent,
             score: item.score,
             reasons: item.reasons.clone(),
-            case_codes: item.case_codes.iter().map(|c| plain(c)).collect(),
+            case_codes: item
+                .case_codes
+                .iter()
+                .take(MAX_CASE_CODES)
+                .map(|c| plain(c))
+                .collect(),
             tags: item.tags.iter().map(|t| plain(t)).collect(),
             related: item
                 .related

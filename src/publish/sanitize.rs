@@ -7,11 +7,17 @@
 //! script), and relative URLs made absolute against the item's own link. Text for XML
 //! outputs also loses the characters XML 1.0 forbids (C0 controls but tab, CR, LF;
 //! U+FFFE and U+FFFF), which a hostile feed could otherwise use to break the document.
+//!
+//! Before ammonia sees it, item HTML is cut to the content limit and its nesting to
+//! [`MAX_FRAGMENT_DEPTH`](crate::parse::bounds::MAX_FRAGMENT_DEPTH) open elements
+//! ([`cap_fragment`]): html5ever's cost grows with the square of the nesting depth.
 
 use std::collections::HashSet;
 
 use ammonia::{Builder, UrlRelative};
 use url::Url;
+
+use crate::parse::bounds::{MAX_CONTENT_BYTES, MAX_TITLE_BYTES, cap_fragment, cut_html, cut_text};
 
 fn builder() -> Builder<'static> {
     let mut b = Builder::default();
@@ -40,6 +46,14 @@ fn safe_data_image(v: &str) -> bool {
 /// Sanitises item HTML; relative URLs resolve against `base` (the item's link) or are
 /// dropped when there is none.
 pub fn html(fragment: &str, base: Option<&str>) -> String {
+    let cut;
+    let fragment = if fragment.len() > MAX_CONTENT_BYTES {
+        cut = cut_html(fragment, MAX_CONTENT_BYTES);
+        &cut
+    } else {
+        fragment
+    };
+    let fragment = &*cap_fragment(fragment);
     let base = base.and_then(|b| Url::parse(b).ok());
     let clean = match base {
         Some(base) => {
@@ -71,7 +85,12 @@ fn xml_char(c: char) -> bool {
 /// A title: plain text, XML-safe, on one line, and without anything that looks like a
 /// tag (some readers render RSS titles as HTML).
 pub fn title(s: &str) -> String {
-    plain(&crate::classify::strip_markup(s))
+    let t = plain(&crate::classify::strip_markup(s));
+    if t.len() > MAX_TITLE_BYTES {
+        cut_text(&t, MAX_TITLE_BYTES)
+    } else {
+        t
+    }
 }
 
 /// A title or other plain text: XML-safe and on one line.
@@ -122,6 +141,32 @@ mod tests {
     fn relative_urls_become_absolute() {
         let out = html(r#"<a href="/case/1">c</a>"#, Some("https://omct.org/en/x"));
         assert!(out.contains(r#"href="https://omct.org/case/1""#), "{out}");
+    }
+
+    #[test]
+    fn deep_nesting_is_capped_before_ammonia() {
+        let n = 20_000;
+        let out = html(
+            &format!(
+                "{}deep text{}<p>after</p>",
+                "<div>".repeat(n),
+                "</div>".repeat(n)
+            ),
+            None,
+        );
+        assert!(
+            out.contains("deep text") && out.ends_with("<p>after</p>"),
+            "{out}"
+        );
+        let depth = crate::parse::bounds::MAX_FRAGMENT_DEPTH;
+        assert_eq!(out.matches("<div>").count(), depth, "{}", out.len());
+    }
+
+    #[test]
+    fn long_titles_are_cut_with_the_marker() {
+        let t = title(&"Urgent appeal ".repeat(100_000));
+        assert!(t.len() <= MAX_TITLE_BYTES, "{}", t.len());
+        assert!(t.ends_with(crate::parse::bounds::MARKER), "{t}");
     }
 
     #[test]

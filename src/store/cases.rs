@@ -49,6 +49,7 @@ impl Store {
     /// code index first, then the items by uid, each step on an index.
     fn items_with_codes(&self, codes: &[String]) -> Result<Vec<StoredItem>, StoreError> {
         let mut uids: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         let mut stmt = self.conn.prepare_cached(
             "SELECT item_uid FROM item_codes JOIN items ON items.uid = item_codes.item_uid \
              WHERE item_codes.code = ? ORDER BY items.id LIMIT ?",
@@ -58,7 +59,7 @@ impl Store {
                 stmt.query_map(rusqlite::params![code, PER_CODE], |r| r.get::<_, String>(0))?;
             for r in rows {
                 let uid = r?;
-                if !uids.contains(&uid) {
+                if seen.insert(uid.clone()) {
                     uids.push(uid);
                 }
             }
@@ -107,12 +108,15 @@ impl Store {
     pub fn urgent_cases_in(&self, filter: &ItemFilter) -> Result<Vec<StoredItem>, StoreError> {
         let limit = filter.limit.unwrap_or(200);
         let pool = self.items(&Self::urgent_pool_filter(filter))?;
-        // The pool's codes and the codes of the originals its follow-ups develop.
+        // The pool's codes and the codes of the originals its follow-ups develop (no
+        // more per item than classifying keeps: items stored before the cap may hold
+        // thousands).
         let mut wanted: Vec<String> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
         for i in &pool {
-            for c in &i.case_codes {
+            for c in i.case_codes.iter().take(codes::MAX_CASE_CODES) {
                 for code in [Some(c.as_str()), codes::original(c)].into_iter().flatten() {
-                    if !wanted.iter().any(|w| w == code) {
+                    if seen.insert(code) {
                         wanted.push(code.to_string());
                     }
                 }
