@@ -286,7 +286,7 @@ async fn follow(
         let Some(url) = item.link.as_deref().and_then(|l| Url::parse(l).ok()) else {
             continue;
         };
-        let result = match get_page(&p.fetcher, source, &url).await {
+        let result = match get_linked(&p.fetcher, source, &url).await {
             Ok(f) => {
                 let content = content.clone();
                 on_cpu(p, move || content_of(&f, &content))
