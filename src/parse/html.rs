@@ -222,7 +222,7 @@ fn split_attr(raw: &str) -> Result<(&str, Option<&str>), String> {
 }
 
 /// The text of an element, whitespace collapsed.
-fn text_of(el: ElementRef) -> String {
+pub(crate) fn text_of(el: ElementRef) -> String {
     collapse(&el.text().collect::<String>())
 }
 
@@ -456,7 +456,7 @@ fn select_first<'a>(doc: &'a Html, css: &str) -> Option<ElementRef<'a>> {
 }
 
 /// The URL relative links resolve against: `<base href>` when the page has one.
-fn document_base(doc: &Html, page_url: &Url) -> Url {
+pub(crate) fn document_base(doc: &Html, page_url: &Url) -> Url {
     select_first(doc, "base[href]")
         .and_then(|b| b.value().attr("href"))
         .and_then(|h| page_url.join(h.trim()).ok())
@@ -464,7 +464,7 @@ fn document_base(doc: &Html, page_url: &Url) -> Url {
 }
 
 /// An absolute http(s) link (or one of the page's own scheme, for saved pages).
-fn resolve(base: &Url, href: &str) -> Option<String> {
+pub(crate) fn resolve(base: &Url, href: &str) -> Option<String> {
     let url = base.join(href.trim()).ok()?;
     (matches!(url.scheme(), "http" | "https") || url.scheme() == base.scheme())
         .then(|| url.to_string())
@@ -472,7 +472,10 @@ fn resolve(base: &Url, href: &str) -> Option<String> {
 
 /// Reads a date: with `format` (chrono strftime, date or date and time), else or
 /// failing that ISO 8601 / RFC 3339 / RFC 2822. The whole text is tried first, then
-/// each word, so "Published 06.02.20" reads too. A date without a time is midnight UTC.
+/// each word, so "Published 06.02.20" reads too. Last, a date with a month name in
+/// en/fr/es/ro/ru (`6 février 2020`, `6 февраля 2020`) reads without a format; a
+/// numeric one (`06.02.20`) needs `format`, as its day/month order is the page's to
+/// say. A date without a time is midnight UTC.
 pub fn parse_date(text: &str, format: Option<&str>) -> Option<DateTime<Utc>> {
     let text = text.trim();
     let words = text
@@ -486,7 +489,10 @@ pub fn parse_date(text: &str, format: Option<&str>) -> Option<DateTime<Utc>> {
             }
         }
     }
-    candidates.iter().find_map(|c| iso(c))
+    candidates
+        .iter()
+        .find_map(|c| iso(c))
+        .or_else(|| super::detect::dates::read_named(text))
 }
 
 fn with_format(s: &str, f: &str) -> Option<DateTime<Utc>> {
@@ -513,6 +519,7 @@ fn iso(s: &str) -> Option<DateTime<Utc>> {
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
     ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
             return Some(t.and_utc());

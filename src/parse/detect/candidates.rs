@@ -1,0 +1,756 @@
+//! Candidate lists: the elements that share a tag path (the same tags and stable
+//! classes from the root down), each read as an entry: which of its links is the
+//! entry's, which element is its title, its date, summary and labels.
+//!
+//! Fields are found by their path *inside* the item ([`Key`]), the same in every item,
+//! so that one CSS selector can name each of them afterwards.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::dates::{Order, Written, find_date, numeric_order};
+use super::page::{Ix, Page, is_stable};
+use crate::parse::html::{parse_date, text_of};
+
+/// Where a field sits inside an item: the tags from below the item down to it, and
+/// the field element's stable classes (or, with none, its rank among same-tag
+/// siblings), so that the date and the country of a card are two fields even when
+/// both are `span`s.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Key {
+    pub steps: Vec<u16>,
+    pub last: Last,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Last {
+    /// The item itself.
+    Item,
+    /// Tag + stable classes (interned signature).
+    Sig(u32),
+    /// No stable class: the 1-based rank among its element siblings of the same tag.
+    Nth(u16),
+}
+
+/// One field of a candidate: its key and, per item, the element it is read from.
+#[derive(Debug, Clone)]
+pub(super) struct Field {
+    pub key: Key,
+    pub nodes: Vec<Option<Ix>>,
+    /// Read an attribute rather than the text (`datetime`, `href`).
+    pub attr: Option<&'static str>,
+}
+
+/// A named label field (country, type...).
+#[derive(Debug, Clone)]
+pub(super) struct Extra {
+    pub name: String,
+    pub key: Key,
+    /// Per item, every element at the key.
+    pub nodes: Vec<Vec<Ix>>,
+}
+
+/// The date field and how to read it.
+#[derive(Debug, Clone)]
+pub(super) struct DateField {
+    pub field: Field,
+    /// The `date_format` to propose (numeric dates only).
+    pub format: Option<String>,
+    /// Why that format (day/month order evidence), for the explanation.
+    pub why: Option<String>,
+}
+
+/// A repeated structure read as a list of entries.
+#[derive(Debug, Clone)]
+pub(super) struct Candidate {
+    /// Elements with that path (some may lack the entry link: outliers).
+    pub group: usize,
+    /// The elements the `item` selector must match: those with the entry link.
+    pub items: Vec<Ix>,
+    pub link: Field,
+    pub title: Field,
+    pub date: Option<DateField>,
+    pub summary: Option<Field>,
+    pub extras: Vec<Extra>,
+    /// Per item: the title text, the entry address and date when the item is an
+    /// entry (title and http(s) link).
+    pub values: Vec<Option<Values>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Values {
+    pub title: String,
+    pub url: String,
+    pub target: String,
+    pub date: Option<DateTime<Utc>>,
+}
+
+impl Candidate {
+    pub fn entries(&self) -> impl Iterator<Item = &Values> {
+        self.values.iter().flatten()
+    }
+
+    pub fn entry_count(&self) -> usize {
+        self.values.iter().flatten().count()
+    }
+
+    pub fn depth(&self, page: &Page) -> u16 {
+        page.node(self.items[0]).depth
+    }
+}
+
+/// Groups elements by tag path and reads every group that could be a list.
+pub(super) fn candidates(page: &Page) -> Vec<Candidate> {
+    let mut groups: BTreeMap<u32, Vec<Ix>> = BTreeMap::new();
+    for (ix, n) in page.nodes.iter().enumerate() {
+        groups.entry(n.path).or_default().push(ix as Ix);
+    }
+    let mut out: Vec<Candidate> = groups
+        .into_iter()
+        .filter(|(_, g)| g.len() >= 2)
+        .filter_map(|(_, g)| read_group(page, &g))
+        .collect();
+    out.sort_by_key(|c| c.items[0]);
+    out
+}
+
+/// The key of `target` inside `item`.
+pub(super) fn key_of(page: &Page, item: Ix, target: Ix) -> Key {
+    if item == target {
+        return Key {
+            steps: Vec::new(),
+            last: Last::Item,
+        };
+    }
+    let mut steps = Vec::new();
+    let mut at = target;
+    while at != item {
+        steps.push(page.node(at).tag);
+        match page.node(at).parent {
+            Some(p) => at = p,
+            None => break,
+        }
+    }
+    steps.reverse();
+    let t = page.node(target);
+    let has_class = t.el.value().classes().any(is_stable);
+    let last = if has_class {
+        Last::Sig(t.sig)
+    } else {
+        Last::Nth(nth_of_type(page, target))
+    };
+    Key { steps, last }
+}
+
+/// 1-based rank of an element among its element siblings with the same tag.
+pub(super) fn nth_of_type(page: &Page, ix: Ix) -> u16 {
+    let el = page.node(ix).el;
+    let name = el.value().name();
+    1 + el
+        .prev_siblings()
+        .filter_map(scraper::ElementRef::wrap)
+        .filter(|s| s.value().name() == name)
+        .count() as u16
+}
+
+/// Per item, the first element at each key among `nodes` (document order) that
+/// `keep` accepts; keys in a stable order.
+fn by_key(
+    page: &Page,
+    items: &[Ix],
+    mut nodes_of: impl FnMut(Ix) -> Vec<Ix>,
+) -> BTreeMap<Key, Vec<Vec<Ix>>> {
+    let mut keys: BTreeMap<Key, Vec<Vec<Ix>>> = BTreeMap::new();
+    for (k, &item) in items.iter().enumerate() {
+        for n in nodes_of(item) {
+            let key = key_of(page, item, n);
+            keys.entry(key)
+                .or_insert_with(|| vec![Vec::new(); items.len()])[k]
+                .push(n);
+        }
+    }
+    keys
+}
+
+fn words(s: &str) -> usize {
+    s.split_whitespace().count()
+}
+
+fn read_group(page: &Page, group: &[Ix]) -> Option<Candidate> {
+    // Cheap test first: at least two elements hold a web link.
+    let with_links = group
+        .iter()
+        .filter(|&&g| page.links_in(g).iter().any(|l| l.url.is_some()))
+        .count();
+    if with_links < 2 {
+        return None;
+    }
+    let link = choose_link(page, group)?;
+    // The items: the group's elements that have the entry link.
+    let (items, link_nodes): (Vec<Ix>, Vec<Option<Ix>>) = group
+        .iter()
+        .zip(&link.nodes)
+        .filter(|(_, n)| n.is_some())
+        .map(|(&g, &n)| (g, n))
+        .unzip();
+    let link = Field {
+        nodes: link_nodes,
+        ..link
+    };
+    let title = choose_title(page, &items, &link)?;
+    let mut c = Candidate {
+        group: group.len(),
+        items,
+        link,
+        title,
+        date: None,
+        summary: None,
+        extras: Vec::new(),
+        values: Vec::new(),
+    };
+    c.date = choose_date(page, &c);
+    c.values = values(page, &c);
+    if c.entry_count() < 2 {
+        return None;
+    }
+    c.summary = choose_summary(page, &c);
+    c.extras = choose_extras(page, &c);
+    Some(c)
+}
+
+/// The entry's link: the link path present in most items, preferring one in a heading,
+/// with words, to a different page in each item. `None` when items hold several
+/// different pages at that path (a container of entries, not an entry).
+fn choose_link(page: &Page, group: &[Ix]) -> Option<Field> {
+    let keys = by_key(page, group, |item| {
+        page.links_in(item).iter().map(|l| l.node).collect()
+    });
+    let n = group.len() as f64;
+    let mut best: Option<(f64, Key, Vec<Option<Ix>>)> = None;
+    for (key, per_item) in keys {
+        let firsts: Vec<Option<Ix>> = per_item.iter().map(|v| v.first().copied()).collect();
+        let link_of = |ix: Ix| page.link(ix);
+        let valid: Vec<&str> = firsts
+            .iter()
+            .flatten()
+            .filter_map(|&ix| link_of(ix).and_then(|l| l.target.as_deref()))
+            .filter(|t| *t != page.page)
+            .collect();
+        if valid.len() < 2 {
+            continue;
+        }
+        let mut distinct = valid.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        // Items with several different pages at this path.
+        let multi = per_item
+            .iter()
+            .filter(|v| {
+                let mut t: Vec<&str> = v
+                    .iter()
+                    .filter_map(|&ix| link_of(ix).and_then(|l| l.target.as_deref()))
+                    .collect();
+                t.sort_unstable();
+                t.dedup();
+                t.len() > 1
+            })
+            .count() as f64;
+        let texts: Vec<usize> = firsts
+            .iter()
+            .flatten()
+            .map(|&ix| words(&text_of(page.node(ix).el)))
+            .collect();
+        let avg_words = texts.iter().sum::<usize>() as f64 / texts.len().max(1) as f64;
+        let in_heading = firsts
+            .iter()
+            .flatten()
+            .filter(|&&ix| heading_around(page, ix))
+            .count() as f64;
+        let score = valid.len() as f64 / n * 10.0
+            + in_heading / n * 3.0
+            + avg_words.min(8.0) * 0.5
+            + distinct.len() as f64 / valid.len() as f64 * 5.0
+            - multi / n * 10.0;
+        if best.as_ref().is_none_or(|(b, ..)| score > *b) {
+            best = Some((score, key, firsts));
+        }
+    }
+    let (_, key, nodes) = best?;
+    let multi_items = group
+        .iter()
+        .zip(&nodes)
+        .filter(|(g, n)| {
+            n.is_some() && {
+                let mut t: Vec<&str> = page
+                    .links_in(**g)
+                    .iter()
+                    .filter(|l| key_of(page, **g, l.node) == key)
+                    .filter_map(|l| l.target.as_deref())
+                    .collect();
+                t.sort_unstable();
+                t.dedup();
+                t.len() > 1
+            }
+        })
+        .count();
+    let with = nodes.iter().flatten().count();
+    if multi_items * 2 > with {
+        return None;
+    }
+    Some(Field {
+        key,
+        nodes,
+        attr: Some("href"),
+    })
+}
+
+/// Whether a link is a heading, inside one, or holds one.
+fn heading_around(page: &Page, link: Ix) -> bool {
+    let mut at = Some(link);
+    for _ in 0..3 {
+        let Some(ix) = at else { break };
+        if page.node(ix).title_hint >= 2 {
+            return true;
+        }
+        at = page.node(ix).parent;
+    }
+    let end = page.node(link).end;
+    (link..=end).any(|d| page.node(d).title_hint >= 2)
+}
+
+/// The title: a heading (or title-classed element) found in most items, else the
+/// link's own text.
+fn choose_title(page: &Page, items: &[Ix], link: &Field) -> Option<Field> {
+    let keys = by_key(page, items, |item| {
+        (item..=page.node(item).end)
+            .filter(|&d| page.node(d).title_hint > 0 && !page.node(d).hidden)
+            .collect()
+    });
+    let n = items.len() as f64;
+    let mut best: Option<(f64, Field)> = None;
+    let mut consider = |score: f64, field: Field| {
+        if best.as_ref().is_none_or(|(b, _)| score > *b) {
+            best = Some((score, field));
+        }
+    };
+    for (key, per_item) in keys {
+        let mut hint = 0u8;
+        let mut firsts = Vec::with_capacity(items.len());
+        let mut total_words = 0;
+        for v in &per_item {
+            let first = v
+                .iter()
+                .copied()
+                .find(|&ix| !text_of(page.node(ix).el).is_empty());
+            if let Some(ix) = first {
+                hint = hint.max(page.node(ix).title_hint);
+                total_words += words(&text_of(page.node(ix).el));
+            }
+            firsts.push(first);
+        }
+        let found = firsts.iter().flatten().count() as f64;
+        if found < 2.0 {
+            continue;
+        }
+        let avg = total_words as f64 / found;
+        let score = found / n * 10.0 + f64::from(hint) * 2.0 + avg.min(12.0) * 0.3;
+        consider(
+            score,
+            Field {
+                key,
+                nodes: firsts,
+                attr: None,
+            },
+        );
+    }
+    // The link's own text.
+    let texts: Vec<Option<Ix>> = link
+        .nodes
+        .iter()
+        .map(|n| n.filter(|&ix| !text_of(page.node(ix).el).is_empty()))
+        .collect();
+    let found = texts.iter().flatten().count() as f64;
+    if found >= 2.0 {
+        let avg = texts
+            .iter()
+            .flatten()
+            .map(|&ix| words(&text_of(page.node(ix).el)))
+            .sum::<usize>() as f64
+            / found;
+        consider(
+            found / n * 10.0 + 2.0 + avg.min(12.0) * 0.3,
+            Field {
+                key: link.key.clone(),
+                nodes: texts,
+                attr: None,
+            },
+        );
+    }
+    best.map(|(_, f)| f)
+}
+
+/// The text or attribute a field reads from an element, as a `Pick` would.
+pub(super) fn read(page: &Page, ix: Ix, attr: Option<&str>) -> Option<String> {
+    let el = page.node(ix).el;
+    match attr {
+        Some(a) => el.value().attr(a).map(|v| v.trim().to_string()),
+        None => Some(text_of(el)),
+    }
+    .filter(|v| !v.is_empty())
+}
+
+/// The date: `time[datetime]`, else the element with a date in its (short) text found
+/// in most items; numeric dates get the format their day/month order proves.
+fn choose_date(page: &Page, c: &Candidate) -> Option<DateField> {
+    let is_title = |d: Ix| {
+        c.title
+            .nodes
+            .iter()
+            .flatten()
+            .any(|&t| page.contains(t, d) || page.contains(d, t))
+    };
+    let mut options: BTreeMap<(Key, Option<&'static str>), Vec<Option<(Ix, String, Written)>>> =
+        BTreeMap::new();
+    let n = c.items.len();
+    for (k, &item) in c.items.iter().enumerate() {
+        for d in item..=page.node(item).end {
+            let node = page.node(d);
+            if node.hidden || is_title(d) {
+                continue;
+            }
+            let tag = page.tag(d);
+            let mut offer = |attr: Option<&'static str>, text: String| {
+                let found = find_date(&text, Order::DayFirst)
+                    .or_else(|| find_date(&text, Order::MonthFirst));
+                if let Some(f) = found {
+                    let slot = &mut options
+                        .entry((key_of(page, item, d), attr))
+                        .or_insert_with(|| vec![None; n])[k];
+                    if slot.is_none() {
+                        *slot = Some((d, text, f.written));
+                    }
+                }
+            };
+            if tag == "time"
+                && let Some(dt) = node.el.value().attr("datetime")
+                && !dt.trim().is_empty()
+            {
+                offer(Some("datetime"), dt.trim().to_string());
+            }
+            let has_own_text = node
+                .el
+                .children()
+                .filter_map(|ch| ch.value().as_text())
+                .any(|t| !t.trim().is_empty());
+            if has_own_text {
+                let text = text_of(node.el);
+                if text.chars().count() <= 100 {
+                    offer(None, text);
+                }
+            }
+        }
+    }
+    let mut best: Option<(
+        usize,
+        bool,
+        (Key, Option<&'static str>),
+        Vec<Option<(Ix, String, Written)>>,
+    )> = None;
+    for (key, found) in options {
+        let count = found.iter().flatten().count();
+        let is_attr = key.1.is_some();
+        if best
+            .as_ref()
+            .is_none_or(|(b, battr, ..)| count > *b || (count == *b && is_attr && !battr))
+        {
+            best = Some((count, is_attr, key, found));
+        }
+    }
+    let (count, _, (key, attr), found) = best?;
+    if count * 2 < n.max(2) {
+        return None;
+    }
+    let (format, why) = date_format(page, found.iter().flatten().map(|(_, _, w)| w));
+    // The element a Pick would read: the first at the key with a value.
+    let nodes = found
+        .iter()
+        .map(|f| f.as_ref().map(|(ix, ..)| *ix))
+        .collect();
+    Some(DateField {
+        field: Field { key, nodes, attr },
+        format,
+        why,
+    })
+}
+
+/// The `date_format` for a listing's dates, when they are all numeric the same way.
+fn date_format<'w>(
+    page: &Page,
+    written: impl Iterator<Item = &'w Written>,
+) -> (Option<String>, Option<String>) {
+    let written: Vec<&Written> = written.collect();
+    let Some(first) = written.first() else {
+        return (None, None);
+    };
+    match first {
+        Written::Numeric {
+            separator,
+            year_digits,
+            ..
+        } => {
+            let mut pairs = Vec::new();
+            for w in &written {
+                match w {
+                    Written::Numeric {
+                        first,
+                        second,
+                        separator: s,
+                        year_digits: y,
+                    } if s == separator && y == year_digits => pairs.push((*first, *second)),
+                    _ => return (None, Some("dates are written in several ways".into())),
+                }
+            }
+            let Some(order) = numeric_order(&pairs, *separator, page.language.as_deref()) else {
+                return (
+                    None,
+                    Some("dates contradict each other on day/month order".into()),
+                );
+            };
+            let why = if pairs.iter().any(|&(a, _)| a > 12) {
+                "a first number above 12 proves day first"
+            } else if pairs.iter().any(|&(_, b)| b > 12) {
+                "a second number above 12 proves month first"
+            } else if order == Order::MonthFirst {
+                "ambiguous: month first, as the page is en-US"
+            } else {
+                "ambiguous: day first (the default)"
+            };
+            (first.format(order), Some(why.into()))
+        }
+        Written::YearFirst { separator } => {
+            let same = written
+                .iter()
+                .all(|w| matches!(w, Written::YearFirst { separator: s } if s == separator));
+            (same.then(|| first.format(Order::DayFirst)).flatten(), None)
+        }
+        Written::Iso | Written::Named => (None, None),
+    }
+}
+
+/// Per item: its entry values when it has a title and a web link.
+fn values(page: &Page, c: &Candidate) -> Vec<Option<Values>> {
+    (0..c.items.len())
+        .map(|k| {
+            let title = c.title.nodes[k].and_then(|ix| read(page, ix, None))?;
+            let link = page.link(c.link.nodes[k]?)?;
+            let date = c.date.as_ref().and_then(|d| {
+                let ix = d.field.nodes[k]?;
+                parse_date(&read(page, ix, d.field.attr)?, d.format.as_deref())
+            });
+            Some(Values {
+                title,
+                url: link.url.clone()?,
+                target: link.target.clone()?,
+                date,
+            })
+        })
+        .collect()
+}
+
+/// Text fields other than the title and date: candidates for summary and labels.
+fn text_fields(page: &Page, c: &Candidate) -> BTreeMap<Key, Vec<Vec<Ix>>> {
+    let taken = |d: Ix, k: usize| {
+        let t = c.title.nodes[k];
+        let dt = c.date.as_ref().and_then(|f| f.field.nodes[k]);
+        [t, dt]
+            .into_iter()
+            .flatten()
+            .any(|x| page.contains(x, d) || page.contains(d, x))
+    };
+    let mut keys: BTreeMap<Key, Vec<Vec<Ix>>> = BTreeMap::new();
+    for (k, &item) in c.items.iter().enumerate() {
+        for d in item + 1..=page.node(item).end {
+            let node = page.node(d);
+            if node.hidden || taken(d, k) {
+                continue;
+            }
+            let own_text = node
+                .el
+                .children()
+                .filter_map(|ch| ch.value().as_text())
+                .any(|t| t.chars().any(char::is_alphabetic));
+            if own_text {
+                keys.entry(key_of(page, item, d))
+                    .or_insert_with(|| vec![Vec::new(); c.items.len()])[k]
+                    .push(d);
+            }
+        }
+    }
+    keys
+}
+
+/// The summary: text of several words found in at least half the items.
+fn choose_summary(page: &Page, c: &Candidate) -> Option<Field> {
+    let n = c.items.len();
+    let mut best: Option<(f64, Field)> = None;
+    for (key, per_item) in text_fields(page, c) {
+        let firsts: Vec<Option<Ix>> = per_item.iter().map(|v| v.first().copied()).collect();
+        let counts: Vec<usize> = firsts
+            .iter()
+            .flatten()
+            .map(|&ix| words(&text_of(page.node(ix).el)))
+            .collect();
+        if counts.len() * 2 < n.max(2) {
+            continue;
+        }
+        let avg = counts.iter().sum::<usize>() as f64 / counts.len() as f64;
+        if avg < 3.3 {
+            continue;
+        }
+        let score = counts.len() as f64 / n as f64 * avg.min(40.0);
+        if best.as_ref().is_none_or(|(b, _)| score > *b) {
+            best = Some((
+                score,
+                Field {
+                    key,
+                    nodes: firsts,
+                    attr: None,
+                },
+            ));
+        }
+    }
+    best.map(|(_, f)| f)
+}
+
+/// Words in class names that name a label, and the name it gets.
+const LABEL_WORDS: [(&str, &str); 20] = [
+    ("country", "country"),
+    ("countries", "country"),
+    ("type", "type"),
+    ("category", "category"),
+    ("categories", "category"),
+    ("cat", "category"),
+    ("label", "label"),
+    ("tag", "tag"),
+    ("tags", "tag"),
+    ("section", "section"),
+    ("topic", "topic"),
+    ("topics", "topic"),
+    ("location", "location"),
+    ("region", "region"),
+    ("kind", "kind"),
+    ("rubric", "rubric"),
+    ("genre", "genre"),
+    ("author", "author"),
+    ("byline", "author"),
+    ("programme", "programme"),
+];
+
+/// Labels: short texts at one path in at least half the items, named by their class
+/// (`card__country` → country) or repeated across items (a label, not a one-off).
+fn choose_extras(page: &Page, c: &Candidate) -> Vec<Extra> {
+    let n = c.items.len();
+    let summary_key = c.summary.as_ref().map(|s| &s.key);
+    let mut out: Vec<Extra> = Vec::new();
+    for (key, per_item) in text_fields(page, c) {
+        if Some(&key) == summary_key || out.len() >= 4 {
+            continue;
+        }
+        let texts: Vec<Vec<String>> = per_item
+            .iter()
+            .map(|v| v.iter().map(|&ix| text_of(page.node(ix).el)).collect())
+            .collect();
+        let present = texts.iter().filter(|t| !t.is_empty()).count();
+        if present * 2 < n.max(2) {
+            continue;
+        }
+        let all: Vec<&String> = texts.iter().flatten().collect();
+        let short = all.iter().all(|t| {
+            words(t) <= 6
+                && t.chars().count() <= 60
+                && t.chars().any(char::is_alphabetic)
+                && find_date(t, Order::DayFirst).is_none()
+        });
+        if !short {
+            continue;
+        }
+        let first = per_item.iter().flatten().next().copied();
+        let hinted = first.and_then(|ix| label_name(page, ix));
+        let mut distinct: Vec<&String> = all.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let repeats = distinct.len() < all.len() && distinct.len() > 1;
+        // Texts of links to the entry itself ("Read more") are not labels.
+        let entry_link_text = per_item.iter().enumerate().any(|(k, v)| {
+            let entry = c.values[k].as_ref().map(|v| v.target.as_str());
+            v.iter().any(|&ix| {
+                enclosing_link(page, ix, c.items[k])
+                    .is_some_and(|l| l.target.is_some() && l.target.as_deref() == entry)
+            })
+        });
+        if entry_link_text && hinted.is_none() {
+            continue;
+        }
+        let name = match hinted {
+            Some(h) => h,
+            None if repeats => first
+                .and_then(|ix| class_name(page, ix))
+                .unwrap_or_else(|| "label".to_string()),
+            None => continue,
+        };
+        let mut name = name;
+        let mut i = 2;
+        while out.iter().any(|e| e.name == name) {
+            name = format!("{}{i}", name.trim_end_matches(char::is_numeric));
+            i += 1;
+        }
+        out.push(Extra {
+            name,
+            key,
+            nodes: per_item,
+        });
+    }
+    out
+}
+
+fn label_name(page: &Page, ix: Ix) -> Option<String> {
+    let el = page.node(ix).el;
+    el.value()
+        .classes()
+        .chain(el.value().attr("itemprop"))
+        .flat_map(|c| c.split(|ch: char| !ch.is_alphanumeric()))
+        .find_map(|w| {
+            let w = w.to_ascii_lowercase();
+            LABEL_WORDS
+                .iter()
+                .find(|(word, _)| *word == w)
+                .map(|(_, name)| name.to_string())
+        })
+}
+
+/// A name from the last word of the element's first stable class (`result-hood` →
+/// hood).
+fn class_name(page: &Page, ix: Ix) -> Option<String> {
+    let el = page.node(ix).el;
+    let class = el.value().classes().find(|c| is_stable(c))?;
+    let word = class
+        .rsplit(|ch: char| !ch.is_ascii_alphanumeric())
+        .find(|w| !w.is_empty())?
+        .to_ascii_lowercase();
+    Some(word)
+}
+
+/// The link an element is or is inside of, up to `item`.
+fn enclosing_link<'p>(page: &'p Page, ix: Ix, item: Ix) -> Option<&'p super::page::Link> {
+    let mut at = ix;
+    loop {
+        if let Some(l) = page.link(at) {
+            return Some(l);
+        }
+        if at == item {
+            return None;
+        }
+        at = page.node(at).parent?;
+    }
+}

@@ -1,0 +1,428 @@
+//! Listing pages read without selectors: find the repeated structure that holds a
+//! page's entries, read them, and propose the `[sources.html]` selectors that read the
+//! same entries with [`parse_listing`](super::html::parse_listing).
+//!
+//! [`detect`] takes a page and the URL it came from and returns a [`Detection`]:
+//! - `entries`: title, absolute link, date, summary and labels of each entry, in page
+//!   order, as the [`ListingItem`]s that `parse_listing` returns;
+//! - `selectors` ([`Selectors`]): the `[sources.html]` table (`item`, `title`, `link`,
+//!   `date`, `date_format`, `summary`, `[extra]`), as strings and as TOML, and `spec`,
+//!   the same compiled. Applying them with `parse_listing` yields the same entries:
+//!   every selector is checked against what detection read, on the same parsed page,
+//!   with the same `Pick` code;
+//! - `explanation` ([`Explanation`]): the winner's score by component, and what came
+//!   second.
+//!
+//! How (one parse, one pass over the elements, then work per repeated structure):
+//! 1. [`page`]: every element with its tag path (tags and stable classes from the
+//!    root), where it sits (main content, or `nav`, `header`, `footer`, `aside`,
+//!    menus, pagination, share buttons, language switchers, tag clouds), and every
+//!    link resolved as `parse_listing` resolves it (`<base href>` included);
+//! 2. [`candidates`]: elements sharing a tag path are one candidate list; in each item
+//!    the entry link is the link path found in most items, preferring headings and
+//!    words, and an item holding several different pages at that path makes the list a
+//!    container, not entries; then the title (heading, title-classed element, or the
+//!    link's text), the date ([`dates`]: `time@datetime` or a short text with a date
+//!    in five languages), a summary and labels (country, type...);
+//! 3. the same entries found at several levels (`li` and `li > a`) are one candidate:
+//!    the level whose every element is an entry, then the outermost, is kept;
+//! 4. [`score`]: a sum of named components, highest wins; ties go to the list that
+//!    comes first in the page;
+//! 5. [`selectors`]: the simplest selectors that read exactly those entries.
+//!
+//! Everything is ordered by position in the page, never by hash order: the same page
+//! gives the same entries, selectors and explanation every time. Class names are used
+//! only to write selectors and as hints (a `title` class, a `pagination` region), never
+//! to find the list, so a redesign that renames classes finds the same entries.
+
+mod candidates;
+pub mod dates;
+mod page;
+mod score;
+mod selectors;
+
+use std::fmt;
+
+use scraper::Html;
+use url::Url;
+
+use super::clean_language;
+use super::html::{ListingItem, ListingSpec, Pick, Sel};
+use crate::model::ParsedItem;
+use candidates::{Candidate, Field, read};
+use page::Page;
+pub use score::Component;
+use selectors::{Expect, expected_first, field_selector, item_selector};
+
+/// Why a page yielded no listing.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DetectError {
+    #[error(
+        "found no list of entries: no repeated structure links to two or more pages with a title"
+    )]
+    NoListing,
+    /// Candidates were found but no selector reads them (should not happen; the
+    /// candidates are named so the page can be reported).
+    #[error("found {0} candidate lists but could not write selectors for any of them")]
+    NoSelectors(usize),
+}
+
+/// The `[sources.html]` keys detection proposes, as the operator would write them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selectors {
+    pub item: String,
+    pub title: String,
+    pub link: String,
+    pub date: Option<String>,
+    /// Only for numeric dates (`%d.%m.%y`): dates with a month name or ISO dates are
+    /// read without one.
+    pub date_format: Option<String>,
+    pub summary: Option<String>,
+    /// `[sources.html.extra]`: name and selector of each label.
+    pub extra: Vec<(String, String)>,
+}
+
+impl Selectors {
+    /// The selectors as a `[sources.html]` table (and its `[sources.html.extra]`).
+    pub fn to_toml(&self) -> String {
+        let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+        let mut out = String::from("[sources.html]\n");
+        out.push_str(&format!("item = {}\n", q(&self.item)));
+        out.push_str(&format!("title = {}\n", q(&self.title)));
+        out.push_str(&format!("link = {}\n", q(&self.link)));
+        for (k, v) in [
+            ("date", &self.date),
+            ("date_format", &self.date_format),
+            ("summary", &self.summary),
+        ] {
+            if let Some(v) = v {
+                out.push_str(&format!("{k} = {}\n", q(v)));
+            }
+        }
+        if !self.extra.is_empty() {
+            out.push_str("\n[sources.html.extra]\n");
+            for (name, sel) in &self.extra {
+                out.push_str(&format!("{name} = {}\n", q(sel)));
+            }
+        }
+        out
+    }
+
+    /// The selectors compiled, as a configured source would have them (no `follow`,
+    /// no `next`, one page).
+    pub fn spec(&self) -> Result<ListingSpec, String> {
+        let opt = |v: &Option<String>| v.as_deref().map(|s| Pick::parse(s, None)).transpose();
+        Ok(ListingSpec {
+            item: Sel::parse(&self.item)?,
+            title: Pick::parse(&self.title, None)?,
+            link: Pick::parse(&self.link, Some("href"))?,
+            date: opt(&self.date)?,
+            date_format: self.date_format.clone(),
+            summary: opt(&self.summary)?,
+            extras: self
+                .extra
+                .iter()
+                .map(|(n, s)| Pick::parse(s, None).map(|p| (n.clone(), p)))
+                .collect::<Result<_, _>>()?,
+            follow: false,
+            content: None,
+            next: None,
+            backfill_pages: 1,
+        })
+    }
+}
+
+/// One candidate list as `inspect` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    /// Its `item` selector (the winner's is the proposed one).
+    pub item: String,
+    pub entries: usize,
+    pub score: f64,
+    pub components: Vec<Component>,
+    /// Its first titles, to recognise it.
+    pub sample: Vec<String>,
+}
+
+/// Why the winner won.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    pub winner: Ranked,
+    /// The best list with other entries, when there is one.
+    pub runner_up: Option<Ranked>,
+    /// Candidate lists scored (after merging the same entries found at several levels).
+    pub candidates: usize,
+    /// How the date format was decided (day or month first), when dates are numeric.
+    pub date_order: Option<String>,
+}
+
+impl fmt::Display for Ranked {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        writeln!(
+            f,
+            "`{}`: {} entries, score {:.1}",
+            self.item, self.entries, self.score
+        )?;
+        for c in &self.components {
+            writeln!(f, "  {:+7.1}  {}: {}", c.points, c.name, c.measured)?;
+        }
+        if !self.sample.is_empty() {
+            writeln!(f, "  first: {}", self.sample.join(" | "))?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(
+            f,
+            "chosen among {} candidate lists: {}",
+            self.candidates, self.winner
+        )?;
+        if let Some(why) = &self.date_order {
+            writeln!(f, "  date order: {why}")?;
+        }
+        match &self.runner_up {
+            Some(r) => write!(f, "second: {r}"),
+            None => writeln!(f, "no other candidate list"),
+        }
+    }
+}
+
+/// What detection found on a page.
+#[derive(Debug, Clone)]
+pub struct Detection {
+    /// The entries, in page order, as `parse_listing` reads them with `spec`.
+    pub entries: Vec<ListingItem>,
+    pub selectors: Selectors,
+    /// `selectors`, compiled.
+    pub spec: ListingSpec,
+    pub explanation: Explanation,
+}
+
+impl Detection {
+    /// The entries as the rest of the pipeline takes them.
+    pub fn into_parsed(self) -> Vec<ParsedItem> {
+        self.entries.into_iter().map(|i| i.item).collect()
+    }
+}
+
+/// Finds the entries of a listing page fetched from `page_url`.
+pub fn detect(html: &str, page_url: &Url) -> Result<Detection, DetectError> {
+    let doc = Html::parse_document(html);
+    let page = Page::new(&doc, page_url);
+    let mut ranked: Vec<(f64, Vec<Component>, Candidate)> =
+        merge_levels(&page, candidates::candidates(&page))
+            .into_iter()
+            .map(|c| {
+                let comps = score::score(&page, &c);
+                (score::total(&comps), comps, c)
+            })
+            .collect();
+    if ranked.is_empty() {
+        return Err(DetectError::NoListing);
+    }
+    // Highest score first; equal scores in page order (the sort is stable).
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let considered = ranked.len();
+    let (won, selectors, date_order) = ranked
+        .iter()
+        .enumerate()
+        .find_map(|(i, (_, _, c))| propose(&page, c).map(|(s, why)| (i, s, why)))
+        .ok_or(DetectError::NoSelectors(considered))?;
+    let spec = selectors
+        .spec()
+        .map_err(|_| DetectError::NoSelectors(considered))?;
+    let winner = &ranked[won].2;
+    let entries = read_entries(&page, &doc, winner, &selectors, &spec);
+    let describe = |(score, comps, c): &(f64, Vec<Component>, Candidate), item: String| Ranked {
+        item,
+        entries: c.entry_count(),
+        score: *score,
+        components: comps.clone(),
+        sample: c.entries().take(3).map(|e| e.title.clone()).collect(),
+    };
+    let winner_targets: Vec<&str> = winner.entries().map(|e| e.target.as_str()).collect();
+    let runner_up = ranked
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != won)
+        .find(|(_, r)| {
+            r.2.entries()
+                .map(|e| e.target.as_str())
+                .ne(winner_targets.iter().copied())
+        })
+        .map(|(_, r)| {
+            describe(
+                r,
+                item_selector(&page, &r.2).unwrap_or_else(|| path_of(&page, &r.2)),
+            )
+        });
+    Ok(Detection {
+        entries,
+        explanation: Explanation {
+            winner: describe(&ranked[won], selectors.item.clone()),
+            runner_up,
+            candidates: considered,
+            date_order,
+        },
+        selectors,
+        spec,
+    })
+}
+
+/// The same entries found at several levels (`li`, `li > a`) are one list: keep the
+/// level where every element is an entry, then the outermost.
+fn merge_levels(page: &Page, all: Vec<Candidate>) -> Vec<Candidate> {
+    let mut kept: Vec<Candidate> = Vec::new();
+    for c in all {
+        let same = kept.iter().position(|k| {
+            k.entries()
+                .map(|e| &e.target)
+                .eq(c.entries().map(|e| &e.target))
+        });
+        match same {
+            None => kept.push(c),
+            Some(i) => {
+                let k = &kept[i];
+                let rank = |c: &Candidate| (c.group - c.items.len(), c.depth(page));
+                if rank(&c) < rank(k) {
+                    kept[i] = c;
+                }
+            }
+        }
+    }
+    kept
+}
+
+/// A candidate's tag path, for the explanation when no selector was written for it.
+fn path_of(page: &Page, c: &Candidate) -> String {
+    let mut steps = Vec::new();
+    let mut at = Some(c.items[0]);
+    while let Some(ix) = at {
+        steps.push(page.tag(ix).to_string());
+        at = page.node(ix).parent;
+    }
+    steps.reverse();
+    steps.join(" > ")
+}
+
+/// Selectors for a candidate: `None` when `item`, `title` or `link` cannot be written;
+/// a date, summary or label whose selector cannot be written is left out.
+fn propose(page: &Page, c: &Candidate) -> Option<(Selectors, Option<String>)> {
+    let item = item_selector(page, c)?;
+    let first = |f: &Field| f.nodes.iter().flatten().next().copied();
+    let field = |f: &Field, default_attr: Option<&str>| {
+        field_selector(
+            page,
+            c,
+            &f.key,
+            first(f),
+            f.attr,
+            default_attr,
+            &expected_first(page, f),
+        )
+    };
+    let link = field(&c.link, Some("href"))?;
+    let title = field(&c.title, None)?;
+    let date = c
+        .date
+        .as_ref()
+        .and_then(|d| field(&d.field, None).map(|s| (s, d)));
+    let summary = c.summary.as_ref().and_then(|s| field(s, None));
+    let mut extra = Vec::new();
+    for e in &c.extras {
+        let values: Vec<Vec<String>> = e
+            .nodes
+            .iter()
+            .map(|v| {
+                let mut out: Vec<String> = Vec::new();
+                for &ix in v {
+                    if let Some(t) = read(page, ix, None)
+                        && !out.contains(&t)
+                    {
+                        out.push(t);
+                    }
+                }
+                out
+            })
+            .collect();
+        let target = e.nodes.iter().flatten().next().copied();
+        if let Some(s) = field_selector(page, c, &e.key, target, None, None, &Expect::All(values)) {
+            extra.push((e.name.clone(), s));
+        }
+    }
+    Some((
+        Selectors {
+            item,
+            title,
+            link,
+            date_format: date.as_ref().and_then(|(_, d)| d.format.clone()),
+            date: date.as_ref().map(|(s, _)| s.clone()),
+            summary,
+            extra,
+        },
+        date.and_then(|(_, d)| d.why.clone()),
+    ))
+}
+
+/// The winner's entries, built from the elements detection chose (checked above to be
+/// what the selectors read) the way `parse_listing` builds them.
+fn read_entries(
+    page: &Page,
+    doc: &Html,
+    c: &Candidate,
+    selectors: &Selectors,
+    spec: &ListingSpec,
+) -> Vec<ListingItem> {
+    let language = doc
+        .root_element()
+        .value()
+        .attr("lang")
+        .and_then(clean_language);
+    let mut out = Vec::new();
+    for (k, &item) in c.items.iter().enumerate() {
+        let Some(v) = &c.values[k] else { continue };
+        let el = page.node(item).el;
+        let date_text = spec.date.as_ref().and_then(|p| p.first(el));
+        let summary = spec
+            .summary
+            .as_ref()
+            .and_then(|p| p.first(el))
+            .map(|s| html_escape::encode_text(&s).into_owned());
+        let extras: Vec<(String, Vec<String>)> = spec
+            .extras
+            .iter()
+            .map(|(name, p)| (name.clone(), p.all(el)))
+            .collect();
+        let mut categories: Vec<String> = Vec::new();
+        for value in extras.iter().flat_map(|(_, vs)| vs) {
+            if !categories.contains(value) {
+                categories.push(value.clone());
+            }
+        }
+        let published = if selectors.date.is_some() {
+            v.date
+        } else {
+            None
+        };
+        out.push(ListingItem {
+            item: ParsedItem {
+                link: Some(v.url.clone()),
+                title: v.title.clone(),
+                summary,
+                categories,
+                published,
+                language: language.clone(),
+                ..Default::default()
+            },
+            date_text,
+            extras,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
