@@ -354,7 +354,8 @@ fn choose_title(page: &Page, items: &[Ix], link: &Field) -> Option<Field> {
             continue;
         }
         let avg = total_words as f64 / found;
-        let score = found / n * 10.0 + f64::from(hint) * 2.0 + avg.min(12.0) * 0.3;
+        let score = found / n * 10.0 + f64::from(hint) * 2.0 + avg.min(12.0) * 0.3
+            - with_dates(page, &firsts) / n * 4.0;
         consider(
             score,
             Field {
@@ -379,7 +380,7 @@ fn choose_title(page: &Page, items: &[Ix], link: &Field) -> Option<Field> {
             .sum::<usize>() as f64
             / found;
         consider(
-            found / n * 10.0 + 2.0 + avg.min(12.0) * 0.3,
+            found / n * 10.0 + 2.0 + avg.min(12.0) * 0.3 - with_dates(page, &texts) / n * 4.0,
             Field {
                 key: link.key.clone(),
                 nodes: texts,
@@ -388,6 +389,16 @@ fn choose_title(page: &Page, items: &[Ix], link: &Field) -> Option<Field> {
         );
     }
     best.map(|(_, f)| f)
+}
+
+/// How many of these title elements hold a date too: a block that holds the title and
+/// the date, not the title.
+fn with_dates(page: &Page, nodes: &[Option<Ix>]) -> f64 {
+    nodes
+        .iter()
+        .flatten()
+        .filter(|&&ix| find_date(&text_of(page.node(ix).el), Order::DayFirst).is_some())
+        .count() as f64
 }
 
 /// The text or attribute a field reads from an element, as a `Pick` would.
@@ -605,7 +616,10 @@ fn choose_summary(page: &Page, c: &Candidate) -> Option<Field> {
             continue;
         }
         let avg = counts.iter().sum::<usize>() as f64 / counts.len() as f64;
-        if avg < 3.3 {
+        // A paragraph or a summary-classed element may be short ("and why not."); any
+        // other text must be a sentence, not a "3 minute read".
+        let hinted = per_item.iter().flatten().next().is_some_and(|&ix| summary_like(page, ix));
+        if avg < if hinted { 3.3 } else { 6.0 } {
             continue;
         }
         let score = counts.len() as f64 / n as f64 * avg.min(40.0);
@@ -621,6 +635,23 @@ fn choose_summary(page: &Page, c: &Candidate) -> Option<Field> {
         }
     }
     best.map(|(_, f)| f)
+}
+
+/// A `p`, or an element whose class says summary.
+fn summary_like(page: &Page, ix: Ix) -> bool {
+    let el = page.node(ix).el;
+    el.value().name() == "p"
+        || el
+            .value()
+            .classes()
+            .flat_map(|c| c.split(|ch: char| !ch.is_alphanumeric()))
+            .any(|w| {
+                matches!(
+                    w.to_ascii_lowercase().as_str(),
+                    "summary" | "excerpt" | "teaser" | "description" | "desc" | "intro" | "lead"
+                        | "abstract" | "content" | "text" | "sub" | "subtitle" | "dek" | "standfirst"
+                )
+            })
 }
 
 /// Words in class names that name a label, and the name it gets.

@@ -57,8 +57,10 @@ use selectors::{Expect, expected_first, field_selector, item_selector};
 /// Why a page yielded no listing.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DetectError {
+    /// No repeated structure with links to two or more pages with a title, or only
+    /// lists that look like navigation (score 0 or less).
     #[error(
-        "found no list of entries: no repeated structure links to two or more pages with a title"
+        "found no list of entries: no repeated structure outside navigation links to two or more pages with a title"
     )]
     NoListing,
     /// Candidates were found but no selector reads them (should not happen; the
@@ -83,10 +85,24 @@ pub struct Selectors {
 }
 
 impl Selectors {
-    /// The selectors as a `[sources.html]` table (and its `[sources.html.extra]`).
+    /// The selectors as a `[sources.html]` table (and its `[sources.html.extra]`), to
+    /// paste under a `[[sources]]` entry.
     pub fn to_toml(&self) -> String {
+        self.write("sources.html")
+    }
+
+    /// The selectors as a selectors file for `tocsin inspect --html` (keys at the top,
+    /// `[extra]`).
+    pub fn to_selectors_file(&self) -> String {
+        self.write("")
+    }
+
+    fn write(&self, table: &str) -> String {
         let q = |s: &str| toml::Value::String(s.to_string()).to_string();
-        let mut out = String::from("[sources.html]\n");
+        let mut out = String::new();
+        if !table.is_empty() {
+            out.push_str(&format!("[{table}]\n"));
+        }
         out.push_str(&format!("item = {}\n", q(&self.item)));
         out.push_str(&format!("title = {}\n", q(&self.title)));
         out.push_str(&format!("link = {}\n", q(&self.link)));
@@ -100,7 +116,8 @@ impl Selectors {
             }
         }
         if !self.extra.is_empty() {
-            out.push_str("\n[sources.html.extra]\n");
+            let extra = if table.is_empty() { "extra".to_string() } else { format!("{table}.extra") };
+            out.push_str(&format!("\n[{extra}]\n"));
             for (name, sel) in &self.extra {
                 out.push_str(&format!("{name} = {}\n", q(sel)));
             }
@@ -226,9 +243,14 @@ pub fn detect(html: &str, page_url: &Url) -> Result<Detection, DetectError> {
     // Highest score first; equal scores in page order (the sort is stable).
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
     let considered = ranked.len();
+    // A list scoring 0 or less is navigation or a few stray links, not entries.
+    if ranked[0].0 <= 0.0 {
+        return Err(DetectError::NoListing);
+    }
     let (won, selectors, date_order) = ranked
         .iter()
         .enumerate()
+        .take_while(|(_, (score, ..))| *score > 0.0)
         .find_map(|(i, (_, _, c))| propose(&page, c).map(|(s, why)| (i, s, why)))
         .ok_or(DetectError::NoSelectors(considered))?;
     let spec = selectors
@@ -312,13 +334,13 @@ fn path_of(page: &Page, c: &Candidate) -> String {
 /// a date, summary or label whose selector cannot be written is left out.
 fn propose(page: &Page, c: &Candidate) -> Option<(Selectors, Option<String>)> {
     let item = item_selector(page, c)?;
-    let first = |f: &Field| f.nodes.iter().flatten().next().copied();
+    let targets = |f: &Field| f.nodes.iter().flatten().copied().collect::<Vec<_>>();
     let field = |f: &Field, default_attr: Option<&str>| {
         field_selector(
             page,
             c,
             &f.key,
-            first(f),
+            &targets(f),
             f.attr,
             default_attr,
             &expected_first(page, f),
@@ -348,8 +370,8 @@ fn propose(page: &Page, c: &Candidate) -> Option<(Selectors, Option<String>)> {
                 out
             })
             .collect();
-        let target = e.nodes.iter().flatten().next().copied();
-        if let Some(s) = field_selector(page, c, &e.key, target, None, None, &Expect::All(values)) {
+        let targets: Vec<_> = e.nodes.iter().flatten().copied().collect();
+        if let Some(s) = field_selector(page, c, &e.key, &targets, None, None, &Expect::All(values)) {
             extra.push((e.name.clone(), s));
         }
     }

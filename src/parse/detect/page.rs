@@ -41,7 +41,7 @@ pub(super) struct Node<'a> {
     /// Tag + stable classes, interned.
     pub sig: u32,
     pub depth: u16,
-    /// The nearest boilerplate region around it or itself (`nav`, `footer`,
+    /// The innermost boilerplate region it is in or is (`nav`, `footer`,
     /// `pagination`...), which makes a list unlikely to be the entries.
     pub boiler: Option<&'static str>,
     /// Inside `main`, `[role=main]`, `#content`...
@@ -87,7 +87,7 @@ impl<'a> Page<'a> {
         let mut tag_ids: HashMap<String, u16> = HashMap::new();
         let mut sig_ids: HashMap<String, u32> = HashMap::new();
         let mut path_ids: HashMap<(u32, u32), u32> = HashMap::new();
-        let mut canonical: Option<String> = None;
+        let mut own: Vec<String> = Vec::new();
         let mut sig = String::new();
         // Depth-first in document order, without recursion (a hostile page may nest
         // deeply): an element is opened, its children pushed, and it is closed once
@@ -108,7 +108,7 @@ impl<'a> Page<'a> {
             let name = el.value().name();
             if SKIPPED.contains(&name) {
                 if name == "head" {
-                    canonical = canonical_of(el);
+                    own = own_addresses(el);
                 }
                 continue;
             }
@@ -145,9 +145,7 @@ impl<'a> Page<'a> {
                 path,
                 sig: sig_id,
                 depth: up.map_or(0, |u| u.depth + 1),
-                boiler: up
-                    .and_then(|u| u.boiler)
-                    .or_else(|| boilerplate(el, sectioned)),
+                boiler: boilerplate(el, sectioned).or(up.and_then(|u| u.boiler)),
                 in_main: up.is_some_and(|u| u.in_main) || is_main(el),
                 hidden: up.is_some_and(|u| u.hidden) || is_hidden(el),
                 sectioned,
@@ -170,7 +168,11 @@ impl<'a> Page<'a> {
             stack.extend(children.into_iter().rev().map(|c| Step::Open(c, Some(ix))));
         }
         let mut site = vec![host_of(page_url.as_str()), host_of(base.as_str())];
-        site.extend(canonical.as_deref().map(host_of));
+        site.extend(
+            own.iter()
+                .filter_map(|u| base.join(u.trim()).ok())
+                .map(|u| host_of(u.as_str())),
+        );
         site.retain(|h| !h.is_empty());
         site.sort();
         site.dedup();
@@ -229,18 +231,24 @@ fn without_fragment(url: &str) -> &str {
     url.split('#').next().unwrap_or(url)
 }
 
-fn canonical_of(head: ElementRef) -> Option<String> {
-    head.descendent_elements().find_map(|e| {
-        let v = e.value();
-        let canonical = (v.name() == "link"
-            && v.attr("rel")
-                .is_some_and(|r| r.eq_ignore_ascii_case("canonical")))
-            || (v.name() == "meta" && v.attr("property") == Some("og:url"));
-        canonical
-            .then(|| v.attr("href").or(v.attr("content")))
-            .flatten()
-            .map(str::to_string)
-    })
+/// The addresses a page gives for itself: `<link rel=canonical>`, `og:url`, and its
+/// feeds (`<link rel=alternate type=...xml|json>`), absolute or not.
+fn own_addresses(head: ElementRef) -> Vec<String> {
+    head.descendent_elements()
+        .filter_map(|e| {
+            let v = e.value();
+            let rel = |r: &str| {
+                v.attr("rel")
+                    .is_some_and(|x| x.split_whitespace().any(|w| w.eq_ignore_ascii_case(r)))
+            };
+            let feed = v.attr("type").is_some_and(|t| t.contains("xml") || t.contains("json"));
+            let own = (v.name() == "link" && (rel("canonical") || rel("alternate") && feed))
+                || (v.name() == "meta" && v.attr("property") == Some("og:url"));
+            own.then(|| v.attr("href").or(v.attr("content")))
+                .flatten()
+                .map(str::to_string)
+        })
+        .collect()
 }
 
 /// Classes that say what an element is, not which one it is: without digits
@@ -258,7 +266,7 @@ pub(super) fn is_stable(c: &str) -> bool {
         "active", "current", "selected", "first", "last", "odd", "even", "open", "sticky",
         "featured", "hentry", "clearfix",
     ];
-    const PER_ITEM: [&str; 8] = [
+    const PER_ITEM: [&str; 7] = [
         "category-",
         "tag-",
         "format-",
@@ -266,7 +274,6 @@ pub(super) fn is_stable(c: &str) -> bool {
         "type-",
         "has-",
         "is-",
-        "post-",
     ];
     !c.is_empty()
         && !c.chars().any(|ch| ch.is_ascii_digit())
@@ -304,6 +311,10 @@ fn name_words(el: ElementRef<'_>) -> impl Iterator<Item = String> + '_ {
         .map(str::to_ascii_lowercase)
 }
 
+/// The reason given for a `<header>` outside any article or section: the page's
+/// banner, usually, but some sites put their main content in it, so it costs less.
+pub(super) const PAGE_HEADER: &str = "the page's <header>";
+
 /// Why an element is a boilerplate region, if it is one.
 fn boilerplate(el: ElementRef, inside_sectioning: bool) -> Option<&'static str> {
     let v = el.value();
@@ -311,9 +322,8 @@ fn boilerplate(el: ElementRef, inside_sectioning: bool) -> Option<&'static str> 
         "html" | "body" | "main" => return None,
         "nav" => return Some("nav"),
         "aside" => return Some("aside"),
-        "form" => return Some("form"),
         // A page's banner and footer; inside an article or section they are its own.
-        "header" if !inside_sectioning => return Some("header"),
+        "header" if !inside_sectioning => return Some(PAGE_HEADER),
         "footer" if !inside_sectioning => return Some("footer"),
         _ => {}
     }

@@ -5,7 +5,7 @@
 //! share buttons, language switchers, tag clouds).
 
 use super::candidates::Candidate;
-use super::page::Page;
+use super::page::{PAGE_HEADER, Page};
 
 /// One reason for a candidate's score.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,7 +105,8 @@ pub(super) fn score(page: &Page, c: &Candidate) -> Vec<Component> {
         );
     }
     if let Some(why) = first.boiler {
-        add("boilerplate", format!("inside {why}"), -35.0);
+        let points = if why == PAGE_HEADER { -20.0 } else { -35.0 };
+        add("boilerplate", format!("inside {why}"), points);
     }
     out
 }

@@ -12,7 +12,7 @@
 use scraper::Selector;
 
 use super::candidates::{Candidate, Field, Key, Last, read};
-use super::page::{Ix, Page, is_stable};
+use super::page::{Ix, Page, is_stable, looks_generated};
 use crate::parse::html::Pick;
 
 /// Whether `s` can be written in a selector without escaping.
@@ -36,6 +36,29 @@ fn classes(page: &Page, ix: Ix) -> Vec<String> {
         .map(str::to_string)
         .collect();
     out.sort();
+    out.dedup();
+    out
+}
+
+/// The classes every one of `nodes` has, that can name them: stable ones first (see
+/// [`is_stable`]), then others they all share (`has-author`), never generated ones or
+/// ones with digits.
+fn common_classes(page: &Page, nodes: &[Ix]) -> Vec<String> {
+    let Some(&first) = nodes.first() else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = page
+        .node(first)
+        .el
+        .value()
+        .classes()
+        .filter(|c| {
+            ident(c) && !looks_generated(c) && !c.chars().any(|ch| ch.is_ascii_digit())
+        })
+        .filter(|c| nodes.iter().all(|&n| page.node(n).el.value().classes().any(|o| o == *c)))
+        .map(str::to_string)
+        .collect();
+    out.sort_by_key(|c| (!is_stable(c), c.clone()));
     out.dedup();
     out
 }
@@ -96,7 +119,7 @@ fn selects_exactly(page: &Page, css: &str, items: &[Ix]) -> bool {
 pub(super) fn item_selector(page: &Page, c: &Candidate) -> Option<String> {
     let first = c.items[0];
     let tag = page.tag(first).to_string();
-    let own = classes(page, first);
+    let own = common_classes(page, &c.items);
     let mut tries: Vec<String> = Vec::new();
     for cl in &own {
         tries.push(format!(".{cl}"));
@@ -202,23 +225,21 @@ pub(super) fn field_selector(
     page: &Page,
     c: &Candidate,
     key: &Key,
-    target: Option<Ix>,
+    targets: &[Ix],
     attr: Option<&str>,
     default_attr: Option<&str>,
     expect: &Expect,
 ) -> Option<String> {
-    let target = target?;
+    let target = *targets.first()?;
     let tag = page.tag(target).to_string();
-    let own = classes(page, target);
+    let own = common_classes(page, targets);
     let mut tries: Vec<String> = Vec::new();
     if key.last == Last::Item {
         tries.push(tag.clone());
     } else {
-        if matches!(key.last, Last::Sig(_)) {
-            for cl in &own {
-                tries.push(format!(".{cl}"));
-                tries.push(format!("{tag}.{cl}"));
-            }
+        for cl in &own {
+            tries.push(format!(".{cl}"));
+            tries.push(format!("{tag}.{cl}"));
         }
         tries.push(tag.clone());
         if let Some(parent) = page.node(target).parent {
