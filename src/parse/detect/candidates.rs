@@ -29,7 +29,8 @@ pub(super) enum Last {
     Item,
     /// Tag + stable classes (interned signature).
     Sig(u32),
-    /// No stable class: the 1-based rank among its element siblings of the same tag.
+    /// No stable class: the 1-based rank among its element siblings of the same tag;
+    /// 0 for all of them (labels: every category link of a post).
     Nth(u16),
 }
 
@@ -581,9 +582,18 @@ fn text_fields(page: &Page, c: &Candidate) -> BTreeMap<Key, Vec<Vec<Ix>>> {
     };
     let mut keys: BTreeMap<Key, Vec<Vec<Ix>>> = BTreeMap::new();
     for (k, &item) in c.items.iter().enumerate() {
+        let item_boiler = page.node(item).boiler;
         for d in item + 1..=page.node(item).end {
             let node = page.node(d);
-            if node.hidden || taken(d, k) {
+            // Hidden text, and share buttons or menus inside the item, say nothing of
+            // the entry; nor do links to other sites.
+            if node.hidden || taken(d, k) || node.boiler != item_boiler {
+                continue;
+            }
+            if enclosing_link(page, d, item)
+                .and_then(|l| l.url.as_deref())
+                .is_some_and(|u| !page.on_site(u))
+            {
                 continue;
             }
             let own_text = node
@@ -592,7 +602,22 @@ fn text_fields(page: &Page, c: &Candidate) -> BTreeMap<Key, Vec<Vec<Ix>>> {
                 .filter_map(|ch| ch.value().as_text())
                 .any(|t| t.chars().any(char::is_alphabetic));
             if own_text {
-                keys.entry(key_of(page, item, d))
+                let mut key = key_of(page, item, d);
+                // Same-tag siblings are one field (all the category links of a post),
+                // unless one of them is the title or the date (`span` country next to
+                // `span` date).
+                if let Last::Nth(_) = key.last {
+                    let siblings_free = node.parent.is_none_or(|p| {
+                        (p + 1..=page.node(p).end)
+                            .filter(|&s| page.node(s).parent == Some(p))
+                            .filter(|&s| page.node(s).tag == node.tag)
+                            .all(|s| !taken(s, k))
+                    });
+                    if siblings_free {
+                        key.last = Last::Nth(0);
+                    }
+                }
+                keys.entry(key)
                     .or_insert_with(|| vec![Vec::new(); c.items.len()])[k]
                     .push(d);
             }
@@ -618,7 +643,11 @@ fn choose_summary(page: &Page, c: &Candidate) -> Option<Field> {
         let avg = counts.iter().sum::<usize>() as f64 / counts.len() as f64;
         // A paragraph or a summary-classed element may be short ("and why not."); any
         // other text must be a sentence, not a "3 minute read".
-        let hinted = per_item.iter().flatten().next().is_some_and(|&ix| summary_like(page, ix));
+        let hinted = per_item
+            .iter()
+            .flatten()
+            .next()
+            .is_some_and(|&ix| summary_like(page, ix));
         if avg < if hinted { 3.3 } else { 6.0 } {
             continue;
         }
@@ -648,8 +677,20 @@ fn summary_like(page: &Page, ix: Ix) -> bool {
             .any(|w| {
                 matches!(
                     w.to_ascii_lowercase().as_str(),
-                    "summary" | "excerpt" | "teaser" | "description" | "desc" | "intro" | "lead"
-                        | "abstract" | "content" | "text" | "sub" | "subtitle" | "dek" | "standfirst"
+                    "summary"
+                        | "excerpt"
+                        | "teaser"
+                        | "description"
+                        | "desc"
+                        | "intro"
+                        | "lead"
+                        | "abstract"
+                        | "content"
+                        | "text"
+                        | "sub"
+                        | "subtitle"
+                        | "dek"
+                        | "standfirst"
                 )
             })
 }
@@ -707,17 +748,30 @@ fn choose_extras(page: &Page, c: &Candidate) -> Vec<Extra> {
             continue;
         }
         let first = per_item.iter().flatten().next().copied();
-        let hinted = first.and_then(|ix| label_name(page, ix));
         let mut distinct: Vec<&String> = all.clone();
         distinct.sort_unstable();
         distinct.dedup();
-        let repeats = distinct.len() < all.len() && distinct.len() > 1;
-        // Texts of links to the entry itself ("Read more") are not labels.
+        let varies = distinct.len() > 1;
+        let repeats = distinct.len() < all.len() && varies;
+        // Named by its own class (`card__type`, even when every item has the same
+        // type), or by its parent's when the values vary (`cat-links > a`; a constant
+        // `author > a` is the site's name, not a label).
+        let hinted = first.and_then(|ix| {
+            label_name(page, ix).or_else(|| {
+                let parent = page.node(ix).parent?;
+                label_name(page, parent).filter(|_| varies)
+            })
+        });
+        // The text of a link to the entry itself ("Read more") is not a label; a label
+        // inside a card that is all one link is.
         let entry_link_text = per_item.iter().enumerate().any(|(k, v)| {
             let entry = c.values[k].as_ref().map(|v| v.target.as_str());
             v.iter().any(|&ix| {
-                enclosing_link(page, ix, c.items[k])
-                    .is_some_and(|l| l.target.is_some() && l.target.as_deref() == entry)
+                enclosing_link(page, ix, c.items[k]).is_some_and(|l| {
+                    l.target.is_some()
+                        && l.target.as_deref() == entry
+                        && text_of(page.node(l.node).el) == text_of(page.node(ix).el)
+                })
             })
         });
         if entry_link_text && hinted.is_none() {

@@ -116,7 +116,11 @@ impl Selectors {
             }
         }
         if !self.extra.is_empty() {
-            let extra = if table.is_empty() { "extra".to_string() } else { format!("{table}.extra") };
+            let extra = if table.is_empty() {
+                "extra".to_string()
+            } else {
+                format!("{table}.extra")
+            };
             out.push_str(&format!("\n[{extra}]\n"));
             for (name, sel) in &self.extra {
                 out.push_str(&format!("{name} = {}\n", q(sel)));
@@ -371,10 +375,14 @@ fn propose(page: &Page, c: &Candidate) -> Option<(Selectors, Option<String>)> {
             })
             .collect();
         let targets: Vec<_> = e.nodes.iter().flatten().copied().collect();
-        if let Some(s) = field_selector(page, c, &e.key, &targets, None, None, &Expect::All(values)) {
+        if let Some(s) = field_selector(page, c, &e.key, &targets, None, None, &Expect::All(values))
+        {
             extra.push((e.name.clone(), s));
         }
     }
+    // The config reads `[extra]` as a sorted table: the same order here, so that the
+    // categories come in the same order too.
+    extra.sort();
     Some((
         Selectors {
             item,

@@ -241,7 +241,9 @@ fn own_addresses(head: ElementRef) -> Vec<String> {
                 v.attr("rel")
                     .is_some_and(|x| x.split_whitespace().any(|w| w.eq_ignore_ascii_case(r)))
             };
-            let feed = v.attr("type").is_some_and(|t| t.contains("xml") || t.contains("json"));
+            let feed = v
+                .attr("type")
+                .is_some_and(|t| t.contains("xml") || t.contains("json"));
             let own = (v.name() == "link" && (rel("canonical") || rel("alternate") && feed))
                 || (v.name() == "meta" && v.attr("property") == Some("og:url"));
             own.then(|| v.attr("href").or(v.attr("content")))
@@ -347,8 +349,9 @@ fn boilerplate(el: ElementRef, inside_sectioning: bool) -> Option<&'static str> 
                 | "polylang" => "language switcher",
                 "tagcloud" | "cloud" | "tags" => "tag cloud",
                 "sidebar" | "widget" | "widgets" | "secondary" => "sidebar",
-                "footer" | "colophon" => "footer",
-                "header" | "masthead" | "topbar" => "header",
+                // An article's own header and footer (`entry-footer`) are its parts.
+                "footer" | "colophon" if !inside_sectioning => "footer",
+                "header" | "masthead" | "topbar" if !inside_sectioning => "header",
                 "cookie" | "cookies" | "consent" | "gdpr" => "cookie banner",
                 _ => continue,
             };

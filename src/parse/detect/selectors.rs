@@ -52,10 +52,12 @@ fn common_classes(page: &Page, nodes: &[Ix]) -> Vec<String> {
         .el
         .value()
         .classes()
+        .filter(|c| ident(c) && !looks_generated(c) && !c.chars().any(|ch| ch.is_ascii_digit()))
         .filter(|c| {
-            ident(c) && !looks_generated(c) && !c.chars().any(|ch| ch.is_ascii_digit())
+            nodes
+                .iter()
+                .all(|&n| page.node(n).el.value().classes().any(|o| o == *c))
         })
-        .filter(|c| nodes.iter().all(|&n| page.node(n).el.value().classes().any(|o| o == *c)))
         .map(str::to_string)
         .collect();
     out.sort_by_key(|c| (!is_stable(c), c.clone()));
@@ -129,12 +131,16 @@ pub(super) fn item_selector(page: &Page, c: &Candidate) -> Option<String> {
         tries.push(rich(page, first, false));
     }
     let item_step = rich(page, first, false);
-    // An ancestor is named by its id only when every item sits under that one element.
+    // From a named ancestor (class or id) first: `ul.post-list li`, `main#main
+    // article`; bare tag chains (`div > article`) only after, as any new list with the
+    // same tags would match them.
+    let mut chains: Vec<String> = Vec::new();
     let depth = page.node(first).depth as usize;
     for up in 1..=depth.min(8) {
         let Some(anc) = ancestor(page, first, up) else {
             break;
         };
+        // An ancestor is named by its id only when every item sits under that element.
         let shared = c.items.iter().all(|&i| ancestor(page, i, up) == Some(anc));
         let top = rich(page, anc, shared);
         let named = top != page.tag(anc);
@@ -142,17 +148,21 @@ pub(super) fn item_selector(page: &Page, c: &Candidate) -> Option<String> {
         for k in (1..up).rev() {
             chain.push(page.tag(ancestor(page, first, k)?).to_string());
         }
-        if named {
-            tries.push(format!("{top} {tag}"));
-            if item_step != tag {
-                tries.push(format!("{top} {item_step}"));
-            }
-        }
-        tries.push(format!("{} > {tag}", chain.join(" > ")));
-        if item_step != tag {
-            tries.push(format!("{} > {item_step}", chain.join(" > ")));
-        }
+        let chain = chain.join(" > ");
+        let (list, steps) = if named {
+            (
+                &mut tries,
+                vec![format!("{top} {tag}"), format!("{top} {item_step}")],
+            )
+        } else {
+            (&mut chains, Vec::new())
+        };
+        list.extend(steps);
+        list.push(format!("{chain} > {tag}"));
+        list.push(format!("{chain} > {item_step}"));
     }
+    tries.extend(chains);
+    tries.dedup();
     // The whole path, as the items were grouped.
     let mut full: Vec<String> = (1..=depth)
         .rev()
@@ -187,6 +197,7 @@ fn relative(page: &Page, key: &Key, target: Ix, scope: Option<&str>) -> String {
     if let Some(last) = steps.last_mut() {
         match key.last {
             Last::Sig(_) => *last = rich(page, target, false),
+            Last::Nth(0) => {}
             Last::Nth(n) => last.push_str(&format!(":nth-of-type({n})")),
             Last::Item => {}
         }
