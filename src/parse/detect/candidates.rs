@@ -5,7 +5,7 @@
 //! Fields are found by their path *inside* the item ([`Key`]), the same in every item,
 //! so that one CSS selector can name each of them afterwards.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
@@ -107,11 +107,22 @@ pub(super) fn candidates(page: &Page) -> Vec<Candidate> {
     for (ix, n) in page.nodes.iter().enumerate() {
         groups.entry(n.path).or_default().push(ix as Ix);
     }
-    let mut out: Vec<Candidate> = groups
-        .into_iter()
-        .filter(|(_, g)| g.len() >= 2)
-        .filter_map(|(_, g)| read_group(page, &g))
-        .collect();
+    let mut groups: Vec<Vec<Ix>> = groups.into_values().filter(|g| g.len() >= 2).collect();
+    // Outermost first: a deeper level whose items hold the same entry links (`li > a`
+    // under `li`) is the same list, and reading it again is wasted (see
+    // `merge_levels`: it keeps the level with fewer outliers, then the outermost).
+    groups.sort_by_key(|g| (page.node(g[0]).depth, g[0]));
+    let mut seen: HashMap<Vec<Ix>, usize> = HashMap::new();
+    let mut out: Vec<Candidate> = Vec::new();
+    for g in groups {
+        if let Some(c) = read_group(page, &g, &seen) {
+            let links: Vec<Ix> = c.link.nodes.iter().flatten().copied().collect();
+            let outliers = c.group - c.items.len();
+            let best = seen.entry(links).or_insert(outliers);
+            *best = (*best).min(outliers);
+            out.push(c);
+        }
+    }
     out.sort_by_key(|c| c.items[0]);
     out
 }
@@ -178,7 +189,7 @@ fn words(s: &str) -> usize {
     s.split_whitespace().count()
 }
 
-fn read_group(page: &Page, group: &[Ix]) -> Option<Candidate> {
+fn read_group(page: &Page, group: &[Ix], seen: &HashMap<Vec<Ix>, usize>) -> Option<Candidate> {
     // Cheap test first: at least two elements hold a web link.
     let with_links = group
         .iter()
@@ -195,6 +206,13 @@ fn read_group(page: &Page, group: &[Ix]) -> Option<Candidate> {
         .filter(|(_, n)| n.is_some())
         .map(|(&g, &n)| (g, n))
         .unzip();
+    let outliers = group.len() - items.len();
+    if seen
+        .get(&link_nodes.iter().flatten().copied().collect::<Vec<_>>())
+        .is_some_and(|&o| o <= outliers)
+    {
+        return None;
+    }
     let link = Field {
         nodes: link_nodes,
         ..link
@@ -336,52 +354,28 @@ fn choose_title(page: &Page, items: &[Ix], link: &Field) -> Option<Field> {
         }
     };
     for (key, per_item) in keys {
-        let mut hint = 0u8;
-        let mut firsts = Vec::with_capacity(items.len());
-        let mut total_words = 0;
-        for v in &per_item {
-            let first = v
-                .iter()
-                .copied()
-                .find(|&ix| !text_of(page.node(ix).el).is_empty());
-            if let Some(ix) = first {
-                hint = hint.max(page.node(ix).title_hint);
-                total_words += words(&text_of(page.node(ix).el));
-            }
-            firsts.push(first);
+        let (firsts, score) = title_option(page, per_item.iter().map(|v| v.as_slice()), n, 0.0);
+        if let Some(score) = score {
+            consider(
+                score,
+                Field {
+                    key,
+                    nodes: firsts,
+                    attr: None,
+                },
+            );
         }
-        let found = firsts.iter().flatten().count() as f64;
-        if found < 2.0 {
-            continue;
-        }
-        let avg = total_words as f64 / found;
-        let score = found / n * 10.0 + f64::from(hint) * 2.0 + avg.min(12.0) * 0.3
-            - with_dates(page, &firsts) / n * 4.0;
-        consider(
-            score,
-            Field {
-                key,
-                nodes: firsts,
-                attr: None,
-            },
-        );
     }
     // The link's own text.
-    let texts: Vec<Option<Ix>> = link
+    let links: Vec<Vec<Ix>> = link
         .nodes
         .iter()
-        .map(|n| n.filter(|&ix| !text_of(page.node(ix).el).is_empty()))
+        .map(|l| l.into_iter().copied().collect())
         .collect();
-    let found = texts.iter().flatten().count() as f64;
-    if found >= 2.0 {
-        let avg = texts
-            .iter()
-            .flatten()
-            .map(|&ix| words(&text_of(page.node(ix).el)))
-            .sum::<usize>() as f64
-            / found;
+    let (texts, score) = title_option(page, links.iter().map(|v| v.as_slice()), n, 2.0);
+    if let Some(score) = score {
         consider(
-            found / n * 10.0 + 2.0 + avg.min(12.0) * 0.3 - with_dates(page, &texts) / n * 4.0,
+            score,
             Field {
                 key: link.key.clone(),
                 nodes: texts,
@@ -392,14 +386,39 @@ fn choose_title(page: &Page, items: &[Ix], link: &Field) -> Option<Field> {
     best.map(|(_, f)| f)
 }
 
-/// How many of these title elements hold a date too: a block that holds the title and
-/// the date, not the title.
-fn with_dates(page: &Page, nodes: &[Option<Ix>]) -> f64 {
-    nodes
-        .iter()
-        .flatten()
-        .filter(|&&ix| find_date(&text_of(page.node(ix).el), Order::DayFirst).is_some())
-        .count() as f64
+/// One way to read titles: per item, the first of its elements with text; and its
+/// score (how many items have one, how title-like the elements are, how many words,
+/// less for texts holding a date: a block around the title, not the title), `None`
+/// when fewer than two items have one. `hint` stands for the elements' own title hint
+/// when they have none (the link's text).
+fn title_option<'v>(
+    page: &Page,
+    per_item: impl Iterator<Item = &'v [Ix]>,
+    n: f64,
+    hint: f64,
+) -> (Vec<Option<Ix>>, Option<f64>) {
+    let mut best_hint = hint;
+    let (mut found, mut total_words, mut dated) = (0usize, 0usize, 0usize);
+    let firsts: Vec<Option<Ix>> = per_item
+        .map(|v| {
+            v.iter().find_map(|&ix| {
+                let text = text_of(page.node(ix).el);
+                (!text.is_empty()).then(|| {
+                    found += 1;
+                    total_words += words(&text);
+                    dated += usize::from(find_date(&text, Order::DayFirst).is_some());
+                    best_hint = best_hint.max(f64::from(page.node(ix).title_hint) * 2.0);
+                    ix
+                })
+            })
+        })
+        .collect();
+    if found < 2 {
+        return (firsts, None);
+    }
+    let (found, avg) = (found as f64, total_words as f64 / found as f64);
+    let score = found / n * 10.0 + best_hint + avg.min(12.0) * 0.3 - dated as f64 / n * 4.0;
+    (firsts, Some(score))
 }
 
 /// The text or attribute a field reads from an element, as a `Pick` would.
@@ -415,12 +434,8 @@ pub(super) fn read(page: &Page, ix: Ix, attr: Option<&str>) -> Option<String> {
 /// The date: `time[datetime]`, else the element with a date in its (short) text found
 /// in most items; numeric dates get the format their day/month order proves.
 fn choose_date(page: &Page, c: &Candidate) -> Option<DateField> {
-    let is_title = |d: Ix| {
-        c.title
-            .nodes
-            .iter()
-            .flatten()
-            .any(|&t| page.contains(t, d) || page.contains(d, t))
+    let is_title = |d: Ix, k: usize| {
+        c.title.nodes[k].is_some_and(|t| page.contains(t, d) || page.contains(d, t))
     };
     let mut options: BTreeMap<(Key, Option<&'static str>), Vec<Option<(Ix, String, Written)>>> =
         BTreeMap::new();
@@ -428,7 +443,7 @@ fn choose_date(page: &Page, c: &Candidate) -> Option<DateField> {
     for (k, &item) in c.items.iter().enumerate() {
         for d in item..=page.node(item).end {
             let node = page.node(d);
-            if node.hidden || is_title(d) {
+            if node.hidden || is_title(d, k) {
                 continue;
             }
             let tag = page.tag(d);
@@ -762,24 +777,11 @@ fn choose_extras(page: &Page, c: &Candidate) -> Vec<Extra> {
                 label_name(page, parent).filter(|_| varies)
             })
         });
-        // The text of a link to the entry itself ("Read more") is not a label; a label
-        // inside a card that is all one link is.
-        let entry_link_text = per_item.iter().enumerate().any(|(k, v)| {
-            let entry = c.values[k].as_ref().map(|v| v.target.as_str());
-            v.iter().any(|&ix| {
-                enclosing_link(page, ix, c.items[k]).is_some_and(|l| {
-                    l.target.is_some()
-                        && l.target.as_deref() == entry
-                        && text_of(page.node(l.node).el) == text_of(page.node(ix).el)
-                })
-            })
-        });
-        if entry_link_text && hinted.is_none() {
-            continue;
-        }
         let name = match hinted {
             Some(h) => h,
-            None if repeats => first
+            // The text of a link to the entry itself ("Read more") is not a label; a
+            // label inside a card that is all one link is.
+            None if repeats && !entry_link_text(page, c, &per_item) => first
                 .and_then(|ix| class_name(page, ix))
                 .unwrap_or_else(|| "label".to_string()),
             None => continue,
@@ -824,6 +826,20 @@ fn class_name(page: &Page, ix: Ix) -> Option<String> {
         .find(|w| !w.is_empty())?
         .to_ascii_lowercase();
     Some(word)
+}
+
+/// Whether one of these elements is all the text of a link to its item's entry.
+fn entry_link_text(page: &Page, c: &Candidate, per_item: &[Vec<Ix>]) -> bool {
+    per_item.iter().enumerate().any(|(k, v)| {
+        let entry = c.values[k].as_ref().map(|v| v.target.as_str());
+        v.iter().any(|&ix| {
+            enclosing_link(page, ix, c.items[k]).is_some_and(|l| {
+                l.target.is_some()
+                    && l.target.as_deref() == entry
+                    && text_of(page.node(l.node).el) == text_of(page.node(ix).el)
+            })
+        })
+    })
 }
 
 /// The link an element is or is inside of, up to `item`.

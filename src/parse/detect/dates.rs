@@ -100,6 +100,10 @@ pub fn read_named(text: &str) -> Option<DateTime<Utc>> {
 
 /// The first date in `text` and how it was written; numeric dates in `order`.
 pub fn find_date(text: &str, order: Order) -> Option<FoundDate> {
+    // Every form has digits: most texts of a page are rejected here, before any regex.
+    if !text.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
     // The earliest match wins whatever its kind, so "6 February 2020 (updated
     // 2021-01-01)" is 6 February.
     let mut best: Option<(usize, FoundDate)> = None;

@@ -233,14 +233,14 @@ impl Detection {
 pub fn detect(html: &str, page_url: &Url) -> Result<Detection, DetectError> {
     let doc = Html::parse_document(html);
     let page = Page::new(&doc, page_url);
-    let mut ranked: Vec<(f64, Vec<Component>, Candidate)> =
-        merge_levels(&page, candidates::candidates(&page))
-            .into_iter()
-            .map(|c| {
-                let comps = score::score(&page, &c);
-                (score::total(&comps), comps, c)
-            })
-            .collect();
+    let cands = candidates::candidates(&page);
+    let mut ranked: Vec<(f64, Vec<Component>, Candidate)> = merge_levels(&page, cands)
+        .into_iter()
+        .map(|c| {
+            let comps = score::score(&page, &c);
+            (score::total(&comps), comps, c)
+        })
+        .collect();
     if ranked.is_empty() {
         return Err(DetectError::NoListing);
     }

@@ -2,6 +2,7 @@
 //! asks of it (its tag path, where it sits, whether it is hidden), and every link with
 //! its resolved address.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use scraper::{ElementRef, Html};
@@ -113,19 +114,30 @@ impl<'a> Page<'a> {
                 continue;
             }
             let up = parent.map(|p| &page.nodes[p as usize]);
-            let next_tag = tag_ids.len() as u16;
-            let tag = *tag_ids.entry(name.to_string()).or_insert_with(|| {
-                page.tags.push(name.to_string());
-                next_tag
-            });
+            // Interned without allocating for names already seen.
+            let tag = match tag_ids.get(name) {
+                Some(&t) => t,
+                None => {
+                    let t = tag_ids.len() as u16;
+                    tag_ids.insert(name.to_string(), t);
+                    page.tags.push(name.to_string());
+                    t
+                }
+            };
             sig.clear();
             sig.push_str(name);
             for c in stable_classes(el) {
                 sig.push('.');
                 sig.push_str(c);
             }
-            let next_sig = sig_ids.len() as u32;
-            let sig_id = *sig_ids.entry(sig.clone()).or_insert(next_sig);
+            let sig_id = match sig_ids.get(sig.as_str()) {
+                Some(&s) => s,
+                None => {
+                    let s = sig_ids.len() as u32;
+                    sig_ids.insert(sig.clone(), s);
+                    s
+                }
+            };
             let parent_path = up.map_or(u32::MAX, |u| u.path);
             let next_path = path_ids.len() as u32;
             let path = *path_ids.entry((parent_path, sig_id)).or_insert(next_path);
@@ -304,13 +316,19 @@ pub(super) fn looks_generated(c: &str) -> bool {
 }
 
 /// Lower-case words of an element's class and id (`site-nav__list` → site, nav, list).
-fn name_words(el: ElementRef<'_>) -> impl Iterator<Item = String> + '_ {
+fn name_words(el: ElementRef<'_>) -> impl Iterator<Item = Cow<'_, str>> + '_ {
     let v = el.value();
     v.classes()
         .chain(v.id())
         .flat_map(|c| c.split(|ch: char| !ch.is_alphanumeric()))
         .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
+        .map(|w| {
+            if w.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(w.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(w)
+            }
+        })
 }
 
 /// The reason given for a `<header>` outside any article or section: the page's
@@ -338,7 +356,7 @@ fn boilerplate(el: ElementRef, inside_sectioning: bool) -> Option<&'static str> 
     }
     for w in name_words(el) {
         let why =
-            match w.as_str() {
+            match w.as_ref() {
                 "menu" | "menus" | "nav" | "navbar" | "navigation" | "breadcrumb"
                 | "breadcrumbs" => "menu",
                 "pagination" | "pager" | "paginator" | "paging" => "pagination",
@@ -364,7 +382,7 @@ fn is_main(el: ElementRef) -> bool {
     let v = el.value();
     v.name() == "main"
         || v.attr("role") == Some("main")
-        || name_words(el).any(|w| matches!(w.as_str(), "main" | "content" | "primary"))
+        || name_words(el).any(|w| matches!(w.as_ref(), "main" | "content" | "primary"))
 }
 
 fn is_hidden(el: ElementRef) -> bool {

@@ -98,12 +98,17 @@ fn selects_exactly(page: &Page, css: &str, items: &[Ix]) -> bool {
         return false;
     };
     let tag = page.node(items[0]).tag;
+    // Every item selector below ends with the items' tag or is one of their classes:
+    // checking that first keeps this linear pass cheap.
+    let class = css.strip_prefix('.').filter(|c| ident(c));
     let mut expect = items.iter();
     let mut next = expect.next();
     for (ix, n) in page.nodes.iter().enumerate() {
-        // Every item selector below ends with the items' tag or one of their classes;
-        // comparing tags first keeps this linear pass cheap.
-        if n.tag != tag && !css.starts_with('.') {
+        let candidate = match class {
+            Some(c) => n.el.value().classes().any(|x| x == c),
+            None => n.tag == tag,
+        };
+        if !candidate {
             continue;
         }
         if sel.matches(&n.el) {
