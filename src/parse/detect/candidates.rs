@@ -370,7 +370,7 @@ fn choose_title(page: &Page, items: &[Ix], link: &Field) -> Option<Field> {
     let links: Vec<Vec<Ix>> = link
         .nodes
         .iter()
-        .map(|l| l.into_iter().copied().collect())
+        .map(|l| l.iter().copied().collect())
         .collect();
     let (texts, score) = title_option(page, links.iter().map(|v| v.as_slice()), n, 2.0);
     if let Some(score) = score {
@@ -431,14 +431,16 @@ pub(super) fn read(page: &Page, ix: Ix, attr: Option<&str>) -> Option<String> {
     .filter(|v| !v.is_empty())
 }
 
+/// Where a date is read: the element's key, and the attribute (`datetime`) or its text.
+type DateKey = (Key, Option<&'static str>);
+
 /// The date: `time[datetime]`, else the element with a date in its (short) text found
 /// in most items; numeric dates get the format their day/month order proves.
 fn choose_date(page: &Page, c: &Candidate) -> Option<DateField> {
     let is_title = |d: Ix, k: usize| {
         c.title.nodes[k].is_some_and(|t| page.contains(t, d) || page.contains(d, t))
     };
-    let mut options: BTreeMap<(Key, Option<&'static str>), Vec<Option<(Ix, String, Written)>>> =
-        BTreeMap::new();
+    let mut options: BTreeMap<DateKey, Vec<Option<(Ix, Written)>>> = BTreeMap::new();
     let n = c.items.len();
     for (k, &item) in c.items.iter().enumerate() {
         for d in item..=page.node(item).end {
@@ -455,7 +457,7 @@ fn choose_date(page: &Page, c: &Candidate) -> Option<DateField> {
                         .entry((key_of(page, item, d), attr))
                         .or_insert_with(|| vec![None; n])[k];
                     if slot.is_none() {
-                        *slot = Some((d, text, f.written));
+                        *slot = Some((d, f.written));
                     }
                 }
             };
@@ -478,27 +480,17 @@ fn choose_date(page: &Page, c: &Candidate) -> Option<DateField> {
             }
         }
     }
-    let mut best: Option<(
-        usize,
-        bool,
-        (Key, Option<&'static str>),
-        Vec<Option<(Ix, String, Written)>>,
-    )> = None;
-    for (key, found) in options {
-        let count = found.iter().flatten().count();
-        let is_attr = key.1.is_some();
-        if best
-            .as_ref()
-            .is_none_or(|(b, battr, ..)| count > *b || (count == *b && is_attr && !battr))
-        {
-            best = Some((count, is_attr, key, found));
-        }
-    }
-    let (count, _, (key, attr), found) = best?;
+    // Most items dated; on a tie an attribute (`time@datetime`), then the first key
+    // (`max_by_key` keeps the last of equals: the keys are walked backwards).
+    let ((key, attr), found) = options
+        .into_iter()
+        .rev()
+        .max_by_key(|((_, attr), found)| (found.iter().flatten().count(), attr.is_some()))?;
+    let count = found.iter().flatten().count();
     if count * 2 < n.max(2) {
         return None;
     }
-    let (format, why) = date_format(page, found.iter().flatten().map(|(_, _, w)| w));
+    let (format, why) = date_format(page, found.iter().flatten().map(|(_, w)| w));
     // The element a Pick would read: the first at the key with a value.
     let nodes = found
         .iter()
