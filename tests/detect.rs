@@ -51,7 +51,6 @@ fn assert_selectors_read_the_same(name: &str, html: &str, base: &Url, d: &Detect
 
 /// Precision and recall of `found` against `expected` (sets of links).
 fn precision_recall(found: &[String], expected: &[String]) -> (usize, usize, f64, f64) {
-    let hits = found.iter().filter(|f| expected.contains(f)).count();
     let mut distinct_found = found.to_vec();
     distinct_found.sort();
     distinct_found.dedup();
@@ -59,7 +58,6 @@ fn precision_recall(found: &[String], expected: &[String]) -> (usize, usize, f64
         .iter()
         .filter(|f| expected.contains(f))
         .count();
-    let _ = hits;
     let p = good as f64 / distinct_found.len().max(1) as f64;
     let r = good as f64 / expected.len().max(1) as f64;
     (distinct_found.len(), good, p, r)
@@ -116,6 +114,27 @@ fn corpus_precision_and_recall_against_rss_proxy() {
     }
     for (name, _, _, d) in &rows {
         println!("\n== {name}\n{}{}", d.selectors.to_toml(), d.explanation);
+    }
+    // The floor is what was measured when this was written, page by page: every link
+    // found is one rss-proxy found too (precision 1), and every one it found is found
+    // (recall 1) but on arzg's page, whose intro sentence links to two other sites
+    // ("Eldiro" on GitHub, "Rust"): both are in rss-proxy's list, neither is an entry of
+    // the series; detection takes the first as the intro paragraph's entry (20 of 21).
+    // See the table in `src/parse/detect/mod.rs`.
+    for (name, p, r, _) in &rows {
+        let min_recall = if name.starts_with("04-arzg") {
+            20.0 / 21.0
+        } else {
+            1.0
+        };
+        assert!(
+            *p >= 1.0,
+            "{name}: precision {p:.3} against rss-proxy fell below 1"
+        );
+        assert!(
+            *r >= min_recall - 1e-9,
+            "{name}: recall {r:.3} against rss-proxy fell below {min_recall:.3}"
+        );
     }
 }
 
