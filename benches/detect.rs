@@ -19,13 +19,21 @@ use url::Url;
 const RUNS: usize = 30;
 const SIZE: usize = 400 * 1024;
 
-/// Nanoseconds this thread has spent on a CPU (Linux), so figures stay meaningful on a
-/// machine busy with other work; 0 elsewhere.
+/// Nanoseconds this thread has spent on a CPU (`CLOCK_THREAD_CPUTIME_ID`), so figures
+/// stay meaningful on a machine busy with other work (the wall clock also counts the
+/// time other processes had the core).
 fn cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse().ok()))
-        .unwrap_or(0)
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid timespec for clock_gettime to write.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0;
+    if ok {
+        t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+    } else {
+        0
+    }
 }
 
 /// Median and best of `RUNS` runs of `f`, in ms (wall, CPU).

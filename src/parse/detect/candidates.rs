@@ -233,8 +233,9 @@ fn read_group(page: &Page, group: &[Ix], seen: &HashMap<Vec<Ix>, usize>) -> Opti
     if c.entry_count() < 2 {
         return None;
     }
-    c.summary = choose_summary(page, &c);
-    c.extras = choose_extras(page, &c);
+    let texts = text_fields(page, &c);
+    c.summary = choose_summary(page, &c, &texts);
+    c.extras = choose_extras(page, &c, texts);
     Some(c)
 }
 
@@ -578,7 +579,10 @@ fn values(page: &Page, c: &Candidate) -> Vec<Option<Values>> {
 }
 
 /// Text fields other than the title and date: candidates for summary and labels.
-fn text_fields(page: &Page, c: &Candidate) -> BTreeMap<Key, Vec<Vec<Ix>>> {
+/// Text elements per key, per item.
+type TextFields = BTreeMap<Key, Vec<Vec<Ix>>>;
+
+fn text_fields(page: &Page, c: &Candidate) -> TextFields {
     let taken = |d: Ix, k: usize| {
         let t = c.title.nodes[k];
         let dt = c.date.as_ref().and_then(|f| f.field.nodes[k]);
@@ -634,19 +638,19 @@ fn text_fields(page: &Page, c: &Candidate) -> BTreeMap<Key, Vec<Vec<Ix>>> {
 }
 
 /// The summary: text of several words found in at least half the items.
-fn choose_summary(page: &Page, c: &Candidate) -> Option<Field> {
+fn choose_summary(page: &Page, c: &Candidate, texts: &TextFields) -> Option<Field> {
     let n = c.items.len();
     let mut best: Option<(f64, Field)> = None;
-    for (key, per_item) in text_fields(page, c) {
+    for (key, per_item) in texts {
         let firsts: Vec<Option<Ix>> = per_item.iter().map(|v| v.first().copied()).collect();
+        if firsts.iter().flatten().count() * 2 < n.max(2) {
+            continue;
+        }
         let counts: Vec<usize> = firsts
             .iter()
             .flatten()
             .map(|&ix| words(&text_of(page.node(ix).el)))
             .collect();
-        if counts.len() * 2 < n.max(2) {
-            continue;
-        }
         let avg = counts.iter().sum::<usize>() as f64 / counts.len() as f64;
         // A paragraph or a summary-classed element may be short ("and why not."); any
         // other text must be a sentence, not a "3 minute read".
@@ -663,7 +667,7 @@ fn choose_summary(page: &Page, c: &Candidate) -> Option<Field> {
             best = Some((
                 score,
                 Field {
-                    key,
+                    key: key.clone(),
                     nodes: firsts,
                     attr: None,
                 },
@@ -728,11 +732,11 @@ const LABEL_WORDS: [(&str, &str); 20] = [
 
 /// Labels: short texts at one path in at least half the items, named by their class
 /// (`card__country` → country) or repeated across items (a label, not a one-off).
-fn choose_extras(page: &Page, c: &Candidate) -> Vec<Extra> {
+fn choose_extras(page: &Page, c: &Candidate, texts: TextFields) -> Vec<Extra> {
     let n = c.items.len();
     let summary_key = c.summary.as_ref().map(|s| &s.key);
     let mut out: Vec<Extra> = Vec::new();
-    for (key, per_item) in text_fields(page, c) {
+    for (key, per_item) in texts {
         if Some(&key) == summary_key || out.len() >= 4 {
             continue;
         }

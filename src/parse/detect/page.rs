@@ -176,8 +176,14 @@ impl<'a> Page<'a> {
                 });
             }
             stack.push(Step::Close(ix));
-            let children: Vec<ElementRef> = el.children().filter_map(ElementRef::wrap).collect();
-            stack.extend(children.into_iter().rev().map(|c| Step::Open(c, Some(ix))));
+            // Children pushed last first, so that they are opened in document order.
+            let mut child = el.last_child();
+            while let Some(c) = child {
+                if let Some(e) = ElementRef::wrap(c) {
+                    stack.push(Step::Open(e, Some(ix)));
+                }
+                child = c.prev_sibling();
+            }
         }
         let mut site = vec![host_of(page_url.as_str()), host_of(base.as_str())];
         site.extend(
