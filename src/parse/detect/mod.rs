@@ -118,7 +118,7 @@ pub enum DetectError {
 }
 
 /// The `[sources.html]` keys detection proposes, as the operator would write them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Selectors {
     pub item: String,
     pub title: String,
@@ -202,7 +202,7 @@ impl Selectors {
 }
 
 /// One candidate list as `inspect` shows it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Ranked {
     /// Its `item` selector (the winner's is the proposed one).
     pub item: String,
@@ -214,7 +214,7 @@ pub struct Ranked {
 }
 
 /// Why the winner won.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Explanation {
     pub winner: Ranked,
     /// The best list with other entries, when there is one.

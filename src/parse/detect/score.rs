@@ -8,7 +8,7 @@ use super::candidates::Candidate;
 use super::page::{PAGE_HEADER, Page};
 
 /// One reason for a candidate's score.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Component {
     /// Short name: `entries`, `titles`, `dates`, `boilerplate`...
     pub name: &'static str,

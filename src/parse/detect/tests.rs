@@ -224,3 +224,13 @@ fn selectors_write_as_toml_for_a_source_and_for_inspect() {
         Some("%d.%m.%y")
     );
 }
+
+#[test]
+fn selectors_and_explanation_serialise_for_json_output() {
+    let d = detect(&fixture("omct-en-p1.html"), &url()).unwrap();
+    let v = serde_json::to_value((&d.selectors, &d.explanation)).unwrap();
+    assert_eq!(v[0]["item"], ".card");
+    assert_eq!(v[0]["extra"][0][0], "country");
+    assert_eq!(v[1]["winner"]["entries"], 6);
+    assert!(v[1]["winner"]["components"][0]["points"].as_f64().unwrap() > 0.0);
+}
