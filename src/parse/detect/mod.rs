@@ -23,7 +23,7 @@
 //!    words, and an item holding several different pages at that path makes the list a
 //!    container, not entries; then the title (heading, title-classed element, or the
 //!    link's text), the date ([`dates`]: `time@datetime` or a short text with a date
-//!    in five languages), a summary and labels (country, type...);
+//!    in five languages), and ([`texts`]) a summary and labels (country, type...);
 //! 3. the same entries found at several levels (`li` and `li > a`) are one candidate:
 //!    the level whose every element is an entry, then the outermost, is kept;
 //! 4. [`score`]: a sum of named components, highest wins; ties go to the list that
@@ -88,6 +88,7 @@ pub mod dates;
 mod page;
 mod score;
 mod selectors;
+mod texts;
 
 use std::fmt;
 
