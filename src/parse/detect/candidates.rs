@@ -156,6 +156,15 @@ pub(super) fn key_of(page: &Page, item: Ix, target: Ix) -> Key {
     Key { steps, last }
 }
 
+/// How deep below its item a field may be: entries' titles and dates sit a few levels
+/// down; bounding it keeps a hostile, deeply nested item from costing depth² work.
+pub(super) const MAX_FIELD_DEPTH: u16 = 24;
+
+/// Whether `d` is close enough below `item` to be one of its fields.
+pub(super) fn near(page: &Page, item: Ix, d: Ix) -> bool {
+    page.node(d).depth - page.node(item).depth <= MAX_FIELD_DEPTH
+}
+
 /// 1-based rank of an element among its element siblings with the same tag.
 pub(super) fn nth_of_type(page: &Page, ix: Ix) -> u16 {
     let el = page.node(ix).el;
@@ -176,7 +185,7 @@ fn by_key(
 ) -> BTreeMap<Key, Vec<Vec<Ix>>> {
     let mut keys: BTreeMap<Key, Vec<Vec<Ix>>> = BTreeMap::new();
     for (k, &item) in items.iter().enumerate() {
-        for n in nodes_of(item) {
+        for n in nodes_of(item).into_iter().filter(|&n| near(page, item, n)) {
             let key = key_of(page, item, n);
             keys.entry(key)
                 .or_insert_with(|| vec![Vec::new(); items.len()])[k]
@@ -447,7 +456,7 @@ fn choose_date(page: &Page, c: &Candidate) -> Option<DateField> {
     for (k, &item) in c.items.iter().enumerate() {
         for d in item..=page.node(item).end {
             let node = page.node(d);
-            if node.hidden || is_title(d, k) {
+            if node.hidden || is_title(d, k) || !near(page, item, d) {
                 continue;
             }
             let tag = page.tag(d);

@@ -156,7 +156,7 @@ impl<'a> Page<'a> {
                 tag,
                 path,
                 sig: sig_id,
-                depth: up.map_or(0, |u| u.depth + 1),
+                depth: up.map_or(0, |u| u.depth.saturating_add(1)),
                 boiler: boilerplate(el, sectioned).or(up.and_then(|u| u.boiler)),
                 in_main: up.is_some_and(|u| u.in_main) || is_main(el),
                 hidden: up.is_some_and(|u| u.hidden) || is_hidden(el),

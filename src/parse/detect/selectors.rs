@@ -15,6 +15,9 @@ use super::candidates::{Candidate, Field, Key, Last, read};
 use super::page::{Ix, Page, is_stable, looks_generated};
 use crate::parse::html::Pick;
 
+/// The deepest list whose whole tag path is written as a selector.
+const MAX_PATH: usize = 40;
+
 /// Whether `s` can be written in a selector without escaping.
 fn ident(s: &str) -> bool {
     let mut chars = s.chars();
@@ -169,13 +172,21 @@ pub(super) fn item_selector(page: &Page, c: &Candidate) -> Option<String> {
     tries.extend(chains);
     tries.dedup();
     // The whole path, as the items were grouped.
-    let mut full: Vec<String> = (1..=depth)
-        .rev()
-        .filter_map(|up| ancestor(page, first, up).map(|a| rich(page, a, false)))
-        .collect();
+    // (Not for a list nested absurdly deep: that selector would be as long as the page.)
+    let mut full: Vec<String> = Vec::new();
+    let mut at = page.node(first).parent;
+    while let Some(a) = at
+        && full.len() <= MAX_PATH
+    {
+        full.push(rich(page, a, false));
+        at = page.node(a).parent;
+    }
+    full.reverse();
     full.push(item_step);
     let full = full.join(" > ");
-    tries.push(full.clone());
+    if depth <= MAX_PATH {
+        tries.push(full.clone());
+    }
     // Some elements of the path lack the entry link: keep those that have it.
     if c.items.len() < c.group
         && !c.link.key.steps.is_empty()

@@ -166,13 +166,31 @@ fn us_pages_write_month_first() {
 
 #[test]
 fn a_hostile_page_costs_bounded_work_and_does_not_overflow() {
-    // Deep nesting: the index is built without recursion.
+    // Deep nesting: the index is built without recursion, fields are looked for a
+    // bounded depth below their item, and the whole-path selector is not written.
     let mut page = String::from("<html><body>");
     for _ in 0..5_000 {
         page.push_str("<div>");
     }
     page.push_str("<a href=\"/x\">x</a>");
     assert!(detect(&page, &Url::parse("https://example.org/").unwrap()).is_err());
+    let mut page = String::from("<html><body><ul>");
+    for i in 0..3 {
+        page.push_str(&format!(
+            "<li><a href=\"/e{i}\">Entry number {i} of the list</a>"
+        ));
+        for _ in 0..2_000 {
+            page.push_str("<span>");
+        }
+        page.push_str("deep");
+        for _ in 0..2_000 {
+            page.push_str("</span>");
+        }
+        page.push_str("</li>");
+    }
+    page.push_str("</ul></body></html>");
+    let d = detect(&page, &Url::parse("https://example.org/").unwrap()).unwrap();
+    assert_eq!(d.entries.len(), 3);
     // No links at all.
     assert_eq!(
         detect("<p>nothing</p>", &url()).unwrap_err(),

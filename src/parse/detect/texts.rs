@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::candidates::{Candidate, Extra, Field, Key, Last, enclosing_link, key_of, words};
+use super::candidates::{Candidate, Extra, Field, Key, Last, enclosing_link, key_of, near, words};
 use super::dates::{Order, find_date};
 use super::page::{Ix, Page, is_stable};
 use crate::parse::html::text_of;
@@ -30,7 +30,7 @@ pub(super) fn text_fields(page: &Page, c: &Candidate) -> TextFields {
             let node = page.node(d);
             // Hidden text, and share buttons or menus inside the item, say nothing of
             // the entry; nor do links to other sites.
-            if node.hidden || taken(d, k) || node.boiler != item_boiler {
+            if node.hidden || taken(d, k) || node.boiler != item_boiler || !near(page, item, d) {
                 continue;
             }
             if enclosing_link(page, d, item)
@@ -50,11 +50,14 @@ pub(super) fn text_fields(page: &Page, c: &Candidate) -> TextFields {
                 // unless one of them is the title or the date (`span` country next to
                 // `span` date).
                 if let Last::Nth(_) = key.last {
+                    // A sibling is taken when the title or the date is it or is inside
+                    // it: look up from those two, not through every sibling.
                     let siblings_free = node.parent.is_none_or(|p| {
-                        (p + 1..=page.node(p).end)
-                            .filter(|&s| page.node(s).parent == Some(p))
-                            .filter(|&s| page.node(s).tag == node.tag)
-                            .all(|s| !taken(s, k))
+                        let title = c.title.nodes[k];
+                        let date = c.date.as_ref().and_then(|f| f.field.nodes[k]);
+                        [title, date].into_iter().flatten().all(|x| {
+                            child_of_toward(page, p, x).is_none_or(|s| page.node(s).tag != node.tag)
+                        })
                     });
                     if siblings_free {
                         key.last = Last::Nth(0);
@@ -268,4 +271,19 @@ fn entry_link_text(page: &Page, c: &Candidate, per_item: &[Vec<Ix>]) -> bool {
             })
         })
     })
+}
+
+/// The child of `parent` that is or holds `x`, if `x` is below `parent`.
+fn child_of_toward(page: &Page, parent: Ix, x: Ix) -> Option<Ix> {
+    if !page.contains(parent, x) || x == parent {
+        return None;
+    }
+    let mut at = x;
+    while let Some(up) = page.node(at).parent {
+        if up == parent {
+            return Some(at);
+        }
+        at = up;
+    }
+    None
 }
