@@ -195,6 +195,41 @@ fn by_key(
     keys
 }
 
+/// What `text_of` would give, measured without building it: words, characters
+/// (collapsed), whether there is a digit.
+pub(super) struct TextStats {
+    pub words: usize,
+    pub chars: usize,
+    pub digits: bool,
+}
+
+pub(super) fn text_stats(el: scraper::ElementRef) -> TextStats {
+    let mut stats = TextStats {
+        words: 0,
+        chars: 0,
+        digits: false,
+    };
+    // Chunks are joined as they are, then whitespace collapsed: a word may span two.
+    let mut in_word = false;
+    for chunk in el.text() {
+        for c in chunk.chars() {
+            if c.is_whitespace() {
+                in_word = false;
+            } else {
+                if !in_word {
+                    stats.words += 1;
+                    // The space collapsed between two words.
+                    stats.chars += usize::from(stats.words > 1);
+                }
+                in_word = true;
+                stats.chars += 1;
+                stats.digits |= c.is_ascii_digit();
+            }
+        }
+    }
+    stats
+}
+
 pub(super) fn words(s: &str) -> usize {
     s.split_whitespace().count()
 }
@@ -289,7 +324,7 @@ fn choose_link(page: &Page, group: &[Ix]) -> Option<Field> {
         let texts: Vec<usize> = firsts
             .iter()
             .flatten()
-            .map(|&ix| words(&text_of(page.node(ix).el)))
+            .map(|&ix| text_stats(page.node(ix).el).words)
             .collect();
         let avg_words = texts.iter().sum::<usize>() as f64 / texts.len().max(1) as f64;
         let in_heading = firsts
@@ -413,11 +448,15 @@ fn title_option<'v>(
     let firsts: Vec<Option<Ix>> = per_item
         .map(|v| {
             v.iter().find_map(|&ix| {
-                let text = text_of(page.node(ix).el);
-                (!text.is_empty()).then(|| {
+                let el = page.node(ix).el;
+                let stats = text_stats(el);
+                (stats.words > 0).then(|| {
                     found += 1;
-                    total_words += words(&text);
-                    dated += usize::from(find_date(&text, Order::DayFirst).is_some());
+                    total_words += stats.words;
+                    // Only a text with digits can hold a date: read it only then.
+                    dated += usize::from(
+                        stats.digits && find_date(&text_of(el), Order::DayFirst).is_some(),
+                    );
                     best_hint = best_hint.max(f64::from(page.node(ix).title_hint) * 2.0);
                     ix
                 })
@@ -484,9 +523,9 @@ fn choose_date(page: &Page, c: &Candidate) -> Option<DateField> {
                 .filter_map(|ch| ch.value().as_text())
                 .any(|t| !t.trim().is_empty());
             if has_own_text {
-                let text = text_of(node.el);
-                if text.chars().count() <= 100 {
-                    offer(None, text);
+                let stats = text_stats(node.el);
+                if stats.digits && stats.chars <= 100 {
+                    offer(None, text_of(node.el));
                 }
             }
         }
@@ -603,5 +642,30 @@ pub(super) fn enclosing_link<'p>(
             return None;
         }
         at = page.node(at).parent?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use scraper::Html;
+
+    use super::*;
+
+    #[test]
+    fn text_stats_measure_what_text_of_builds() {
+        let html = r#"<html><body><div class="card"> <b>Moldova</b><span>06.02.20</span>
+            <h3>  Arbitrary <i>detention</i>of   Mr. A</h3><p></p><p>   </p></div></body></html>"#;
+        let doc = Html::parse_document(html);
+        for el in doc.root_element().descendent_elements() {
+            let text = text_of(el);
+            let stats = text_stats(el);
+            assert_eq!(stats.words, words(&text), "{text:?}");
+            assert_eq!(stats.chars, text.chars().count(), "{text:?}");
+            assert_eq!(
+                stats.digits,
+                text.chars().any(|c| c.is_ascii_digit()),
+                "{text:?}"
+            );
+        }
     }
 }

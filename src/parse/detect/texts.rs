@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use super::candidates::{Candidate, Extra, Field, Key, Last, enclosing_link, key_of, near, words};
+use super::candidates::{
+    Candidate, Extra, Field, Key, Last, enclosing_link, key_of, near, text_stats, words,
+};
 use super::dates::{Order, find_date};
 use super::page::{Ix, Page, is_stable};
 use crate::parse::html::text_of;
@@ -84,7 +86,7 @@ pub(super) fn choose_summary(page: &Page, c: &Candidate, texts: &TextFields) -> 
         let counts: Vec<usize> = firsts
             .iter()
             .flatten()
-            .map(|&ix| words(&text_of(page.node(ix).el)))
+            .map(|&ix| text_stats(page.node(ix).el).words)
             .collect();
         let avg = counts.iter().sum::<usize>() as f64 / counts.len() as f64;
         // A paragraph or a summary-classed element may be short ("and why not."); any
