@@ -230,7 +230,7 @@ fn split_attr(raw: &str) -> Result<(&str, Option<&str>), String> {
 
 /// The text of an element, whitespace collapsed; no more than a summary may hold is
 /// read (see [`super::bounds`]), however much text the element has.
-fn text_of(el: ElementRef) -> String {
+pub(crate) fn text_of(el: ElementRef) -> String {
     let mut text = String::new();
     for t in el.text() {
         if text.len() > MAX_SUMMARY_BYTES {
@@ -493,7 +493,7 @@ fn select_first<'a>(doc: &'a Html, css: &str) -> Option<ElementRef<'a>> {
 /// resolves to an http(s) URL, else the page's own URL. A base of any other scheme
 /// (`file:///etc/`) is ignored and returned second, for the warning: it would turn the
 /// page's links into local files.
-fn document_base(doc: &Html, page_url: &Url) -> (Url, Option<String>) {
+pub(crate) fn document_base(doc: &Html, page_url: &Url) -> (Url, Option<String>) {
     let Some(href) = select_first(doc, "base[href]").and_then(|b| b.value().attr("href")) else {
         return (page_url.clone(), None);
     };
@@ -508,7 +508,7 @@ fn document_base(doc: &Html, page_url: &Url) -> (Url, Option<String>) {
 /// (with [`document_base`]) never one a `<base>` made. A `file:` link is only ever
 /// shown, never fetched: the fetcher reads a local file only when it is a source's
 /// configured `url`.
-fn resolve(base: &Url, page_url: &Url, href: &str) -> Option<String> {
+pub(crate) fn resolve(base: &Url, page_url: &Url, href: &str) -> Option<String> {
     let url = base.join(href.trim()).ok()?;
     (matches!(url.scheme(), "http" | "https") || url.scheme() == page_url.scheme())
         .then(|| url.to_string())
@@ -516,7 +516,10 @@ fn resolve(base: &Url, page_url: &Url, href: &str) -> Option<String> {
 
 /// Reads a date: with `format` (chrono strftime, date or date and time), else or
 /// failing that ISO 8601 / RFC 3339 / RFC 2822. The whole text is tried first, then
-/// each word, so "Published 06.02.20" reads too. A date without a time is midnight UTC.
+/// each word, so "Published 06.02.20" reads too. Last, a date with a month name in
+/// en/fr/es/ro/ru (`6 février 2020`, `6 февраля 2020`) reads without a format; a
+/// numeric one (`06.02.20`) needs `format`, as its day/month order is the page's to
+/// say. A date without a time is midnight UTC.
 pub fn parse_date(text: &str, format: Option<&str>) -> Option<DateTime<Utc>> {
     let text = text.trim();
     let words = text
@@ -530,7 +533,10 @@ pub fn parse_date(text: &str, format: Option<&str>) -> Option<DateTime<Utc>> {
             }
         }
     }
-    candidates.iter().find_map(|c| iso(c))
+    candidates
+        .iter()
+        .find_map(|c| iso(c))
+        .or_else(|| super::detect::dates::read_named(text))
 }
 
 fn with_format(s: &str, f: &str) -> Option<DateTime<Utc>> {
@@ -557,6 +563,7 @@ fn iso(s: &str) -> Option<DateTime<Utc>> {
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
     ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
             return Some(t.and_utc());

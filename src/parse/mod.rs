@@ -3,6 +3,8 @@
 //! - [`feed`]: RSS 0.9x/1.0/2.0, Atom and JSON Feed, through feed-rs.
 //! - [`atom03`]: Atom 0.3 rewritten as Atom 1.0 first (feed-rs reads only 1.0).
 //! - [`html`]: HTML listing pages, through CSS selectors (scraper).
+//! - [`detect`]: HTML listing pages without selectors: finds the entries and proposes
+//!   the selectors.
 //! - [`decode`]: HTML bytes to text (BOM, HTTP charset, `<meta>`, else UTF-8).
 //! - [`repair`]: the second chance for a feed that does not parse.
 //! - [`parse_document`]: charset → UTF-8 ([`crate::fetch::charset`]), parse, and on
@@ -11,6 +13,7 @@
 pub mod atom03;
 pub mod bounds;
 mod decode;
+pub mod detect;
 mod feed;
 pub mod html;
 pub mod repair;
