@@ -40,6 +40,11 @@ struct OutcomeLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabel {
     status: String,
 }
@@ -64,6 +69,8 @@ pub struct Metrics {
     urgent_items: Gauge,
     publishes: Family<OutcomeLabel, Counter>,
     http_requests: Family<StatusLabel, Counter>,
+    http_connections: Gauge,
+    http_connections_closed: Family<ReasonLabel, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -92,6 +99,8 @@ impl Metrics {
             urgent_items: Gauge::default(),
             publishes: Family::default(),
             http_requests: Family::default(),
+            http_connections: Gauge::default(),
+            http_connections_closed: Family::default(),
         };
         {
             let mut r = m.registry.lock().expect("fresh registry");
@@ -137,6 +146,17 @@ impl Metrics {
                 "HTTP requests served, by status code",
                 m.http_requests.clone(),
             );
+            r.register(
+                "http_connections",
+                "HTTP connections open now",
+                m.http_connections.clone(),
+            );
+            r.register(
+                "http_connections_shed",
+                "HTTP connections closed at the connection cap: `evicted` (the one idle the \
+                 longest, to make room) or `refused` (every connection busy)",
+                m.http_connections_closed.clone(),
+            );
         }
         m
     }
@@ -168,6 +188,29 @@ impl Metrics {
         self.http_requests
             .get_or_create(&StatusLabel {
                 status: status.to_string(),
+            })
+            .inc();
+    }
+
+    /// How many HTTP connections are open.
+    pub fn set_connections(&self, n: usize) {
+        self.http_connections.set(n as i64);
+    }
+
+    /// An idle connection was closed to make room for a new one.
+    pub fn record_connection_evicted(&self) {
+        self.http_connections_closed
+            .get_or_create(&ReasonLabel {
+                reason: "evicted".into(),
+            })
+            .inc();
+    }
+
+    /// A new connection was refused: every connection was busy.
+    pub fn record_connection_rejected(&self) {
+        self.http_connections_closed
+            .get_or_create(&ReasonLabel {
+                reason: "refused".into(),
             })
             .inc();
     }

@@ -14,11 +14,14 @@
 use std::future::Future;
 use std::time::SystemTime;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
 use headers::{ETag, HeaderMapExt, IfModifiedSince, IfNoneMatch};
 use tokio::net::TcpListener;
+
+pub mod accept;
+
+pub use accept::Limits;
 
 use crate::publish::catalog::resolve;
 use std::sync::{Arc, RwLock};
@@ -109,21 +112,15 @@ pub struct ServeState {
     pub health: Option<Health>,
 }
 
-/// The router: `/metrics`, `/healthz`, and every published path, nothing else.
-pub fn router(state: ServeState) -> Router {
-    Router::new().fallback(move |req: Request<Body>| {
-        let state = state.clone();
-        async move {
-            let path = req.uri().path().to_string();
-            let resp = match path.as_str() {
-                "/metrics" => metrics(&state).await,
-                "/healthz" => healthz(&state).await,
-                _ => document(&state, req).await,
-            };
-            state.metrics.record_http(resp.status().as_u16());
-            resp
-        }
-    })
+/// Answers one request: `/metrics`, `/healthz`, and every published path, nothing else.
+pub async fn handle(state: &ServeState, req: Request<Body>) -> Response<Body> {
+    let resp = match req.uri().path() {
+        "/metrics" => metrics(state).await,
+        "/healthz" => healthz(state).await,
+        _ => document(state, req).await,
+    };
+    state.metrics.record_http(resp.status().as_u16());
+    resp
 }
 
 async fn metrics(state: &ServeState) -> Response<Body> {
@@ -342,15 +339,29 @@ fn plain(status: StatusCode, msg: &'static str) -> Response<Body> {
     r
 }
 
-/// Serves `state` on `listener` until `shutdown` resolves.
+/// Serves `state` on `listener` until `shutdown` resolves, within the default
+/// [`Limits`] (see [`accept`]).
 pub async fn serve(
     listener: TcpListener,
     state: ServeState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, state, Limits::for_this_process(), shutdown).await
+}
+
+/// [`serve`] within `limits`.
+pub async fn serve_with(
+    listener: TcpListener,
+    state: ServeState,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let metrics = state.metrics.clone();
+    let handler = move |req: Request<Body>| {
+        let state = state.clone();
+        async move { handle(&state, req).await }
+    };
+    accept::run(listener, limits, metrics, handler, shutdown).await
 }
 
 #[cfg(test)]
