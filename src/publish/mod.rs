@@ -35,7 +35,7 @@ use url::Url;
 use crate::config::Config;
 pub use crate::config::OnDisk;
 use crate::dedup::hex;
-use crate::store::{ItemFilter, Store, StoreError};
+use crate::store::{ItemFilter, Store, StoreError, Trust};
 use catalog::{CORE_LANGUAGES, Format, Scope, Selection};
 use prepare::{Cache, PreparedItem};
 
@@ -222,6 +222,10 @@ pub struct Publisher {
     public_url: Url,
     dir: PathBuf,
     max_items: usize,
+    /// `output.max_per_source`: one source's share of an aggregated document.
+    max_per_source: usize,
+    /// Which source leads a case several publish (`[[sources]] trust`).
+    trust: Trust,
     sources: BTreeMap<String, SourceInfo>,
     languages: Vec<String>,
     hubs: Vec<Url>,
@@ -248,6 +252,8 @@ impl Publisher {
             public_url: config.server.public_url.clone(),
             dir: config.output.dir.clone(),
             max_items: config.output.max_items,
+            max_per_source: config.output.max_per_source,
+            trust: Trust::new(config.sources.iter().map(|s| (s.id.clone(), s.trust))),
             sources: config
                 .sources
                 .iter()
@@ -470,6 +476,11 @@ impl Publisher {
             },
             language: sel.language.clone(),
             limit: Some(self.max_items),
+            // A source's own documents hold only its items: no share to cap.
+            per_source: match &sel.scope {
+                Scope::Source(_) => None,
+                _ => Some(self.max_per_source),
+            },
             ..Default::default()
         };
         // An urgent selection is grouped per case: its items come from a larger pool
@@ -491,7 +502,7 @@ impl Publisher {
             return Ok(prev);
         }
         let items = if urgent {
-            store.urgent_cases_in(&filter)?
+            store.urgent_cases_in(&filter, &self.trust)?
         } else {
             store.items(&filter)?
         };

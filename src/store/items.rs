@@ -1,6 +1,6 @@
 //! Items: dedup on write, queries for the publisher and the CLI.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
@@ -38,6 +38,9 @@ pub struct ItemFilter {
     /// Only items published at or after this time.
     pub since: Option<DateTime<Utc>>,
     pub limit: Option<usize>,
+    /// At most this many items of any one source (`output.max_per_source`): the newest
+    /// of each, so that one source cannot crowd the others out of a document.
+    pub per_source: Option<usize>,
 }
 
 impl ItemFilter {
@@ -65,10 +68,46 @@ impl ItemFilter {
             args.push(ts(t));
         }
         sql.push_str(" ORDER BY sort_time DESC, id DESC");
-        if let Some(n) = self.limit {
+        // With a per-source cap, rows are counted as they stream (see `Quota`).
+        if let (Some(n), None) = (self.limit, self.per_source) {
             sql.push_str(&format!(" LIMIT {n}"));
         }
         (sql, args)
+    }
+}
+
+/// Counts the rows of a newest-first scan against a filter's `limit` and `per_source`.
+struct Quota<'a> {
+    filter: &'a ItemFilter,
+    taken: HashMap<String, usize>,
+    total: usize,
+}
+
+impl<'a> Quota<'a> {
+    fn new(filter: &'a ItemFilter) -> Quota<'a> {
+        Quota {
+            filter,
+            taken: HashMap::new(),
+            total: 0,
+        }
+    }
+
+    /// The limit is reached: stop reading.
+    fn full(&self) -> bool {
+        self.filter.limit.is_some_and(|n| self.total >= n)
+    }
+
+    /// Whether the next row, of `source`, is kept (and counted).
+    fn admit(&mut self, source: &str) -> bool {
+        if let Some(cap) = self.filter.per_source {
+            let n = self.taken.entry(source.to_string()).or_default();
+            if *n >= cap {
+                return false;
+            }
+            *n += 1;
+        }
+        self.total += 1;
+        true
     }
 }
 
@@ -180,8 +219,18 @@ impl Store {
     pub fn items(&self, f: &ItemFilter) -> Result<Vec<StoredItem>, StoreError> {
         let (sql, args) = f.sql(ITEM_COLUMNS);
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args.iter()), item_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut rows = stmt.query(params_from_iter(args.iter()))?;
+        let mut quota = Quota::new(f);
+        let mut out = Vec::new();
+        while !quota.full()
+            && let Some(r) = rows.next()?
+        {
+            // Column 1 of ITEM_COLUMNS is the source.
+            if quota.admit(r.get_ref(1)?.as_str().unwrap_or_default()) {
+                out.push(item_from_row(r)?);
+            }
+        }
+        Ok(out)
     }
 
     /// A fingerprint of what `f` selects: which items, in which order, in which version
@@ -190,18 +239,31 @@ impl Store {
     /// Returns the fingerprint and the number of items.
     pub fn selection_fingerprint(&self, f: &ItemFilter) -> Result<(u64, usize), StoreError> {
         use std::hash::{Hash, Hasher};
-        // Answered from the covering indexes of migration 0005, without the table.
-        let (sql, args) = f.sql("id, version");
+        // Answered from the covering indexes of migration 0005, without the table
+        // (but for the source, when one source's share is capped).
+        let columns = if f.per_source.is_some() {
+            "id, version, source"
+        } else {
+            "id, version"
+        };
+        let (sql, args) = f.sql(columns);
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params_from_iter(args.iter()))?;
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        let mut count = 0;
-        while let Some(r) = rows.next()? {
-            r.get::<_, i64>(0)?.hash(&mut h);
-            r.get::<_, i64>(1)?.hash(&mut h);
-            count += 1;
+        let mut quota = Quota::new(f);
+        while !quota.full()
+            && let Some(r) = rows.next()?
+        {
+            let source = match f.per_source {
+                Some(_) => r.get_ref(2)?.as_str().unwrap_or_default(),
+                None => "",
+            };
+            if quota.admit(source) {
+                r.get::<_, i64>(0)?.hash(&mut h);
+                r.get::<_, i64>(1)?.hash(&mut h);
+            }
         }
-        Ok((h.finish(), count))
+        Ok((h.finish(), quota.total))
     }
 
     /// A counter that moves whenever the case codes of any item change (see

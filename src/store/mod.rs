@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 
+pub use cases::Trust;
 pub use follow::{FollowOutcome, FollowState};
 pub use items::{Group, ItemFilter, PollCounts, PollWrite, StoredPoll};
 pub use reclassify::{StoredSubject, Verdict};
