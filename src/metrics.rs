@@ -71,6 +71,8 @@ pub struct Metrics {
     http_requests: Family<StatusLabel, Counter>,
     http_connections: Gauge,
     http_connections_closed: Family<ReasonLabel, Counter>,
+    output_write_failures: Gauge,
+    output_last_written: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -101,6 +103,8 @@ impl Metrics {
             http_requests: Family::default(),
             http_connections: Gauge::default(),
             http_connections_closed: Family::default(),
+            output_write_failures: Gauge::default(),
+            output_last_written: Gauge::default(),
         };
         {
             let mut r = m.registry.lock().expect("fresh registry");
@@ -157,6 +161,17 @@ impl Metrics {
                  longest, to make room) or `refused` (every connection busy)",
                 m.http_connections_closed.clone(),
             );
+            r.register(
+                "output_write_failures",
+                "Writes of output.dir that failed in a row (0: the last one succeeded); the \
+                 documents are served from memory meanwhile",
+                m.output_write_failures.clone(),
+            );
+            r.register(
+                "output_last_written_timestamp_seconds",
+                "Unix time of the last successful write of output.dir",
+                m.output_last_written.clone(),
+            );
         }
         m
     }
@@ -190,6 +205,16 @@ impl Metrics {
                 status: status.to_string(),
             })
             .inc();
+    }
+
+    /// A publish wrote `output.dir` (`ok`) or could not.
+    pub fn record_output_write(&self, ok: bool) {
+        if ok {
+            self.output_write_failures.set(0);
+            self.output_last_written.set(chrono::Utc::now().timestamp());
+        } else {
+            self.output_write_failures.inc();
+        }
     }
 
     /// How many HTTP connections are open.

@@ -138,17 +138,28 @@ async fn metrics(state: &ServeState) -> Response<Body> {
     }
 }
 
-/// 200 when the scheduler is alive and the database takes writes; 503 with the reason.
+/// How long `/healthz` waits for the database to take its write.
+pub const HEALTH_DB_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// 200 when the scheduler is alive, the output files are being written and the
+/// database takes a write; else 503 with every reason, one per line. Answers within
+/// about [`HEALTH_DB_WITHIN`] whatever holds the database.
 async fn healthz(state: &ServeState) -> Response<Body> {
-    if let Some(Err(reason)) = state.health.as_ref().map(Health::scheduler) {
-        return plain_owned(StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n"));
+    let mut problems = Vec::new();
+    if let Some(h) = &state.health {
+        problems.extend(h.scheduler().err());
+        problems.extend(h.output().err());
     }
-    match state.db.call(|s| s.probe_write()).await {
-        Ok(()) => plain(StatusCode::OK, "ok\n"),
-        Err(e) => plain_owned(
+    if let Err(e) = state.db.probe(HEALTH_DB_WITHIN).await {
+        problems.push(format!("database not writable: {e}"));
+    }
+    if problems.is_empty() {
+        plain(StatusCode::OK, "ok\n")
+    } else {
+        plain_owned(
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("database not writable: {e}\n"),
-        ),
+            format!("{}\n", problems.join("\n")),
+        )
     }
 }
 

@@ -657,15 +657,21 @@ impl Published {
 }
 
 /// What a publish did.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct PublishOutcome {
     /// Paths whose content changed: files rewritten on disk, and documents served
-    /// from memory whose bytes differ from what was served before.
+    /// from memory whose bytes differ from what was served before (all of them when
+    /// the files could not be written).
     pub changed: Vec<String>,
     pub documents: usize,
+    /// The files could not be written (a full or read-only disk): the documents are
+    /// served from memory all the same, and the write is to be tried again.
+    pub write_error: Option<PublishError>,
 }
 
-/// Renders from the store, writes the files, installs the snapshot for the server.
+/// Renders from the store, installs the snapshot for the server, then writes the
+/// files. A failed write leaves the new documents served: a full disk must not freeze
+/// what subscribers see.
 pub async fn publish(
     db: &crate::store::Db,
     publisher: &Publisher,
@@ -675,28 +681,54 @@ pub async fn publish(
     let snap = db
         .read(move |s| Ok(p.render(s, DateTime::UNIX_EPOCH)))
         .await??;
-    let p = publisher.clone();
-    let (snap, changed) = tokio::task::spawn_blocking(move || p.write(&snap).map(|c| (snap, c)))
-        .await
-        .map_err(|e| PublishError::Render {
-            path: "*".into(),
-            message: e.to_string(),
-        })??;
+    let before = published.get();
+    published.install(snap);
+    let snap = published.get();
+    let differs = |path: &String, doc: &Arc<Rendered>| {
+        before
+            .files
+            .get(path)
+            .is_none_or(|old| old.etag != doc.etag)
+    };
     // Documents served but not written (rendered on demand) changed when their bytes
     // differ from what was served before.
-    let before = published.get();
-    let mut changed = changed;
-    for (path, doc) in &snap.files {
-        if !snap.disk.contains(path)
-            && before
-                .files
-                .get(path)
-                .is_some_and(|old| old.etag != doc.etag)
-        {
-            changed.push(path.clone());
+    let mut changed: Vec<String> = snap
+        .files
+        .iter()
+        .filter(|(path, doc)| {
+            !snap.disk.contains(*path) && before.files.contains_key(*path) && differs(path, doc)
+        })
+        .map(|(path, _)| path.clone())
+        .collect();
+    let p = publisher.clone();
+    let to_write = snap.clone();
+    let written = tokio::task::spawn_blocking(move || p.write(&to_write))
+        .await
+        .unwrap_or_else(|e| {
+            Err(PublishError::Render {
+                path: "*".into(),
+                message: e.to_string(),
+            })
+        });
+    let write_error = match written {
+        Ok(files) => {
+            changed.extend(files);
+            None
         }
-    }
-    let documents = snap.files.len();
-    published.install(snap);
-    Ok(PublishOutcome { changed, documents })
+        Err(e) => {
+            // Served from memory: what changed there is what subscribers see change.
+            changed.extend(
+                snap.files
+                    .iter()
+                    .filter(|(path, doc)| snap.disk.contains(*path) && differs(path, doc))
+                    .map(|(path, _)| path.clone()),
+            );
+            Some(e)
+        }
+    };
+    Ok(PublishOutcome {
+        changed,
+        documents: snap.files.len(),
+        write_error,
+    })
 }

@@ -124,13 +124,13 @@ impl PreparedItem {
             categories: item
                 .categories
                 .iter()
-                .map(|c| plain(c))
+                .map(|c| title(c))
                 .filter(|c| !c.is_empty())
                 .collect(),
             authors: item
                 .authors
                 .iter()
-                .map(|a| plain(a))
+                .map(|a| title(a))
                 .filter(|a| !a.is_empty())
                 .collect(),
             urgent: item.urgent,

@@ -3,6 +3,7 @@
 
 pub mod daemon;
 pub mod inproc;
+pub mod notify;
 pub mod safety;
 
 use std::collections::HashMap;
