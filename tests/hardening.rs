@@ -183,3 +183,71 @@ fn one_shot_commands_leave_the_database_file_whole() {
         .unwrap();
     assert_eq!(ok, "ok");
 }
+
+#[test]
+fn per_source_documents_are_cached_apart_from_the_main_ones_and_bounded() {
+    let rt = common::inproc::runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let feed_path = dir.path().join("feed.rss");
+    std::fs::write(&feed_path, feed(&[(URGENT, "")])).unwrap();
+    let url = format!("file://{}", feed_path.display());
+    let ids: Vec<String> = (0..70).map(|n| format!("s{n}")).collect();
+    let sources: Vec<(&str, String, Option<&str>)> = ids
+        .iter()
+        .map(|id| (id.as_str(), url.clone(), Some("en")))
+        .collect();
+    let config = tocsin::config::Config::load(&write_config(dir.path(), &sources, "")).unwrap();
+    let (addr, d) = rt.block_on(async {
+        let d = tocsin::daemon::Daemon::new(config).unwrap();
+        d.poll_once(d.config.sources.clone(), true).await;
+        d.publish().await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(tocsin::serve::serve(
+            listener,
+            d.serve_state(),
+            std::future::pending(),
+        ));
+        (addr, d)
+    });
+    let main = d.published.get().files.len();
+    for id in &ids {
+        let r = common::inproc::request(addr, "GET", &format!("/sources/{id}.atom"), &[]);
+        assert_eq!(r.status, 200, "{id}");
+        assert!(String::from_utf8_lossy(&r.body).contains("Ana Popescu"));
+    }
+    assert_eq!(
+        d.published.get().files.len(),
+        main,
+        "the main snapshot does not grow"
+    );
+    assert_eq!(
+        d.publisher.on_demand_cached(),
+        tocsin::publish::MAX_ON_DEMAND
+    );
+    // Evicted, then rendered again on request.
+    let r = common::inproc::request(addr, "GET", "/sources/s0.atom", &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        d.publisher.on_demand_cached(),
+        tocsin::publish::MAX_ON_DEMAND
+    );
+
+    // A cached document that changes is rendered again at the next publish.
+    std::fs::write(
+        &feed_path,
+        feed(&[(URGENT, ""), ("Urgent appeal: torture of Mr. Ion Rusu", "")]),
+    )
+    .unwrap();
+    let outcome = rt.block_on(async {
+        d.poll_once(d.config.sources.clone(), true).await;
+        d.publish().await.unwrap()
+    });
+    assert!(
+        outcome.changed.iter().any(|p| p == "sources/s69.atom"),
+        "{:?}",
+        outcome.changed
+    );
+    let r = common::inproc::request(addr, "GET", "/sources/s69.atom", &[]);
+    assert!(String::from_utf8_lossy(&r.body).contains("Ion Rusu"));
+}

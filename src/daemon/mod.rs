@@ -164,6 +164,7 @@ impl Daemon {
             db: self.db.clone(),
             metrics: self.metrics.clone(),
             health: None,
+            renders: Arc::default(),
         }
     }
 

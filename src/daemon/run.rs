@@ -85,6 +85,7 @@ impl Daemon {
             db: self.db.clone(),
             metrics: self.metrics.clone(),
             health: Some(shared.health.clone()),
+            renders: Arc::default(),
         };
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(addr = %addr, "listening");

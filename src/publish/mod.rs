@@ -105,6 +105,9 @@ pub struct Snapshot {
     pub files: BTreeMap<String, Arc<Rendered>>,
     /// The paths that are also written to `output.dir`.
     pub disk: BTreeSet<String>,
+    /// Documents rendered on demand (not in `files`) that this publish rendered again
+    /// because they changed.
+    pub refreshed: Vec<String>,
 }
 
 impl Snapshot {
@@ -203,17 +206,18 @@ pub fn html_csp() -> &'static str {
 }
 
 /// One selection's documents as last rendered, with the fingerprint of what they show.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct RenderedSelection {
     fingerprint: u64,
     docs: Vec<(String, Arc<Rendered>)>,
     uids: Vec<String>,
-    /// When it was rendered: the oldest on-demand selection is dropped first.
-    rendered_at: std::time::Instant,
 }
 
-/// How many per-language or per-source selections rendered on request are kept.
+/// How many per-language or per-source selections rendered on request are kept (the
+/// least recently requested goes first).
 pub const MAX_ON_DEMAND: usize = 64;
+
+type OnDemandCache = lru::LruCache<Selection, RenderedSelection>;
 
 /// Renders and writes the outputs.
 #[derive(Debug, Clone)]
@@ -231,8 +235,12 @@ pub struct Publisher {
     hubs: Vec<Url>,
     on_disk: OnDisk,
     cache: Arc<Cache>,
-    /// What each selection rendered last time, to skip selections that did not change.
+    /// What each eager selection rendered last time, to skip those that did not change.
     rendered: Arc<Mutex<HashMap<Selection, RenderedSelection>>>,
+    /// The selections rendered on request, apart from the snapshot the main documents
+    /// are served from, and bounded: at most [`MAX_ON_DEMAND`], least recently
+    /// requested dropped first.
+    on_demand: Arc<Mutex<OnDemandCache>>,
     /// ETag of what is on disk at each path, to skip rewriting unchanged files.
     written: Arc<Mutex<HashMap<String, String>>>,
 }
@@ -280,6 +288,9 @@ impl Publisher {
             on_disk: config.output.on_disk,
             cache: Arc::default(),
             rendered: Arc::default(),
+            on_demand: Arc::new(Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(MAX_ON_DEMAND).expect("not zero"),
+            ))),
             written: Arc::default(),
         }
     }
@@ -380,8 +391,9 @@ impl Publisher {
             .unwrap_or(empty_since))
     }
 
-    /// Renders the eager selections, and again every on-demand selection that was
-    /// requested before and has changed since.
+    /// Renders the eager selections into a snapshot, and again every on-demand
+    /// selection still cached that has changed since (their changed paths are in
+    /// [`Snapshot::refreshed`]).
     ///
     /// An empty selection's `updated` time is the newest item's of the whole store (or
     /// `empty_since` when the store is empty), never "now": a document changes only when
@@ -396,25 +408,42 @@ impl Publisher {
         let newest = Self::newest(store, empty_since)?;
         let mut cache = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
         let mut current = HashMap::new();
-        let wanted: Vec<Selection> = self
-            .selections()
-            .into_iter()
-            .filter(|sel| self.is_eager(sel) || cache.contains_key(sel))
-            .collect();
-        for sel in wanted {
-            let eager = self.is_eager(&sel);
+        for sel in self.selections().into_iter().filter(|s| self.is_eager(s)) {
             let done = self.render_selection(store, &sel, newest, cache.remove(&sel))?;
             for (path, doc) in &done.docs {
                 snap.files.insert(path.clone(), doc.clone());
-                if eager {
-                    snap.disk.insert(path.clone());
-                }
+                snap.disk.insert(path.clone());
             }
             used.extend(done.uids.iter().cloned());
             current.insert(sel, done);
         }
         *cache = current;
         drop(cache);
+        // The on-demand selections still cached, each again if it changed; the cache
+        // is not locked while one renders, so requests are served meanwhile.
+        let cached: Vec<(Selection, RenderedSelection)> = self
+            .on_demand()
+            .iter()
+            .map(|(sel, r)| (sel.clone(), r.clone()))
+            .collect();
+        for (sel, prev) in cached {
+            let before: HashMap<String, String> = prev
+                .docs
+                .iter()
+                .map(|(p, d)| (p.clone(), d.etag.clone()))
+                .collect();
+            let done = self.render_selection(store, &sel, newest, Some(prev))?;
+            snap.refreshed.extend(
+                done.docs
+                    .iter()
+                    .filter(|(p, d)| before.get(p) != Some(&d.etag))
+                    .map(|(p, _)| p.clone()),
+            );
+            used.extend(done.uids.iter().cloned());
+            if let Some(slot) = self.on_demand().peek_mut(&sel) {
+                *slot = done;
+            }
+        }
         snap.add(
             "sources.opml".into(),
             opml::render(&self.title, &self.public_url, &self.sources),
@@ -428,34 +457,41 @@ impl Publisher {
         Ok(snap)
     }
 
+    fn on_demand(&self) -> std::sync::MutexGuard<'_, OnDemandCache> {
+        self.on_demand.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many selections rendered on demand are cached (at most [`MAX_ON_DEMAND`]).
+    pub fn on_demand_cached(&self) -> usize {
+        self.on_demand().len()
+    }
+
+    /// The document at `path` (resolved, see [`catalog::resolve`]) if it was rendered
+    /// on request and is still cached; marks its selection recently used.
+    pub fn cached_on_demand(&self, path: &str) -> Option<Arc<Rendered>> {
+        let sel = self.selection_for_path(path)?;
+        let mut cache = self.on_demand();
+        let rendered = cache.get(&sel)?;
+        rendered
+            .docs
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, d)| d.clone())
+    }
+
     /// Renders one selection that is not published eagerly, for a request, and keeps it
-    /// so that later requests (and publishes, while it is unchanged) reuse it. At most
-    /// [`MAX_ON_DEMAND`] such selections are kept.
+    /// (apart from the main snapshot) so that later requests, and publishes while it is
+    /// unchanged, reuse it. At most [`MAX_ON_DEMAND`] such selections are kept.
     pub fn render_on_demand(
         &self,
         store: &Store,
         sel: &Selection,
     ) -> Result<Vec<(String, Arc<Rendered>)>, PublishError> {
         let newest = Self::newest(store, DateTime::UNIX_EPOCH)?;
-        let prev = self
-            .rendered
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(sel);
+        let prev = self.on_demand().peek(sel).cloned();
         let done = self.render_selection(store, sel, newest, prev)?;
         let docs = done.docs.clone();
-        let mut cache = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
-        let on_demand = cache.keys().filter(|s| !self.is_eager(s)).count();
-        if on_demand >= MAX_ON_DEMAND
-            && let Some(victim) = cache
-                .iter()
-                .filter(|(s, _)| !self.is_eager(s))
-                .min_by_key(|(_, r)| r.rendered_at)
-                .map(|(s, _)| s.clone())
-        {
-            cache.remove(&victim);
-        }
-        cache.insert(sel.clone(), done);
+        self.on_demand().put(sel.clone(), done);
         Ok(docs)
     }
 
@@ -533,7 +569,6 @@ impl Publisher {
             fingerprint,
             docs,
             uids,
-            rendered_at: std::time::Instant::now(),
         })
     }
 
@@ -638,16 +673,6 @@ impl Published {
             .clone()
     }
 
-    /// Adds documents rendered on demand to the current snapshot.
-    pub fn add(&self, docs: Vec<(String, Arc<Rendered>)>) {
-        let mut guard = self.current.write().unwrap_or_else(|p| p.into_inner());
-        let mut snap = (**guard).clone();
-        for (path, doc) in docs {
-            snap.files.insert(path, doc);
-        }
-        *guard = Arc::new(snap);
-    }
-
     /// Installs `snap`, keeping Last-Modified for documents that did not change.
     pub fn install(&self, mut snap: Snapshot) {
         let mut guard = self.current.write().unwrap_or_else(|p| p.into_inner());
@@ -690,16 +715,8 @@ pub async fn publish(
             .get(path)
             .is_none_or(|old| old.etag != doc.etag)
     };
-    // Documents served but not written (rendered on demand) changed when their bytes
-    // differ from what was served before.
-    let mut changed: Vec<String> = snap
-        .files
-        .iter()
-        .filter(|(path, doc)| {
-            !snap.disk.contains(*path) && before.files.contains_key(*path) && differs(path, doc)
-        })
-        .map(|(path, _)| path.clone())
-        .collect();
+    // Documents rendered on demand changed when they were rendered again.
+    let mut changed: Vec<String> = snap.refreshed.clone();
     let p = publisher.clone();
     let to_write = snap.clone();
     let written = tokio::task::spawn_blocking(move || p.write(&to_write))
