@@ -9,28 +9,12 @@ use std::time::{Duration, Instant};
 use common::daemon::{RunningDaemon, eventually};
 use common::*;
 
-fn feed(items: &[(&str, &str)]) -> String {
-    let mut s = String::from(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\
-         <channel><title>T</title><link>http://t/</link>",
-    );
-    for (n, (title, extra)) in items.iter().enumerate() {
-        s.push_str(&format!(
-            "<item><title>{title}</title><link>http://t/{n}</link><guid>t-{n}</guid>\
-             <pubDate>Mon, 0{d} Jun 2025 10:00:00 +0000</pubDate>{extra}</item>",
-            d = n + 1
-        ));
-    }
-    s.push_str("</channel></rss>");
-    s
-}
-
 const URGENT: &str = "Urgent appeal: arbitrary detention of Ms. Ana Popescu";
 
 fn setup(items: &[(&str, &str)]) -> (tempfile::TempDir, FixtureServer, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let srv = FixtureServer::start();
-    srv.set("/feed.rss", Route::ok("application/rss+xml", feed(items)));
+    srv.set("/feed.rss", Route::ok("application/rss+xml", rss(items)));
     let config = write_config(
         dir.path(),
         &[("watched", srv.url("/feed.rss"), Some("en"))],
@@ -55,7 +39,7 @@ fn poll_exits_4_when_the_database_stays_locked() {
         "/feed.rss",
         Route::ok(
             "application/rss+xml",
-            feed(&[(URGENT, ""), ("Urgent appeal: a second case", "")]),
+            rss(&[(URGENT, ""), ("Urgent appeal: a second case", "")]),
         ),
     );
     let held = lock(&dir.path().join("var/tocsin.db"));
@@ -189,7 +173,7 @@ fn per_source_documents_are_cached_apart_from_the_main_ones_and_bounded() {
     let rt = common::inproc::runtime();
     let dir = tempfile::tempdir().unwrap();
     let feed_path = dir.path().join("feed.rss");
-    std::fs::write(&feed_path, feed(&[(URGENT, "")])).unwrap();
+    std::fs::write(&feed_path, rss(&[(URGENT, "")])).unwrap();
     let url = format!("file://{}", feed_path.display());
     let ids: Vec<String> = (0..70).map(|n| format!("s{n}")).collect();
     let sources: Vec<(&str, String, Option<&str>)> = ids
@@ -197,19 +181,7 @@ fn per_source_documents_are_cached_apart_from_the_main_ones_and_bounded() {
         .map(|id| (id.as_str(), url.clone(), Some("en")))
         .collect();
     let config = tocsin::config::Config::load(&write_config(dir.path(), &sources, "")).unwrap();
-    let (addr, d) = rt.block_on(async {
-        let d = tocsin::daemon::Daemon::new(config).unwrap();
-        d.poll_once(d.config.sources.clone(), true).await;
-        d.publish().await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(tocsin::serve::serve(
-            listener,
-            d.serve_state(),
-            std::future::pending(),
-        ));
-        (addr, d)
-    });
+    let (addr, d) = common::inproc::serve(&rt, config);
     let main = d.published.get().files.len();
     for id in &ids {
         let r = common::inproc::request(addr, "GET", &format!("/sources/{id}.atom"), &[]);
@@ -236,7 +208,7 @@ fn per_source_documents_are_cached_apart_from_the_main_ones_and_bounded() {
     // A cached document that changes is rendered again at the next publish.
     std::fs::write(
         &feed_path,
-        feed(&[(URGENT, ""), ("Urgent appeal: torture of Mr. Ion Rusu", "")]),
+        rss(&[(URGENT, ""), ("Urgent appeal: torture of Mr. Ion Rusu", "")]),
     )
     .unwrap();
     let outcome = rt.block_on(async {

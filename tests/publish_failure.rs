@@ -8,22 +8,7 @@ use std::time::Duration;
 
 use common::daemon::{RunningDaemon, eventually};
 use common::notify::NotifySocket;
-use common::{FixtureServer, Route, write_config};
-
-fn feed(titles: &[&str]) -> String {
-    let mut s = String::from(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title><link>http://t/</link>",
-    );
-    for (n, title) in titles.iter().enumerate() {
-        s.push_str(&format!(
-            "<item><title>{title}</title><link>http://t/{n}</link><guid>t-{n}</guid>\
-             <pubDate>Mon, 0{d} Jun 2025 10:00:00 +0000</pubDate></item>",
-            d = n + 1
-        ));
-    }
-    s.push_str("</channel></rss>");
-    s
-}
+use common::{FixtureServer, Route, rss_titles, write_config};
 
 #[test]
 fn new_items_are_served_while_the_output_dir_is_unwritable_and_written_once_it_is_back() {
@@ -33,7 +18,7 @@ fn new_items_are_served_while_the_output_dir_is_unwritable_and_written_once_it_i
     let second = "Urgent appeal: incommunicado detention of Mr. Ion Rusu";
     srv.set(
         "/feed.rss",
-        Route::ok("application/rss+xml", feed(&[first])),
+        Route::ok("application/rss+xml", rss_titles(&[first])),
     );
     let config = write_config(
         dir.path(),
@@ -55,7 +40,7 @@ fn new_items_are_served_while_the_output_dir_is_unwritable_and_written_once_it_i
     std::fs::write(&public, "not a directory").unwrap();
     srv.set(
         "/feed.rss",
-        Route::ok("application/rss+xml", feed(&[first, second])),
+        Route::ok("application/rss+xml", rss_titles(&[first, second])),
     );
     eventually(Duration::from_secs(20), "the new item served", || {
         d.get("/urgent.atom").1.contains("Ion Rusu")

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::daemon::{RunningDaemon, eventually};
-use common::{FixtureServer, Route, write_config};
+use common::{FixtureServer, Route, rss_titles, write_config};
 
 const ATTACKERS: usize = 1100;
 
@@ -37,21 +37,6 @@ fn raise_own_file_limit(want: u64) -> bool {
         rl.rlim_cur = want as libc::rlim_t;
         libc::setrlimit(libc::RLIMIT_NOFILE, &rl) == 0
     }
-}
-
-fn feed(items: &[&str]) -> String {
-    let mut s = String::from(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title><link>http://t/</link>",
-    );
-    for (n, title) in items.iter().enumerate() {
-        s.push_str(&format!(
-            "<item><title>{title}</title><link>http://t/{n}</link><guid>t-{n}</guid>\
-             <pubDate>Mon, 0{d} Jun 2025 10:00:00 +0000</pubDate></item>",
-            d = n + 1
-        ));
-    }
-    s.push_str("</channel></rss>");
-    s
 }
 
 /// Keeps `ATTACKERS` connections open to `addr`, each sending one more header line every
@@ -97,7 +82,7 @@ fn trickling_connections_leave_healthz_the_feed_and_polls_working_under_1024_fil
     let first = "Urgent appeal: arbitrary detention of Ms. Ana Popescu";
     srv.set(
         "/feed.rss",
-        Route::ok("application/rss+xml", feed(&[first])),
+        Route::ok("application/rss+xml", rss_titles(&[first])),
     );
     let config = write_config(
         dir.path(),
@@ -159,13 +144,16 @@ fn trickling_connections_leave_healthz_the_feed_and_polls_working_under_1024_fil
     let second = "Urgent appeal: incommunicado detention of Mr. Ion Rusu";
     srv.set(
         "/feed.rss",
-        Route::ok("application/rss+xml", feed(&[first, second])),
+        Route::ok("application/rss+xml", rss_titles(&[first, second])),
     );
     eventually(Duration::from_secs(30), "the new item served", || {
         d.get("/urgent.atom").1.contains("Ion Rusu")
     });
-    let on_disk = std::fs::read_to_string(dir.path().join("var/public/urgent.atom")).unwrap();
-    assert!(on_disk.contains("Ion Rusu"));
+    // Installed for the server first, then written.
+    eventually(Duration::from_secs(10), "the new item written", || {
+        std::fs::read_to_string(dir.path().join("var/public/urgent.atom"))
+            .is_ok_and(|t| t.contains("Ion Rusu"))
+    });
     let (_, metrics) = d.get("/metrics");
     assert!(
         metrics.contains("tocsin_http_connections_shed_total{reason=\"evicted\"}"),
