@@ -229,8 +229,10 @@ pub struct Publisher {
     /// `output.max_per_source`: one source's share of an aggregated document.
     max_per_source: usize,
     /// Which source leads a case several publish (`[[sources]] trust`).
-    trust: Trust,
-    sources: BTreeMap<String, SourceInfo>,
+    trust: Arc<Trust>,
+    /// Shared, as `trust`: a publisher is cloned for every document rendered on
+    /// demand, and there may be thousands of sources.
+    sources: Arc<BTreeMap<String, SourceInfo>>,
     languages: Vec<String>,
     hubs: Vec<Url>,
     on_disk: OnDisk,
@@ -261,28 +263,32 @@ impl Publisher {
             dir: config.output.dir.clone(),
             max_items: config.output.max_items,
             max_per_source: config.output.max_per_source,
-            trust: Trust::new(config.sources.iter().map(|s| (s.id.clone(), s.trust))),
-            sources: config
-                .sources
-                .iter()
-                .map(|s| {
-                    let remote = s.url.scheme() != "file";
-                    let info = SourceInfo {
-                        title: s.title.clone(),
-                        url: if remote {
-                            s.url.origin().ascii_serialization() + "/"
-                        } else {
-                            String::new()
-                        },
-                        feed_url: if remote {
-                            s.url.to_string()
-                        } else {
-                            String::new()
-                        },
-                    };
-                    (s.id.clone(), info)
-                })
-                .collect(),
+            trust: Arc::new(Trust::new(
+                config.sources.iter().map(|s| (s.id.clone(), s.trust)),
+            )),
+            sources: Arc::new(
+                config
+                    .sources
+                    .iter()
+                    .map(|s| {
+                        let remote = s.url.scheme() != "file";
+                        let info = SourceInfo {
+                            title: s.title.clone(),
+                            url: if remote {
+                                s.url.origin().ascii_serialization() + "/"
+                            } else {
+                                String::new()
+                            },
+                            feed_url: if remote {
+                                s.url.to_string()
+                            } else {
+                                String::new()
+                            },
+                        };
+                        (s.id.clone(), info)
+                    })
+                    .collect(),
+            ),
             languages,
             hubs: config.websub.hubs.clone(),
             on_disk: config.output.on_disk,
