@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/0003_cases.sql")),
     (4, include_str!("migrations/0004_html.sql")),
     (5, include_str!("migrations/0005_publish_indexes.sql")),
+    (6, include_str!("migrations/0006_source_in_time_index.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]
