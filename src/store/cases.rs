@@ -4,7 +4,6 @@ use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-
 use rusqlite::params_from_iter;
 
 use super::items::{ITEM_COLUMNS, ItemFilter, item_from_row};
