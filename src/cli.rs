@@ -13,7 +13,8 @@ use serde::Serialize;
 use crate::config::{self, Config, ConfigError};
 use crate::daemon::{Daemon, DaemonError, PassLine};
 use crate::model::StoredItem;
-use crate::poll::{How, Polled};
+use crate::poll::{How, PollError, Polled};
+use crate::publish::{PublishError, PublishOutcome};
 use crate::store::{ItemFilter, StoreError};
 
 pub const EXIT_FAILURE: u8 = 1;
@@ -170,9 +171,31 @@ impl CliError {
 impl From<DaemonError> for CliError {
     fn from(e: DaemonError) -> Self {
         match e {
-            DaemonError::Store(s) => CliError::Database(s),
+            DaemonError::Store(s) | DaemonError::Publish(PublishError::Store(s)) => {
+                CliError::Database(s)
+            }
             other => CliError::Other(other.into()),
         }
+    }
+}
+
+/// A database that cannot be read while publishing is a database failure (exit 4);
+/// anything else (a file that cannot be written) a run-time failure.
+impl From<PublishError> for CliError {
+    fn from(e: PublishError) -> Self {
+        match e {
+            PublishError::Store(s) => CliError::Database(s),
+            other => CliError::Other(other.into()),
+        }
+    }
+}
+
+/// A publish whose files could not be written failed, for a one-shot command: the
+/// files are all it makes.
+fn written(outcome: PublishOutcome) -> Result<PublishOutcome, CliError> {
+    match outcome.write_error {
+        Some(e) => Err(e.into()),
+        None => Ok(outcome),
     }
 }
 
@@ -261,8 +284,13 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         }
         Command::Render => {
             let d = Daemon::new(load(&cli)?)?;
-            d.reclassify_if_changed().await?;
-            let outcome = d.publish().await.map_err(anyhow::Error::from)?;
+            let rendered = async {
+                d.reclassify_if_changed().await?;
+                written(d.publish().await?)
+            }
+            .await;
+            d.db.close().await?;
+            let outcome = rendered?;
             println!(
                 "published {} documents to {} ({} changed)",
                 outcome.documents,
@@ -400,10 +428,14 @@ async fn poll(config: Config, only: &[String], force: bool) -> Result<(), CliErr
         .iter()
         .any(|l| matches!(l, PassLine::Polled(r) if matches!(&r.result, Ok(p) if p.changed())));
     let publish = if changed || reclassified || !d.publisher.dir().join("urgent.atom").exists() {
-        d.publish().await.map(Some)
+        match d.publish().await {
+            Ok(o) => written(o).map(Some),
+            Err(e) => Err(CliError::from(e)),
+        }
     } else {
         Ok(None)
     };
+    d.db.close().await?;
     if let Ok(Some(outcome)) = &publish {
         let topics = d.topics(&outcome.changed);
         if d.pinger.is_enabled() && !topics.is_empty() {
@@ -462,7 +494,18 @@ async fn poll(config: Config, only: &[String], force: bool) -> Result<(), CliErr
             let _ = writeln!(out, "{:width$}  warning: {w}", r.source);
         }
     }
-    publish.map_err(anyhow::Error::from)?;
+    publish?;
+    // A poll that could not store what it fetched (the database locked for the whole
+    // busy timeout, a full disk) is a database failure, as at any other step.
+    if let Some(e) = lines.into_iter().find_map(|l| match l {
+        PassLine::Polled(r) => match r.result {
+            Err(PollError::Store { source, .. }) => Some(source),
+            _ => None,
+        },
+        PassLine::Deferred(_) => None,
+    }) {
+        return Err(CliError::Database(e));
+    }
     Ok(())
 }
 

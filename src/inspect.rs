@@ -80,6 +80,7 @@ async fn inspect_one(
             language: None,
             schedule: config.daemon.schedule.clone(),
             enabled: true,
+            trust: 0,
             kind: Default::default(),
             fetch: config.fetch.for_source(),
         });

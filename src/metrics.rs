@@ -40,6 +40,11 @@ struct OutcomeLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabel {
     status: String,
 }
@@ -64,6 +69,10 @@ pub struct Metrics {
     urgent_items: Gauge,
     publishes: Family<OutcomeLabel, Counter>,
     http_requests: Family<StatusLabel, Counter>,
+    http_connections: Gauge,
+    http_connections_closed: Family<ReasonLabel, Counter>,
+    output_write_failures: Gauge,
+    output_last_written: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -92,6 +101,10 @@ impl Metrics {
             urgent_items: Gauge::default(),
             publishes: Family::default(),
             http_requests: Family::default(),
+            http_connections: Gauge::default(),
+            http_connections_closed: Family::default(),
+            output_write_failures: Gauge::default(),
+            output_last_written: Gauge::default(),
         };
         {
             let mut r = m.registry.lock().expect("fresh registry");
@@ -137,6 +150,28 @@ impl Metrics {
                 "HTTP requests served, by status code",
                 m.http_requests.clone(),
             );
+            r.register(
+                "http_connections",
+                "HTTP connections open now",
+                m.http_connections.clone(),
+            );
+            r.register(
+                "http_connections_shed",
+                "HTTP connections closed at the connection cap: `evicted` (the one idle the \
+                 longest, to make room) or `refused` (every connection busy)",
+                m.http_connections_closed.clone(),
+            );
+            r.register(
+                "output_write_failures",
+                "Writes of output.dir that failed in a row (0: the last one succeeded); the \
+                 documents are served from memory meanwhile",
+                m.output_write_failures.clone(),
+            );
+            r.register(
+                "output_last_written_timestamp_seconds",
+                "Unix time of the last successful write of output.dir",
+                m.output_last_written.clone(),
+            );
         }
         m
     }
@@ -168,6 +203,39 @@ impl Metrics {
         self.http_requests
             .get_or_create(&StatusLabel {
                 status: status.to_string(),
+            })
+            .inc();
+    }
+
+    /// A publish wrote `output.dir` (`ok`) or could not.
+    pub fn record_output_write(&self, ok: bool) {
+        if ok {
+            self.output_write_failures.set(0);
+            self.output_last_written.set(chrono::Utc::now().timestamp());
+        } else {
+            self.output_write_failures.inc();
+        }
+    }
+
+    /// How many HTTP connections are open.
+    pub fn set_connections(&self, n: usize) {
+        self.http_connections.set(n as i64);
+    }
+
+    /// An idle connection was closed to make room for a new one.
+    pub fn record_connection_evicted(&self) {
+        self.http_connections_closed
+            .get_or_create(&ReasonLabel {
+                reason: "evicted".into(),
+            })
+            .inc();
+    }
+
+    /// A new connection was refused: every connection was busy.
+    pub fn record_connection_rejected(&self) {
+        self.http_connections_closed
+            .get_or_create(&ReasonLabel {
+                reason: "refused".into(),
             })
             .inc();
     }

@@ -14,11 +14,14 @@
 use std::future::Future;
 use std::time::SystemTime;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
 use headers::{ETag, HeaderMapExt, IfModifiedSince, IfNoneMatch};
 use tokio::net::TcpListener;
+
+pub mod accept;
+
+pub use accept::Limits;
 
 use crate::publish::catalog::resolve;
 use std::sync::{Arc, RwLock};
@@ -98,7 +101,7 @@ pub fn negotiate(accept: Option<&str>) -> Coding {
 /// What the server answers from.
 #[derive(Clone)]
 pub struct ServeState {
-    /// The documents of the last publish (and those rendered on demand since).
+    /// The documents of the last publish.
     pub published: Published,
     /// Renders per-language and per-source documents on their first request (swapped
     /// by a config reload).
@@ -107,23 +110,19 @@ pub struct ServeState {
     pub metrics: Arc<Metrics>,
     /// The scheduler's liveness, for `/healthz` (`None`: only the database is checked).
     pub health: Option<Health>,
+    /// Rendering on demand, one at a time.
+    pub renders: Arc<RenderSlots>,
 }
 
-/// The router: `/metrics`, `/healthz`, and every published path, nothing else.
-pub fn router(state: ServeState) -> Router {
-    Router::new().fallback(move |req: Request<Body>| {
-        let state = state.clone();
-        async move {
-            let path = req.uri().path().to_string();
-            let resp = match path.as_str() {
-                "/metrics" => metrics(&state).await,
-                "/healthz" => healthz(&state).await,
-                _ => document(&state, req).await,
-            };
-            state.metrics.record_http(resp.status().as_u16());
-            resp
-        }
-    })
+/// Answers one request: `/metrics`, `/healthz`, and every published path, nothing else.
+pub async fn handle(state: &ServeState, req: Request<Body>) -> Response<Body> {
+    let resp = match req.uri().path() {
+        "/metrics" => metrics(state).await,
+        "/healthz" => healthz(state).await,
+        _ => document(state, req).await,
+    };
+    state.metrics.record_http(resp.status().as_u16());
+    resp
 }
 
 async fn metrics(state: &ServeState) -> Response<Body> {
@@ -141,58 +140,153 @@ async fn metrics(state: &ServeState) -> Response<Body> {
     }
 }
 
-/// 200 when the scheduler is alive and the database takes writes; 503 with the reason.
+/// How long `/healthz` waits for the database to take its write.
+pub const HEALTH_DB_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// 200 when the scheduler is alive, the output files are being written and the
+/// database takes a write; else 503 with every reason, one per line. Answers within
+/// about [`HEALTH_DB_WITHIN`] whatever holds the database.
 async fn healthz(state: &ServeState) -> Response<Body> {
-    if let Some(Err(reason)) = state.health.as_ref().map(Health::scheduler) {
-        return plain_owned(StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n"));
+    let mut problems = Vec::new();
+    if let Some(h) = &state.health {
+        problems.extend(h.scheduler().err());
+        problems.extend(h.output().err());
     }
-    match state.db.call(|s| s.probe_write()).await {
-        Ok(()) => plain(StatusCode::OK, "ok\n"),
-        Err(e) => plain_owned(
+    if let Err(e) = state.db.probe(HEALTH_DB_WITHIN).await {
+        problems.push(format!("database not writable: {e}"));
+    }
+    if problems.is_empty() {
+        plain(StatusCode::OK, "ok\n")
+    } else {
+        plain_owned(
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("database not writable: {e}\n"),
-        ),
+            format!("{}\n", problems.join("\n")),
+        )
     }
 }
 
-/// A published document; per-language and per-source ones are rendered on their first
-/// request after they change, then served from memory.
-async fn document(state: &ServeState, req: Request<Body>) -> Response<Body> {
-    // Under the read lock only what this request needs: the hub links, and the
-    // publisher itself only when a document must be rendered.
-    let (link, render) = {
-        let publisher = state.publisher.read().unwrap_or_else(|p| p.into_inner());
-        let render = on_demand(state, &publisher, &req).map(|sel| (publisher.clone(), sel));
-        (hub_link_header(publisher.hubs()), render)
-    };
-    if let Some((publisher, sel)) = render {
-        match state
-            .db
-            .read(move |s| Ok(publisher.render_on_demand(s, &sel)))
-            .await
-        {
-            Ok(Ok(docs)) => state.published.add(docs),
-            Ok(Err(e)) => tracing::error!(error = %e, "rendering on demand failed"),
-            Err(e) => tracing::error!(error = %e, "rendering on demand failed"),
+/// How many documents are rendered on demand at once: one, so that a client walking
+/// every per-source document takes one core at most, and the main documents (served
+/// from memory, never waiting for this) stay fast.
+const RENDERS_AT_ONCE: usize = 1;
+/// How many requests may wait for a render; more get a `503` with `Retry-After`.
+const RENDERS_WAITING: usize = 32;
+
+/// Who may render a document on demand now.
+#[derive(Debug)]
+pub struct RenderSlots {
+    running: tokio::sync::Semaphore,
+    waiting: tokio::sync::Semaphore,
+}
+
+impl Default for RenderSlots {
+    fn default() -> RenderSlots {
+        RenderSlots {
+            running: tokio::sync::Semaphore::new(RENDERS_AT_ONCE),
+            waiting: tokio::sync::Semaphore::new(RENDERS_AT_ONCE + RENDERS_WAITING),
         }
     }
-    respond(&state.published, link.as_ref(), &req)
 }
 
-/// The selection to render for `req`, when it names one that is not in memory.
-fn on_demand(
-    state: &ServeState,
-    publisher: &Publisher,
-    req: &Request<Body>,
-) -> Option<crate::publish::catalog::Selection> {
+/// A published document: the main ones from the snapshot of the last publish; the
+/// per-language and per-source ones from their own bounded cache, rendered on their
+/// first request (one at a time) and again at publishes while they change.
+async fn document(state: &ServeState, req: Request<Body>) -> Response<Body> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        return None;
+        let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
     }
     let path = resolve(req.uri().path(), req.uri().query());
-    if state.published.get().get(&path).is_some() {
-        return None;
+    let snap = state.published.get();
+    // Under the read lock only what this request needs: the hub links, a cached
+    // document, and the publisher itself only when a document must be rendered.
+    let (link, found) = {
+        let publisher = state.publisher.read().unwrap_or_else(|p| p.into_inner());
+        let found = match snap.get(&path) {
+            Some(doc) => Found::Doc(doc.clone()),
+            None => match publisher.cached_on_demand(&path) {
+                Some(doc) => Found::Doc(doc),
+                None => match publisher.selection_for_path(&path) {
+                    Some(sel) => Found::Render(Box::new(publisher.clone()), sel),
+                    None => Found::Nothing,
+                },
+            },
+        };
+        (hub_link_header(publisher.hubs()), found)
+    };
+    let doc = match found {
+        Found::Doc(doc) => doc,
+        Found::Nothing => return plain(StatusCode::NOT_FOUND, "not found\n"),
+        Found::Render(publisher, sel) => match render_on_demand(state, publisher, sel, &path).await
+        {
+            Ok(doc) => doc,
+            Err(r) => return r,
+        },
+    };
+    respond(&doc, link.as_ref(), &req)
+}
+
+/// Where a request's document comes from.
+enum Found {
+    Doc(Arc<Rendered>),
+    Render(Box<Publisher>, crate::publish::catalog::Selection),
+    Nothing,
+}
+
+/// Renders `sel` for a request of `path`, when a render slot is free (or soon: a few
+/// requests wait for one); a `503` when too many wait.
+async fn render_on_demand(
+    state: &ServeState,
+    publisher: Box<Publisher>,
+    sel: crate::publish::catalog::Selection,
+    path: &str,
+) -> Result<Arc<Rendered>, Response<Body>> {
+    let busy = || {
+        let mut r = plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy rendering other documents; try again\n",
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        r
+    };
+    let Ok(_waiting) = state.renders.waiting.try_acquire() else {
+        return Err(busy());
+    };
+    let Ok(_running) = state.renders.running.acquire().await else {
+        return Err(busy());
+    };
+    // Rendered by a request that held the slot before this one?
+    if let Some(doc) = publisher.cached_on_demand(path) {
+        return Ok(doc);
     }
-    publisher.selection_for_path(&path)
+    let rendered = state
+        .db
+        .read(move |s| Ok(publisher.render_on_demand(s, &sel)))
+        .await;
+    let docs = match rendered {
+        Ok(Ok(docs)) => docs,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, path, "rendering on demand failed");
+            return Err(plain_owned(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot render {path}\n"),
+            ));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, path, "rendering on demand failed");
+            return Err(plain_owned(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot render {path}\n"),
+            ));
+        }
+    };
+    docs.into_iter()
+        .find(|(p, _)| p == path)
+        .map(|(_, d)| d)
+        .ok_or_else(|| plain(StatusCode::NOT_FOUND, "not found\n"))
 }
 
 fn hub_link_header(hubs: &[url::Url]) -> Option<HeaderValue> {
@@ -207,22 +301,7 @@ fn hub_link_header(hubs: &[url::Url]) -> Option<HeaderValue> {
     HeaderValue::from_str(&v).ok()
 }
 
-fn respond(
-    published: &Published,
-    hub_link: Option<&HeaderValue>,
-    req: &Request<Body>,
-) -> Response<Body> {
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
-        r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return r;
-    }
-    let path = resolve(req.uri().path(), req.uri().query());
-    let snap = published.get();
-    let Some(doc) = snap.get(&path) else {
-        return plain(StatusCode::NOT_FOUND, "not found\n");
-    };
+fn respond(doc: &Rendered, hub_link: Option<&HeaderValue>, req: &Request<Body>) -> Response<Body> {
     let coding = negotiate(
         req.headers()
             .get(header::ACCEPT_ENCODING)
@@ -342,15 +421,29 @@ fn plain(status: StatusCode, msg: &'static str) -> Response<Body> {
     r
 }
 
-/// Serves `state` on `listener` until `shutdown` resolves.
+/// Serves `state` on `listener` until `shutdown` resolves, within the default
+/// [`Limits`] (see [`accept`]).
 pub async fn serve(
     listener: TcpListener,
     state: ServeState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, state, Limits::for_this_process(), shutdown).await
+}
+
+/// [`serve`] within `limits`.
+pub async fn serve_with(
+    listener: TcpListener,
+    state: ServeState,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let metrics = state.metrics.clone();
+    let handler = move |req: Request<Body>| {
+        let state = state.clone();
+        async move { handle(&state, req).await }
+    };
+    accept::run(listener, limits, metrics, handler, shutdown).await
 }
 
 #[cfg(test)]

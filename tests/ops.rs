@@ -113,6 +113,13 @@ fn systemd_unit_verifies_and_is_hardened() {
     eprintln!("systemd-analyze security: {score}");
     assert!(score <= 1.5, "exposure {score} > 1.5:\n{text}");
 
+    // Connections cannot take every file descriptor (see src/serve/accept.rs).
+    let unit_text = std::fs::read_to_string(&unit).unwrap();
+    assert!(
+        unit_text.lines().any(|l| l == "LimitNOFILE=4096"),
+        "the unit sets LimitNOFILE"
+    );
+
     // `verify` checks that ExecStart exists: point it at the binary under test.
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("tocsin.service");

@@ -103,6 +103,9 @@ pub struct OutputConfig {
     pub title: String,
     pub max_items: usize,
     pub on_disk: OnDisk,
+    /// At most this many entries of one source in a document that aggregates sources
+    /// (urgent, all, per language); per-source documents are not capped.
+    pub max_per_source: usize,
 }
 
 /// Which documents are written to `output.dir`.
@@ -139,6 +142,9 @@ pub struct SourceConfig {
     pub language: Option<String>,
     pub schedule: String,
     pub enabled: bool,
+    /// How far the operator trusts this source (higher leads): when several sources
+    /// publish the same case, the entry is the most trusted one's item.
+    pub trust: i32,
     /// Limits, proxy and deferral cap: `[fetch]` with this source's overrides.
     pub fetch: SourceFetch,
     /// How the document at `url` is read.

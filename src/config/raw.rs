@@ -61,6 +61,7 @@ pub struct RawOutput {
     pub title: Option<String>,
     pub max_items: Option<i64>,
     pub on_disk: Option<String>,
+    pub max_per_source: Option<i64>,
 }
 
 /// `[fetch]`: how tocsin talks to publishers' servers. Durations are humantime
@@ -116,6 +117,7 @@ pub struct RawSource {
     pub language: Option<String>,
     pub schedule: Option<String>,
     pub enabled: Option<bool>,
+    pub trust: Option<i64>,
     // Per-source overrides of `[fetch]`, same names and forms.
     pub connect_timeout: Option<String>,
     pub timeout: Option<String>,

@@ -241,11 +241,25 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
             OnDisk::Main
         }
     };
+    // By default half a document: room for the busiest real source, while a flood from
+    // one source never pushes more than half of the others out.
+    let max_per_source = match o.max_per_source {
+        None => max_items.div_ceil(2),
+        Some(n) if (1..=10_000).contains(&n) => n as usize,
+        Some(n) => {
+            c.problem(
+                root("output").key("max_per_source"),
+                format!("{n} is out of range (1 to 10000)"),
+            );
+            1
+        }
+    };
     let output = OutputConfig {
         dir: resolve(base, o.dir.as_deref().unwrap_or("var/public")),
         title,
         max_items,
         on_disk,
+        max_per_source,
     };
 
     let threshold = raw.classify.threshold.unwrap_or(1.0);
@@ -450,6 +464,17 @@ fn source(
     if let Err(m) = parse_cron(&schedule) {
         c.problem(key().key("schedule"), m);
     }
+    let trust = match s.trust {
+        None => 0,
+        Some(t) if (-100..=100).contains(&t) => t as i32,
+        Some(t) => {
+            c.problem(
+                key().key("trust"),
+                format!("{t} is out of range (-100 to 100)"),
+            );
+            0
+        }
+    };
     let kind = html::source_kind(c, key(), s.kind, s.html);
     Some(SourceConfig {
         title: s.title.unwrap_or_else(|| id.clone()),
@@ -458,6 +483,7 @@ fn source(
         language: s.language,
         schedule,
         enabled: s.enabled.unwrap_or(true),
+        trust,
         kind: kind?,
         fetch,
     })

@@ -137,18 +137,32 @@ impl Daemon {
         .await
     }
 
-    /// Renders the outputs from the store, writes and installs them.
+    /// Renders the outputs from the store, installs them for the server and writes
+    /// them. A failed write is in the outcome (`write_error`), not an error: the new
+    /// documents are served all the same.
     pub async fn publish(&self) -> Result<PublishOutcome, PublishError> {
         let started = std::time::Instant::now();
         let outcome = publish(&self.db, &self.publisher, &self.published).await;
-        self.metrics.record_publish(outcome.is_ok());
+        let written = outcome.as_ref().is_ok_and(|o| o.write_error.is_none());
+        self.metrics.record_publish(written);
         let outcome = outcome?;
-        tracing::info!(
-            documents = outcome.documents,
-            changed = outcome.changed.len(),
-            ms = started.elapsed().as_millis() as u64,
-            "published"
-        );
+        self.metrics.record_output_write(written);
+        let ms = started.elapsed().as_millis() as u64;
+        match &outcome.write_error {
+            None => tracing::info!(
+                documents = outcome.documents,
+                changed = outcome.changed.len(),
+                ms,
+                "published"
+            ),
+            Some(e) => tracing::error!(
+                documents = outcome.documents,
+                changed = outcome.changed.len(),
+                ms,
+                error = %e,
+                "published, but the files could not be written (served from memory)"
+            ),
+        }
         Ok(outcome)
     }
 
@@ -168,6 +182,7 @@ impl Daemon {
             db: self.db.clone(),
             metrics: self.metrics.clone(),
             health: None,
+            renders: Arc::default(),
         }
     }
 

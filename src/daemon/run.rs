@@ -16,6 +16,7 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
@@ -73,7 +74,8 @@ impl Daemon {
                 "stored items re-classified with the current rules"
             );
         }
-        self.publish().await?;
+        let outcome = self.publish().await?;
+        note_write(&shared, outcome.write_error.as_ref());
         *shared.last_publish.lock().expect("last publish") = Some(Utc::now());
 
         let serve_publisher = Arc::new(RwLock::new(self.publisher.clone()));
@@ -83,6 +85,7 @@ impl Daemon {
             db: self.db.clone(),
             metrics: self.metrics.clone(),
             health: Some(shared.health.clone()),
+            renders: Arc::default(),
         };
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(addr = %addr, "listening");
@@ -167,13 +170,20 @@ impl Daemon {
         }
         cancel.cancel();
         let _ = publisher_task.await;
-        if let Err(e) = d.publish().await {
-            tracing::error!(error = %e, "final publish failed");
+        match d.publish().await {
+            Err(e) => tracing::error!(error = %e, "final publish failed"),
+            Ok(o) if o.write_error.is_some() => {
+                tracing::error!("final publish: the files could not be written")
+            }
+            Ok(_) => {}
         }
         match server.await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(DaemonError::Serve(e)),
             Err(e) => tracing::error!(error = %e, "server task failed"),
+        }
+        if let Err(e) = d.db.close().await {
+            tracing::warn!(error = %e, "cannot checkpoint the database on the way out");
         }
         tracing::info!("stopped");
         Ok(())
@@ -250,8 +260,44 @@ async fn queue_overdue(d: &Daemon, tx: &mpsc::Sender<Tick>) -> Result<(), Daemon
     Ok(())
 }
 
+/// The first retry of a failed write comes after this; each failure doubles it.
+const WRITE_RETRY_BASE: Duration = Duration::from_secs(1);
+/// Retries of a failed write are at most this far apart.
+const WRITE_RETRY_CAP: Duration = Duration::from_secs(60);
+
+/// How long to wait before writing again after `failures` failed writes in a row.
+fn write_retry_delay(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(16);
+    WRITE_RETRY_BASE
+        .saturating_mul(1 << doublings)
+        .min(WRITE_RETRY_CAP)
+}
+
+/// Records whether a publish wrote its files: `/healthz`, STATUS and the retry.
+fn note_write(shared: &Shared, error: Option<&crate::publish::PublishError>) {
+    match error {
+        None => {
+            if shared.health.output_failure().is_some() {
+                tracing::info!("the output files are written again");
+            }
+            shared.health.output_written();
+        }
+        Some(e) => {
+            let failures = shared
+                .health
+                .output_failure()
+                .map_or(1, |f| f.failures.saturating_add(1));
+            let retry = write_retry_delay(failures);
+            shared.health.output_failed(e.to_string(), retry);
+            tracing::warn!(retry_in = ?retry, failures, "the files will be written again");
+        }
+    }
+}
+
 /// Publishes whenever a poll changed something (requests arriving during a publish are
-/// coalesced into one more), pings WebSub hubs for changed urgent feeds.
+/// coalesced into one more), pings WebSub hubs for changed urgent feeds, and while the
+/// files cannot be written (a full or read-only disk) tries again with a growing delay
+/// (the documents are served from memory meanwhile).
 async fn publisher_loop(
     current: Current,
     shared: Arc<Shared>,
@@ -259,24 +305,38 @@ async fn publisher_loop(
     pings: TaskTracker,
 ) {
     loop {
+        let retry = shared
+            .health
+            .output_failure()
+            .map(|f| write_retry_delay(f.failures));
+        let retry_due = async {
+            match retry {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = cancel.cancelled() => break,
-            _ = shared.publish_needed.notified() => {
-                let d = now_configured(&current);
-                match d.publish().await {
-                    Err(e) => tracing::error!(error = %e, "publish failed"),
-                    Ok(outcome) => {
-                        *shared.last_publish.lock().expect("last publish") = Some(Utc::now());
-                        let topics = d.topics(&outcome.changed);
-                        if d.pinger.is_enabled() && !topics.is_empty() {
-                            let pinger = d.pinger.clone();
-                            pings.spawn(async move { pinger.ping(&topics).await; });
-                        }
-                    }
+            _ = shared.publish_needed.notified() => {}
+            _ = retry_due => tracing::info!("writing the output files again"),
+        }
+        let d = now_configured(&current);
+        match d.publish().await {
+            Err(e) => tracing::error!(error = %e, "publish failed"),
+            Ok(outcome) => {
+                note_write(&shared, outcome.write_error.as_ref());
+                *shared.last_publish.lock().expect("last publish") = Some(Utc::now());
+                // Changed documents are served, written or not: tell the hubs.
+                let topics = d.topics(&outcome.changed);
+                if d.pinger.is_enabled() && !topics.is_empty() {
+                    let pinger = d.pinger.clone();
+                    pings.spawn(async move {
+                        pinger.ping(&topics).await;
+                    });
                 }
-                update_status(&current, &shared).await;
             }
         }
+        update_status(&current, &shared).await;
     }
 }
 
@@ -304,10 +364,17 @@ async fn update_status(current: &Current, shared: &Shared) {
         .expect("last publish")
         .map(|t| t.format("%H:%M UTC").to_string())
         .unwrap_or_else(|| "never".into());
-    shared.notifier.status(&format!(
+    let mut line = format!(
         "polling {} sources, {failing} failing, last publish {last}",
         ids.len()
-    ));
+    );
+    if let Some(f) = shared.health.output_failure() {
+        line.push_str(&format!(
+            "; OUTPUT NOT WRITTEN ({} failures): {}",
+            f.failures, f.error
+        ));
+    }
+    shared.notifier.status(&line);
 }
 
 /// Deletes old non-urgent items in small batches (other writes go between batches),

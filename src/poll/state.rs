@@ -238,6 +238,7 @@ mod tests {
             language: None,
             schedule: "0 */10 * * * *".into(),
             enabled: true,
+            trust: 0,
             fetch: FetchConfig::default().for_source(),
             kind: Default::default(),
         }

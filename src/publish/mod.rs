@@ -35,7 +35,7 @@ use url::Url;
 use crate::config::Config;
 pub use crate::config::OnDisk;
 use crate::dedup::hex;
-use crate::store::{ItemFilter, Store, StoreError};
+use crate::store::{ItemFilter, Store, StoreError, Trust};
 use catalog::{CORE_LANGUAGES, Format, Scope, Selection};
 use prepare::{Cache, PreparedItem};
 
@@ -105,6 +105,9 @@ pub struct Snapshot {
     pub files: BTreeMap<String, Arc<Rendered>>,
     /// The paths that are also written to `output.dir`.
     pub disk: BTreeSet<String>,
+    /// Documents rendered on demand (not in `files`) that this publish rendered again
+    /// because they changed.
+    pub refreshed: Vec<String>,
 }
 
 impl Snapshot {
@@ -203,17 +206,18 @@ pub fn html_csp() -> &'static str {
 }
 
 /// One selection's documents as last rendered, with the fingerprint of what they show.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct RenderedSelection {
     fingerprint: u64,
     docs: Vec<(String, Arc<Rendered>)>,
     uids: Vec<String>,
-    /// When it was rendered: the oldest on-demand selection is dropped first.
-    rendered_at: std::time::Instant,
 }
 
-/// How many per-language or per-source selections rendered on request are kept.
+/// How many per-language or per-source selections rendered on request are kept (the
+/// least recently requested goes first).
 pub const MAX_ON_DEMAND: usize = 64;
+
+type OnDemandCache = lru::LruCache<Selection, RenderedSelection>;
 
 /// Renders and writes the outputs.
 #[derive(Debug, Clone)]
@@ -222,13 +226,23 @@ pub struct Publisher {
     public_url: Url,
     dir: PathBuf,
     max_items: usize,
-    sources: BTreeMap<String, SourceInfo>,
+    /// `output.max_per_source`: one source's share of an aggregated document.
+    max_per_source: usize,
+    /// Which source leads a case several publish (`[[sources]] trust`).
+    trust: Arc<Trust>,
+    /// Shared, as `trust`: a publisher is cloned for every document rendered on
+    /// demand, and there may be thousands of sources.
+    sources: Arc<BTreeMap<String, SourceInfo>>,
     languages: Vec<String>,
     hubs: Vec<Url>,
     on_disk: OnDisk,
     cache: Arc<Cache>,
-    /// What each selection rendered last time, to skip selections that did not change.
+    /// What each eager selection rendered last time, to skip those that did not change.
     rendered: Arc<Mutex<HashMap<Selection, RenderedSelection>>>,
+    /// The selections rendered on request, apart from the snapshot the main documents
+    /// are served from, and bounded: at most [`MAX_ON_DEMAND`], least recently
+    /// requested dropped first.
+    on_demand: Arc<Mutex<OnDemandCache>>,
     /// ETag of what is on disk at each path, to skip rewriting unchanged files.
     written: Arc<Mutex<HashMap<String, String>>>,
 }
@@ -248,32 +262,41 @@ impl Publisher {
             public_url: config.server.public_url.clone(),
             dir: config.output.dir.clone(),
             max_items: config.output.max_items,
-            sources: config
-                .sources
-                .iter()
-                .map(|s| {
-                    let remote = s.url.scheme() != "file";
-                    let info = SourceInfo {
-                        title: s.title.clone(),
-                        url: if remote {
-                            s.url.origin().ascii_serialization() + "/"
-                        } else {
-                            String::new()
-                        },
-                        feed_url: if remote {
-                            s.url.to_string()
-                        } else {
-                            String::new()
-                        },
-                    };
-                    (s.id.clone(), info)
-                })
-                .collect(),
+            max_per_source: config.output.max_per_source,
+            trust: Arc::new(Trust::new(
+                config.sources.iter().map(|s| (s.id.clone(), s.trust)),
+            )),
+            sources: Arc::new(
+                config
+                    .sources
+                    .iter()
+                    .map(|s| {
+                        let remote = s.url.scheme() != "file";
+                        let info = SourceInfo {
+                            title: s.title.clone(),
+                            url: if remote {
+                                s.url.origin().ascii_serialization() + "/"
+                            } else {
+                                String::new()
+                            },
+                            feed_url: if remote {
+                                s.url.to_string()
+                            } else {
+                                String::new()
+                            },
+                        };
+                        (s.id.clone(), info)
+                    })
+                    .collect(),
+            ),
             languages,
             hubs: config.websub.hubs.clone(),
             on_disk: config.output.on_disk,
             cache: Arc::default(),
             rendered: Arc::default(),
+            on_demand: Arc::new(Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(MAX_ON_DEMAND).expect("not zero"),
+            ))),
             written: Arc::default(),
         }
     }
@@ -374,8 +397,9 @@ impl Publisher {
             .unwrap_or(empty_since))
     }
 
-    /// Renders the eager selections, and again every on-demand selection that was
-    /// requested before and has changed since.
+    /// Renders the eager selections into a snapshot, and again every on-demand
+    /// selection still cached that has changed since (their changed paths are in
+    /// [`Snapshot::refreshed`]).
     ///
     /// An empty selection's `updated` time is the newest item's of the whole store (or
     /// `empty_since` when the store is empty), never "now": a document changes only when
@@ -390,25 +414,42 @@ impl Publisher {
         let newest = Self::newest(store, empty_since)?;
         let mut cache = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
         let mut current = HashMap::new();
-        let wanted: Vec<Selection> = self
-            .selections()
-            .into_iter()
-            .filter(|sel| self.is_eager(sel) || cache.contains_key(sel))
-            .collect();
-        for sel in wanted {
-            let eager = self.is_eager(&sel);
+        for sel in self.selections().into_iter().filter(|s| self.is_eager(s)) {
             let done = self.render_selection(store, &sel, newest, cache.remove(&sel))?;
             for (path, doc) in &done.docs {
                 snap.files.insert(path.clone(), doc.clone());
-                if eager {
-                    snap.disk.insert(path.clone());
-                }
+                snap.disk.insert(path.clone());
             }
             used.extend(done.uids.iter().cloned());
             current.insert(sel, done);
         }
         *cache = current;
         drop(cache);
+        // The on-demand selections still cached, each again if it changed; the cache
+        // is not locked while one renders, so requests are served meanwhile.
+        let cached: Vec<(Selection, RenderedSelection)> = self
+            .on_demand()
+            .iter()
+            .map(|(sel, r)| (sel.clone(), r.clone()))
+            .collect();
+        for (sel, prev) in cached {
+            let before: HashMap<String, String> = prev
+                .docs
+                .iter()
+                .map(|(p, d)| (p.clone(), d.etag.clone()))
+                .collect();
+            let done = self.render_selection(store, &sel, newest, Some(prev))?;
+            snap.refreshed.extend(
+                done.docs
+                    .iter()
+                    .filter(|(p, d)| before.get(p) != Some(&d.etag))
+                    .map(|(p, _)| p.clone()),
+            );
+            used.extend(done.uids.iter().cloned());
+            if let Some(slot) = self.on_demand().peek_mut(&sel) {
+                *slot = done;
+            }
+        }
         snap.add(
             "sources.opml".into(),
             opml::render(&self.title, &self.public_url, &self.sources),
@@ -422,34 +463,41 @@ impl Publisher {
         Ok(snap)
     }
 
+    fn on_demand(&self) -> std::sync::MutexGuard<'_, OnDemandCache> {
+        self.on_demand.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many selections rendered on demand are cached (at most [`MAX_ON_DEMAND`]).
+    pub fn on_demand_cached(&self) -> usize {
+        self.on_demand().len()
+    }
+
+    /// The document at `path` (resolved, see [`catalog::resolve`]) if it was rendered
+    /// on request and is still cached; marks its selection recently used.
+    pub fn cached_on_demand(&self, path: &str) -> Option<Arc<Rendered>> {
+        let sel = self.selection_for_path(path)?;
+        let mut cache = self.on_demand();
+        let rendered = cache.get(&sel)?;
+        rendered
+            .docs
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, d)| d.clone())
+    }
+
     /// Renders one selection that is not published eagerly, for a request, and keeps it
-    /// so that later requests (and publishes, while it is unchanged) reuse it. At most
-    /// [`MAX_ON_DEMAND`] such selections are kept.
+    /// (apart from the main snapshot) so that later requests, and publishes while it is
+    /// unchanged, reuse it. At most [`MAX_ON_DEMAND`] such selections are kept.
     pub fn render_on_demand(
         &self,
         store: &Store,
         sel: &Selection,
     ) -> Result<Vec<(String, Arc<Rendered>)>, PublishError> {
         let newest = Self::newest(store, DateTime::UNIX_EPOCH)?;
-        let prev = self
-            .rendered
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(sel);
+        let prev = self.on_demand().peek(sel).cloned();
         let done = self.render_selection(store, sel, newest, prev)?;
         let docs = done.docs.clone();
-        let mut cache = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
-        let on_demand = cache.keys().filter(|s| !self.is_eager(s)).count();
-        if on_demand >= MAX_ON_DEMAND
-            && let Some(victim) = cache
-                .iter()
-                .filter(|(s, _)| !self.is_eager(s))
-                .min_by_key(|(_, r)| r.rendered_at)
-                .map(|(s, _)| s.clone())
-        {
-            cache.remove(&victim);
-        }
-        cache.insert(sel.clone(), done);
+        self.on_demand().put(sel.clone(), done);
         Ok(docs)
     }
 
@@ -470,6 +518,11 @@ impl Publisher {
             },
             language: sel.language.clone(),
             limit: Some(self.max_items),
+            // A source's own documents hold only its items: no share to cap.
+            per_source: match &sel.scope {
+                Scope::Source(_) => None,
+                _ => Some(self.max_per_source),
+            },
             ..Default::default()
         };
         // An urgent selection is grouped per case: its items come from a larger pool
@@ -491,7 +544,7 @@ impl Publisher {
             return Ok(prev);
         }
         let items = if urgent {
-            store.urgent_cases_in(&filter)?
+            store.urgent_cases_in(&filter, &self.trust)?
         } else {
             store.items(&filter)?
         };
@@ -522,7 +575,6 @@ impl Publisher {
             fingerprint,
             docs,
             uids,
-            rendered_at: std::time::Instant::now(),
         })
     }
 
@@ -627,16 +679,6 @@ impl Published {
             .clone()
     }
 
-    /// Adds documents rendered on demand to the current snapshot.
-    pub fn add(&self, docs: Vec<(String, Arc<Rendered>)>) {
-        let mut guard = self.current.write().unwrap_or_else(|p| p.into_inner());
-        let mut snap = (**guard).clone();
-        for (path, doc) in docs {
-            snap.files.insert(path, doc);
-        }
-        *guard = Arc::new(snap);
-    }
-
     /// Installs `snap`, keeping Last-Modified for documents that did not change.
     pub fn install(&self, mut snap: Snapshot) {
         let mut guard = self.current.write().unwrap_or_else(|p| p.into_inner());
@@ -646,15 +688,21 @@ impl Published {
 }
 
 /// What a publish did.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct PublishOutcome {
     /// Paths whose content changed: files rewritten on disk, and documents served
-    /// from memory whose bytes differ from what was served before.
+    /// from memory whose bytes differ from what was served before (all of them when
+    /// the files could not be written).
     pub changed: Vec<String>,
     pub documents: usize,
+    /// The files could not be written (a full or read-only disk): the documents are
+    /// served from memory all the same, and the write is to be tried again.
+    pub write_error: Option<PublishError>,
 }
 
-/// Renders from the store, writes the files, installs the snapshot for the server.
+/// Renders from the store, installs the snapshot for the server, then writes the
+/// files. A failed write leaves the new documents served: a full disk must not freeze
+/// what subscribers see.
 pub async fn publish(
     db: &crate::store::Db,
     publisher: &Publisher,
@@ -664,28 +712,46 @@ pub async fn publish(
     let snap = db
         .read(move |s| Ok(p.render(s, DateTime::UNIX_EPOCH)))
         .await??;
-    let p = publisher.clone();
-    let (snap, changed) = tokio::task::spawn_blocking(move || p.write(&snap).map(|c| (snap, c)))
-        .await
-        .map_err(|e| PublishError::Render {
-            path: "*".into(),
-            message: e.to_string(),
-        })??;
-    // Documents served but not written (rendered on demand) changed when their bytes
-    // differ from what was served before.
     let before = published.get();
-    let mut changed = changed;
-    for (path, doc) in &snap.files {
-        if !snap.disk.contains(path)
-            && before
-                .files
-                .get(path)
-                .is_some_and(|old| old.etag != doc.etag)
-        {
-            changed.push(path.clone());
-        }
-    }
-    let documents = snap.files.len();
     published.install(snap);
-    Ok(PublishOutcome { changed, documents })
+    let snap = published.get();
+    let differs = |path: &String, doc: &Arc<Rendered>| {
+        before
+            .files
+            .get(path)
+            .is_none_or(|old| old.etag != doc.etag)
+    };
+    // Documents rendered on demand changed when they were rendered again.
+    let mut changed: Vec<String> = snap.refreshed.clone();
+    let p = publisher.clone();
+    let to_write = snap.clone();
+    let written = tokio::task::spawn_blocking(move || p.write(&to_write))
+        .await
+        .unwrap_or_else(|e| {
+            Err(PublishError::Render {
+                path: "*".into(),
+                message: e.to_string(),
+            })
+        });
+    let write_error = match written {
+        Ok(files) => {
+            changed.extend(files);
+            None
+        }
+        Err(e) => {
+            // Served from memory: what changed there is what subscribers see change.
+            changed.extend(
+                snap.files
+                    .iter()
+                    .filter(|(path, doc)| snap.disk.contains(*path) && differs(path, doc))
+                    .map(|(path, _)| path.clone()),
+            );
+            Some(e)
+        }
+    };
+    Ok(PublishOutcome {
+        changed,
+        documents: snap.files.len(),
+        write_error,
+    })
 }

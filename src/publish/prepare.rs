@@ -133,14 +133,14 @@ impl PreparedItem {
                 .categories
                 .iter()
                 .take(MAX_CATEGORIES)
-                .map(|c| plain(&cut_text(c, MAX_LABEL_BYTES)))
+                .map(|c| title(&cut_text(c, MAX_LABEL_BYTES)))
                 .filter(|c| !c.is_empty())
                 .collect(),
             authors: item
                 .authors
                 .iter()
                 .take(MAX_AUTHORS)
-                .map(|a| plain(&cut_text(a, MAX_LABEL_BYTES)))
+                .map(|a| title(&cut_text(a, MAX_LABEL_BYTES)))
                 .filter(|a| !a.is_empty())
                 .collect(),
             urgent: item.urgent,

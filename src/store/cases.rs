@@ -1,7 +1,9 @@
 //! The urgent selection, one entry per case development (see [`crate::group`]).
 
+use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
 use rusqlite::params_from_iter;
 
 use super::items::{ITEM_COLUMNS, ItemFilter, item_from_row};
@@ -33,15 +35,26 @@ fn sort_key(i: &StoredItem) -> chrono::DateTime<chrono::Utc> {
     i.published.min(i.first_seen)
 }
 
-/// Who leads a group: first seen, then first published, then the smaller id.
-fn first_seen_key(
-    i: &StoredItem,
-) -> (
-    chrono::DateTime<chrono::Utc>,
-    chrono::DateTime<chrono::Utc>,
-    &str,
-) {
-    (i.first_seen, i.published, &i.id)
+/// How much the operator trusts each source (`[[sources]] trust`, 0 when not set).
+/// Higher leads: a group of items is shown under its most trusted source's item.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trust(HashMap<String, i32>);
+
+impl Trust {
+    pub fn new(sources: impl IntoIterator<Item = (String, i32)>) -> Trust {
+        Trust(sources.into_iter().collect())
+    }
+
+    pub fn of(&self, source: &str) -> i32 {
+        self.0.get(source).copied().unwrap_or(0)
+    }
+}
+
+/// Who leads a group, smallest first: the most trusted source, then the item stored
+/// first (first seen, then the row id, a strict insertion order). What an item claims
+/// (its dates) never counts, so a copy cannot take a case over by backdating itself.
+fn lead_key(i: &StoredItem, row: i64, trust: &Trust) -> (Reverse<i32>, DateTime<Utc>, i64) {
+    (Reverse(trust.of(&i.source)), i.first_seen, row)
 }
 
 impl Store {
@@ -79,33 +92,68 @@ impl Store {
         Ok(out)
     }
 
+    /// The row id (strict insertion order) of each of `items`, in their order.
+    fn row_ids(&self, items: &[StoredItem]) -> Result<Vec<i64>, StoreError> {
+        let mut ids: HashMap<String, i64> = HashMap::with_capacity(items.len());
+        let uids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+        for chunk in uids.chunks(500) {
+            let sql = format!(
+                "SELECT uid, id FROM items WHERE uid IN ({})",
+                vec!["?"; chunk.len()].join(",")
+            );
+            let mut stmt = self.conn.prepare(&sql)?;
+            let rows = stmt.query_map(params_from_iter(chunk.iter()), |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?;
+            for r in rows {
+                let (uid, id) = r?;
+                ids.insert(uid, id);
+            }
+        }
+        Ok(uids
+            .iter()
+            .map(|u| ids.get(*u).copied().unwrap_or(i64::MAX))
+            .collect())
+    }
+
     /// The urgent selection, newest first, at most `limit` entries, one per case
     /// development: items sharing a case code, and same-language items from different
     /// sources with near-identical titles within a few days, are one entry. The entry is
-    /// the group's first-seen urgent item; the group's items from other sources (urgent
-    /// or not, one per source) are its `related`; a follow-up's `original` is the first
-    /// stored item of the case it develops.
+    /// the group's leading urgent item (most trusted source, then stored first: see
+    /// [`lead_key`]); the group's items from other sources (urgent or not, one per
+    /// source, in the same order) are its `related`; a follow-up's `original` is the
+    /// item that leads the case it develops.
     pub fn urgent_cases(&self, limit: usize) -> Result<Vec<StoredItem>, StoreError> {
-        self.urgent_cases_in(&ItemFilter {
-            limit: Some(limit),
-            ..Default::default()
-        })
+        self.urgent_cases_in(
+            &ItemFilter {
+                limit: Some(limit),
+                ..Default::default()
+            },
+            &Trust::default(),
+        )
     }
 
-    /// The urgent items a grouped selection of `filter` (its sources, language and
-    /// limit; urgent only) is made from: [`POOL_FACTOR`] times the limit, since
-    /// duplicates take room.
+    /// The urgent items a grouped selection of `filter` (its sources, language,
+    /// limit and share per source; urgent only) is made from: [`POOL_FACTOR`] times the
+    /// limit and the share, since duplicates take room.
     pub fn urgent_pool_filter(filter: &ItemFilter) -> ItemFilter {
         let limit = filter.limit.unwrap_or(200);
         ItemFilter {
             urgent_only: true,
             limit: Some(limit.saturating_mul(POOL_FACTOR).saturating_add(20)),
+            per_source: filter.per_source.map(|n| n.saturating_mul(POOL_FACTOR)),
             ..filter.clone()
         }
     }
 
-    /// [`urgent_cases`](Self::urgent_cases) within the sources and language of `filter`.
-    pub fn urgent_cases_in(&self, filter: &ItemFilter) -> Result<Vec<StoredItem>, StoreError> {
+    /// [`urgent_cases`](Self::urgent_cases) within the sources and language of `filter`,
+    /// each group led by its most `trust`ed source, and no source leading more than
+    /// `filter.per_source` entries (past that, the next source of the group leads it).
+    pub fn urgent_cases_in(
+        &self,
+        filter: &ItemFilter,
+        trust: &Trust,
+    ) -> Result<Vec<StoredItem>, StoreError> {
         let limit = filter.limit.unwrap_or(200);
         let pool = self.items(&Self::urgent_pool_filter(filter))?;
         // The pool's codes and the codes of the originals its follow-ups develop (no
@@ -171,29 +219,51 @@ impl Store {
         for (n, r) in roots.iter().enumerate() {
             groups.entry(*r).or_default().push(n);
         }
+        let rows = self.row_ids(&items)?;
+        let key = |n: usize| lead_key(&items[n], rows[n], trust);
+        // Each group's urgent items in the order they would lead it; the groups newest
+        // first (by who would lead), so that a source's share goes to its newest.
+        let mut ranked: Vec<(&Vec<usize>, Vec<usize>)> = groups
+            .values()
+            .filter(|members| !members.iter().all(|&n| code_only[n]))
+            .map(|members| {
+                let mut leads: Vec<usize> = members
+                    .iter()
+                    .copied()
+                    .filter(|&n| items[n].urgent)
+                    .collect();
+                leads.sort_by_key(|&n| key(n));
+                (members, leads)
+            })
+            .filter(|(_, leads)| !leads.is_empty())
+            .collect();
+        ranked.sort_by(|(_, a), (_, b)| {
+            let (a, b) = (&items[a[0]], &items[b[0]]);
+            sort_key(b).cmp(&sort_key(a)).then_with(|| b.id.cmp(&a.id))
+        });
+        let mut led: HashMap<&str, usize> = HashMap::new();
         let mut entries: Vec<StoredItem> = Vec::new();
-        for members in groups.values() {
-            if members.iter().all(|&n| code_only[n]) {
-                continue;
-            }
-            let Some(&lead) = members
-                .iter()
-                .filter(|&&n| items[n].urgent)
-                .min_by_key(|&&n| first_seen_key(&items[n]))
-            else {
+        for (members, leads) in ranked {
+            let has_room = |n: &usize| {
+                filter.per_source.is_none_or(|cap| {
+                    led.get(items[*n].source.as_str()).copied().unwrap_or(0) < cap
+                })
+            };
+            let Some(&lead) = leads.iter().find(|n| has_room(n)) else {
                 continue;
             };
+            *led.entry(items[lead].source.as_str()).or_default() += 1;
             let mut entry = items[lead].clone();
-            let mut others: Vec<&StoredItem> = members
+            let mut others: Vec<usize> = members
                 .iter()
-                .filter(|&&n| n != lead)
-                .map(|&n| &items[n])
-                .filter(|i| i.source != entry.source)
+                .copied()
+                .filter(|&n| n != lead && items[n].source != entry.source)
                 .collect();
-            others.sort_by_key(|i| first_seen_key(i));
+            others.sort_by_key(|&n| key(n));
             let mut seen_sources = HashSet::new();
             entry.related = others
                 .into_iter()
+                .map(|n| &items[n])
                 .filter(|i| seen_sources.insert(i.source.clone()))
                 .map(related)
                 .collect();
@@ -202,14 +272,12 @@ impl Store {
                 .iter()
                 .filter_map(|c| codes::original(c))
                 .filter_map(|orig| {
-                    by_code.get(orig).and_then(|ns| {
-                        ns.iter()
-                            .map(|&n| &items[n])
-                            .min_by_key(|i| first_seen_key(i))
-                    })
+                    by_code
+                        .get(orig)
+                        .and_then(|ns| ns.iter().copied().min_by_key(|&n| key(n)))
                 })
-                .min_by_key(|i| first_seen_key(i))
-                .map(related);
+                .min_by_key(|&n| key(n))
+                .map(|n| related(&items[n]));
             entries.push(entry);
         }
         entries.sort_by(|a, b| sort_key(b).cmp(&sort_key(a)).then_with(|| b.id.cmp(&a.id)));
@@ -254,6 +322,222 @@ mod tests {
         };
         s.apply_poll(source, t(day), &[poll], &SourceState::default())
             .unwrap();
+    }
+
+    /// Stores `items` (title, claimed publication time, codes; all urgent) for `source`
+    /// in one poll seen at `seen`.
+    fn put_seen(
+        s: &mut Store,
+        source: &str,
+        seen: DateTime<Utc>,
+        items: &[(&str, DateTime<Utc>, &[&str])],
+    ) {
+        let polls: Vec<StoredPoll> = items
+            .iter()
+            .map(|(title, published, codes)| {
+                let item = ParsedItem {
+                    guid: Some(format!("{source}/{title}")),
+                    link: Some(format!(
+                        "https://{source}.example/{}",
+                        title.replace(' ', "-")
+                    )),
+                    title: title.to_string(),
+                    published: Some(*published),
+                    ..Default::default()
+                };
+                let keys = keys_for(std::slice::from_ref(&item)).remove(0);
+                StoredPoll {
+                    item,
+                    keys,
+                    class: Classification {
+                        urgent: true,
+                        score: 1.0,
+                        case_codes: codes.iter().map(|c| c.to_string()).collect(),
+                        ..Default::default()
+                    },
+                    language: Some("en".into()),
+                }
+            })
+            .collect();
+        s.apply_poll(source, seen, &polls, &SourceState::default())
+            .unwrap();
+    }
+
+    fn selection(
+        s: &Store,
+        limit: usize,
+        per_source: Option<usize>,
+        trust: &Trust,
+    ) -> Vec<StoredItem> {
+        s.urgent_cases_in(
+            &ItemFilter {
+                limit: Some(limit),
+                per_source,
+                ..Default::default()
+            },
+            trust,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_backdated_copy_seen_in_the_same_second_does_not_lead() {
+        let code: &[&str] = &["MDA 001/0120/OBS 008"];
+        let seen = t(10);
+        let title = "Moldova: Arbitrary detention of Mr. Alexandru Rjavitin";
+        let backdated = t(10) - chrono::Duration::days(365);
+        // By code: the appeal is stored first, the copy in the same second after it,
+        // claiming a date a year earlier.
+        let mut s = Store::in_memory().unwrap();
+        put_seen(&mut s, "omct-en", seen, &[(title, t(10), code)]);
+        put_seen(
+            &mut s,
+            "copycat",
+            seen,
+            &[("Copied appeal", backdated, code)],
+        );
+        let sel = selection(&s, 10, None, &Trust::default());
+        assert_eq!(sel.len(), 1);
+        assert_eq!(
+            sel[0].source, "omct-en",
+            "stored first leads, whatever the dates"
+        );
+        assert_eq!(sel[0].related[0].source, "copycat");
+
+        // Stored before the appeal: the operator's trust decides.
+        let mut s = Store::in_memory().unwrap();
+        put_seen(
+            &mut s,
+            "copycat",
+            seen,
+            &[("Copied appeal", backdated, code)],
+        );
+        put_seen(&mut s, "omct-en", seen, &[(title, t(10), code)]);
+        let trust = Trust::new([("omct-en".to_string(), 10)]);
+        let sel = selection(&s, 10, None, &trust);
+        assert_eq!(sel[0].source, "omct-en");
+        assert_eq!(
+            sel[0].link.as_deref(),
+            Some(format!("https://omct-en.example/{}", title.replace(' ', "-")).as_str())
+        );
+        assert_eq!(sel[0].related[0].source, "copycat");
+
+        // By title, without a code: the same.
+        let mut s = Store::in_memory().unwrap();
+        put_seen(
+            &mut s,
+            "copycat",
+            seen,
+            &[(title, backdated + chrono::Duration::days(364), &[])],
+        );
+        put_seen(&mut s, "omct-en", seen, &[(title, t(10), &[])]);
+        let sel = selection(&s, 10, None, &trust);
+        assert_eq!(sel.len(), 1, "{sel:#?}");
+        assert_eq!(sel[0].source, "omct-en");
+        assert_eq!(sel[0].related[0].source, "copycat");
+    }
+
+    #[test]
+    fn one_source_leads_at_most_its_share_of_a_document() {
+        let mut s = Store::in_memory().unwrap();
+        let base = t(1);
+        let real: Vec<(String, DateTime<Utc>)> = (0..300)
+            .map(|n| {
+                (
+                    format!("Appeal number {n} of the observatory"),
+                    base + chrono::Duration::hours(n),
+                )
+            })
+            .collect();
+        let refs: Vec<(&str, DateTime<Utc>, &[&str])> = real
+            .iter()
+            .map(|(t, p)| (t.as_str(), *p, &[][..]))
+            .collect();
+        put_seen(&mut s, "omct-en", t(20), &refs);
+        // 700 newer urgent items from one source.
+        let flood: Vec<(String, DateTime<Utc>)> = (0..700)
+            .map(|n| {
+                (
+                    format!("Flood {n} zebra quokka"),
+                    t(15) + chrono::Duration::minutes(n),
+                )
+            })
+            .collect();
+        let refs: Vec<(&str, DateTime<Utc>, &[&str])> = flood
+            .iter()
+            .map(|(t, p)| (t.as_str(), *p, &[][..]))
+            .collect();
+        put_seen(&mut s, "flood", t(20), &refs);
+
+        let uncapped = selection(&s, 200, None, &Trust::default());
+        assert!(
+            uncapped.iter().all(|i| i.source == "flood"),
+            "the flood fills it all"
+        );
+
+        // Half the document at most (the default share): the other source keeps its
+        // newest 100 entries.
+        let sel = selection(&s, 200, Some(100), &Trust::default());
+        assert_eq!(sel.len(), 200);
+        assert_eq!(sel.iter().filter(|i| i.source == "flood").count(), 100);
+        assert_eq!(sel[0].title, "Flood 699 zebra quokka", "its newest");
+        assert!(
+            sel.iter()
+                .any(|i| i.title == "Appeal number 299 of the observatory")
+        );
+        assert!(
+            sel.iter()
+                .any(|i| i.title == "Appeal number 200 of the observatory")
+        );
+        // The cap holds for every source, even when the document is left shorter.
+        let sel = selection(&s, 200, Some(50), &Trust::default());
+        assert_eq!(sel.len(), 100);
+        assert_eq!(sel.iter().filter(|i| i.source == "flood").count(), 50);
+    }
+
+    #[test]
+    fn past_its_share_a_source_gives_the_lead_to_the_next() {
+        let mut s = Store::in_memory().unwrap();
+        let codes = [
+            "MDA 001/0120/OBS 001",
+            "MDA 002/0120/OBS 002",
+            "MDA 003/0120/OBS 003",
+        ];
+        let omct: Vec<(String, DateTime<Utc>)> = (0..3)
+            .map(|n| (format!("OMCT appeal on case {n}"), t(1 + n as u32)))
+            .collect();
+        let fidh: Vec<(String, DateTime<Utc>)> = (0..3)
+            .map(|n| (format!("FIDH copy of case {n}"), t(1 + n as u32)))
+            .collect();
+        let as_refs = |v: &[(String, DateTime<Utc>)]| -> Vec<(String, DateTime<Utc>, Vec<&str>)> {
+            v.iter()
+                .enumerate()
+                .map(|(n, (t, p))| (t.clone(), *p, vec![codes[n]]))
+                .collect()
+        };
+        for (source, v) in [("omct-en", &omct), ("fidh-en", &fidh)] {
+            let owned = as_refs(v);
+            let refs: Vec<(&str, DateTime<Utc>, &[&str])> = owned
+                .iter()
+                .map(|(t, p, c)| (t.as_str(), *p, c.as_slice()))
+                .collect();
+            put_seen(&mut s, source, t(10), &refs);
+        }
+        let trust = Trust::new([("omct-en".to_string(), 10)]);
+        let sel = selection(&s, 10, Some(2), &trust);
+        let leads: Vec<(&str, &str)> = sel
+            .iter()
+            .map(|i| (i.source.as_str(), i.related[0].source.as_str()))
+            .collect();
+        assert_eq!(
+            leads,
+            [
+                ("omct-en", "fidh-en"),
+                ("omct-en", "fidh-en"),
+                ("fidh-en", "omct-en")
+            ],
+            "the newest two cases under OMCT, the third under FIDH"
+        );
     }
 
     #[test]

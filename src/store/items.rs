@@ -1,6 +1,6 @@
 //! Items: dedup on write, queries for the publisher and the CLI.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
@@ -38,6 +38,9 @@ pub struct ItemFilter {
     /// Only items published at or after this time.
     pub since: Option<DateTime<Utc>>,
     pub limit: Option<usize>,
+    /// At most this many items of any one source (`output.max_per_source`): the newest
+    /// of each, so that one source cannot crowd the others out of a document.
+    pub per_source: Option<usize>,
 }
 
 impl ItemFilter {
@@ -65,10 +68,48 @@ impl ItemFilter {
             args.push(ts(t));
         }
         sql.push_str(" ORDER BY sort_time DESC, id DESC");
-        if let Some(n) = self.limit {
+        // With a per-source cap, rows are counted as they stream (see `Quota`).
+        if let (Some(n), None) = (self.limit, self.per_source) {
             sql.push_str(&format!(" LIMIT {n}"));
         }
         (sql, args)
+    }
+}
+
+/// Counts the rows of a newest-first scan against a filter's `limit` and `per_source`.
+struct Quota<'a> {
+    filter: &'a ItemFilter,
+    taken: HashMap<String, usize>,
+    total: usize,
+}
+
+impl<'a> Quota<'a> {
+    fn new(filter: &'a ItemFilter) -> Quota<'a> {
+        Quota {
+            filter,
+            taken: HashMap::new(),
+            total: 0,
+        }
+    }
+
+    /// The limit is reached: stop reading.
+    fn full(&self) -> bool {
+        self.filter.limit.is_some_and(|n| self.total >= n)
+    }
+
+    /// Whether the next row, of `source`, is kept (and counted).
+    fn admit(&mut self, source: &str) -> bool {
+        if let Some(cap) = self.filter.per_source {
+            match self.taken.get_mut(source) {
+                Some(n) if *n >= cap => return false,
+                Some(n) => *n += 1,
+                None => {
+                    self.taken.insert(source.to_string(), 1);
+                }
+            }
+        }
+        self.total += 1;
+        true
     }
 }
 
@@ -178,10 +219,46 @@ impl Store {
 
     /// Reads items, newest first.
     pub fn items(&self, f: &ItemFilter) -> Result<Vec<StoredItem>, StoreError> {
+        if f.per_source.is_some() {
+            return self.items_by_share(f);
+        }
         let (sql, args) = f.sql(ITEM_COLUMNS);
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(args.iter()), item_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// [`items`](Self::items) with a per-source cap: which rows, from the index alone
+    /// (the rows a source has beyond its share are skipped there), then those rows.
+    fn items_by_share(&self, f: &ItemFilter) -> Result<Vec<StoredItem>, StoreError> {
+        let (sql, args) = f.sql("id, source");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params_from_iter(args.iter()))?;
+        let mut quota = Quota::new(f);
+        let mut ids: Vec<i64> = Vec::new();
+        while !quota.full()
+            && let Some(r) = rows.next()?
+        {
+            if quota.admit(r.get_ref(1)?.as_str().unwrap_or_default()) {
+                ids.push(r.get(0)?);
+            }
+        }
+        let mut by_id: HashMap<i64, StoredItem> = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT {ITEM_COLUMNS}, id FROM items WHERE id IN ({})",
+                vec!["?"; chunk.len()].join(",")
+            );
+            let mut stmt = self.conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params_from_iter(chunk.iter()), |r| {
+                Ok((r.get::<_, i64>(17)?, item_from_row(r)?))
+            })?;
+            for r in rows {
+                let (id, item) = r?;
+                by_id.insert(id, item);
+            }
+        }
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
     /// A fingerprint of what `f` selects: which items, in which order, in which version
@@ -190,18 +267,31 @@ impl Store {
     /// Returns the fingerprint and the number of items.
     pub fn selection_fingerprint(&self, f: &ItemFilter) -> Result<(u64, usize), StoreError> {
         use std::hash::{Hash, Hasher};
-        // Answered from the covering indexes of migration 0005, without the table.
-        let (sql, args) = f.sql("id, version");
+        // Answered from the covering indexes of migrations 0005 and 0006, without the
+        // table.
+        let columns = if f.per_source.is_some() {
+            "id, version, source"
+        } else {
+            "id, version"
+        };
+        let (sql, args) = f.sql(columns);
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params_from_iter(args.iter()))?;
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        let mut count = 0;
-        while let Some(r) = rows.next()? {
-            r.get::<_, i64>(0)?.hash(&mut h);
-            r.get::<_, i64>(1)?.hash(&mut h);
-            count += 1;
+        let mut quota = Quota::new(f);
+        while !quota.full()
+            && let Some(r) = rows.next()?
+        {
+            let source = match f.per_source {
+                Some(_) => r.get_ref(2)?.as_str().unwrap_or_default(),
+                None => "",
+            };
+            if quota.admit(source) {
+                r.get::<_, i64>(0)?.hash(&mut h);
+                r.get::<_, i64>(1)?.hash(&mut h);
+            }
         }
-        Ok((h.finish(), count))
+        Ok((h.finish(), quota.total))
     }
 
     /// A counter that moves whenever the case codes of any item change (see
@@ -686,5 +776,62 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.items(&ItemFilter::default()).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_share_per_source_keeps_the_newest_of_each_and_skips_on_the_index() {
+        let mut s = Store::in_memory().unwrap();
+        let up = SourceState::default();
+        let many: Vec<_> = (0..30)
+            .map(|n| ParsedItem {
+                published: Some(t(3) + chrono::Duration::minutes(n)),
+                ..item(None, &format!("http://busy/{n}"), &format!("Busy {n}"))
+            })
+            .collect();
+        s.apply_poll("busy", t(3), &poll(many), &up).unwrap();
+        let few: Vec<_> = (0..3)
+            .map(|n| ParsedItem {
+                published: Some(t(1)),
+                ..item(None, &format!("http://quiet/{n}"), &format!("Quiet {n}"))
+            })
+            .collect();
+        s.apply_poll("quiet", t(4), &poll(few), &up).unwrap();
+        let f = ItemFilter {
+            limit: Some(10),
+            per_source: Some(5),
+            ..Default::default()
+        };
+        let got = s.items(&f).unwrap();
+        let busy = got.iter().filter(|i| i.source == "busy").count();
+        assert_eq!(
+            (got.len(), busy),
+            (8, 5),
+            "5 of the busy source, all 3 others"
+        );
+        assert!(
+            got[..5].iter().all(|i| i.source == "busy")
+                && got[5..].iter().all(|i| i.source == "quiet"),
+            "newest first"
+        );
+        assert_eq!(s.selection_fingerprint(&f).unwrap().1, 8);
+        // The per-source count reads the source from the time index, not the table.
+        let (sql, args) = ItemFilter {
+            urgent_only: true,
+            ..f.clone()
+        }
+        .sql("id, version, source");
+        let plan: Vec<String> = s
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map(params_from_iter(args.iter()), |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter()
+                .any(|p| p.contains("COVERING INDEX items_by_time")),
+            "{plan:?}"
+        );
     }
 }

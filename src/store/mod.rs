@@ -11,6 +11,7 @@
 mod cases;
 mod follow;
 mod items;
+mod probe;
 mod reclassify;
 mod retention;
 mod sources;
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 
+pub use cases::Trust;
 pub use follow::{FollowOutcome, FollowState};
 pub use items::{Group, ItemFilter, PollCounts, PollWrite, StoredPoll};
 pub use reclassify::{StoredSubject, Verdict};
@@ -35,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/0003_cases.sql")),
     (4, include_str!("migrations/0004_html.sql")),
     (5, include_str!("migrations/0005_publish_indexes.sql")),
+    (6, include_str!("migrations/0006_source_in_time_index.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -201,6 +204,21 @@ impl Store {
         Ok(())
     }
 
+    /// Copies the write-ahead log into the database file and empties it
+    /// (`PRAGMA wal_checkpoint(TRUNCATE)`), on the way out (the busy timeout drops to
+    /// a second), so that the file alone holds the whole
+    /// database (a copy of it is whole). False when another connection (a running
+    /// daemon) still needed part of the log, which then stays.
+    pub fn checkpoint(&self) -> Result<bool, StoreError> {
+        // The connection is about to close: a daemon's write under way is not waited
+        // for long.
+        self.conn.busy_timeout(Duration::from_secs(1))?;
+        let busy: i64 = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        Ok(busy == 0)
+    }
+
     /// `PRAGMA integrity_check`: `ok` or the problems SQLite found.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         Ok(self
@@ -221,6 +239,8 @@ pub struct Db {
     writes: std::sync::mpsc::Sender<QueuedPoll>,
     /// Polls under way (see [`Db::expect_write`]).
     expected: Arc<AtomicUsize>,
+    /// The health probe (see [`Db::probe`]).
+    probe: Arc<probe::Probe>,
 }
 
 type QueuedPoll = (
@@ -249,7 +269,12 @@ impl Db {
             .then(|| Store::open_reader(&store.path).ok())
             .flatten()
             .map(|r| Arc::new(Mutex::new(r)));
+        let probe = (store.path != Path::new(":memory:"))
+            .then(|| Store::open_probe(&store.path).ok())
+            .flatten()
+            .map(|p| Arc::new(Mutex::new(p)));
         let inner = Arc::new(Mutex::new(store));
+        let probe = Arc::new(probe::Probe::new(probe.unwrap_or_else(|| inner.clone())));
         let expected: Arc<AtomicUsize> = Arc::default();
         let (writes, queue) = std::sync::mpsc::channel::<QueuedPoll>();
         let (store, count) = (inner.clone(), expected.clone());
@@ -262,6 +287,7 @@ impl Db {
             reader,
             writes,
             expected,
+            probe,
         }
     }
 
@@ -287,6 +313,16 @@ impl Db {
             .map_err(|_| StoreError::Task("the database writer stopped".into()))?;
         rx.await
             .map_err(|_| StoreError::Task("the database writer stopped".into()))?
+    }
+
+    /// Leaves the database file whole when a command is done: its write-ahead log
+    /// copied in (see [`Store::checkpoint`]). Polls still being written finish first.
+    pub async fn close(&self) -> Result<(), StoreError> {
+        let whole = self.call(|s| s.checkpoint()).await?;
+        if !whole {
+            tracing::debug!("another connection holds part of the write-ahead log; left in place");
+        }
+        Ok(())
     }
 
     /// Runs `f` on the read connection (the writing one for in-memory databases).

@@ -19,6 +19,16 @@ pub struct RunningDaemon {
 impl RunningDaemon {
     /// Starts `tocsin --config CONFIG run` with `env` and waits for its listen address.
     pub fn start(config: &Path, env: &[(&str, &str)]) -> RunningDaemon {
+        RunningDaemon::start_with(config, env, |_| {})
+    }
+
+    /// [`start`](Self::start), with `customize` applied to the command first (resource
+    /// limits, say).
+    pub fn start_with(
+        config: &Path,
+        env: &[(&str, &str)],
+        customize: impl FnOnce(&mut Command),
+    ) -> RunningDaemon {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tocsin"));
         cmd.arg("--config")
             .arg(config)
@@ -31,6 +41,7 @@ impl RunningDaemon {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        customize(&mut cmd);
         let mut child = cmd.spawn().expect("start tocsin run");
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = channel();
@@ -157,6 +168,7 @@ pub fn http_get(addr: SocketAddr, path: &str) -> (String, String) {
     let Ok(mut s) = TcpStream::connect(addr) else {
         return ("connect failed".into(), String::new());
     };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
     let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n");
     let mut resp = String::new();
     let _ = s.read_to_string(&mut resp);

@@ -114,6 +114,12 @@ pub fn start_with(
     let path = write_config(dir, &refs, "");
     let config = Config::load(&path).unwrap();
     let public = config.output.dir.clone();
+    let (addr, d) = serve(rt, config);
+    (addr, public, d)
+}
+
+/// Polls every source of `config` once, publishes, and serves the outputs.
+pub fn serve(rt: &tokio::runtime::Runtime, config: Config) -> (SocketAddr, Daemon) {
     rt.block_on(async {
         let d = Daemon::new(config).unwrap();
         let sources = d.config.sources.clone();
@@ -126,7 +132,7 @@ pub fn start_with(
             d.serve_state(),
             std::future::pending(),
         ));
-        (addr, public, d)
+        (addr, d)
     })
 }
 

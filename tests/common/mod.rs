@@ -3,6 +3,7 @@
 
 pub mod daemon;
 pub mod inproc;
+pub mod notify;
 pub mod safety;
 
 use std::collections::HashMap;
@@ -369,6 +370,29 @@ pub fn write_config_with(
     let path = dir.join("tocsin.toml");
     std::fs::write(&path, s).unwrap();
     path
+}
+
+/// An RSS 2.0 feed of `(title, extra XML)` items, the n-th with guid `t-n`, link
+/// `http://t/n` and a date on the n+1-th of June 2025.
+pub fn rss(items: &[(&str, &str)]) -> String {
+    let mut s = String::from(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\
+         <channel><title>T</title><link>http://t/</link>",
+    );
+    for (n, (title, extra)) in items.iter().enumerate() {
+        s.push_str(&format!(
+            "<item><title>{title}</title><link>http://t/{n}</link><guid>t-{n}</guid>\
+             <pubDate>{d:02} Jun 2025 10:00:00 +0000</pubDate>{extra}</item>",
+            d = n + 1
+        ));
+    }
+    s.push_str("</channel></rss>");
+    s
+}
+
+/// [`rss`] of plain titles.
+pub fn rss_titles(titles: &[&str]) -> String {
+    rss(&titles.iter().map(|t| (*t, "")).collect::<Vec<_>>())
 }
 
 /// Kills the child process when dropped, so a failing test leaves no daemon behind.
