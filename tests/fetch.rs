@@ -138,3 +138,83 @@ fn a_per_source_limit_overrides_the_global_one_and_is_named() {
         "{text}"
     );
 }
+
+/// A SOCKS5 proxy (RFC 1928, no authentication, CONNECT only) that sends every
+/// connection to `upstream` whatever it was asked for, and records what it was asked.
+fn socks5_proxy(
+    upstream: std::net::SocketAddr,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let asked: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let log = asked.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            let log = log.clone();
+            std::thread::spawn(move || -> std::io::Result<()> {
+                let mut head = [0u8; 2];
+                client.read_exact(&mut head)?;
+                let mut methods = vec![0u8; head[1] as usize];
+                client.read_exact(&mut methods)?;
+                client.write_all(&[5, 0])?;
+                let mut req = [0u8; 4];
+                client.read_exact(&mut req)?;
+                let host = match req[3] {
+                    1 => {
+                        let mut a = [0u8; 4];
+                        client.read_exact(&mut a)?;
+                        std::net::Ipv4Addr::from(a).to_string()
+                    }
+                    3 => {
+                        let mut n = [0u8; 1];
+                        client.read_exact(&mut n)?;
+                        let mut name = vec![0u8; n[0] as usize];
+                        client.read_exact(&mut name)?;
+                        String::from_utf8_lossy(&name).into_owned()
+                    }
+                    _ => return Ok(()),
+                };
+                let mut port = [0u8; 2];
+                client.read_exact(&mut port)?;
+                log.lock()
+                    .unwrap()
+                    .push(format!("{host}:{}", u16::from_be_bytes(port)));
+                let upstream = std::net::TcpStream::connect(upstream)?;
+                client.write_all(&[5, 0, 0, 1, 0, 0, 0, 0, 0, 0])?;
+                let (mut c2, mut u2) = (client.try_clone()?, upstream.try_clone()?);
+                std::thread::spawn(move || std::io::copy(&mut u2, &mut c2));
+                let mut upstream = upstream;
+                std::io::copy(&mut client, &mut upstream)?;
+                Ok(())
+            });
+        }
+    });
+    (format!("socks5h://{addr}"), asked)
+}
+
+#[test]
+fn a_socks5_proxy_from_the_config_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = FixtureServer::start_on("127.0.8.5");
+    upstream.serve_fixture("/ro.rss", "feeds/promolex-ro.rss", "application/rss+xml");
+    let (proxy, asked) = socks5_proxy(upstream.addr);
+    let config = write_config_with(
+        dir.path(),
+        &[],
+        "",
+        &format!(
+            "[[sources]]\nid = \"via-socks\"\nurl = \"http://feeds.invalid/ro.rss\"\nproxy = \"{proxy}\"\n"
+        ),
+    );
+    let o = tocsin(&config, &["poll"]);
+    let out = stdout(&o);
+    assert!(out.contains("via-socks  new    4"), "{out}{}", stderr(&o));
+    assert_eq!(
+        *asked.lock().unwrap(),
+        ["feeds.invalid:80"],
+        "the proxy resolves the name"
+    );
+    assert_eq!(upstream.seen("/ro.rss").len(), 1);
+}
