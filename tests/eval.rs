@@ -2,11 +2,21 @@
 //! see tests/eval/README.md): precision and recall overall and per language, on the
 //! tune split, the holdout split and both.
 //!
+//! This set was read by the rules' author, partly composed: it is a regression check,
+//! not a measure of how the rules generalise (that is `tests/eval_real.rs`, on real
+//! items). Both the issue-8 rules and the issue-16 rules score 1.00/1.00 on it; the
+//! test allows at most 2 misses and 2 false alarms of its 146 items (0.97), so a rule
+//! change may trade a composed item for real ones, and no more.
+//!
 //! Run `cargo test --test eval -- --nocapture` to see the table and every miss.
+
+#[path = "eval/support.rs"]
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use support::{Counts, shipped};
 use tocsin::classify::{Classifier, Subject, codes, language};
 use tocsin::config::Config;
 use tocsin::model::ParsedItem;
@@ -49,45 +59,6 @@ fn load() -> Vec<Labelled> {
             }
         })
         .collect()
-}
-
-fn shipped() -> Classifier {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/tocsin.toml");
-    let config = Config::load(&path).expect("the shipped config is valid");
-    Classifier::new(&config.rules, config.classify.threshold).unwrap()
-}
-
-#[derive(Default, Clone, Copy)]
-struct Counts {
-    tp: usize,
-    fp: usize,
-    fn_: usize,
-    tn: usize,
-}
-
-impl Counts {
-    fn add(&mut self, truth: bool, said: bool) {
-        match (truth, said) {
-            (true, true) => self.tp += 1,
-            (false, true) => self.fp += 1,
-            (true, false) => self.fn_ += 1,
-            (false, false) => self.tn += 1,
-        }
-    }
-    fn precision(&self) -> f64 {
-        if self.tp + self.fp == 0 {
-            1.0
-        } else {
-            self.tp as f64 / (self.tp + self.fp) as f64
-        }
-    }
-    fn recall(&self) -> f64 {
-        if self.tp + self.fn_ == 0 {
-            1.0
-        } else {
-            self.tp as f64 / (self.tp + self.fn_) as f64
-        }
-    }
 }
 
 #[test]
@@ -168,11 +139,11 @@ fn shipped_rules_reach_the_quality_targets() {
     );
     let all = table[&("all".to_string(), "all".to_string())];
     assert!(
-        all.precision() >= 0.95,
-        "overall precision {:.3}",
-        all.precision()
+        all.fp <= 2 && all.fn_ <= 2,
+        "regression on the old set: {} false alarms, {} misses (at most 2 each)",
+        all.fp,
+        all.fn_
     );
-    assert!(all.recall() >= 0.95, "overall recall {:.3}", all.recall());
     for lang in ["en", "fr", "es", "ro", "ru"] {
         let k = table[&("all".to_string(), lang.to_string())];
         assert!(

@@ -1,0 +1,284 @@
+//! Quality of the SHIPPED rules on the real evaluation set (tests/eval/real/, issue 16):
+//! real items of the publishers tocsin ships and of relays of them, split by a hash of
+//! their URL into `tune.jsonl` and `holdout.jsonl` (see tests/eval/real/README.md).
+//!
+//! - `cargo test --test eval_real -- --nocapture` measures the **tune** split: precision
+//!   and recall overall, per language, per source and per shipped publisher, then every
+//!   miss and false alarm with its score and evidence. It fails below the targets.
+//! - The **holdout** split is measured once, when the rules are final, and never while
+//!   changing them. Its test is ignored and guarded by an environment variable, so that
+//!   no `cargo test` (not even `-- --ignored`) reads it by accident:
+//!   `TOCSIN_EVAL_HOLDOUT=1 cargo test --test eval_real -- --ignored --nocapture holdout`
+//!
+//! `TOCSIN_EVAL_VERBOSE=1` prints every item's score and evidence, not only the errors.
+
+#[path = "eval/support.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use support::{Counts, evidence, shipped, shipped_config};
+use tocsin::model::ParsedItem;
+
+/// The targets of issue 16.
+const PRECISION: f64 = 0.95;
+const RECALL: f64 = 0.95;
+/// Recall in each language, and for each shipped source with at least
+/// [`GROUP_MIN_ITEMS`] items in the split.
+const GROUP_RECALL: f64 = 0.9;
+const GROUP_MIN_ITEMS: usize = 10;
+
+/// One line of `tune.jsonl` / `holdout.jsonl`.
+struct Real {
+    id: String,
+    source: String,
+    relay_of: Option<String>,
+    language: String,
+    item: ParsedItem,
+    urgent: bool,
+    borderline: bool,
+    trap: Option<String>,
+}
+
+impl Real {
+    /// The publisher whose item this is: the one relayed, else the source itself.
+    fn publisher(&self) -> &str {
+        self.relay_of.as_deref().unwrap_or(&self.source)
+    }
+}
+
+fn load(split: &str) -> Vec<Real> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/eval/real/{split}.jsonl"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .enumerate()
+        .map(|(n, l)| {
+            let v: serde_json::Value = serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("{split}.jsonl line {}: {e}", n + 1));
+            let s = |k: &str| {
+                v[k].as_str()
+                    .unwrap_or_else(|| panic!("{split}.jsonl line {}: no `{k}`", n + 1))
+                    .to_string()
+            };
+            let opt = |k: &str| v[k].as_str().map(str::to_string);
+            Real {
+                id: s("id"),
+                source: s("source"),
+                relay_of: opt("relay_of"),
+                language: s("language"),
+                item: ParsedItem {
+                    title: s("title"),
+                    summary: Some(s("summary")).filter(|x| !x.is_empty()),
+                    categories: v["categories"]
+                        .as_array()
+                        .expect("categories")
+                        .iter()
+                        .map(|c| c.as_str().expect("category").to_string())
+                        .collect(),
+                    ..Default::default()
+                },
+                urgent: v["urgent"].as_bool().expect("urgent"),
+                borderline: v["borderline"].as_bool().expect("borderline"),
+                trap: opt("trap"),
+            }
+        })
+        .collect()
+}
+
+/// What one split measured, group by group.
+#[derive(Default)]
+struct Report {
+    all: Counts,
+    borderline: Counts,
+    clear: Counts,
+    by_language: BTreeMap<String, Counts>,
+    by_source: BTreeMap<String, Counts>,
+    /// Own items and relays of each publisher.
+    by_publisher: BTreeMap<String, Counts>,
+    by_trap: BTreeMap<String, Counts>,
+    /// Misses and false alarms, printed.
+    errors: Vec<String>,
+    /// (score, id, urgent) of every item.
+    scores: Vec<(f64, String, bool)>,
+}
+
+/// Classifies every item of `split` with the shipped rules and prints the tables.
+fn measure(split: &str) -> Report {
+    let items = load(split);
+    let config = shipped_config();
+    let c = shipped();
+    let threshold = config.classify.threshold;
+    // TOCSIN_EVAL_VERBOSE=1: every item's verdict, not only the errors.
+    let verbose = std::env::var("TOCSIN_EVAL_VERBOSE").as_deref() == Ok("1");
+    let mut r = Report::default();
+    for it in &items {
+        let v = c.classify_item(&it.item, &it.source, Some(&it.language));
+        let said = v.urgent;
+        r.all.add(it.urgent, said);
+        if it.borderline {
+            r.borderline.add(it.urgent, said);
+        } else {
+            r.clear.add(it.urgent, said);
+        }
+        r.by_language
+            .entry(it.language.clone())
+            .or_default()
+            .add(it.urgent, said);
+        r.by_source
+            .entry(it.source.clone())
+            .or_default()
+            .add(it.urgent, said);
+        r.by_publisher
+            .entry(it.publisher().to_string())
+            .or_default()
+            .add(it.urgent, said);
+        r.by_trap
+            .entry(it.trap.clone().unwrap_or_else(|| "(none)".into()))
+            .or_default()
+            .add(it.urgent, said);
+        r.scores.push((v.score, it.id.clone(), it.urgent));
+        if verbose {
+            println!(
+                "{} {:<26} {:>5.2} {}\n      {}",
+                match (it.urgent, said) {
+                    (true, true) => "ok U  ",
+                    (false, false) => "ok -  ",
+                    (true, false) => "MISSED",
+                    (false, true) => "FALSE+",
+                },
+                it.id,
+                v.score,
+                it.item.title,
+                evidence(&v)
+            );
+        }
+        if said != it.urgent {
+            r.errors.push(format!(
+                "{} {}{} [{} {}] score {:.2}: {}\n      categories: {:?}\n      {}",
+                if it.urgent { "MISSED " } else { "FALSE+ " },
+                it.id,
+                if it.borderline { " (borderline)" } else { "" },
+                it.language,
+                it.source,
+                v.score,
+                it.item.title,
+                it.item.categories,
+                evidence(&v)
+            ));
+        }
+    }
+    let shipped_ids: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
+    println!(
+        "== {split} split: {} items, threshold {threshold}",
+        items.len()
+    );
+    println!("{}", Counts::header("group"));
+    println!("{}", r.all.row("all"));
+    println!("{}", r.clear.row("  not borderline"));
+    println!("{}", r.borderline.row("  borderline"));
+    for (l, k) in &r.by_language {
+        println!("{}", k.row(&format!("language {l}")));
+    }
+    for (s, k) in r
+        .by_source
+        .iter()
+        .filter(|(_, k)| k.total() >= GROUP_MIN_ITEMS)
+    {
+        let mark = if shipped_ids.contains(s) { " *" } else { "" };
+        println!("{}", k.row(&format!("source {s}{mark}")));
+    }
+    for (p, k) in r
+        .by_publisher
+        .iter()
+        .filter(|(p, _)| shipped_ids.contains(p))
+    {
+        println!("{}", k.row(&format!("publisher {p} +relays")));
+    }
+    for (t, k) in &r.by_trap {
+        println!("{}", k.row(&format!("trap {t}")));
+    }
+    println!("(* shipped source; publisher = own items and relays of a shipped source)");
+    let close: Vec<String> = r
+        .scores
+        .iter()
+        .filter(|(s, _, _)| (s - threshold).abs() <= 0.2 + 1e-9)
+        .map(|(s, id, u)| format!("{id} {s:.1}{}", if *u { " U" } else { "" }))
+        .collect();
+    println!(
+        "{} items within 0.2 of the threshold (U = urgent): {}",
+        close.len(),
+        close.join(", ")
+    );
+    println!("{} errors:", r.errors.len());
+    for e in &r.errors {
+        println!("  {e}");
+    }
+    r
+}
+
+/// Every target `r` falls short of, in words.
+fn shortfalls(r: &Report) -> Vec<String> {
+    let shipped_ids: Vec<String> = shipped_config()
+        .sources
+        .iter()
+        .map(|s| s.id.clone())
+        .collect();
+    let mut out = Vec::new();
+    if r.all.precision() < PRECISION {
+        out.push(format!("precision {:.3} < {PRECISION}", r.all.precision()));
+    }
+    if r.all.recall() < RECALL {
+        out.push(format!("recall {:.3} < {RECALL}", r.all.recall()));
+    }
+    for (l, k) in &r.by_language {
+        if k.recall() < GROUP_RECALL {
+            out.push(format!(
+                "language {l}: recall {:.3} < {GROUP_RECALL}",
+                k.recall()
+            ));
+        }
+    }
+    for (kind, groups) in [("source", &r.by_source), ("publisher", &r.by_publisher)] {
+        for (s, k) in groups.iter() {
+            if shipped_ids.contains(s) && k.total() >= GROUP_MIN_ITEMS && k.recall() < GROUP_RECALL
+            {
+                out.push(format!(
+                    "{kind} {s} ({} items): recall {:.3} < {GROUP_RECALL}",
+                    k.total(),
+                    k.recall()
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn tune_split_reaches_the_targets() {
+    let r = measure("tune");
+    assert_eq!(r.all.total(), 225, "the tune split as documented");
+    let short = shortfalls(&r);
+    assert!(short.is_empty(), "tune split below the targets: {short:#?}");
+}
+
+/// The one measurement of the holdout. Never run it while changing rules (see
+/// tests/eval/real/README.md): it reads the holdout only when asked twice, by
+/// `--ignored` and by `TOCSIN_EVAL_HOLDOUT=1`.
+#[test]
+#[ignore = "the holdout is measured once, when the rules are final: see tests/eval/real/README.md"]
+fn holdout() {
+    if std::env::var("TOCSIN_EVAL_HOLDOUT").as_deref() != Ok("1") {
+        println!(
+            "SKIPPED: the holdout split is measured once, when the rules are final; \
+             set TOCSIN_EVAL_HOLDOUT=1 to measure it (tests/eval/real/README.md)"
+        );
+        return;
+    }
+    let r = measure("holdout");
+    let short = shortfalls(&r);
+    assert!(
+        short.is_empty(),
+        "holdout split below the targets: {short:#?}"
+    );
+}
