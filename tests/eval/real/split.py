@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
-"""Check (or apply) the tune/holdout split of tests/eval/real/.
+"""Check the tune/holdout split of tests/eval/real/ (three files).
 
 The split is a pure function of an item's URL, fixed when the item is collected:
 holdout when the first byte of SHA-256(url, UTF-8) is odd, tune when it is even.
+Round 1's holdout (`holdout.jsonl`) is spent: it was measured once and its misses were
+reported. Items collected since go to `holdout2.jsonl` (odd) or `tune.jsonl` (even);
+both holdout files must hold odd URLs only, and no URL or id may appear twice across
+the three files. `add.py` appends new items by this rule.
 
     python3 tests/eval/real/split.py            # check; exit 1 on any problem
     python3 tests/eval/real/split.py --counts   # check and print counts
     python3 tests/eval/real/split.py --markdown # check and print the README count tables
 
-The check fails when an item sits in the wrong file, a URL or an id appears twice,
+The check fails when an item sits in the wrong file (an even URL in a holdout file,
+an odd one in tune.jsonl), a URL or an id appears twice,
 a line is not valid JSON, a required field is missing or of the wrong type, an id
 does not start with its source, a date is not YYYY-MM-DD, or a trap name is unknown
 or contradicts the label it implies. It never prints item text (only ids, file
@@ -22,7 +27,10 @@ import sys
 from collections import Counter
 
 HERE = pathlib.Path(__file__).resolve().parent
-FILES = {"tune": HERE / "tune.jsonl", "holdout": HERE / "holdout.jsonl"}
+FILES = {"tune": HERE / "tune.jsonl", "holdout": HERE / "holdout.jsonl",
+         "holdout2": HERE / "holdout2.jsonl"}
+# The hash side each file holds: both holdouts take the odd URLs.
+SIDE = {"tune": "tune", "holdout": "holdout", "holdout2": "holdout"}
 LANGUAGES = {"en", "fr", "es", "ro", "ru"}
 # Trap names of tests/eval/README.md, by the label they imply (None: either label).
 TRAPS = {
@@ -78,8 +86,9 @@ def check(items):
         if isinstance(url, str):
             urls[url] += 1
             want = split_of(url)
-            if want != split:
-                errors.append(f"{where}: id {item.get('id')} belongs in {want}.jsonl")
+            if want != SIDE[split]:
+                home = "tune.jsonl" if want == "tune" else "holdout2.jsonl (new items) or holdout.jsonl"
+                errors.append(f"{where}: id {item.get('id')} belongs in {home}")
         ids[item.get("id")] += 1
         if item.get("language") not in LANGUAGES:
             errors.append(f"{where}: language {item.get('language')!r} is not one of {sorted(LANGUAGES)}")
@@ -105,20 +114,23 @@ def check(items):
     return errors
 
 
+SPLITS = list(FILES)  # tune, holdout (round 1, spent), holdout2 (round 2, blind)
+
+
 def counts(items):
     by_split = Counter(s for s, *_ in items)
-    print(f"items: {len(items)} (tune {by_split['tune']}, holdout {by_split['holdout']}); "
-          f"urgent {sum(it['urgent'] for *_, it in items)}")
+    print(f"items: {len(items)} (" + ", ".join(f"{f} {by_split[f]}" for f in SPLITS)
+          + f"); urgent {sum(it['urgent'] for *_, it in items)}")
     lang = Counter((it["language"], it["urgent"], s) for s, _, _, it in items)
-    print("language urgent-tune urgent-holdout not-tune not-holdout total")
+    print("language " + " ".join(f"urgent-{f}" for f in SPLITS) + " "
+          + " ".join(f"not-{f}" for f in SPLITS) + " total")
     for l in sorted(LANGUAGES):
-        row = [lang[(l, True, "tune")], lang[(l, True, "holdout")],
-               lang[(l, False, "tune")], lang[(l, False, "holdout")]]
+        row = [lang[(l, u, f)] for u in (True, False) for f in SPLITS]
         print(l, *row, sum(row))
     src = Counter((it["source"], s) for s, _, _, it in items)
-    print("source tune holdout")
+    print("source " + " ".join(SPLITS))
     for sname in sorted({it["source"] for *_, it in items}):
-        print(sname, src[(sname, "tune")], src[(sname, "holdout")])
+        print(sname, *(src[(sname, f)] for f in SPLITS))
 
 
 SHIPPED = ["omct-en", "omct-fr", "omct-es", "fidh-en", "fidh-fr", "fidh-es",
@@ -127,64 +139,72 @@ SHIPPED = ["omct-en", "omct-fr", "omct-es", "fidh-en", "fidh-fr", "fidh-es",
 
 
 def markdown(items):
-    """The count tables of README.md (counts only, no item text)."""
+    """The count tables of README.md (counts only, no item text), one column per file."""
     out = []
     p = out.append
-    p("### Language × label × split\n")
-    p("| language | urgent tune | urgent holdout | not urgent tune | not urgent holdout | total | urgent share |")
-    p("|---|---:|---:|---:|---:|---:|---:|")
+    cols = " | ".join(SPLITS)
+    right = "|".join("---:" for _ in SPLITS)
+    p("### Language × label × file\n")
+    p("| language | " + " | ".join(f"urgent {f}" for f in SPLITS) + " | "
+      + " | ".join(f"not urgent {f}" for f in SPLITS) + " | total | urgent share |")
+    p("|---|" + right + "|" + right + "|---:|---:|")
     total = Counter()
     for lg in ["en", "fr", "es", "ro", "ru"]:
         c = Counter((it["urgent"], s) for s, _, _, it in items if it["language"] == lg)
-        n, u = sum(c.values()), c[(True, "tune")] + c[(True, "holdout")]
-        p(f"| {lg} | {c[(True, 'tune')]} | {c[(True, 'holdout')]} | {c[(False, 'tune')]} "
-          f"| {c[(False, 'holdout')]} | {n} | {100 * u / n:.0f}% |")
+        n, u = sum(c.values()), sum(c[(True, f)] for f in SPLITS)
+        p(f"| {lg} | " + " | ".join(str(c[(True, f)]) for f in SPLITS) + " | "
+          + " | ".join(str(c[(False, f)]) for f in SPLITS)
+          + f" | {n} | {100 * u / max(n, 1):.0f}% |")
         total.update(c)
-    n, u = sum(total.values()), total[(True, "tune")] + total[(True, "holdout")]
-    p(f"| **all** | {total[(True, 'tune')]} | {total[(True, 'holdout')]} | {total[(False, 'tune')]} "
-      f"| {total[(False, 'holdout')]} | {n} | {100 * u / n:.1f}% |")
+    n, u = sum(total.values()), sum(total[(True, f)] for f in SPLITS)
+    p("| **all** | " + " | ".join(str(total[(True, f)]) for f in SPLITS) + " | "
+      + " | ".join(str(total[(False, f)]) for f in SPLITS)
+      + f" | {n} | {100 * u / max(n, 1):.1f}% |")
     p("")
-    p("### Shipped publishers: own items and relays × split\n")
+    p("### Shipped publishers: own items and relays × file\n")
     p("\"Own\" counts items whose `source` is the id; \"relays\" counts items of other "
       "outlets whose `relay_of` is the id.\n")
-    p("| publisher id | own tune | own holdout | relays tune | relays holdout |")
-    p("|---|---:|---:|---:|---:|")
+    p("| publisher id | " + " | ".join(f"own {f}" for f in SPLITS) + " | "
+      + " | ".join(f"relays {f}" for f in SPLITS) + " |")
+    p("|---|" + right + "|" + right + "|")
     for sid in SHIPPED:
         own = Counter(s for s, _, _, it in items if it["source"] == sid)
         rel = Counter(s for s, _, _, it in items if it["relay_of"] == sid)
-        p(f"| `{sid}` | {own['tune']} | {own['holdout']} | {rel['tune']} | {rel['holdout']} |")
+        p(f"| `{sid}` | " + " | ".join(str(own[f]) for f in SPLITS) + " | "
+          + " | ".join(str(rel[f]) for f in SPLITS) + " |")
     p("")
-    p("### Every source × split\n")
-    p("| source | relay of | tune | holdout | total |")
-    p("|---|---|---:|---:|---:|")
+    p("### Every source × file\n")
+    p(f"| source | relay of | {cols} | total |")
+    p("|---|---|" + right + "|---:|")
     src = Counter((it["source"], s) for s, _, _, it in items)
     relay = {}
     for *_, it in items:
         if it["relay_of"]:
             relay.setdefault(it["source"], set()).add(it["relay_of"])
     names = sorted({it["source"] for *_, it in items},
-                   key=lambda x: (-(src[(x, "tune")] + src[(x, "holdout")]), x))
+                   key=lambda x: (-sum(src[(x, f)] for f in SPLITS), x))
     for x in names:
         r = ", ".join(f"`{y}`" for y in sorted(relay.get(x, ()))) or "–"
-        p(f"| `{x}` | {r} | {src[(x, 'tune')]} | {src[(x, 'holdout')]} "
-          f"| {src[(x, 'tune')] + src[(x, 'holdout')]} |")
+        p(f"| `{x}` | {r} | " + " | ".join(str(src[(x, f)]) for f in SPLITS)
+          + f" | {sum(src[(x, f)] for f in SPLITS)} |")
     p("")
-    p("### Traps × label × split\n")
-    p("| trap | urgent | not urgent | tune | holdout |")
-    p("|---|---:|---:|---:|---:|")
+    p("### Traps × label × file\n")
+    p(f"| trap | urgent | not urgent | {cols} |")
+    p("|---|---:|---:|" + right + "|")
     lab = Counter((it["trap"] or "(none)", it["urgent"]) for *_, it in items)
     spl = Counter((it["trap"] or "(none)", s) for s, _, _, it in items)
     for t in sorted({it["trap"] or "(none)" for *_, it in items}):
-        p(f"| `{t}` | {lab[(t, True)]} | {lab[(t, False)]} | {spl[(t, 'tune')]} | {spl[(t, 'holdout')]} |")
+        p(f"| `{t}` | {lab[(t, True)]} | {lab[(t, False)]} | "
+          + " | ".join(str(spl[(t, f)]) for f in SPLITS) + " |")
     p("")
     bl = Counter((it["urgent"], s) for s, _, _, it in items if it["borderline"])
     uk = Counter((it.get("url_kind"), s) for s, _, _, it in items)
     p("### Other counts\n")
-    p(f"- borderline: {bl[(True, 'tune')] + bl[(True, 'holdout')]} urgent + "
-      f"{bl[(False, 'tune')] + bl[(False, 'holdout')]} not urgent "
-      f"(tune {bl[(True, 'tune')] + bl[(False, 'tune')]}, holdout {bl[(True, 'holdout')] + bl[(False, 'holdout')]})")
+    p(f"- borderline: {sum(bl[(True, f)] for f in SPLITS)} urgent + "
+      f"{sum(bl[(False, f)] for f in SPLITS)} not urgent ("
+      + ", ".join(f"{f} {bl[(True, f)] + bl[(False, f)]}" for f in SPLITS) + ")")
     for k in ("item", "listing"):
-        p(f"- `url_kind` `{k}`: tune {uk[(k, 'tune')]}, holdout {uk[(k, 'holdout')]}")
+        p(f"- `url_kind` `{k}`: " + ", ".join(f"{f} {uk[(k, f)]}" for f in SPLITS))
     p(f"- relays (`relay_of` set): {sum(1 for *_, it in items if it['relay_of'])}; "
       f"distinct sources: {len({it['source'] for *_, it in items})}")
     p(f"- empty `summary`: {sum(1 for *_, it in items if not it['summary'])}; "
