@@ -27,7 +27,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::classify::{codes, normalize};
+use crate::text::{codes, normalize};
 
 /// How far apart two publications of the same story can be.
 pub const WINDOW: Duration = Duration::days(3);

@@ -43,3 +43,4 @@ pub mod serve;
 pub mod status;
 pub mod store;
 pub mod systemd;
+pub mod text;

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 
 use opml::{Body, Head, OPML, Outline};
 
-use crate::classify::normalize;
 use crate::config::{Config, SourceConfig, SourceKind};
+use crate::text::normalize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpmlError {
@@ -111,7 +111,11 @@ pub fn import(config: &Config, path: &str, text: &str) -> Result<String, OpmlErr
             toml_string(title),
             toml_string(url)
         ));
-        if let Some(lang) = o.language.as_deref().and_then(crate::parse::clean_language) {
+        if let Some(lang) = o
+            .language
+            .as_deref()
+            .and_then(crate::text::language::clean_tag)
+        {
             out.push_str(&format!("language = {}\n", toml_string(&lang)));
         }
     }

@@ -7,9 +7,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use tocsin::classify::{Classifier, Subject, codes, language};
+use tocsin::classify::{Classifier, Subject};
 use tocsin::config::Config;
 use tocsin::model::ParsedItem;
+use tocsin::text::{codes, language};
 
 struct Labelled {
     id: String,

@@ -9,7 +9,7 @@
 //! - `keywords`: the keywords and veto phrases of all rules are compiled into
 //!   Aho-Corasick automata per field (over the patterns of the rules that look at it;
 //!   one for needles that fold to ASCII, one for the others, which only non-ASCII text
-//!   needs) on folded text (see [`text::normalize`]), so an item is scanned once per
+//!   needs) on folded text (see [`crate::text::normalize`]), so an item is scanned once per
 //!   field however many rules there are, and a field no rule reads is neither folded
 //!   nor scanned. Matches fall on word
 //!   boundaries: text and keywords are folded to space-separated words and matched with
@@ -19,22 +19,20 @@
 //! - `case_code`: the item carries a case code ([`codes`], one regex pass per field).
 //!
 //! Besides the score, rules may `tag` an item (a category) or `drop` it (never stored).
-//! [`language::detect`] guesses an item's language when nothing declares it.
+//! [`crate::text::language::detect`] guesses an item's language when nothing declares it.
 
-pub mod codes;
-pub mod language;
-mod text;
+mod phrase;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::{Regex, RegexSet, RegexSetBuilder};
 use sha2::{Digest, Sha256};
 
-pub use text::{Phrase, html_to_text, normalize, normalize_padded, strip_markup};
+pub use phrase::Phrase;
 
 use crate::config::{Field, RuleConfig};
-use crate::dedup::hex;
 use crate::model::{Classification, ParsedItem, Reason};
+use crate::text::{codes, hex, html_to_text, normalize_padded};
 
 /// Bumped whenever matching changes meaning for the same rules, so that stored verdicts
 /// are recomputed (see [`Classifier::fingerprint`]).
@@ -116,7 +114,7 @@ impl Subject {
     }
 
     /// The normalised case codes, each once, in order of appearance, at most
-    /// [`codes::MAX_CASE_CODES`].
+    /// [`codes::MAX_CASE_CODES`](crate::text::codes::MAX_CASE_CODES).
     pub fn case_codes(&self) -> Vec<String> {
         let mut seen = std::collections::HashSet::new();
         self.codes

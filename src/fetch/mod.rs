@@ -20,7 +20,6 @@
 //! [`policy`]'s: each [`Request`] says whether its URL is the operator's own or derived,
 //! and each redirect hop is judged again.
 
-pub mod charset;
 pub mod gate;
 pub mod hints;
 mod http;

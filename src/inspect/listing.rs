@@ -8,7 +8,7 @@ use std::io::Write as _;
 use chrono::SecondsFormat;
 use url::Url;
 
-use crate::classify::{Classifier, html_to_text};
+use crate::classify::Classifier;
 use crate::cli::CliError;
 use crate::config::{Config, SourceKind};
 use crate::fetch::Fetcher;
@@ -17,6 +17,7 @@ use crate::parse::decode_html;
 use crate::parse::html::{Listing, ListingSpec, parse_listing};
 use crate::poll::html::{fetch_content, get_page, read_listing};
 use crate::poll::prepare;
+use crate::text::html_to_text;
 
 /// Characters of an item page's body shown as a sample.
 const SAMPLE_CHARS: usize = 300;

@@ -19,10 +19,10 @@ use url::Url;
 
 use super::ParseError;
 use super::bounds::{
-    MAX_CATEGORIES, MAX_CONTENT_BYTES, MAX_SUMMARY_BYTES, bound_item, cap_document, cut_html,
+    MAX_CATEGORIES, MAX_CONTENT_BYTES, MAX_SUMMARY_BYTES, bound_item, cap_document,
 };
-use super::feed::clean_language;
 use crate::model::ParsedItem;
+use crate::text::{collapse_whitespace as collapse, cut_html, language};
 
 /// A CSS selector as configured, compiled: whole (for `item`, every element that
 /// matches any part of the list) and part by part (for `content`, the first part that
@@ -241,10 +241,6 @@ pub(crate) fn text_of(el: ElementRef) -> String {
     collapse(&text)
 }
 
-fn collapse(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// The selectors of one HTML source (`[sources.html]`), validated.
 #[derive(Debug, Clone)]
 pub struct ListingSpec {
@@ -374,7 +370,7 @@ pub fn parse_listing(html: &str, page_url: &Url, spec: &ListingSpec) -> Listing 
     let (base, ignored_base) = document_base(&doc, page_url);
     let mut listing = Listing {
         ignored_base,
-        language: root.value().attr("lang").and_then(clean_language),
+        language: root.value().attr("lang").and_then(language::clean_tag),
         title: select_first(&doc, "title")
             .map(text_of)
             .filter(|t| !t.is_empty()),

@@ -7,7 +7,7 @@
 //!   the selectors.
 //! - [`decode`]: HTML bytes to text (BOM, HTTP charset, `<meta>`, else UTF-8).
 //! - [`repair`]: the second chance for a feed that does not parse.
-//! - [`parse_document`]: charset → UTF-8 ([`crate::fetch::charset`]), parse, and on
+//! - [`parse_document`]: charset → UTF-8 ([`crate::text::charset`]), parse, and on
 //!   failure repair and parse again.
 
 pub mod atom03;
@@ -19,14 +19,13 @@ pub mod html;
 pub mod repair;
 
 pub use decode::decode_html;
-pub(crate) use feed::clean_language;
 pub use feed::parse_feed;
 pub use repair::{Repairs, repair};
 
 use url::Url;
 
-use crate::fetch::charset::{DocKind, to_utf8};
 use crate::model::ParsedFeed;
+use crate::text::charset::{DocKind, to_utf8};
 
 /// Why a document yielded no items.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]

@@ -24,12 +24,12 @@ use url::Url;
 use super::{Pipeline, PollError, prepare};
 use crate::config::{SourceConfig, SourceKind};
 use crate::dedup::{canonical_link, keys_for};
-use crate::fetch::charset::{DocKind, to_utf8};
 use crate::fetch::{ACCEPT_HTML, FetchError, Fetched, Fetcher, Outcome, Request, policy};
 use crate::model::{ParsedFeed, ParsedItem};
 use crate::parse::ParseError;
 use crate::parse::html::{Listing, ListingSpec, Sel, page_content, parse_listing};
 use crate::store::{FollowOutcome, SourceState, StoredPoll};
+use crate::text::charset::{DocKind, to_utf8};
 
 /// How many times an item page is fetched before tocsin gives up on its body.
 pub const MAX_FOLLOW_ATTEMPTS: u32 = 3;

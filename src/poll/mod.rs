@@ -19,13 +19,14 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::classify::{Classifier, html_to_text, language};
+use crate::classify::Classifier;
 use crate::config::{FetchConfig, SourceConfig, SourceKind};
-use crate::dedup::{hex, keys_for};
+use crate::dedup::keys_for;
 use crate::fetch::{FetchError, Fetcher, Outcome, Request};
 use crate::model::{ParsedFeed, ParsedItem};
 use crate::parse::{ParseError, parse_document};
 use crate::store::{Db, PollCounts, SourceState, StoreError, StoredPoll};
+use crate::text::{html_to_text, language, sha256_hex};
 use state::{Failure, Got, Plan};
 
 /// Why a poll failed.
@@ -178,7 +179,7 @@ fn detect_language(item: &ParsedItem) -> Option<String> {
 }
 
 fn body_hash(body: &[u8]) -> String {
-    hex(&<sha2::Sha256 as sha2::Digest>::digest(body)[..16])
+    sha256_hex(body, 16)
 }
 
 impl Pipeline {

@@ -29,13 +29,12 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::config::Config;
 pub use crate::config::OnDisk;
-use crate::dedup::hex;
 use crate::store::{ItemFilter, Store, StoreError, Trust};
+use crate::text::sha256_hex;
 use catalog::{CORE_LANGUAGES, Format, Scope, Selection};
 use prepare::{Cache, PreparedItem};
 
@@ -66,7 +65,7 @@ pub struct Rendered {
 
 impl Rendered {
     fn new(body: Vec<u8>, content_type: &'static str) -> Rendered {
-        let etag = format!("\"{}\"", hex(&Sha256::digest(&body)[..12]));
+        let etag = format!("\"{}\"", sha256_hex(&body, 12));
         Rendered {
             body: Bytes::from(body),
             content_type,

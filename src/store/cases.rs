@@ -8,9 +8,9 @@ use rusqlite::params_from_iter;
 
 use super::items::{ITEM_COLUMNS, ItemFilter, item_from_row};
 use super::{Store, StoreError};
-use crate::classify::codes;
 use crate::group::{Candidate, group};
 use crate::model::{Related, StoredItem};
+use crate::text::codes;
 
 /// How many urgent items are read per entry wanted: duplicates take room.
 const POOL_FACTOR: usize = 3;

@@ -8,8 +8,9 @@ use sha2::{Digest, Sha256};
 
 use super::sources::SourceState;
 use super::{Store, StoreError, parse_ts, ts};
-use crate::dedup::{Keys, hex, item_uid};
+use crate::dedup::{Keys, item_uid};
 use crate::model::{Classification, ParsedItem, Reason, StoredItem};
+use crate::text::hex;
 
 /// One parsed item ready to be stored: its keys, verdict and resolved language.
 #[derive(Debug, Clone)]

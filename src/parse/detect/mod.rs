@@ -96,7 +96,6 @@ use scraper::Html;
 use url::Url;
 
 use super::bounds::{MAX_CATEGORIES, bound_item, cap_document};
-use super::clean_language;
 use super::html::{ListingItem, ListingSpec, Pick, Sel};
 use crate::model::ParsedItem;
 use candidates::{Candidate, Field, read};
@@ -463,7 +462,7 @@ fn read_entries(
         .root_element()
         .value()
         .attr("lang")
-        .and_then(clean_language);
+        .and_then(crate::text::language::clean_tag);
     let mut out = Vec::new();
     for (k, &item) in c.items.iter().enumerate() {
         let Some(v) = &c.values[k] else { continue };
