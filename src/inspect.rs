@@ -11,13 +11,14 @@ use url::Url;
 
 use crate::classify::Classifier;
 use crate::cli::{CliError, print_items};
-use crate::config::{Config, SourceConfig, SourceKind};
+use crate::config::Config;
 use crate::dedup::item_uid;
 use crate::fetch::{ACCEPT_HTML, Fetcher, Outcome, Request};
 use crate::model::{ParsedFeed, StoredItem};
 use crate::parse::parse_document;
 use crate::poll::html::read_listing;
 use crate::poll::prepare;
+use crate::source::{Source, SourceKind};
 
 pub use listing::{run_html, run_source};
 
@@ -34,14 +35,8 @@ fn target_url(t: &str) -> Result<Url, String> {
 }
 
 pub async fn run(config: &Config, targets: &[String]) -> Result<(), CliError> {
-    let fetcher = Fetcher::new(
-        &config.daemon.user_agent,
-        config.daemon.concurrency,
-        config.fetch.host_spacing,
-    );
-    // Validated with the config: a rule set that does not compile was refused there.
-    let classifier = Classifier::new(&config.rules, config.classify.threshold)
-        .map_err(|e| CliError::Other(anyhow::anyhow!("{e}")))?;
+    let fetcher = config.fetcher();
+    let classifier = config.classifier();
     let mut failed = 0;
     for t in targets {
         match inspect_one(config, &fetcher, &classifier, t).await {
@@ -73,7 +68,7 @@ async fn inspect_one(
         .iter()
         .find(|s| s.url == url)
         .cloned()
-        .unwrap_or_else(|| SourceConfig {
+        .unwrap_or_else(|| Source {
             id: "inspect".into(),
             title: target.to_string(),
             url: url.clone(),
@@ -83,6 +78,7 @@ async fn inspect_one(
             trust: 0,
             kind: Default::default(),
             fetch: config.fetch.for_source(),
+            max_defer: config.fetch.max_defer,
         });
     let mut req = Request::new(&source.id, url.clone(), &source.fetch);
     if matches!(source.kind, SourceKind::Html(_)) {

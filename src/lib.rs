@@ -40,6 +40,7 @@ pub mod reclassify;
 pub mod rules_cmd;
 pub mod schedule;
 pub mod serve;
+pub mod source;
 pub mod status;
 pub mod store;
 pub mod systemd;

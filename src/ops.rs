@@ -8,7 +8,8 @@ use std::collections::HashSet;
 
 use opml::{Body, Head, OPML, Outline};
 
-use crate::config::{Config, SourceConfig, SourceKind};
+use crate::config::Config;
+use crate::source::{Source, SourceKind};
 use crate::text::normalize;
 
 #[derive(Debug, thiserror::Error)]
@@ -21,7 +22,7 @@ pub enum OpmlError {
 
 /// A feed source as an `rss` outline; an HTML listing (no feed to subscribe to) as a
 /// `link` outline, which feed readers show but do not poll.
-fn outline(s: &SourceConfig) -> Outline {
+fn outline(s: &Source) -> Outline {
     let remote = s.url.scheme() != "file";
     let html = matches!(s.kind, SourceKind::Html(_));
     Outline {

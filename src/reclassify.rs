@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::classify::Classifier;
-use crate::config::SourceConfig;
 use crate::model::Classification;
+use crate::source::Source;
 use crate::store::{Db, ItemFilter, Store, StoreError, StoredSubject, Verdict};
 
 /// Items per batch (and per transaction).
@@ -45,7 +45,7 @@ fn language_of<'a>(
         .or(s.language.as_deref())
 }
 
-fn languages(sources: &[SourceConfig]) -> HashMap<String, Option<String>> {
+fn languages(sources: &[Source]) -> HashMap<String, Option<String>> {
     sources
         .iter()
         .map(|s| (s.id.clone(), s.language.clone()))
@@ -105,7 +105,7 @@ fn batch(
 pub fn reclassify(
     store: &mut Store,
     classifier: &Classifier,
-    sources: &[SourceConfig],
+    sources: &[Source],
 ) -> Result<ReclassifyReport, StoreError> {
     let langs = languages(sources);
     let mut report = ReclassifyReport::default();
@@ -124,7 +124,7 @@ pub fn reclassify(
 pub async fn reclassify_if_changed(
     db: &Db,
     classifier: Arc<Classifier>,
-    sources: &[SourceConfig],
+    sources: &[Source],
 ) -> Result<Option<ReclassifyReport>, StoreError> {
     let stored = db.call(|s| s.rules_fingerprint()).await?;
     if stored.as_deref() == Some(classifier.fingerprint()) {
@@ -174,7 +174,7 @@ pub struct Change {
 pub fn compare(
     store: &Store,
     classifier: &Classifier,
-    sources: &[SourceConfig],
+    sources: &[Source],
     filter: &ItemFilter,
 ) -> Result<(usize, Vec<Change>), StoreError> {
     let langs = languages(sources);
@@ -203,7 +203,7 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
-    use crate::config::{Field, RuleConfig};
+    use crate::classify::{Field, RuleConfig};
     use crate::dedup::keys_for;
     use crate::model::ParsedItem;
     use crate::store::{SourceState, StoredPoll};

@@ -9,7 +9,6 @@ use std::io::Write;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::classify::Classifier;
 use crate::cli::CliError;
 use crate::config::Config;
 use crate::model::Classification;
@@ -64,9 +63,7 @@ pub async fn test(
     }
     // Read-only: the database is opened as is; nothing is re-classified or written.
     let store = Store::open(&config.daemon.database)?;
-    // Validated with the config: a rule set that does not compile was refused there.
-    let classifier = Classifier::new(&config.rules, config.classify.threshold)
-        .map_err(|e| CliError::Other(anyhow::anyhow!("{e}")))?;
+    let classifier = config.classifier();
     let filter = ItemFilter {
         sources: sources.to_vec(),
         since,

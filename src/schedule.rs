@@ -11,7 +11,24 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
-use crate::config::{SourceConfig, parse_cron};
+use crate::source::Source;
+
+/// Checks a cron expression the way the scheduler will read it (six fields, seconds
+/// first), returning a message fit for an operator.
+pub fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
+    let fields = expr.split_whitespace().count();
+    if fields != 6 {
+        return Err(format!(
+            "`{expr}` has {fields} fields; tocsin needs 6 (seconds first, UTC), e.g. \"0 */10 * * * *\""
+        ));
+    }
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+        .map_err(|e| format!("`{expr}` is not a valid cron expression: {e}"))
+}
 
 /// What the scheduler tells the dispatcher.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +70,7 @@ impl Scheduler {
     /// Starts one job per enabled source and one per `(cron, tick)` in `extra`
     /// (heartbeat, retention).
     pub async fn start(
-        sources: &[SourceConfig],
+        sources: &[Source],
         extra: &[(String, Tick)],
         tx: mpsc::Sender<Tick>,
     ) -> Result<Scheduler, ScheduleError> {

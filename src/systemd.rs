@@ -95,7 +95,7 @@ mod tests {
             watchdog: Some(Duration::from_secs(2)),
         };
         assert_eq!(n.heartbeat_schedule(), "*/1 * * * * *");
-        assert!(crate::config::parse_cron(&n.heartbeat_schedule()).is_ok());
+        assert!(crate::schedule::parse_cron(&n.heartbeat_schedule()).is_ok());
         assert_eq!(Notifier::default().heartbeat_schedule(), "*/20 * * * * *");
     }
 }

@@ -22,6 +22,7 @@
 //! [`crate::text::language::detect`] guesses an item's language when nothing declares it.
 
 mod phrase;
+mod rule;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -29,8 +30,8 @@ use regex::{Regex, RegexSet, RegexSetBuilder};
 use sha2::{Digest, Sha256};
 
 pub use phrase::Phrase;
+pub use rule::{Field, RuleConfig};
 
-use crate::config::{Field, RuleConfig};
 use crate::model::{Classification, ParsedItem, Reason};
 use crate::text::{codes, hex, html_to_text, normalize_padded};
 
@@ -125,6 +126,13 @@ impl Subject {
             .cloned()
             .collect()
     }
+}
+
+/// A hash of `rules`, `threshold` and [`MATCHING_VERSION`].
+fn fingerprint(rules: &[RuleConfig], threshold: f64) -> String {
+    let mut h = Sha256::new();
+    h.update(format!("{MATCHING_VERSION}\n{threshold:?}\n{rules:?}").as_bytes());
+    hex(&h.finalize()[..16])
 }
 
 /// What a reason quotes of the text it matched: a regex such as `.+` can match a whole
@@ -528,8 +536,6 @@ impl Classifier {
         }
         let mut keyword_fields: Vec<Field> = automata.iter().map(|a| a.field).collect();
         keyword_fields.dedup();
-        let mut h = Sha256::new();
-        h.update(format!("{MATCHING_VERSION}\n{threshold:?}\n{rules:?}").as_bytes());
         Ok(Classifier {
             rules: compiled,
             patterns,
@@ -539,8 +545,23 @@ impl Classifier {
             regex_fields,
             keyword_fields,
             threshold,
-            fingerprint: hex(&h.finalize()[..16]),
+            fingerprint: fingerprint(rules, threshold),
         })
+    }
+
+    /// A classifier without rules: nothing is urgent.
+    pub fn empty() -> Classifier {
+        Classifier {
+            rules: Vec::new(),
+            patterns: Vec::new(),
+            automata: Vec::new(),
+            regex_set: None,
+            regexes: Vec::new(),
+            regex_fields: Vec::new(),
+            keyword_fields: Vec::new(),
+            threshold: f64::INFINITY,
+            fingerprint: fingerprint(&[], f64::INFINITY),
+        }
     }
 
     /// A hash of the rules, the threshold and the matching semantics: when it differs

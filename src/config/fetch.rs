@@ -7,19 +7,8 @@ use url::Url;
 use super::locate::KeyPath;
 use super::raw::{RawFetch, RawSource};
 use super::validate::{Checker, duration, root};
-use crate::fetch::Limits;
-
-/// Where a request goes through.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-pub enum Proxy {
-    /// `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` from the environment.
-    #[default]
-    FromEnv,
-    /// Straight to the server, whatever the environment says (`proxy = "none"`).
-    Direct,
-    /// Through this proxy (http, https or socks5 URL).
-    Url(Url),
-}
+use crate::fetch::{Limits, Proxy, SourceFetch};
+use crate::poll::Retry;
 
 /// The validated `[fetch]` table.
 #[derive(Debug, Clone)]
@@ -44,27 +33,18 @@ pub struct FetchConfig {
 
 impl Default for FetchConfig {
     fn default() -> Self {
+        let retry = Retry::default();
         FetchConfig {
             limits: Limits::default(),
             host_spacing: Duration::from_secs(1),
             max_defer: Duration::from_secs(3600),
-            backoff_base: Duration::from_secs(60),
-            backoff_cap: Duration::from_secs(6 * 3600),
-            retry_after_cap: Duration::from_secs(6 * 3600),
+            backoff_base: retry.backoff_base,
+            backoff_cap: retry.backoff_cap,
+            retry_after_cap: retry.retry_after_cap,
             proxy: Proxy::FromEnv,
             allow_private: false,
         }
     }
-}
-
-/// What a source fetches with: the global `[fetch]` values with its own overrides.
-#[derive(Debug, Clone, Default)]
-pub struct SourceFetch {
-    pub limits: Limits,
-    pub max_defer: Duration,
-    pub proxy: Proxy,
-    /// `[fetch] allow_private`, or the source's own.
-    pub allow_private: bool,
 }
 
 impl FetchConfig {
@@ -72,9 +52,17 @@ impl FetchConfig {
     pub fn for_source(&self) -> SourceFetch {
         SourceFetch {
             limits: self.limits.clone(),
-            max_defer: self.max_defer,
             proxy: self.proxy.clone(),
             allow_private: self.allow_private,
+        }
+    }
+
+    /// How polls back off after failures and how long a server may make them wait.
+    pub fn retry(&self) -> Retry {
+        Retry {
+            backoff_base: self.backoff_base,
+            backoff_cap: self.backoff_cap,
+            retry_after_cap: self.retry_after_cap,
         }
     }
 }
@@ -210,16 +198,18 @@ pub(super) fn fetch_config(c: &mut Checker, f: &RawFetch) -> FetchConfig {
     }
 }
 
-/// Validates the fetch overrides of `sources[i]` on top of `global`.
+/// Validates the fetch overrides of `sources[i]` on top of `global`: what the source
+/// fetches with, and how long freshness hints may defer its polls (`max_defer`).
 pub(super) fn source_fetch(
     c: &mut Checker,
     i: usize,
     s: &RawSource,
     global: &FetchConfig,
-) -> SourceFetch {
+) -> (SourceFetch, Duration) {
     let k = |name: &str| root("sources").index(i).key(name);
     let g = &global.limits;
-    SourceFetch {
+    let max_defer = duration(c, k("max_defer"), s.max_defer.as_deref(), global.max_defer);
+    let fetch = SourceFetch {
         limits: Limits {
             connect_timeout: positive(
                 c,
@@ -231,10 +221,10 @@ pub(super) fn source_fetch(
             max_body: size(c, k("max_body"), s.max_body.as_deref(), g.max_body),
             max_redirects: redirects(c, k("max_redirects"), s.max_redirects, g.max_redirects),
         },
-        max_defer: duration(c, k("max_defer"), s.max_defer.as_deref(), global.max_defer),
         proxy: proxy(c, k("proxy"), s.proxy.as_deref(), &global.proxy),
         allow_private: s.allow_private.unwrap_or(global.allow_private),
-    }
+    };
+    (fetch, max_defer)
 }
 
 #[cfg(test)]

@@ -11,8 +11,7 @@ use url::Url;
 
 use super::gate::{HostGate, HostPermit};
 use super::policy::{self, GuardedResolver};
-use super::{FetchError, Fetched, Hop, Meta, Outcome, Request, Validators, install_crypto};
-use crate::config::Proxy;
+use super::{FetchError, Fetched, Hop, Meta, Outcome, Proxy, Request, Validators, install_crypto};
 
 /// Clients differ only by what a request cannot change: connect timeout, proxy, and
 /// whether names are resolved through the [`GuardedResolver`].
@@ -443,7 +442,7 @@ impl Fetcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FetchConfig;
+    use crate::fetch::SourceFetch;
     use crate::fetch::policy::{Refusal, Rule};
 
     /// A listener that must never see a connection.
@@ -462,8 +461,10 @@ mod tests {
     async fn a_derived_name_is_refused_on_its_resolved_address_without_connecting() {
         let (listener, port) = trap();
         let fetcher = Fetcher::new("tocsin-test", 2, Duration::ZERO);
-        let mut fetch = FetchConfig::default().for_source();
-        fetch.proxy = Proxy::Direct;
+        let fetch = SourceFetch {
+            proxy: Proxy::Direct,
+            ..SourceFetch::default()
+        };
         let configured = Url::parse("https://listing.example/").unwrap();
         let url = Url::parse(&format!("http://localhost:{port}/admin")).unwrap();
         let req = Request::new("s", url.clone(), &fetch).derived_from(&configured);
@@ -499,11 +500,10 @@ mod tests {
     #[tokio::test]
     async fn a_derived_file_url_is_never_read() {
         let fetcher = Fetcher::new("tocsin-test", 2, Duration::ZERO);
-        let fetch = FetchConfig {
+        let fetch = SourceFetch {
             allow_private: true,
-            ..FetchConfig::default()
-        }
-        .for_source();
+            ..SourceFetch::default()
+        };
         let configured = Url::parse("https://listing.example/").unwrap();
         let url = Url::parse("file:///etc/passwd").unwrap();
         let req = Request::new("s", url, &fetch).derived_from(&configured);

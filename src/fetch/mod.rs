@@ -29,7 +29,6 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::config::{Proxy, SourceFetch};
 pub use hints::Hop;
 
 /// Limits that apply to one fetch. Every error for a broken limit names it.
@@ -52,6 +51,28 @@ impl Default for Limits {
             max_redirects: 5,
         }
     }
+}
+
+/// Where a request goes through.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum Proxy {
+    /// `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` from the environment.
+    #[default]
+    FromEnv,
+    /// Straight to the server, whatever the environment says (`proxy = "none"`).
+    Direct,
+    /// Through this proxy (http, https or socks5 URL).
+    Url(Url),
+}
+
+/// What a source fetches with: `[fetch]` with the source's overrides.
+#[derive(Debug, Clone, Default)]
+pub struct SourceFetch {
+    pub limits: Limits,
+    pub proxy: Proxy,
+    /// Derived URLs (links, next pages, redirects) may reach loopback, private and
+    /// other internal addresses (`allow_private`, for intranet setups).
+    pub allow_private: bool,
 }
 
 /// HTTP validators from a previous response.

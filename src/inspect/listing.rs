@@ -8,15 +8,14 @@ use std::io::Write as _;
 use chrono::SecondsFormat;
 use url::Url;
 
-use crate::classify::Classifier;
 use crate::cli::CliError;
-use crate::config::{Config, SourceKind};
-use crate::fetch::Fetcher;
+use crate::config::Config;
 use crate::model::{Classification, ParsedFeed};
 use crate::parse::decode_html;
 use crate::parse::html::{Listing, ListingSpec, parse_listing};
 use crate::poll::html::{fetch_content, get_page, read_listing};
 use crate::poll::prepare;
+use crate::source::SourceKind;
 use crate::text::html_to_text;
 
 /// Characters of an item page's body shown as a sample.
@@ -34,18 +33,12 @@ pub async fn run_source(config: &Config, id: &str) -> Result<(), CliError> {
         SourceKind::Html(spec) => spec.clone(),
         SourceKind::Feed => return super::run(config, &[source.url.to_string()]).await,
     };
-    let fetcher = Fetcher::new(
-        &config.daemon.user_agent,
-        config.daemon.concurrency,
-        config.fetch.host_spacing,
-    );
+    let fetcher = config.fetcher();
     let fetched = get_page(&fetcher, source, &source.url)
         .await
         .map_err(|e| CliError::Other(anyhow::anyhow!("{e}")))?;
     let listing = read_listing(&fetched, &spec);
-    // Validated with the config: a rule set that does not compile was refused there.
-    let classifier = Classifier::new(&config.rules, config.classify.threshold)
-        .map_err(|e| CliError::Other(anyhow::anyhow!("{e}")))?;
+    let classifier = config.classifier();
     let verdicts: Vec<Classification> = prepare(
         &classifier,
         source,

@@ -22,12 +22,12 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::{Pipeline, PollError, prepare};
-use crate::config::{SourceConfig, SourceKind};
 use crate::dedup::{canonical_link, keys_for};
 use crate::fetch::{ACCEPT_HTML, FetchError, Fetched, Fetcher, Outcome, Request, policy};
 use crate::model::{ParsedFeed, ParsedItem};
 use crate::parse::ParseError;
 use crate::parse::html::{Listing, ListingSpec, Sel, page_content, parse_listing};
+use crate::source::{Source, SourceKind};
 use crate::store::{FollowOutcome, SourceState, StoredPoll};
 use crate::text::charset::{DocKind, to_utf8};
 
@@ -50,7 +50,7 @@ pub fn read_listing(fetched: &Fetched, spec: &ListingSpec) -> Listing {
 /// fetcher (a page linked from the listing goes through [`get_linked`] first).
 pub async fn get_page(
     fetcher: &Fetcher,
-    source: &SourceConfig,
+    source: &Source,
     url: &Url,
 ) -> Result<Fetched, FetchError> {
     let req = Request::new(&source.id, url.clone(), &source.fetch)
@@ -74,7 +74,7 @@ pub async fn get_page(
 /// the fetcher judges its address and every redirect.
 pub async fn get_linked(
     fetcher: &Fetcher,
-    source: &SourceConfig,
+    source: &Source,
     url: &Url,
 ) -> Result<Fetched, FetchError> {
     let follow_hosts = match &source.kind {
@@ -106,7 +106,7 @@ pub async fn get_linked(
 /// encoding page one was read in.
 pub(super) async fn read(
     p: &Pipeline,
-    source: &SourceConfig,
+    source: &Source,
     prev: &SourceState,
     spec: &ListingSpec,
     fetched: Fetched,
@@ -239,7 +239,7 @@ async fn on_cpu<T: Send + 'static>(
 /// fetching the page of every item that is new (or whose earlier fetch failed).
 async fn follow(
     p: &Pipeline,
-    source: &SourceConfig,
+    source: &Source,
     content: &Sel,
     items: &mut [ParsedItem],
     warnings: &mut Vec<String>,
@@ -313,7 +313,7 @@ async fn follow(
 /// Fetches an item page and extracts its body.
 pub async fn fetch_content(
     fetcher: &Fetcher,
-    source: &SourceConfig,
+    source: &Source,
     url: &Url,
     content: &Sel,
 ) -> Result<String, String> {

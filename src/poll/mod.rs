@@ -20,13 +20,14 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use crate::classify::Classifier;
-use crate::config::{FetchConfig, SourceConfig, SourceKind};
 use crate::dedup::keys_for;
 use crate::fetch::{FetchError, Fetcher, Outcome, Request};
 use crate::model::{ParsedFeed, ParsedItem};
 use crate::parse::{ParseError, parse_document};
+use crate::source::{Source, SourceKind};
 use crate::store::{Db, PollCounts, SourceState, StoreError, StoredPoll};
 use crate::text::{html_to_text, language, sha256_hex};
+pub use state::Retry;
 use state::{Failure, Got, Plan};
 
 /// Why a poll failed.
@@ -111,7 +112,7 @@ pub struct Pipeline {
     pub classifier: Arc<Classifier>,
     pub db: Db,
     /// Backoff and Retry-After caps.
-    pub policy: Arc<FetchConfig>,
+    pub retry: Retry,
     /// Parsing and classifying are CPU work: at most one per core at a time, so that
     /// many polls finishing together queue here instead of holding many documents.
     pub parse_slots: Arc<tokio::sync::Semaphore>,
@@ -129,11 +130,7 @@ impl Pipeline {
 /// Turns parsed items into what the store writes: language resolved, verdict and keys.
 /// Items a `drop` rule matched keep their verdict (`inspect` shows why) and the store
 /// skips them: they are never stored.
-pub fn prepare(
-    classifier: &Classifier,
-    source: &SourceConfig,
-    feed: ParsedFeed,
-) -> Vec<StoredPoll> {
+pub fn prepare(classifier: &Classifier, source: &Source, feed: ParsedFeed) -> Vec<StoredPoll> {
     let keys = keys_for(&feed.items);
     let feed_lang = feed.language;
     feed.items
@@ -155,11 +152,7 @@ pub fn prepare(
 
 /// The source's configured language first, then what the item or feed declares, then
 /// what its text looks like (only when nothing is declared: detection is the slow path).
-pub fn item_language(
-    source: &SourceConfig,
-    item: &ParsedItem,
-    feed: Option<&str>,
-) -> Option<String> {
+pub fn item_language(source: &Source, item: &ParsedItem, feed: Option<&str>) -> Option<String> {
     source
         .language
         .clone()
@@ -184,7 +177,7 @@ fn body_hash(body: &[u8]) -> String {
 
 impl Pipeline {
     /// Polls `source` once and stores what it finds.
-    pub async fn poll(&self, source: &SourceConfig, now: DateTime<Utc>) -> PollReport {
+    pub async fn poll(&self, source: &Source, now: DateTime<Utc>) -> PollReport {
         let started = Instant::now();
         let _under_way = self.db.expect_write();
         let id = source.id.clone();
@@ -222,7 +215,7 @@ impl Pipeline {
                         &prev,
                         &plan,
                         &fail,
-                        &self.policy,
+                        &self.retry,
                         now,
                         crate::fetch::hints::jitter(),
                     );
@@ -268,7 +261,7 @@ impl Pipeline {
 
     async fn poll_inner(
         &self,
-        source: &SourceConfig,
+        source: &Source,
         prev: &SourceState,
         plan: &Plan,
         now: DateTime<Utc>,
@@ -396,7 +389,7 @@ impl Pipeline {
     #[allow(clippy::too_many_arguments)]
     async fn store(
         &self,
-        source: &SourceConfig,
+        source: &Source,
         prev: &SourceState,
         plan: &Plan,
         meta: &crate::fetch::Meta,
@@ -427,7 +420,7 @@ impl Pipeline {
     }
 }
 
-fn log_adoption(source: &SourceConfig, adoption: Option<state::Adoption>) {
+fn log_adoption(source: &Source, adoption: Option<state::Adoption>) {
     if let Some(a) = adoption {
         tracing::warn!(
             source = %source.id, from = %a.from, to = %a.to,

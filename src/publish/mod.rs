@@ -31,8 +31,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use crate::config::Config;
-pub use crate::config::OnDisk;
+use crate::source::Source;
 use crate::store::{ItemFilter, Store, StoreError, Trust};
 use crate::text::sha256_hex;
 use catalog::{CORE_LANGUAGES, Format, Scope, Selection};
@@ -130,6 +129,29 @@ impl Snapshot {
             }
         }
     }
+}
+
+/// `[output]`, validated: what is published and where.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub dir: PathBuf,
+    pub title: String,
+    pub max_items: usize,
+    pub on_disk: OnDisk,
+    /// At most this many entries of one source in a document that aggregates sources
+    /// (urgent, all, per language); per-source documents are not capped.
+    pub max_per_source: usize,
+}
+
+/// Which documents are written to `output.dir`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnDisk {
+    /// `urgent.*`, `all.*`, `index.html`, `sources.opml`; the per-language and
+    /// per-source documents are rendered when first requested over HTTP.
+    #[default]
+    Main,
+    /// Every selection, rendered at every publish.
+    All,
 }
 
 /// What a source looks like to a subscriber.
@@ -247,9 +269,11 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    pub fn new(config: &Config) -> Publisher {
+    /// Renders `output` for subscribers at `public_url`, advertising `hubs`, from the
+    /// items of `sources`.
+    pub fn new(output: &Output, public_url: &Url, hubs: &[Url], sources: &[Source]) -> Publisher {
         let mut languages: Vec<String> = CORE_LANGUAGES.iter().map(|s| s.to_string()).collect();
-        for s in &config.sources {
+        for s in sources {
             if let Some(l) = &s.language
                 && !languages.contains(l)
             {
@@ -257,17 +281,14 @@ impl Publisher {
             }
         }
         Publisher {
-            title: config.output.title.clone(),
-            public_url: config.server.public_url.clone(),
-            dir: config.output.dir.clone(),
-            max_items: config.output.max_items,
-            max_per_source: config.output.max_per_source,
-            trust: Arc::new(Trust::new(
-                config.sources.iter().map(|s| (s.id.clone(), s.trust)),
-            )),
+            title: output.title.clone(),
+            public_url: public_url.clone(),
+            dir: output.dir.clone(),
+            max_items: output.max_items,
+            max_per_source: output.max_per_source,
+            trust: Arc::new(Trust::new(sources.iter().map(|s| (s.id.clone(), s.trust)))),
             sources: Arc::new(
-                config
-                    .sources
+                sources
                     .iter()
                     .map(|s| {
                         let remote = s.url.scheme() != "file";
@@ -289,8 +310,8 @@ impl Publisher {
                     .collect(),
             ),
             languages,
-            hubs: config.websub.hubs.clone(),
-            on_disk: config.output.on_disk,
+            hubs: hubs.to_vec(),
+            on_disk: output.on_disk,
             cache: Arc::default(),
             rendered: Arc::default(),
             on_demand: Arc::new(Mutex::new(lru::LruCache::new(

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use super::super::SourceKind;
 use super::super::raw::{RawHtml, RawKind};
 use super::{Checker, KeyPath};
 use crate::parse::html::{ListingSpec, Pick, Sel, check_date_format};
+use crate::source::SourceKind;
 
 /// Listing pages read on the first poll of an HTML source unless configured.
 const DEFAULT_BACKFILL_PAGES: u32 = 3;
