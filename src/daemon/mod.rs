@@ -163,6 +163,16 @@ impl Daemon {
         }
     }
 
+    /// What follows a publish, for `run` and `poll` alike: the WebSub hubs are told
+    /// which urgent feeds changed. Returns when every ping was answered or given up
+    /// (`run` spawns it, so a slow hub never delays the next publish).
+    pub async fn after_publish(&self, outcome: &PublishOutcome) {
+        let topics = self.topics(&outcome.changed);
+        if self.pinger.is_enabled() && !topics.is_empty() {
+            self.pinger.ping(&topics).await;
+        }
+    }
+
     /// The WebSub topics among `changed` paths, as public URLs.
     pub fn topics(&self, changed: &[String]) -> Vec<String> {
         changed

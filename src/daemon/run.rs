@@ -326,14 +326,9 @@ async fn publisher_loop(
             Ok(outcome) => {
                 note_write(&shared, outcome.write_error.as_ref());
                 *shared.last_publish.lock().expect("last publish") = Some(Utc::now());
-                // Changed documents are served, written or not: tell the hubs.
-                let topics = d.topics(&outcome.changed);
-                if d.pinger.is_enabled() && !topics.is_empty() {
-                    let pinger = d.pinger.clone();
-                    pings.spawn(async move {
-                        pinger.ping(&topics).await;
-                    });
-                }
+                // Changed documents are served, written or not: what follows a
+                // publish (WebSub pings) runs beside the next one.
+                pings.spawn(async move { d.after_publish(&outcome).await });
             }
         }
         update_status(&current, &shared).await;

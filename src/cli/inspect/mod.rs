@@ -9,8 +9,9 @@ mod listing;
 use chrono::Utc;
 use url::Url;
 
+use super::CliError;
+use super::items::print_items;
 use crate::classify::Classifier;
-use crate::cli::{CliError, print_items};
 use crate::config::Config;
 use crate::dedup::item_uid;
 use crate::fetch::{ACCEPT_HTML, Fetcher, Outcome, Request};

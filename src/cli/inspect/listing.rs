@@ -8,7 +8,7 @@ use std::io::Write as _;
 use chrono::SecondsFormat;
 use url::Url;
 
-use crate::cli::CliError;
+use super::super::CliError;
 use crate::config::Config;
 use crate::model::{Classification, ParsedFeed};
 use crate::parse::decode_html;

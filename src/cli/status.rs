@@ -8,8 +8,17 @@ use std::io::Write;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use super::CliError;
 use crate::config::Config;
 use crate::store::{SourceState, Store, StoreError};
+
+/// Prints how every source is doing (one JSON array with `json`).
+pub(super) fn run(config: &Config, json: bool) -> Result<(), CliError> {
+    let store = Store::open(&config.daemon.database)?;
+    let rows = collect(config, &store)?;
+    print(&rows, json, &mut std::io::stdout().lock()).map_err(anyhow::Error::from)?;
+    Ok(())
+}
 
 /// One source's line.
 #[derive(Debug, Serialize)]

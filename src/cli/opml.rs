@@ -8,9 +8,26 @@ use std::collections::HashSet;
 
 use opml::{Body, Head, OPML, Outline};
 
+use super::{CliError, OpmlAction};
 use crate::config::Config;
 use crate::source::{Source, SourceKind};
 use crate::text::normalize;
+
+/// Prints the export, or the entries to paste for an import.
+pub(super) fn run(config: &Config, action: &OpmlAction) -> Result<(), CliError> {
+    let out = match action {
+        OpmlAction::Export => export(config),
+        OpmlAction::Import { file } => {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                CliError::Other(anyhow::anyhow!("cannot read {}: {e}", file.display()))
+            })?;
+            import(config, &file.display().to_string(), &text)
+        }
+    }
+    .map_err(anyhow::Error::from)?;
+    print!("{out}");
+    Ok(())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpmlError {

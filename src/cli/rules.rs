@@ -9,7 +9,7 @@ use std::io::Write;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::cli::CliError;
+use super::CliError;
 use crate::config::Config;
 use crate::model::Classification;
 use crate::reclassify::{Change, compare};
