@@ -14,12 +14,10 @@ use super::items::print_items;
 use crate::classify::Classifier;
 use crate::config::Config;
 use crate::dedup::item_uid;
-use crate::fetch::{ACCEPT_HTML, Fetcher, Outcome, Request};
-use crate::model::{ParsedFeed, StoredItem};
-use crate::parse::parse_document;
-use crate::poll::html::read_listing;
-use crate::poll::prepare;
-use crate::source::{Source, SourceKind};
+use crate::fetch::{Fetcher, Outcome, Request};
+use crate::model::StoredItem;
+use crate::poll::{prepare, preview};
+use crate::source::Source;
 
 pub use listing::{run_html, run_source};
 
@@ -81,38 +79,17 @@ async fn inspect_one(
             fetch: config.fetch.for_source(),
             max_defer: config.fetch.max_defer,
         });
-    let mut req = Request::new(&source.id, url.clone(), &source.fetch);
-    if matches!(source.kind, SourceKind::Html(_)) {
-        req = req.with_accept(ACCEPT_HTML);
-    }
+    let req =
+        Request::new(&source.id, url.clone(), &source.fetch).with_accept(source.kind.accept());
     let Outcome::Body(fetched) = fetcher.fetch(&req).await.map_err(|e| e.to_string())? else {
         return Err(format!(
             "{url}: 304 Not Modified to an unconditional request"
         ));
     };
-    let feed = match &source.kind {
-        SourceKind::Feed => {
-            let doc = parse_document(
-                &fetched.body,
-                fetched.meta.content_type.as_deref(),
-                Some(&fetched.final_url),
-            )
-            .map_err(|e| e.to_string())?;
-            if let Some(r) = &doc.repairs {
-                eprintln!("tocsin: inspect {target}: repaired before parsing: {r}");
-            }
-            doc.feed
-        }
-        SourceKind::Html(spec) => {
-            let listing = read_listing(&fetched, spec);
-            listing.check().map_err(|e| e.to_string())?;
-            ParsedFeed {
-                language: listing.language.clone(),
-                items: listing.into_parsed(),
-                ..Default::default()
-            }
-        }
-    };
+    let (feed, notes) = preview(&source, &fetched).map_err(|e| e.to_string())?;
+    for n in notes {
+        eprintln!("tocsin: inspect {target}: {n}");
+    }
     let now = Utc::now();
     Ok(prepare(classifier, &source, feed)
         .into_iter()
