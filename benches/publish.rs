@@ -166,7 +166,7 @@ fn main() {
     }
     // A per-language and a per-source document, rendered on their first request.
     let mut on_demand = Vec::new();
-    for sel in publisher.selections() {
+    for sel in publisher.catalog().selections() {
         if publisher.is_eager(&sel) {
             continue;
         }
