@@ -51,7 +51,7 @@ fn a_publish_names_the_cases_that_became_urgent_and_the_selections_that_changed(
     let second = stored.iter().find(|i| i.title == SECOND).unwrap();
     assert_eq!(case.lead, second.id);
     assert_eq!(case.source, "watched");
-    assert_eq!(case.items, [second.id.clone()]);
+    assert_eq!(case.items, std::slice::from_ref(&second.id));
     let urgent = next
         .selections
         .iter()
