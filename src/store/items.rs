@@ -323,15 +323,15 @@ impl Store {
 
 /// A transaction that several polls are written into. There is no savepoint per poll
 /// (a savepoint journals every page it changes, which cost a sixth of a large poll
-/// pass): when one poll fails, the caller drops the group (rolling all of it back) and
+/// pass): when one poll fails, the caller drops the batch (rolling all of it back) and
 /// writes each poll again in a transaction of its own.
-pub struct Group<'a> {
+pub struct Batch<'a> {
     tx: rusqlite::Transaction<'a>,
 }
 
-impl<'a> Group<'a> {
-    pub fn begin(store: &'a mut Store) -> Result<Group<'a>, StoreError> {
-        Ok(Group {
+impl<'a> Batch<'a> {
+    pub fn begin(store: &'a mut Store) -> Result<Batch<'a>, StoreError> {
+        Ok(Batch {
             tx: store.conn.transaction()?,
         })
     }
