@@ -370,6 +370,8 @@ fn write_poll(
     Ok(counts)
 }
 
+/// Writes one item of a poll: found again by one of its keys (then updated, or left
+/// alone when it was pruned), or inserted; then its keys.
 fn upsert(
     tx: &Connection,
     source: &str,
@@ -378,29 +380,7 @@ fn upsert(
     counts: &mut PollCounts,
     touched: &mut HashSet<String>,
 ) -> Result<(), StoreError> {
-    // One lookup for all of the item's keys; the strongest key that is known wins.
-    let found: Option<String> = if it.keys.keys.is_empty() {
-        None
-    } else {
-        let n = it.keys.keys.len();
-        let sql = format!(
-            "SELECT key, item_uid FROM item_keys WHERE source = ?1 AND key IN ({})",
-            (2..n + 2)
-                .map(|i| format!("?{i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let mut stmt = tx.prepare_cached(&sql)?;
-        let args = std::iter::once(source).chain(it.keys.keys.iter().map(String::as_str));
-        let hits: Vec<(String, String)> = stmt
-            .query_map(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        it.keys.keys.iter().find_map(|k| {
-            hits.iter()
-                .find(|(hk, _)| hk == k)
-                .map(|(_, uid)| uid.clone())
-        })
-    };
+    let found = find(tx, source, &it.keys)?;
     let uid = found
         .clone()
         .unwrap_or_else(|| item_uid(source, it.keys.primary()));
@@ -409,133 +389,200 @@ fn upsert(
         counts.unchanged += 1;
         return Ok(());
     }
-    let hash = content_hash(&it.item);
-    let class_reasons = json(&it.class.reasons);
-    let case_codes = json(&it.class.case_codes);
-    let tags = json(&it.class.tags);
-    // An item none of whose keys is known is new: no need to look for its row.
-    let existing = match &found {
-        None => None,
-        Some(_) => tx
-            .prepare_cached(
-                "SELECT content_hash, updated, published, first_seen FROM items WHERE uid = ?",
-            )?
-            .query_row([&uid], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            })
-            .optional()?,
-    };
-    match (found.is_some(), existing) {
-        (true, None) => {
+    if found.is_none() {
+        // An item none of whose keys is known is new: no need to look for its row.
+        insert(tx, source, now, &uid, it)?;
+        counts.new += 1;
+    } else {
+        match stored_version(tx, &uid)? {
             // Keys without an item: it was pruned. It must not come back as new.
-            counts.unchanged += 1;
-            return Ok(());
-        }
-        (_, Some((old_hash, old_updated, old_published, first_seen))) => {
-            let first_seen = parse_ts(&first_seen).unwrap_or(now);
-            let published = it
-                .item
-                .published
-                .or_else(|| parse_ts(&old_published))
-                .unwrap_or(first_seen);
-            if old_hash != hash {
-                let old_updated = parse_ts(&old_updated).unwrap_or(first_seen);
-                let updated = match it.item.updated {
-                    Some(u) if u > old_updated => u,
-                    _ => now.max(old_updated),
-                };
-                tx.prepare_cached(
-                    "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6, \
-                     categories = ?7, authors = ?8, language = ?9, published = ?10, updated = ?11, \
-                     last_seen = ?12, sort_time = ?13, content_hash = ?14, urgent = ?15, score = ?16, \
-                     reasons = ?17, case_codes = ?18, tags = ?19, version = version + 1 WHERE uid = ?1",
-                )?
-                .execute(params![
-                    uid,
-                    it.item.guid,
-                    it.item.link,
-                    it.item.title,
-                    it.item.summary,
-                    it.item.content,
-                    json(&it.item.categories),
-                    json(&it.item.authors),
-                    it.language,
-                    ts(published),
-                    ts(updated),
-                    ts(now),
-                    ts(published.min(first_seen)),
-                    hash,
-                    it.class.urgent,
-                    it.class.score,
-                    class_reasons,
-                    case_codes,
-                    tags,
-                ])?;
-                write_codes(tx, &uid, &it.class.case_codes, false)?;
+            None => {
+                counts.unchanged += 1;
+                return Ok(());
+            }
+            Some(old) if old.content_hash != content_hash(&it.item) => {
+                update(tx, now, &uid, it, &old)?;
                 counts.updated += 1;
-            } else {
-                // The verdict or language may change without the content (new rules):
-                // that is a visible change, so the version moves too.
-                tx.prepare_cached(
-                    "UPDATE items SET last_seen = ?2, \
-                     version = version + (urgent IS NOT ?3 OR score IS NOT ?4 OR reasons IS NOT ?5 \
-                     OR language IS NOT ?6 OR tags IS NOT ?7), \
-                     urgent = ?3, score = ?4, reasons = ?5, language = ?6, tags = ?7 WHERE uid = ?1",
-                )?
-                .execute(params![
-                    uid,
-                    ts(now),
-                    it.class.urgent,
-                    it.class.score,
-                    class_reasons,
-                    it.language,
-                    tags,
-                ])?;
+            }
+            Some(_) => {
+                update_verdict(tx, now, &uid, it)?;
                 counts.unchanged += 1;
             }
         }
-        (false, None) => {
-            let published = it.item.published.unwrap_or(now);
-            let updated = it.item.updated.unwrap_or(published).max(published);
-            tx.prepare_cached(
-                "INSERT INTO items (uid, source, guid, link, title, summary, content, categories, \
-                 authors, language, published, updated, first_seen, last_seen, sort_time, \
-                 content_hash, urgent, score, reasons, case_codes, tags) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
-            )?
-            .execute(params![
-                uid,
-                source,
-                it.item.guid,
-                it.item.link,
-                it.item.title,
-                it.item.summary,
-                it.item.content,
-                json(&it.item.categories),
-                json(&it.item.authors),
-                it.language,
-                ts(published),
-                ts(updated),
-                ts(now),
-                ts(published.min(now)),
-                hash,
-                it.class.urgent,
-                it.class.score,
-                class_reasons,
-                case_codes,
-                tags,
-            ])?;
-            write_codes(tx, &uid, &it.class.case_codes, true)?;
-            counts.new += 1;
-        }
     }
-    // All keys in one statement (one per arity is cached).
-    let n = it.keys.keys.len();
+    add_keys(tx, source, &uid, &it.keys)
+}
+
+/// The item one of `keys` names, in one lookup for all of them: the strongest key
+/// that is known wins.
+fn find(tx: &Connection, source: &str, keys: &Keys) -> Result<Option<String>, StoreError> {
+    if keys.keys.is_empty() {
+        return Ok(None);
+    }
+    let n = keys.keys.len();
+    let sql = format!(
+        "SELECT key, item_uid FROM item_keys WHERE source = ?1 AND key IN ({})",
+        (2..n + 2)
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let args = std::iter::once(source).chain(keys.keys.iter().map(String::as_str));
+    let hits: Vec<(String, String)> = stmt
+        .query_map(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(keys.keys.iter().find_map(|k| {
+        hits.iter()
+            .find(|(hk, _)| hk == k)
+            .map(|(_, uid)| uid.clone())
+    }))
+}
+
+/// What the stored row of an item says about its version.
+struct StoredVersion {
+    content_hash: String,
+    updated: String,
+    published: String,
+    first_seen: String,
+}
+
+fn stored_version(tx: &Connection, uid: &str) -> Result<Option<StoredVersion>, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT content_hash, updated, published, first_seen FROM items WHERE uid = ?",
+        )?
+        .query_row([uid], |r| {
+            Ok(StoredVersion {
+                content_hash: r.get(0)?,
+                updated: r.get(1)?,
+                published: r.get(2)?,
+                first_seen: r.get(3)?,
+            })
+        })
+        .optional()?)
+}
+
+fn insert(
+    tx: &Connection,
+    source: &str,
+    now: DateTime<Utc>,
+    uid: &str,
+    it: &StoredPoll,
+) -> Result<(), StoreError> {
+    let published = it.item.published.unwrap_or(now);
+    let updated = it.item.updated.unwrap_or(published).max(published);
+    tx.prepare_cached(
+        "INSERT INTO items (uid, source, guid, link, title, summary, content, categories, \
+         authors, language, published, updated, first_seen, last_seen, sort_time, \
+         content_hash, urgent, score, reasons, case_codes, tags) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+    )?
+    .execute(params![
+        uid,
+        source,
+        it.item.guid,
+        it.item.link,
+        it.item.title,
+        it.item.summary,
+        it.item.content,
+        json(&it.item.categories),
+        json(&it.item.authors),
+        it.language,
+        ts(published),
+        ts(updated),
+        ts(now),
+        ts(published.min(now)),
+        content_hash(&it.item),
+        it.class.urgent,
+        it.class.score,
+        json(&it.class.reasons),
+        json(&it.class.case_codes),
+        json(&it.class.tags),
+    ])?;
+    write_codes(tx, uid, &it.class.case_codes, true)?;
+    Ok(())
+}
+
+/// An item seen again with other content: everything rewritten, its version moved.
+fn update(
+    tx: &Connection,
+    now: DateTime<Utc>,
+    uid: &str,
+    it: &StoredPoll,
+    old: &StoredVersion,
+) -> Result<(), StoreError> {
+    let first_seen = parse_ts(&old.first_seen).unwrap_or(now);
+    let published = it
+        .item
+        .published
+        .or_else(|| parse_ts(&old.published))
+        .unwrap_or(first_seen);
+    let old_updated = parse_ts(&old.updated).unwrap_or(first_seen);
+    let updated = match it.item.updated {
+        Some(u) if u > old_updated => u,
+        _ => now.max(old_updated),
+    };
+    tx.prepare_cached(
+        "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6, \
+         categories = ?7, authors = ?8, language = ?9, published = ?10, updated = ?11, \
+         last_seen = ?12, sort_time = ?13, content_hash = ?14, urgent = ?15, score = ?16, \
+         reasons = ?17, case_codes = ?18, tags = ?19, version = version + 1 WHERE uid = ?1",
+    )?
+    .execute(params![
+        uid,
+        it.item.guid,
+        it.item.link,
+        it.item.title,
+        it.item.summary,
+        it.item.content,
+        json(&it.item.categories),
+        json(&it.item.authors),
+        it.language,
+        ts(published),
+        ts(updated),
+        ts(now),
+        ts(published.min(first_seen)),
+        content_hash(&it.item),
+        it.class.urgent,
+        it.class.score,
+        json(&it.class.reasons),
+        json(&it.class.case_codes),
+        json(&it.class.tags),
+    ])?;
+    write_codes(tx, uid, &it.class.case_codes, false)?;
+    Ok(())
+}
+
+/// An item seen again with the same content. The verdict or language may change
+/// without the content (new rules): that is a visible change, so the version moves too.
+fn update_verdict(
+    tx: &Connection,
+    now: DateTime<Utc>,
+    uid: &str,
+    it: &StoredPoll,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE items SET last_seen = ?2, \
+         version = version + (urgent IS NOT ?3 OR score IS NOT ?4 OR reasons IS NOT ?5 \
+         OR language IS NOT ?6 OR tags IS NOT ?7), \
+         urgent = ?3, score = ?4, reasons = ?5, language = ?6, tags = ?7 WHERE uid = ?1",
+    )?
+    .execute(params![
+        uid,
+        ts(now),
+        it.class.urgent,
+        it.class.score,
+        json(&it.class.reasons),
+        it.language,
+        json(&it.class.tags),
+    ])?;
+    Ok(())
+}
+
+/// Every key the item was seen with now, in one statement (one per arity is cached).
+fn add_keys(tx: &Connection, source: &str, uid: &str, keys: &Keys) -> Result<(), StoreError> {
+    let n = keys.keys.len();
     if n == 0 {
         return Ok(());
     }
@@ -546,9 +593,9 @@ fn upsert(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let args = [source, uid.as_str()]
+    let args = [source, uid]
         .into_iter()
-        .chain(it.keys.keys.iter().map(String::as_str));
+        .chain(keys.keys.iter().map(String::as_str));
     tx.prepare_cached(&sql)?.execute(params_from_iter(args))?;
     Ok(())
 }

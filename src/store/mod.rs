@@ -13,9 +13,9 @@ mod cases;
 mod follow;
 mod items;
 mod probe;
-mod verdicts;
 mod retention;
 mod sources;
+mod verdicts;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,8 +28,8 @@ use rusqlite::Connection;
 pub use cases::Trust;
 pub use follow::{FollowOutcome, FollowState};
 pub use items::{Batch, ItemFilter, PollCounts, PollWrite, StoredPoll};
-pub use verdicts::{StoredSubject, Verdict};
 pub use sources::SourceState;
+pub use verdicts::{StoredSubject, Verdict};
 
 /// Numbered migrations: (`user_version` after applying it, SQL), in order.
 const MIGRATIONS: &[(i64, &str)] = &[
