@@ -416,46 +416,25 @@ pub fn cap_depth(html: &str, max_depth: usize) -> (std::borrow::Cow<'_, str>, us
 pub fn cap_attributes(html: &str, max: usize) -> std::borrow::Cow<'_, str> {
     let b = html.as_bytes();
     let n = b.len();
-    let ws = |c: u8| matches!(c, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ');
-    let find = |c: u8, from: usize| {
-        b[from.min(n)..]
-            .iter()
-            .position(|&x| x == c)
-            .map(|p| from + p)
-    };
-    // Just past the next `>` at or after `from` (or the end).
-    let past_gt = |from: usize| find(b'>', from).map_or(n, |g| g + 1);
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut i = 0;
-    while let Some(lt) = find(b'<', i) {
+    while let Some(lt) = find(b, b'<', i) {
         i = lt + 1;
         let Some(&c) = b.get(i) else { break };
         if c == b'!' {
-            if b[i..].starts_with(b"!--") {
-                let body = i + 3;
-                i = if b[body..].starts_with(b">") {
-                    body + 1
-                } else if b[body..].starts_with(b"->") {
-                    body + 2
-                } else {
-                    comment_end(b, body)
-                };
-            } else {
-                // DOCTYPE, CDATA (outside foreign content) and bogus comments.
-                i = past_gt(i);
-            }
+            i = past_declaration(b, i);
             continue;
         }
         if c == b'?' {
-            i = past_gt(i);
+            i = past_gt(b, i);
             continue;
         }
         let start = if c == b'/' { i + 1 } else { i };
         if !b.get(start).is_some_and(u8::is_ascii_alphabetic) {
             if c == b'/' {
                 // `</>` is nothing; `</ …>` a bogus comment.
-                i = past_gt(start);
+                i = past_gt(b, start);
             }
             continue;
         }
@@ -465,45 +444,20 @@ pub fn cap_attributes(html: &str, max: usize) -> std::borrow::Cow<'_, str> {
         }
         let mut count = 0;
         loop {
-            // Where the space before the next attribute starts: a dropped attribute
-            // goes with it.
-            let gap = j;
-            while j < n && (ws(b[j]) || b[j] == b'/') {
-                j += 1;
-            }
-            if j >= n || b[j] == b'>' {
-                break;
-            }
-            // A name's first character may be `=`.
-            j += 1;
-            while j < n && !ws(b[j]) && !matches!(b[j], b'/' | b'>' | b'=') {
-                j += 1;
-            }
-            let mut k = j;
-            while k < n && ws(b[k]) {
-                k += 1;
-            }
-            if k < n && b[k] == b'=' {
-                k += 1;
-                while k < n && ws(b[k]) {
-                    k += 1;
+            match next_attribute(b, j) {
+                Err(end) => {
+                    j = end;
+                    break;
                 }
-                match b.get(k) {
-                    Some(&q @ (b'"' | b'\'')) => k = find(q, k + 1).map_or(n, |e| e + 1),
-                    Some(b'>') | None => {}
-                    Some(_) => {
-                        while k < n && !ws(b[k]) && b[k] != b'>' {
-                            k += 1;
-                        }
+                Ok((gap, end)) => {
+                    j = end;
+                    count += 1;
+                    if count > max {
+                        let o = out.get_or_insert_with(|| String::with_capacity(n));
+                        o.push_str(&html[copied..gap]);
+                        copied = j;
                     }
                 }
-                j = k;
-            }
-            count += 1;
-            if count > max {
-                let o = out.get_or_insert_with(|| String::with_capacity(n));
-                o.push_str(&html[copied..gap]);
-                copied = j;
             }
         }
         i = j;
@@ -515,6 +469,81 @@ pub fn cap_attributes(html: &str, max: usize) -> std::borrow::Cow<'_, str> {
             std::borrow::Cow::Owned(o)
         }
     }
+}
+
+/// HTML's whitespace.
+fn ws(c: u8) -> bool {
+    matches!(c, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ')
+}
+
+/// The first `c` at or after `from`.
+fn find(b: &[u8], c: u8, from: usize) -> Option<usize> {
+    b[from.min(b.len())..]
+        .iter()
+        .position(|&x| x == c)
+        .map(|p| from + p)
+}
+
+/// Just past the next `>` at or after `from` (or the end).
+fn past_gt(b: &[u8], from: usize) -> usize {
+    find(b, b'>', from).map_or(b.len(), |g| g + 1)
+}
+
+/// Just past the comment or declaration whose `!` is at `i` (`<!--…-->`; DOCTYPE,
+/// CDATA outside foreign content and bogus comments end at the next `>`).
+fn past_declaration(b: &[u8], i: usize) -> usize {
+    if !b[i..].starts_with(b"!--") {
+        return past_gt(b, i);
+    }
+    let body = i + 3;
+    if b[body..].starts_with(b">") {
+        body + 1
+    } else if b[body..].starts_with(b"->") {
+        body + 2
+    } else {
+        comment_end(b, body)
+    }
+}
+
+/// The attribute of a tag at or after `j` (just past the tag name or the previous
+/// attribute): `Ok((gap, end))`, `gap` where the space before it starts (a dropped
+/// attribute goes with it), `end` just past it; `Err(at)` when the tag ends first, at
+/// its `>` (or the end of the text).
+fn next_attribute(b: &[u8], mut j: usize) -> Result<(usize, usize), usize> {
+    let n = b.len();
+    let gap = j;
+    while j < n && (ws(b[j]) || b[j] == b'/') {
+        j += 1;
+    }
+    if j >= n || b[j] == b'>' {
+        return Err(j);
+    }
+    // A name's first character may be `=`.
+    j += 1;
+    while j < n && !ws(b[j]) && !matches!(b[j], b'/' | b'>' | b'=') {
+        j += 1;
+    }
+    let mut k = j;
+    while k < n && ws(b[k]) {
+        k += 1;
+    }
+    if k < n && b[k] == b'=' {
+        k += 1;
+        while k < n && ws(b[k]) {
+            k += 1;
+        }
+        match b.get(k) {
+            Some(&q @ (b'"' | b'\'')) => k = find(b, q, k + 1).map_or(n, |e| e + 1),
+            Some(b'>') | None => {}
+            Some(_) => {
+                while k < n && !ws(b[k]) && b[k] != b'>' {
+                    k += 1;
+                }
+            }
+        }
+        j = k;
+    }
+    Ok((gap, j))
 }
 
 /// Just past the end of a comment whose body starts at `from`: `-->` or `--!>`.
