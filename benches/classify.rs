@@ -117,7 +117,7 @@ fn main() {
         let urgent = timed(&format!("round {round}: classify, language given"), || {
             let mut urgent = 0;
             for (source, lang, item) in &items {
-                urgent += c.classify(&c.subject(item, source, Some(lang))).urgent as usize;
+                urgent += usize::from(c.classify(&c.subject(item, source, Some(lang))).urgent);
             }
             urgent
         });
@@ -168,7 +168,7 @@ fn main() {
         for (source, _, item) in &items {
             let body = html_to_text(item.summary.as_deref().unwrap_or(""));
             let lang = language::detect(&item.title, &body);
-            detected += lang.is_some() as usize;
+            detected += usize::from(lang.is_some());
             black_box(c.classify(&c.subject(item, source, lang)));
         }
         detected

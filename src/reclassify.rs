@@ -18,7 +18,7 @@ use crate::source::Source;
 use crate::store::{Db, ItemFilter, Store, StoreError, StoredSubject, Verdict};
 
 /// Items per batch (and per transaction).
-pub const BATCH: usize = 500;
+pub(crate) const BATCH: usize = 500;
 
 /// What a re-classification changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -53,7 +53,7 @@ fn languages(sources: &[Source]) -> HashMap<String, Option<String>> {
 }
 
 /// Classifies one stored item with the current rules.
-pub fn verdict(
+pub(crate) fn verdict(
     classifier: &Classifier,
     langs: &HashMap<String, Option<String>>,
     s: &StoredSubject,
@@ -101,8 +101,10 @@ fn batch(
     Ok(Some(last))
 }
 
-/// Re-classifies every stored item with `classifier` and records its fingerprint.
-pub fn reclassify(
+/// Re-classifies every stored item with `classifier` and records its fingerprint: the
+/// synchronous form of [`reclassify_if_changed`], for tests.
+#[cfg(test)]
+fn reclassify(
     store: &mut Store,
     classifier: &Classifier,
     sources: &[Source],
@@ -121,7 +123,7 @@ pub fn reclassify(
 /// are current. Runs batch by batch on the blocking pool so polls can interleave. This
 /// is what a config reload (SIGHUP) calls after swapping the classifier, before
 /// publishing again.
-pub async fn reclassify_if_changed(
+pub(crate) async fn reclassify_if_changed(
     db: &Db,
     classifier: Arc<Classifier>,
     sources: &[Source],
@@ -164,14 +166,14 @@ pub async fn reclassify_if_changed(
 
 /// One item whose verdict the current rules would change.
 #[derive(Debug, Clone)]
-pub struct Change {
+pub(crate) struct Change {
     pub subject: StoredSubject,
     pub class: Classification,
 }
 
 /// What the current rules would change among the stored items `filter` selects
 /// (sources, since), without writing: (items checked, changes).
-pub fn compare(
+pub(crate) fn compare(
     store: &Store,
     classifier: &Classifier,
     sources: &[Source],

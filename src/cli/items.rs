@@ -43,7 +43,7 @@ pub(super) struct ItemLine<'a> {
 }
 
 impl<'a> ItemLine<'a> {
-    pub fn of(i: &'a StoredItem) -> Self {
+    pub(super) fn of(i: &'a StoredItem) -> Self {
         use chrono::SecondsFormat::Secs;
         ItemLine {
             id: &i.id,

@@ -48,7 +48,7 @@ const EXIT_DATABASE: u8 = 4;
     version,
     about = "Watches human-rights organisations and publishes one feed of urgent interventions"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// The config file.
     #[arg(long, global = true, env = "TOCSIN_CONFIG", default_value = config::DEFAULT_PATH)]
     pub config: PathBuf,
@@ -57,7 +57,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the daemon: poll on schedule, publish, serve HTTP, until SIGTERM/SIGINT.
     Run,
     /// Poll all (or the named) sources once, store, publish, print a summary.
@@ -139,7 +139,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum OpmlAction {
+pub(crate) enum OpmlAction {
     /// Print the configured sources as an OPML 2.0 subscription list.
     Export,
     /// Print `[[sources]]` entries for the feeds of an OPML file that are not configured
@@ -151,7 +151,7 @@ pub enum OpmlAction {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum RulesCommand {
+pub(crate) enum RulesCommand {
     /// Re-run the current rules over the stored items and print what would change
     /// (newly urgent, no longer urgent, dropped), without writing anything.
     Test {
@@ -166,7 +166,7 @@ pub enum RulesCommand {
 
 /// A failure that maps to an exit code.
 #[derive(Debug, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
@@ -241,6 +241,10 @@ pub fn main() -> ExitCode {
 /// and freed memory stays in the arena it came from: with the blocking pool's threads
 /// that doubled the peak memory of a large poll. Two arenas are plenty for a daemon
 /// whose work is one writer and a parse per core.
+#[allow(
+    unsafe_code,
+    reason = "mallopt is a C call; it only sets an allocator parameter"
+)]
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.

@@ -30,7 +30,7 @@ pub(super) fn run(config: &Config, action: &OpmlAction) -> Result<(), CliError> 
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum OpmlError {
+pub(super) enum OpmlError {
     #[error("{path}: not an OPML document: {message}")]
     Parse { path: String, message: String },
     #[error("cannot write OPML: {0}")]
@@ -56,7 +56,7 @@ fn outline(s: &Source) -> Outline {
 }
 
 /// The configured sources as OPML 2.0.
-pub fn export(config: &Config) -> Result<String, OpmlError> {
+pub(super) fn export(config: &Config) -> Result<String, OpmlError> {
     let doc = OPML {
         version: "2.0".into(),
         head: Some(Head {
@@ -92,7 +92,7 @@ fn toml_string(s: &str) -> String {
 
 /// Reads an OPML document and returns `[[sources]]` entries for every feed in it that
 /// `config` does not already poll, with unique ids.
-pub fn import(config: &Config, path: &str, text: &str) -> Result<String, OpmlError> {
+pub(super) fn import(config: &Config, path: &str, text: &str) -> Result<String, OpmlError> {
     let doc = OPML::from_str(text).map_err(|e| OpmlError::Parse {
         path: path.to_string(),
         message: e.to_string(),

@@ -16,7 +16,7 @@ use crate::reclassify::{Change, compare};
 use crate::store::{ItemFilter, Store};
 
 /// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 time.
-pub fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
+pub(super) fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
     }
@@ -48,7 +48,7 @@ fn line(out: &mut impl Write, c: &Change) {
     );
 }
 
-pub async fn test(
+pub(super) async fn test(
     config: Config,
     sources: &[String],
     since: Option<DateTime<Utc>>,

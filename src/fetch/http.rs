@@ -26,6 +26,10 @@ pub fn client_builder(
     proxy: &Proxy,
 ) -> Result<reqwest::ClientBuilder, String> {
     install_crypto();
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the one place tocsin's HTTP clients are built"
+    )]
     let b = reqwest::Client::builder()
         .user_agent(user_agent)
         .connect_timeout(connect_timeout)

@@ -22,7 +22,7 @@ use crate::text::html_to_text;
 const SAMPLE_CHARS: usize = 300;
 
 /// Fetches a configured source's page one and reports what its selectors extract.
-pub async fn run_source(config: &Config, id: &str) -> Result<(), CliError> {
+pub(crate) async fn run_source(config: &Config, id: &str) -> Result<(), CliError> {
     let Some(source) = config.source(id) else {
         return Err(CliError::Usage(format!(
             "no source `{id}` in {}",
@@ -86,7 +86,7 @@ pub async fn run_source(config: &Config, id: &str) -> Result<(), CliError> {
 }
 
 /// Applies a selectors file to a saved page, offline.
-pub fn run_html(selectors: &str, page: &str, base: Option<&str>) -> Result<(), CliError> {
+pub(crate) fn run_html(selectors: &str, page: &str, base: Option<&str>) -> Result<(), CliError> {
     let spec = Config::load_selectors(std::path::Path::new(selectors))?;
     let bytes = std::fs::read(page)
         .map_err(|e| CliError::Other(anyhow::anyhow!("cannot read {page}: {e}")))?;

@@ -19,7 +19,7 @@ use crate::model::StoredItem;
 use crate::poll::{prepare, preview};
 use crate::source::Source;
 
-pub use listing::{run_html, run_source};
+pub(super) use listing::{run_html, run_source};
 
 /// Turns a command-line target into a URL: http(s) and file URLs as given, anything
 /// else a local path.
@@ -33,7 +33,7 @@ fn target_url(t: &str) -> Result<Url, String> {
     Url::from_file_path(&abs).map_err(|_| format!("{t}: not a usable path"))
 }
 
-pub async fn run(config: &Config, targets: &[String]) -> Result<(), CliError> {
+pub(super) async fn run(config: &Config, targets: &[String]) -> Result<(), CliError> {
     let fetcher = config.fetcher();
     let classifier = config.classifier();
     let mut failed = 0;

@@ -89,15 +89,15 @@ pub(super) struct Values {
 }
 
 impl Candidate {
-    pub fn entries(&self) -> impl Iterator<Item = &Values> {
+    pub(super) fn entries(&self) -> impl Iterator<Item = &Values> {
         self.values.iter().flatten()
     }
 
-    pub fn entry_count(&self) -> usize {
+    pub(super) fn entry_count(&self) -> usize {
         self.values.iter().flatten().count()
     }
 
-    pub fn depth(&self, page: &Page) -> u16 {
+    pub(super) fn depth(&self, page: &Page) -> u16 {
         page.node(self.items[0]).depth
     }
 }

@@ -117,7 +117,7 @@ impl Interner {
 const SKIPPED: [&str; 6] = ["script", "style", "template", "svg", "noscript", "head"];
 
 impl<'a> Page<'a> {
-    pub fn new(doc: &'a Html, page_url: &Url) -> Page<'a> {
+    pub(super) fn new(doc: &'a Html, page_url: &Url) -> Page<'a> {
         let (base, _) = document_base(doc, page_url);
         let mut page = Page {
             nodes: Vec::new(),
@@ -226,16 +226,16 @@ impl<'a> Page<'a> {
         ix
     }
 
-    pub fn node(&self, ix: Ix) -> &Node<'a> {
+    pub(super) fn node(&self, ix: Ix) -> &Node<'a> {
         &self.nodes[ix as usize]
     }
 
-    pub fn tag(&self, ix: Ix) -> &str {
+    pub(super) fn tag(&self, ix: Ix) -> &str {
         &self.tags[self.node(ix).tag as usize]
     }
 
     /// The links inside element `ix`, itself included.
-    pub fn links_in(&self, ix: Ix) -> &[Link] {
+    pub(super) fn links_in(&self, ix: Ix) -> &[Link] {
         let end = self.node(ix).end;
         let from = self.links.partition_point(|l| l.node < ix);
         let to = self.links.partition_point(|l| l.node <= end);
@@ -243,7 +243,7 @@ impl<'a> Page<'a> {
     }
 
     /// The link that element `ix` is, if it is one.
-    pub fn link(&self, ix: Ix) -> Option<&Link> {
+    pub(super) fn link(&self, ix: Ix) -> Option<&Link> {
         self.links
             .binary_search_by_key(&ix, |l| l.node)
             .ok()
@@ -251,12 +251,12 @@ impl<'a> Page<'a> {
     }
 
     /// Whether `inner` is `outer` or inside it.
-    pub fn contains(&self, outer: Ix, inner: Ix) -> bool {
+    pub(super) fn contains(&self, outer: Ix, inner: Ix) -> bool {
         outer <= inner && inner <= self.node(outer).end
     }
 
     /// Whether `url`'s host is this site's.
-    pub fn on_site(&self, url: &str) -> bool {
+    pub(super) fn on_site(&self, url: &str) -> bool {
         let h = host_of(url);
         self.site.contains(&h)
     }
