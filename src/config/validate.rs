@@ -1,5 +1,6 @@
 //! From [`RawConfig`] to [`Config`]: defaults, cross-field checks, key-named problems.
 
+mod fetch;
 mod html;
 mod rules;
 
@@ -124,7 +125,7 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
     let server = server(c, raw.server);
     let output = output(c, raw.output, base);
     let classify = classify(c, &raw.classify);
-    let fetch = super::fetch::fetch_config(c, &raw.fetch);
+    let fetch = fetch::fetch_config(c, &raw.fetch);
     let websub = websub(c, &raw.websub);
     let retention = retention(c, raw.retention);
     let mut ids = HashSet::new();
@@ -429,7 +430,7 @@ fn source(
     ids: &mut HashSet<String>,
 ) -> Option<Source> {
     let key = || root("sources").index(i);
-    let (fetch, max_defer) = super::fetch::source_fetch(c, i, &s, fetch);
+    let (fetch, max_defer) = fetch::source_fetch(c, i, &s, fetch);
     let Some(id) = s.id else {
         c.problem(
             key().key("id"),

@@ -547,7 +547,7 @@ pub fn parse_date(text: &str, format: Option<&str>) -> Option<DateTime<Utc>> {
     candidates
         .iter()
         .find_map(|c| iso(c))
-        .or_else(|| super::detect::dates::read_named(text))
+        .or_else(|| super::dates::read_named(text))
 }
 
 fn with_format(s: &str, f: &str) -> Option<DateTime<Utc>> {

@@ -5,6 +5,9 @@
 //! - [`html`]: HTML listing pages, through CSS selectors (scraper).
 //! - [`detect`]: HTML listing pages without selectors: finds the entries and proposes
 //!   the selectors.
+//! - [`dates`]: dates as listing pages write them, in five languages (both of the
+//!   above read them).
+//! - [`bounds`]: what one item may keep (sizes, counts), cut where items enter.
 //! - [`decode`]: HTML bytes to text (BOM, HTTP charset, `<meta>`, else UTF-8).
 //! - [`repair`]: the second chance for a feed that does not parse.
 //! - [`parse_document`]: charset → UTF-8 ([`crate::text::charset`]), parse, and on
@@ -12,6 +15,7 @@
 
 pub mod atom03;
 pub mod bounds;
+pub mod dates;
 mod decode;
 pub mod detect;
 mod feed;

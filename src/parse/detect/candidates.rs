@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use super::dates::{Order, Written, find_date, numeric_order};
 use super::page::{Ix, Page, is_stable};
 use super::texts;
+use crate::parse::dates::{Order, Written, find_date, numeric_order};
 use crate::parse::html::{parse_date, text_of};
 
 /// Where a field sits inside an item: the tags from below the item down to it, and

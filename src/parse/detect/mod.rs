@@ -22,7 +22,7 @@
 //!    the entry link is the link path found in most items, preferring headings and
 //!    words, and an item holding several different pages at that path makes the list a
 //!    container, not entries; then the title (heading, title-classed element, or the
-//!    link's text), the date ([`dates`]: `time@datetime` or a short text with a date
+//!    link's text), the date ([`dates`](super::dates): `time@datetime` or a short text with a date
 //!    in five languages), and ([`texts`]) a summary and labels (country, type...);
 //! 3. the same entries found at several levels (`li` and `li > a`) are one candidate:
 //!    the level whose every element is an entry, then the outermost, is kept;
@@ -84,7 +84,6 @@
 //! languages. No figures for it are claimed here: it was not run.
 
 mod candidates;
-pub mod dates;
 mod page;
 mod score;
 mod selectors;
