@@ -6,10 +6,15 @@
 //!                                        publish request
 //!                                                  ▼
 //!                       publisher task ──▶ files + snapshot ──▶ HTTP server
+//!                                                  │
+//!                                       PublishOutcome
+//!                                                  ▼
+//!                                   after_publish: WebSub pings (then alerts)
 //! ```
 //!
-//! [`run`] is the long-running part: signals (SIGTERM, SIGINT, SIGHUP), systemd
-//! notifications, the watchdog, retention and the shutdown order.
+//! `run` (run.rs) is the long-running part: start, the tick, reload and shutdown
+//! handlers (reloads and shutdown are passed in, SIGHUP and SIGTERM/SIGINT in
+//! production), systemd notifications, the watchdog, retention.
 
 mod run;
 
@@ -174,7 +179,7 @@ impl Daemon {
     }
 
     /// The WebSub topics among `changed` paths, as public URLs.
-    pub fn topics(&self, changed: &[String]) -> Vec<String> {
+    fn topics(&self, changed: &[String]) -> Vec<String> {
         changed
             .iter()
             .filter(|p| is_topic(p))
