@@ -11,7 +11,7 @@
 //!   gzip/brotli/deflate bomb can exhaust memory.
 //! - Conditional GET: the caller passes the validators it has; a 304 is an
 //!   [`Outcome::NotModified`].
-//! - [`charset`] turns the bytes into UTF-8 text for the parsers.
+//! - The bytes are text only for the parsers: [`crate::text::charset`] decodes them.
 //!
 //! `file://` URLs are read from disk under the same size cap, and only when they are a
 //! source's configured `url`.
