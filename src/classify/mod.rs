@@ -116,8 +116,8 @@ impl Subject {
         s
     }
 
+    /// The normalised case codes, each once, in order of appearance, at most
     /// [`codes::MAX_CASE_CODES`].
-    /// [`codes::MAX_CASE_CODES`](crate::text::codes::MAX_CASE_CODES).
     pub fn case_codes(&self) -> Vec<String> {
         let mut seen = std::collections::HashSet::new();
         self.codes
