@@ -16,6 +16,7 @@ mod probe;
 mod retention;
 mod sources;
 mod verdicts;
+mod write;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,9 +28,10 @@ use rusqlite::Connection;
 
 pub use cases::Trust;
 pub use follow::{FollowOutcome, FollowState};
-pub use items::{Batch, ItemFilter, PollCounts, PollWrite, StoredPoll};
+pub use items::ItemFilter;
 pub use sources::SourceState;
 pub use verdicts::{StoredSubject, Verdict};
+pub use write::{Batch, PollCounts, PollWrite, StoredPoll};
 
 /// Numbered migrations: (`user_version` after applying it, SQL), in order.
 const MIGRATIONS: &[(i64, &str)] = &[
