@@ -11,11 +11,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use chrono::{Duration, TimeZone, Utc};
-use tocsin::classify::{Classifier, Subject, html_to_text, language};
+use tocsin::classify::{Classifier, Subject};
 use tocsin::config::Config;
 use tocsin::dedup::keys_for;
 use tocsin::model::ParsedItem;
 use tocsin::store::{SourceState, Store, StoredPoll};
+use tocsin::text::{html_to_text, language};
 
 const N: usize = 50_000;
 
@@ -116,7 +117,7 @@ fn main() {
         let urgent = timed(&format!("round {round}: classify, language given"), || {
             let mut urgent = 0;
             for (source, lang, item) in &items {
-                urgent += c.classify(&c.subject(item, source, Some(lang))).urgent as usize;
+                urgent += usize::from(c.classify(&c.subject(item, source, Some(lang))).urgent);
             }
             urgent
         });
@@ -146,15 +147,15 @@ fn main() {
         });
         timed("    folding title + summary", || {
             for ((_, _, i), t) in items.iter().zip(&texts) {
-                black_box(tocsin::classify::normalize_padded(&i.title));
-                black_box(tocsin::classify::normalize_padded(t));
+                black_box(tocsin::text::normalize_padded(&i.title));
+                black_box(tocsin::text::normalize_padded(t));
             }
         });
         timed("    case codes in title + summary", || {
             for ((_, _, i), t) in items.iter().zip(&texts) {
                 let mut v = Vec::new();
-                tocsin::classify::codes::extract(&i.title, &mut v);
-                tocsin::classify::codes::extract(t, &mut v);
+                tocsin::text::codes::extract(&i.title, &mut v);
+                tocsin::text::codes::extract(t, &mut v);
                 black_box(v);
             }
         });
@@ -167,7 +168,7 @@ fn main() {
         for (source, _, item) in &items {
             let body = html_to_text(item.summary.as_deref().unwrap_or(""));
             let lang = language::detect(&item.title, &body);
-            detected += lang.is_some() as usize;
+            detected += usize::from(lang.is_some());
             black_box(c.classify(&c.subject(item, source, lang)));
         }
         detected

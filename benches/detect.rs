@@ -22,6 +22,10 @@ const SIZE: usize = 400 * 1024;
 /// Nanoseconds this thread has spent on a CPU (`CLOCK_THREAD_CPUTIME_ID`), so figures
 /// stay meaningful on a machine busy with other work (the wall clock also counts the
 /// time other processes had the core).
+#[allow(
+    unsafe_code,
+    reason = "clock_gettime is a C call; it only writes the struct given"
+)]
 fn cpu_ns() -> u64 {
     let mut t = libc::timespec {
         tv_sec: 0,

@@ -11,7 +11,6 @@ use chrono::{TimeZone, Utc};
 use tocsin::config::Config;
 use tocsin::dedup::keys_for;
 use tocsin::model::{Classification, ParsedItem, Reason};
-use tocsin::publish::Publisher;
 use tocsin::store::{SourceState, Store, StoredPoll};
 
 const SOURCES: usize = 20;
@@ -111,7 +110,7 @@ fn main() {
         t0.elapsed().as_secs_f64()
     );
 
-    let publisher = Publisher::new(&config);
+    let publisher = config.publisher();
     let t = Instant::now();
     let snap = publisher.render(&store, Utc::now()).unwrap();
     let cold_render = t.elapsed();
@@ -167,7 +166,7 @@ fn main() {
     }
     // A per-language and a per-source document, rendered on their first request.
     let mut on_demand = Vec::new();
-    for sel in publisher.selections() {
+    for sel in publisher.catalog().selections() {
         if publisher.is_eager(&sel) {
             continue;
         }

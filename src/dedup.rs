@@ -19,8 +19,8 @@ use std::collections::HashMap;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::classify::normalize;
 use crate::model::ParsedItem;
+use crate::text::{hex, normalize, sha256_hex};
 
 /// Query parameters that track a click and say nothing about the page.
 const TRACKING_PARAMS: &[&str] = &[
@@ -49,12 +49,8 @@ pub fn item_uid(source: &str, primary_key: &str) -> String {
     hex(&h.finalize()[..8])
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn short_hash(s: &str) -> String {
-    hex(&Sha256::digest(s.as_bytes())[..12])
+    sha256_hex(s.as_bytes(), 12)
 }
 
 /// A link as a key: scheme and host lower-cased (the URL parser does that), default

@@ -27,7 +27,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::classify::{codes, normalize};
+use crate::text::{codes, normalize};
 
 /// How far apart two publications of the same story can be.
 pub const WINDOW: Duration = Duration::days(3);
@@ -82,7 +82,7 @@ pub fn overlap<T: Ord>(a: &[T], b: &[T]) -> f64 {
 /// FNV-1a: stable, fast, and collisions between title words are rare enough to ignore.
 fn word_hash(w: &str) -> u64 {
     w.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
 }
 

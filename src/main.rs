@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    tocsin::cli::main()
+    tocsin::main()
 }

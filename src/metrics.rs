@@ -21,7 +21,7 @@ use prometheus_client::registry::Registry;
 use crate::store::{SourceState, Store, StoreError};
 
 /// The content type of [`Metrics::render`]'s output.
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub(crate) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SourceLabel {
@@ -106,74 +106,83 @@ impl Metrics {
             output_write_failures: Gauge::default(),
             output_last_written: Gauge::default(),
         };
-        {
-            let mut r = m.registry.lock().expect("fresh registry");
-            r.register(
-                "source_last_success_timestamp_seconds",
-                "Unix time of the source's last successful poll",
-                m.last_success.clone(),
-            );
-            r.register(
-                "source_consecutive_failures",
-                "Failed polls of the source since its last success",
-                m.failures.clone(),
-            );
-            r.register(
-                "source_items",
-                "Items stored for the source",
-                m.source_items.clone(),
-            );
-            r.register(
-                "source_urgent_items",
-                "Urgent items stored for the source",
-                m.source_urgent.clone(),
-            );
-            r.register(
-                "source_poll_duration_seconds",
-                "Time to fetch, parse and store one poll of the source",
-                m.fetch_duration.clone(),
-            );
-            r.register(
-                "source_polls",
-                "Polls of the source by outcome",
-                m.polls.clone(),
-            );
-            r.register("items", "Items stored", m.items.clone());
-            r.register(
-                "urgent_items",
-                "Urgent items stored",
-                m.urgent_items.clone(),
-            );
-            r.register("publishes", "Publishes by outcome", m.publishes.clone());
-            r.register(
-                "http_requests",
-                "HTTP requests served, by status code",
-                m.http_requests.clone(),
-            );
-            r.register(
-                "http_connections",
-                "HTTP connections open now",
-                m.http_connections.clone(),
-            );
-            r.register(
-                "http_connections_shed",
-                "HTTP connections closed at the connection cap: `evicted` (the one idle the \
-                 longest, to make room) or `refused` (every connection busy)",
-                m.http_connections_closed.clone(),
-            );
-            r.register(
-                "output_write_failures",
-                "Writes of output.dir that failed in a row (0: the last one succeeded); the \
-                 documents are served from memory meanwhile",
-                m.output_write_failures.clone(),
-            );
-            r.register(
-                "output_last_written_timestamp_seconds",
-                "Unix time of the last successful write of output.dir",
-                m.output_last_written.clone(),
-            );
-        }
+        m.register_sources();
+        m.register_totals();
         m
+    }
+
+    /// The per-source series.
+    fn register_sources(&self) {
+        let mut r = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        r.register(
+            "source_last_success_timestamp_seconds",
+            "Unix time of the source's last successful poll",
+            self.last_success.clone(),
+        );
+        r.register(
+            "source_consecutive_failures",
+            "Failed polls of the source since its last success",
+            self.failures.clone(),
+        );
+        r.register(
+            "source_items",
+            "Items stored for the source",
+            self.source_items.clone(),
+        );
+        r.register(
+            "source_urgent_items",
+            "Urgent items stored for the source",
+            self.source_urgent.clone(),
+        );
+        r.register(
+            "source_poll_duration_seconds",
+            "Time to fetch, parse and store one poll of the source",
+            self.fetch_duration.clone(),
+        );
+        r.register(
+            "source_polls",
+            "Polls of the source by outcome",
+            self.polls.clone(),
+        );
+    }
+
+    /// The totals: items, publishes, HTTP, output writes.
+    fn register_totals(&self) {
+        let mut r = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        r.register("items", "Items stored", self.items.clone());
+        r.register(
+            "urgent_items",
+            "Urgent items stored",
+            self.urgent_items.clone(),
+        );
+        r.register("publishes", "Publishes by outcome", self.publishes.clone());
+        r.register(
+            "http_requests",
+            "HTTP requests served, by status code",
+            self.http_requests.clone(),
+        );
+        r.register(
+            "http_connections",
+            "HTTP connections open now",
+            self.http_connections.clone(),
+        );
+        r.register(
+            "http_connections_shed",
+            "HTTP connections closed at the connection cap: `evicted` (the one idle the \
+             longest, to make room) or `refused` (every connection busy)",
+            self.http_connections_closed.clone(),
+        );
+        r.register(
+            "output_write_failures",
+            "Writes of output.dir that failed in a row (0: the last one succeeded); the \
+             documents are served from memory meanwhile",
+            self.output_write_failures.clone(),
+        );
+        r.register(
+            "output_last_written_timestamp_seconds",
+            "Unix time of the last successful write of output.dir",
+            self.output_last_written.clone(),
+        );
     }
 
     /// Records one poll: its duration and outcome (`ok`, `not_modified`, `error`).

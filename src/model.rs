@@ -59,7 +59,7 @@ pub struct Classification {
     /// A rule with `drop = true` matched: the item is neither stored nor published.
     pub drop: bool,
     /// Observatory / SOS-Torture codes found in the title, summary and content,
-    /// normalised (see [`crate::classify::codes`]).
+    /// normalised (see [`crate::text::codes`]).
     pub case_codes: Vec<String>,
 }
 

@@ -13,12 +13,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::classify::Classifier;
-use crate::config::SourceConfig;
 use crate::model::Classification;
+use crate::source::Source;
 use crate::store::{Db, ItemFilter, Store, StoreError, StoredSubject, Verdict};
 
 /// Items per batch (and per transaction).
-pub const BATCH: usize = 500;
+pub(crate) const BATCH: usize = 500;
 
 /// What a re-classification changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -45,7 +45,7 @@ fn language_of<'a>(
         .or(s.language.as_deref())
 }
 
-fn languages(sources: &[SourceConfig]) -> HashMap<String, Option<String>> {
+fn languages(sources: &[Source]) -> HashMap<String, Option<String>> {
     sources
         .iter()
         .map(|s| (s.id.clone(), s.language.clone()))
@@ -53,7 +53,7 @@ fn languages(sources: &[SourceConfig]) -> HashMap<String, Option<String>> {
 }
 
 /// Classifies one stored item with the current rules.
-pub fn verdict(
+pub(crate) fn verdict(
     classifier: &Classifier,
     langs: &HashMap<String, Option<String>>,
     s: &StoredSubject,
@@ -101,11 +101,13 @@ fn batch(
     Ok(Some(last))
 }
 
-/// Re-classifies every stored item with `classifier` and records its fingerprint.
-pub fn reclassify(
+/// Re-classifies every stored item with `classifier` and records its fingerprint: the
+/// synchronous form of [`reclassify_if_changed`], for tests.
+#[cfg(test)]
+fn reclassify(
     store: &mut Store,
     classifier: &Classifier,
-    sources: &[SourceConfig],
+    sources: &[Source],
 ) -> Result<ReclassifyReport, StoreError> {
     let langs = languages(sources);
     let mut report = ReclassifyReport::default();
@@ -121,10 +123,10 @@ pub fn reclassify(
 /// are current. Runs batch by batch on the blocking pool so polls can interleave. This
 /// is what a config reload (SIGHUP) calls after swapping the classifier, before
 /// publishing again.
-pub async fn reclassify_if_changed(
+pub(crate) async fn reclassify_if_changed(
     db: &Db,
     classifier: Arc<Classifier>,
-    sources: &[SourceConfig],
+    sources: &[Source],
 ) -> Result<Option<ReclassifyReport>, StoreError> {
     let stored = db.call(|s| s.rules_fingerprint()).await?;
     if stored.as_deref() == Some(classifier.fingerprint()) {
@@ -164,17 +166,17 @@ pub async fn reclassify_if_changed(
 
 /// One item whose verdict the current rules would change.
 #[derive(Debug, Clone)]
-pub struct Change {
+pub(crate) struct Change {
     pub subject: StoredSubject,
     pub class: Classification,
 }
 
 /// What the current rules would change among the stored items `filter` selects
 /// (sources, since), without writing: (items checked, changes).
-pub fn compare(
+pub(crate) fn compare(
     store: &Store,
     classifier: &Classifier,
-    sources: &[SourceConfig],
+    sources: &[Source],
     filter: &ItemFilter,
 ) -> Result<(usize, Vec<Change>), StoreError> {
     let langs = languages(sources);
@@ -203,7 +205,7 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
-    use crate::config::{Field, RuleConfig};
+    use crate::classify::{Field, RuleConfig};
     use crate::dedup::keys_for;
     use crate::model::ParsedItem;
     use crate::store::{SourceState, StoredPoll};

@@ -11,11 +11,28 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
-use crate::config::{SourceConfig, parse_cron};
+use crate::source::Source;
+
+/// Checks a cron expression the way the scheduler will read it (six fields, seconds
+/// first), returning a message fit for an operator.
+pub(crate) fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
+    let fields = expr.split_whitespace().count();
+    if fields != 6 {
+        return Err(format!(
+            "`{expr}` has {fields} fields; tocsin needs 6 (seconds first, UTC), e.g. \"0 */10 * * * *\""
+        ));
+    }
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+        .map_err(|e| format!("`{expr}` is not a valid cron expression: {e}"))
+}
 
 /// What the scheduler tells the dispatcher.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tick {
+pub(crate) enum Tick {
     /// Time to poll this source.
     Source(String),
     /// The scheduler is alive (drives the systemd watchdog and `/healthz`).
@@ -25,7 +42,7 @@ pub enum Tick {
 }
 
 /// The next time `schedule` fires strictly after `after`.
-pub fn next_after(schedule: &str, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn next_after(schedule: &str, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
     parse_cron(schedule)
         .ok()?
         .find_next_occurrence(&after, false)
@@ -33,7 +50,11 @@ pub fn next_after(schedule: &str, after: DateTime<Utc>) -> Option<DateTime<Utc>>
 }
 
 /// Whether a source last polled at `last_poll` has missed a scheduled poll by `now`.
-pub fn is_overdue(schedule: &str, last_poll: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+pub(crate) fn is_overdue(
+    schedule: &str,
+    last_poll: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> bool {
     match last_poll {
         None => true,
         Some(last) => next_after(schedule, last).is_none_or(|next| next <= now),
@@ -45,15 +66,15 @@ pub fn is_overdue(schedule: &str, last_poll: Option<DateTime<Utc>>, now: DateTim
 pub struct ScheduleError(#[from] JobSchedulerError);
 
 /// The running cron scheduler.
-pub struct Scheduler {
+pub(crate) struct Scheduler {
     inner: JobScheduler,
 }
 
 impl Scheduler {
     /// Starts one job per enabled source and one per `(cron, tick)` in `extra`
     /// (heartbeat, retention).
-    pub async fn start(
-        sources: &[SourceConfig],
+    pub(crate) async fn start(
+        sources: &[Source],
         extra: &[(String, Tick)],
         tx: mpsc::Sender<Tick>,
     ) -> Result<Scheduler, ScheduleError> {
@@ -86,7 +107,7 @@ impl Scheduler {
     }
 
     /// Stops firing. Running polls are the dispatcher's to wait for.
-    pub async fn shutdown(mut self) {
+    pub(crate) async fn shutdown(mut self) {
         if let Err(e) = self.inner.shutdown().await {
             tracing::warn!(error = %e, "scheduler did not stop cleanly");
         }

@@ -16,7 +16,7 @@ use std::time::SystemTime;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
-use headers::{ETag, HeaderMapExt, IfModifiedSince, IfNoneMatch};
+use headers::{CacheControl, ETag, HeaderMapExt, IfModifiedSince, IfNoneMatch};
 use tokio::net::TcpListener;
 
 pub mod accept;
@@ -32,7 +32,7 @@ use crate::publish::{Published, Publisher, Rendered};
 use crate::store::Db;
 
 /// How long readers and proxies may reuse a response without asking again.
-pub const MAX_AGE_SECS: u32 = 60;
+pub const MAX_AGE_SECS: u64 = 60;
 
 /// The content codings we can send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,7 +208,7 @@ async fn document(state: &ServeState, req: Request<Body>) -> Response<Body> {
             Some(doc) => Found::Doc(doc.clone()),
             None => match publisher.cached_on_demand(&path) {
                 Some(doc) => Found::Doc(doc),
-                None => match publisher.selection_for_path(&path) {
+                None => match publisher.catalog().selection_for_path(&path) {
                     Some(sel) => Found::Render(Box::new(publisher.clone()), sel),
                     None => Found::Nothing,
                 },
@@ -319,9 +319,10 @@ fn respond(doc: &Rendered, hub_link: Option<&HeaderValue>, req: &Request<Body>) 
     if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(doc.last_modified.into())) {
         headers.insert(header::LAST_MODIFIED, v);
     }
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_str(&format!("public, max-age={MAX_AGE_SECS}")).expect("static"),
+    headers.typed_insert(
+        CacheControl::new()
+            .with_public()
+            .with_max_age(std::time::Duration::from_secs(MAX_AGE_SECS)),
     );
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     headers.insert(

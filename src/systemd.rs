@@ -12,13 +12,13 @@ use sd_notify::NotifyState;
 
 /// Talks to the service manager.
 #[derive(Debug, Clone, Default)]
-pub struct Notifier {
+pub(crate) struct Notifier {
     /// `WatchdogSec=` as passed in `WATCHDOG_USEC`, if this process is the watched one.
     watchdog: Option<Duration>,
 }
 
 impl Notifier {
-    pub fn from_env() -> Notifier {
+    pub(crate) fn from_env() -> Notifier {
         Notifier {
             watchdog: sd_notify::watchdog_enabled(),
         }
@@ -31,12 +31,12 @@ impl Notifier {
     }
 
     /// Startup is finished: the database is migrated and the server listens.
-    pub fn ready(&self) {
+    pub(crate) fn ready(&self) {
         self.send(&[NotifyState::Ready]);
     }
 
     /// A reload begins (followed by [`ready`](Self::ready) when it is done).
-    pub fn reloading(&self) {
+    pub(crate) fn reloading(&self) {
         let mut states = vec![NotifyState::Reloading];
         if let Ok(now) = NotifyState::monotonic_usec_now() {
             states.push(now);
@@ -44,17 +44,17 @@ impl Notifier {
         self.send(&states);
     }
 
-    pub fn stopping(&self) {
+    pub(crate) fn stopping(&self) {
         self.send(&[NotifyState::Stopping]);
     }
 
     /// One line for `systemctl status`.
-    pub fn status(&self, line: &str) {
+    pub(crate) fn status(&self, line: &str) {
         self.send(&[NotifyState::Status(line)]);
     }
 
     /// Watchdog keep-alive.
-    pub fn watchdog(&self) {
+    pub(crate) fn watchdog(&self) {
         if self.watchdog.is_some() {
             self.send(&[NotifyState::Watchdog]);
         }
@@ -63,7 +63,7 @@ impl Notifier {
     /// The cron expression for the scheduler's heartbeat: three times per watchdog
     /// interval (every second at most, every 20 s at least), or every 20 s without one
     /// (the heartbeat also tells `/healthz` that the scheduler is alive).
-    pub fn heartbeat_schedule(&self) -> String {
+    pub(crate) fn heartbeat_schedule(&self) -> String {
         let secs = self
             .watchdog
             .map(|d| (d.as_secs() / 3).clamp(1, 20))
@@ -72,7 +72,7 @@ impl Notifier {
     }
 
     /// How long without a heartbeat means the scheduler is stuck.
-    pub fn heartbeat_timeout(&self) -> Duration {
+    pub(crate) fn heartbeat_timeout(&self) -> Duration {
         let secs = self
             .watchdog
             .map(|d| (d.as_secs() / 3).clamp(1, 20))
@@ -95,7 +95,7 @@ mod tests {
             watchdog: Some(Duration::from_secs(2)),
         };
         assert_eq!(n.heartbeat_schedule(), "*/1 * * * * *");
-        assert!(crate::config::parse_cron(&n.heartbeat_schedule()).is_ok());
+        assert!(crate::schedule::parse_cron(&n.heartbeat_schedule()).is_ok());
         assert_eq!(Notifier::default().heartbeat_schedule(), "*/20 * * * * *");
     }
 }

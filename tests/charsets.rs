@@ -2,8 +2,8 @@
 //! (Romanian has two forms of ș/ț: comma below, the correct one, and cedilla ş/ţ from
 //! the encodings that lacked it; both must come through as what the bytes say.)
 
-use tocsin::fetch::charset::{Decision, DocKind, to_utf8};
 use tocsin::parse::parse_document;
+use tocsin::text::charset::{Decision, DocKind, to_utf8};
 
 const RU: &str = "Ассоциация Promo-LEX требует немедленно освободить правозащитника, \
 задержанного в Тирасполе. Его содержат без связи с адвокатом и семьёй уже третью неделю.";

@@ -18,9 +18,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use support::{Counts, shipped};
-use tocsin::classify::{Classifier, Subject, codes, language};
+use tocsin::classify::{Classifier, Subject};
 use tocsin::config::Config;
 use tocsin::model::ParsedItem;
+use tocsin::text::{codes, language};
 
 struct Labelled {
     id: String,
@@ -230,14 +231,14 @@ fn holdout_with_tune_vocabulary_only() {
         .iter()
         .map(|it| Subject::of(&it.item, &it.source, Some(&it.language)))
         .collect();
-    let fires = |rule: &tocsin::config::RuleConfig| {
+    let fires = |rule: &tocsin::classify::RuleConfig| {
         let c = Classifier::new(std::slice::from_ref(rule), 1e9).unwrap();
         subjects.iter().any(|s| !c.classify(s).reasons.is_empty())
     };
     let mut removed = Vec::new();
     let mut rules = config.rules.clone();
     for r in &mut rules {
-        let single = |kw: Option<&String>, re: Option<&String>| tocsin::config::RuleConfig {
+        let single = |kw: Option<&String>, re: Option<&String>| tocsin::classify::RuleConfig {
             name: r.name.clone(),
             keywords: kw.into_iter().cloned().collect(),
             regex: re.into_iter().cloned().collect(),

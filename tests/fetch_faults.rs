@@ -31,6 +31,10 @@ const RSS_RO: &str = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><titl
 <item><title>Apel urgent: eliberați-l pe Ștefan din Chișinău</title><guid>w1</guid></item>\
 </channel></rss>";
 
+#[allow(
+    unsafe_code,
+    reason = "getrusage is a C call; it only writes the struct given"
+)]
 fn peak_rss_of_children_kib() -> i64 {
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage writes into the struct we own.

@@ -638,9 +638,10 @@ fn bad_html_sources_are_config_errors_with_key_and_line() {
 
 #[test]
 fn the_shipped_omct_selectors_read_the_fixture_pages() {
-    use tocsin::config::{Config, SourceKind};
+    use tocsin::config::Config;
     use tocsin::parse::decode_html;
     use tocsin::parse::html::{page_content, parse_listing};
+    use tocsin::source::SourceKind;
     let config =
         Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/tocsin.toml")).unwrap();
     for (id, fixture, items) in [

@@ -71,6 +71,10 @@ fn the_page_reads_well_on_a_phone_without_javascript() {
     let base = format!("http://127.0.0.1:{port}");
     let profile = dir.path().join("chrome-profile");
     let report: Value = rt.block_on(async {
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "a plain client for the local test server, not one of tocsin's"
+        )]
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {

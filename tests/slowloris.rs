@@ -2,6 +2,11 @@
 //! daemon limited to 1,024 open files must not make `/healthz` or the urgent feed
 //! unreachable, nor make its polls fail for want of file descriptors.
 
+#![allow(
+    unsafe_code,
+    reason = "the test sets its own and the daemon's open-file limits"
+)]
+
 mod common;
 
 use std::io::Write;

@@ -9,7 +9,7 @@
 //! - `keywords`: the keywords and veto phrases of all rules are compiled into
 //!   Aho-Corasick automata per field (over the patterns of the rules that look at it;
 //!   one for needles that fold to ASCII, one for the others, which only non-ASCII text
-//!   needs) on folded text (see [`text::normalize`]), so an item is scanned once per
+//!   needs) on folded text (see [`crate::text::normalize`]), so an item is scanned once per
 //!   field however many rules there are, and a field no rule reads is neither folded
 //!   nor scanned. Matches fall on word
 //!   boundaries: text and keywords are folded to space-separated words and matched with
@@ -19,22 +19,23 @@
 //! - `case_code`: the item carries a case code ([`codes`], one regex pass per field).
 //!
 //! Besides the score, rules may `tag` an item (a category) or `drop` it (never stored).
-//! [`language::detect`] guesses an item's language when nothing declares it.
+//! [`crate::text::language::detect`] guesses an item's language when nothing declares it.
 
-pub mod codes;
-pub mod language;
-mod text;
+mod compile;
+mod phrase;
+mod rule;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use globset::{Glob, GlobSet, GlobSetBuilder};
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use aho_corasick::AhoCorasick;
+use globset::GlobSet;
+use regex::{Regex, RegexSet};
 use sha2::{Digest, Sha256};
 
-pub use text::{Phrase, html_to_text, normalize, normalize_padded, strip_markup};
+pub use compile::Limits;
+pub use phrase::Phrase;
+pub use rule::{Field, RuleConfig};
 
-use crate::config::{Field, RuleConfig};
-use crate::dedup::hex;
 use crate::model::{Classification, ParsedItem, Reason};
+use crate::text::{codes, hex, html_to_text, normalize_padded};
 
 /// Bumped whenever matching changes meaning for the same rules, so that stored verdicts
 /// are recomputed (see [`Classifier::fingerprint`]).
@@ -129,6 +130,13 @@ impl Subject {
     }
 }
 
+/// A hash of `rules`, `threshold` and [`MATCHING_VERSION`].
+fn fingerprint(rules: &[RuleConfig], threshold: f64) -> String {
+    let mut h = Sha256::new();
+    h.update(format!("{MATCHING_VERSION}\n{threshold:?}\n{rules:?}").as_bytes());
+    hex(&h.finalize()[..16])
+}
+
 /// What a reason quotes of the text it matched: a regex such as `.+` can match a whole
 /// field, which is no evidence anyone reads, and is stored and published.
 const MAX_EVIDENCE_BYTES: usize = 200;
@@ -142,37 +150,6 @@ fn clip(s: &str) -> std::borrow::Cow<'_, str> {
         end -= 1;
     }
     format!("{}…", &s[..end]).into()
-}
-
-/// Compiles the regexes as one set; on failure, the index of the first regex whose
-/// addition makes the set fail (found by bisection: a set's size grows with its
-/// members) and the error.
-fn regex_set(
-    regexes: &[(usize, usize, Regex)],
-    size_limit: usize,
-) -> Result<RegexSet, (usize, regex::Error)> {
-    let build = |n: usize| {
-        RegexSetBuilder::new(regexes[..n].iter().map(|(_, _, re)| re.as_str()))
-            .size_limit(size_limit)
-            .build()
-    };
-    let err = match build(regexes.len()) {
-        Ok(set) => return Ok(set),
-        Err(e) => e,
-    };
-    // The smallest failing prefix: `lo` regexes compile together, `hi` do not.
-    let (mut lo, mut hi, mut last) = (0, regexes.len(), err);
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        match build(mid) {
-            Ok(_) => lo = mid,
-            Err(e) => {
-                hi = mid;
-                last = e;
-            }
-        }
-    }
-    Err((hi - 1, last))
 }
 
 /// What an automaton pattern stands for.
@@ -280,82 +257,6 @@ pub struct RuleError {
     pub message: String,
 }
 
-/// How large the compiled rules may grow. Keywords are compiled per field they are
-/// looked for in, so a keyword looked for in every field counts six times.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Bytes of keyword and veto needles over all automata. The shipped rules use
-    /// 12.6 KB (574 phrases); 4 MiB is some 180,000 keywords of 20 letters looked for
-    /// in one field, or 30,000 in all six, and compiles in about a second with a peak
-    /// of some 200 MB (`bench/bounds.sh`).
-    pub keyword_bytes: usize,
-    /// Estimated transition table of one automaton: above it the automaton is built
-    /// as a (compact, somewhat slower) NFA instead of a DFA.
-    pub dfa_bytes: usize,
-    /// Compiled size of the one regex set all rules' regexes form (the regex crate's
-    /// default for one regex).
-    pub regex_set_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            keyword_bytes: 4 << 20,
-            dfa_bytes: 64 << 20,
-            regex_set_bytes: 10 << 20,
-        }
-    }
-}
-
-/// An upper bound on the size of a DFA over `needles`: a state per needle byte, a
-/// transition per byte class, four bytes each.
-fn dfa_estimate<'a>(needles: impl Iterator<Item = &'a str>) -> usize {
-    let mut used = [false; 256];
-    let mut states = 1usize;
-    for n in needles {
-        states = states.saturating_add(n.len());
-        for b in n.bytes() {
-            used[b as usize] = true;
-        }
-    }
-    let distinct = used.iter().filter(|&&u| u).count();
-    let classes = (2 * distinct + 1).min(256).next_power_of_two();
-    states.saturating_mul(classes).saturating_mul(4)
-}
-
-/// Builds one automaton: a DFA when its table fits `dfa_bytes`, else a contiguous NFA,
-/// else a non-contiguous one.
-fn build_automaton(needles: &[String], dfa_bytes: usize) -> Result<AhoCorasick, String> {
-    let dfa = dfa_estimate(needles.iter().map(String::as_str)) <= dfa_bytes;
-    let kinds: &[AhoCorasickKind] = if dfa {
-        &[
-            AhoCorasickKind::DFA,
-            AhoCorasickKind::ContiguousNFA,
-            AhoCorasickKind::NoncontiguousNFA,
-        ]
-    } else {
-        &[
-            AhoCorasickKind::ContiguousNFA,
-            AhoCorasickKind::NoncontiguousNFA,
-        ]
-    };
-    let mut last = String::new();
-    for &kind in kinds {
-        match AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(kind))
-            // Every needle starts with a space: a start-byte prefilter would stop at
-            // every word and cost more than it saves.
-            .prefilter(false)
-            .build(needles)
-        {
-            Ok(ac) => return Ok(ac),
-            Err(e) => last = e.to_string(),
-        }
-    }
-    Err(last)
-}
-
 impl Classifier {
     /// Compiles `rules` (validated with the config: see
     /// [`crate::config`], which calls this to refuse a rule set that does not compile).
@@ -369,169 +270,23 @@ impl Classifier {
         threshold: f64,
         limits: Limits,
     ) -> Result<Classifier, RuleError> {
-        let error = |rule: usize, key: RuleKey, message: String| RuleError {
-            rule,
-            name: rules.get(rule).map(|r| r.name.clone()).unwrap_or_default(),
-            key,
-            message,
-        };
-        let mut patterns = Vec::new();
-        let mut regexes = Vec::new();
+        let mut b = compile::Build::new(rules, limits);
         let mut compiled = Vec::with_capacity(rules.len());
-        // Needle bytes over all automata, counted per field a pattern is looked for in.
-        let mut keyword_bytes = 0usize;
         for (r, rule) in rules.iter().enumerate() {
-            for (veto, list) in [(false, &rule.keywords), (true, &rule.unless)] {
-                for (index, kw) in list.iter().enumerate() {
-                    let key = if veto {
-                        RuleKey::Unless(index)
-                    } else {
-                        RuleKey::Keywords(index)
-                    };
-                    let Some(phrase) = Phrase::parse(kw) else {
-                        return Err(error(r, key, format!("`{kw}` is not a phrase to match")));
-                    };
-                    keyword_bytes = keyword_bytes
-                        .saturating_add(phrase.needle().len().saturating_mul(rule.fields.len()));
-                    if keyword_bytes > limits.keyword_bytes {
-                        return Err(error(
-                            r,
-                            key,
-                            format!(
-                                "the keywords and `unless` phrases of all rules, up to this \
-                                 one, exceed {} MiB compiled (each counts once per field \
-                                 it is looked for in): use fewer, or narrow `fields`",
-                                limits.keyword_bytes >> 20
-                            ),
-                        ));
-                    }
-                    patterns.push(Pattern {
-                        rule: r,
-                        index,
-                        veto,
-                        phrase,
-                    });
-                }
-            }
-            for (k, re) in rule.regex.iter().enumerate() {
-                let re = Regex::new(re).map_err(|e| {
-                    error(
-                        r,
-                        RuleKey::Regex(k),
-                        format!("`{re}` does not compile: {e}"),
-                    )
-                })?;
-                regexes.push((r, k, re));
-            }
-            let sources = if rule.sources.is_empty() {
-                None
-            } else {
-                let mut b = GlobSetBuilder::new();
-                for (k, g) in rule.sources.iter().enumerate() {
-                    let g = Glob::new(g).map_err(|e| {
-                        error(
-                            r,
-                            RuleKey::Sources(k),
-                            format!("`{g}` is not a valid glob: {e}"),
-                        )
-                    })?;
-                    b.add(g);
-                }
-                Some(b.build().map_err(|e| {
-                    error(
-                        r,
-                        RuleKey::Sources(rule.sources.len().saturating_sub(1)),
-                        format!("the globs do not compile together: {e}"),
-                    )
-                })?)
-            };
+            b.phrases(r, rule)?;
+            b.regexes(r, rule)?;
             compiled.push(Rule {
                 has_matcher: !rule.keywords.is_empty() || !rule.regex.is_empty() || rule.case_code,
                 config: rule.clone(),
-                sources,
+                sources: b.sources(r, rule)?,
             });
         }
-        // Per field, two automata: one for the needles that fold to ASCII (Latin-script
-        // languages) and one for the rest (Cyrillic, …). Each has far fewer byte classes
-        // and states than one for all, so its table is a fraction of the size and stays
-        // in cache, and an all-ASCII text needs only the first.
-        let mut automata: Vec<Automaton> = Vec::new();
-        for field in Field::ALL {
-            for ascii in [true, false] {
-                let ids: Vec<usize> = (0..patterns.len())
-                    .filter(|&i| {
-                        rules[patterns[i].rule].fields.contains(&field)
-                            && patterns[i].phrase.needle().is_ascii() == ascii
-                    })
-                    .collect();
-                let Some(&last) = ids.last() else {
-                    continue;
-                };
-                let needles: Vec<String> =
-                    ids.iter().map(|&i| patterns[i].phrase.needle()).collect();
-                let ac = build_automaton(&needles, limits.dfa_bytes).map_err(|e| {
-                    let p = &patterns[last];
-                    let key = if p.veto {
-                        RuleKey::Unless(p.index)
-                    } else {
-                        RuleKey::Keywords(p.index)
-                    };
-                    error(
-                        p.rule,
-                        key,
-                        format!(
-                            "the keywords looked for in `{}` do not compile together \
-                             ({e}): use fewer",
-                            field.name()
-                        ),
-                    )
-                })?;
-                automata.push(Automaton {
-                    field,
-                    ascii,
-                    ac,
-                    ids,
-                });
-            }
-        }
-        let regex_set =
-            if regexes.is_empty() {
-                None
-            } else {
-                Some(regex_set(&regexes, limits.regex_set_bytes).map_err(|(n, e)| {
-                let (r, k, re) = &regexes[n];
-                let message = if n == 0 {
-                    format!("`{re}` does not compile: {e}")
-                } else {
-                    let before = if n == 1 {
-                        "the regex".to_string()
-                    } else {
-                        format!("the {n} regexes")
-                    };
-                    format!(
-                        "`{re}` does not fit with {before} before it: all rules' regexes form \
-                         one set, and with this one it exceeds its size limit of {} MiB ({}); \
-                         simplify it (a smaller repetition, or `(?-u:\\w)` / `[0-9]` for \
-                         Unicode `\\w` / `\\d`)",
-                        limits.regex_set_bytes >> 20,
-                        e.to_string().trim_end_matches('.')
-                    )
-                };
-                error(*r, RuleKey::Regex(*k), message)
-            })?)
-            };
-        let mut regex_fields: Vec<Field> = Vec::new();
-        for (r, _, _) in &regexes {
-            for f in &rules[*r].fields {
-                if !regex_fields.contains(f) {
-                    regex_fields.push(*f);
-                }
-            }
-        }
+        let automata = b.automata()?;
+        let regex_set = b.regex_set()?;
+        let regex_fields = b.regex_fields();
         let mut keyword_fields: Vec<Field> = automata.iter().map(|a| a.field).collect();
         keyword_fields.dedup();
-        let mut h = Sha256::new();
-        h.update(format!("{MATCHING_VERSION}\n{threshold:?}\n{rules:?}").as_bytes());
+        let (patterns, regexes) = b.finish();
         Ok(Classifier {
             rules: compiled,
             patterns,
@@ -541,8 +296,23 @@ impl Classifier {
             regex_fields,
             keyword_fields,
             threshold,
-            fingerprint: hex(&h.finalize()[..16]),
+            fingerprint: fingerprint(rules, threshold),
         })
+    }
+
+    /// A classifier without rules: nothing is urgent.
+    pub fn empty() -> Classifier {
+        Classifier {
+            rules: Vec::new(),
+            patterns: Vec::new(),
+            automata: Vec::new(),
+            regex_set: None,
+            regexes: Vec::new(),
+            regex_fields: Vec::new(),
+            keyword_fields: Vec::new(),
+            threshold: f64::INFINITY,
+            fingerprint: fingerprint(&[], f64::INFINITY),
+        }
     }
 
     /// A hash of the rules, the threshold and the matching semantics: when it differs

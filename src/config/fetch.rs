@@ -1,25 +1,10 @@
-//! `[fetch]` and its per-source overrides: limits, politeness, server hints, proxies.
+//! `[fetch]`, validated (see `validate/fetch.rs`): limits, politeness, server hints,
+//! proxies, backoff.
 
 use std::time::Duration;
 
-use url::Url;
-
-use super::locate::KeyPath;
-use super::raw::{RawFetch, RawSource};
-use super::validate::{Checker, duration, root};
-use crate::fetch::Limits;
-
-/// Where a request goes through.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-pub enum Proxy {
-    /// `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` from the environment.
-    #[default]
-    FromEnv,
-    /// Straight to the server, whatever the environment says (`proxy = "none"`).
-    Direct,
-    /// Through this proxy (http, https or socks5 URL).
-    Url(Url),
-}
+use crate::fetch::{Limits, Proxy, SourceFetch};
+use crate::poll::Retry;
 
 /// The validated `[fetch]` table.
 #[derive(Debug, Clone)]
@@ -44,27 +29,18 @@ pub struct FetchConfig {
 
 impl Default for FetchConfig {
     fn default() -> Self {
+        let retry = Retry::default();
         FetchConfig {
             limits: Limits::default(),
             host_spacing: Duration::from_secs(1),
             max_defer: Duration::from_secs(3600),
-            backoff_base: Duration::from_secs(60),
-            backoff_cap: Duration::from_secs(6 * 3600),
-            retry_after_cap: Duration::from_secs(6 * 3600),
+            backoff_base: retry.backoff_base,
+            backoff_cap: retry.backoff_cap,
+            retry_after_cap: retry.retry_after_cap,
             proxy: Proxy::FromEnv,
             allow_private: false,
         }
     }
-}
-
-/// What a source fetches with: the global `[fetch]` values with its own overrides.
-#[derive(Debug, Clone, Default)]
-pub struct SourceFetch {
-    pub limits: Limits,
-    pub max_defer: Duration,
-    pub proxy: Proxy,
-    /// `[fetch] allow_private`, or the source's own.
-    pub allow_private: bool,
 }
 
 impl FetchConfig {
@@ -72,9 +48,17 @@ impl FetchConfig {
     pub fn for_source(&self) -> SourceFetch {
         SourceFetch {
             limits: self.limits.clone(),
-            max_defer: self.max_defer,
             proxy: self.proxy.clone(),
             allow_private: self.allow_private,
+        }
+    }
+
+    /// How polls back off after failures and how long a server may make them wait.
+    pub fn retry(&self) -> Retry {
+        Retry {
+            backoff_base: self.backoff_base,
+            backoff_cap: self.backoff_cap,
+            retry_after_cap: self.retry_after_cap,
         }
     }
 }
@@ -85,156 +69,6 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .parse::<bytesize::ByteSize>()
         .map(|b| b.as_u64())
         .map_err(|e| format!("`{s}` is not a byte size such as \"8 MiB\" or \"500 KB\": {e}"))
-}
-
-/// The largest byte size a config may give.
-const MAX_SIZE: u64 = 1 << 30;
-
-fn size(c: &mut Checker, key: KeyPath, value: Option<&str>, default: u64) -> u64 {
-    match value.map(parse_size) {
-        None => default,
-        Some(Ok(0)) => {
-            c.problem(key, "must be larger than 0");
-            default
-        }
-        // A body is held in memory whole; a limit near u64::MAX overflowed.
-        Some(Ok(n)) if n > MAX_SIZE => {
-            c.problem(key, format!("{n} bytes is too large: at most 1 GiB"));
-            default
-        }
-        Some(Ok(n)) => n,
-        Some(Err(m)) => {
-            c.problem(key, m);
-            default
-        }
-    }
-}
-
-fn positive(c: &mut Checker, key: KeyPath, value: Option<&str>, default: Duration) -> Duration {
-    let d = duration(c, key.clone(), value, default);
-    if d.is_zero() {
-        c.problem(key, "must be longer than 0s");
-        return default;
-    }
-    d
-}
-
-fn redirects(c: &mut Checker, key: KeyPath, value: Option<i64>, default: usize) -> usize {
-    match value {
-        None => default,
-        Some(n) if (0..=20).contains(&n) => n as usize,
-        Some(n) => {
-            c.problem(key, format!("{n} is out of range (0 to 20)"));
-            default
-        }
-    }
-}
-
-fn proxy(c: &mut Checker, key: KeyPath, value: Option<&str>, default: &Proxy) -> Proxy {
-    match value {
-        None => default.clone(),
-        Some("env") => Proxy::FromEnv,
-        Some("none") => Proxy::Direct,
-        Some(s) => match Url::parse(s) {
-            Ok(u)
-                if matches!(u.scheme(), "http" | "https" | "socks5" | "socks5h")
-                    && u.host().is_some() =>
-            {
-                Proxy::Url(u)
-            }
-            _ => {
-                c.problem(
-                    key,
-                    format!(
-                        "`{s}` is not a proxy: use an http(s):// or socks5:// URL, \"env\" or \"none\""
-                    ),
-                );
-                default.clone()
-            }
-        },
-    }
-}
-
-/// Validates `[fetch]`.
-pub(super) fn fetch_config(c: &mut Checker, f: &RawFetch) -> FetchConfig {
-    let d = FetchConfig::default();
-    let k = |name: &str| root("fetch").key(name);
-    let limits = Limits {
-        connect_timeout: positive(
-            c,
-            k("connect_timeout"),
-            f.connect_timeout.as_deref(),
-            d.limits.connect_timeout,
-        ),
-        timeout: positive(c, k("timeout"), f.timeout.as_deref(), d.limits.timeout),
-        max_body: size(c, k("max_body"), f.max_body.as_deref(), d.limits.max_body),
-        max_redirects: redirects(
-            c,
-            k("max_redirects"),
-            f.max_redirects,
-            d.limits.max_redirects,
-        ),
-    };
-    let backoff_base = positive(
-        c,
-        k("backoff_base"),
-        f.backoff_base.as_deref(),
-        d.backoff_base,
-    );
-    let backoff_cap = positive(c, k("backoff_cap"), f.backoff_cap.as_deref(), d.backoff_cap);
-    if backoff_cap < backoff_base {
-        c.problem(
-            k("backoff_cap"),
-            "must not be shorter than fetch.backoff_base",
-        );
-    }
-    FetchConfig {
-        limits,
-        host_spacing: duration(
-            c,
-            k("host_spacing"),
-            f.host_spacing.as_deref(),
-            d.host_spacing,
-        ),
-        max_defer: duration(c, k("max_defer"), f.max_defer.as_deref(), d.max_defer),
-        backoff_base,
-        backoff_cap,
-        retry_after_cap: positive(
-            c,
-            k("retry_after_cap"),
-            f.retry_after_cap.as_deref(),
-            d.retry_after_cap,
-        ),
-        proxy: proxy(c, k("proxy"), f.proxy.as_deref(), &d.proxy),
-        allow_private: f.allow_private.unwrap_or(d.allow_private),
-    }
-}
-
-/// Validates the fetch overrides of `sources[i]` on top of `global`.
-pub(super) fn source_fetch(
-    c: &mut Checker,
-    i: usize,
-    s: &RawSource,
-    global: &FetchConfig,
-) -> SourceFetch {
-    let k = |name: &str| root("sources").index(i).key(name);
-    let g = &global.limits;
-    SourceFetch {
-        limits: Limits {
-            connect_timeout: positive(
-                c,
-                k("connect_timeout"),
-                s.connect_timeout.as_deref(),
-                g.connect_timeout,
-            ),
-            timeout: positive(c, k("timeout"), s.timeout.as_deref(), g.timeout),
-            max_body: size(c, k("max_body"), s.max_body.as_deref(), g.max_body),
-            max_redirects: redirects(c, k("max_redirects"), s.max_redirects, g.max_redirects),
-        },
-        max_defer: duration(c, k("max_defer"), s.max_defer.as_deref(), global.max_defer),
-        proxy: proxy(c, k("proxy"), s.proxy.as_deref(), &global.proxy),
-        allow_private: s.allow_private.unwrap_or(global.allow_private),
-    }
 }
 
 #[cfg(test)]

@@ -78,7 +78,7 @@ pub struct Position {
 }
 
 /// Converts a byte offset into a 1-based line and column.
-pub fn position(text: &str, offset: usize) -> Position {
+pub(super) fn position(text: &str, offset: usize) -> Position {
     let offset = offset.min(text.len());
     let before = &text[..floor_char_boundary(text, offset)];
     let line = before.matches('\n').count() + 1;
@@ -95,12 +95,12 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 }
 
 /// The spanned document, parsed once per error report.
-pub struct Locator<'a> {
+pub(super) struct Locator<'a> {
     doc: Option<Spanned<DeTable<'a>>>,
 }
 
 impl<'a> Locator<'a> {
-    pub fn new(text: &'a str) -> Self {
+    pub(super) fn new(text: &'a str) -> Self {
         Locator {
             doc: DeTable::parse(text).ok(),
         }
@@ -108,7 +108,7 @@ impl<'a> Locator<'a> {
 
     /// The span of the value at `path`, or of the closest enclosing element that exists
     /// (a missing key is reported where its table is).
-    pub fn span_of(&self, path: &KeyPath) -> Option<Range<usize>> {
+    pub(super) fn span_of(&self, path: &KeyPath) -> Option<Range<usize>> {
         let doc = self.doc.as_ref()?;
         let mut best = None;
         let mut table: Option<&DeTable> = Some(doc.get_ref());
@@ -139,7 +139,7 @@ impl<'a> Locator<'a> {
     }
 
     /// The deepest key path whose key or value covers `offset`.
-    pub fn path_at(&self, offset: usize) -> KeyPath {
+    pub(super) fn path_at(&self, offset: usize) -> KeyPath {
         let mut path = KeyPath::default();
         if let Some(doc) = &self.doc {
             walk_table(doc.get_ref(), offset, &mut path);

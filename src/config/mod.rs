@@ -7,6 +7,7 @@
 //! Every problem names the file, line, column and key (`sources[2].schedule`), and all
 //! problems are reported at once so an operator fixes the file in one go.
 
+mod build;
 mod fetch;
 mod locate;
 mod raw;
@@ -20,10 +21,13 @@ use std::time::Duration;
 
 use url::Url;
 
-pub use fetch::{FetchConfig, Proxy, SourceFetch, parse_size};
+pub use fetch::{FetchConfig, parse_size};
 pub use locate::{KeyPath, Position};
 
+use crate::classify::{Classifier, RuleConfig};
 use crate::parse::html::ListingSpec;
+use crate::publish::Output;
+use crate::source::Source;
 
 /// Where `tocsin` looks for its config when neither `--config` nor `$TOCSIN_CONFIG` is set.
 pub const DEFAULT_PATH: &str = "/etc/tocsin/tocsin.toml";
@@ -40,13 +44,16 @@ pub struct Config {
     pub path: PathBuf,
     pub daemon: DaemonConfig,
     pub server: ServerConfig,
-    pub output: OutputConfig,
+    pub output: Output,
     pub classify: ClassifyConfig,
     pub websub: WebsubConfig,
     pub retention: RetentionConfig,
     pub fetch: FetchConfig,
-    pub sources: Vec<SourceConfig>,
+    pub sources: Vec<Source>,
     pub rules: Vec<RuleConfig>,
+    /// `rules` compiled (with `classify.threshold`): validation builds it, so a rule
+    /// set that does not compile is a config error, and it is built once.
+    pub classifier: Arc<Classifier>,
     /// Things that are allowed but probably not what the operator wants.
     pub warnings: Vec<String>,
 }
@@ -98,28 +105,6 @@ pub struct ServerConfig {
 }
 
 #[derive(Debug, Clone)]
-pub struct OutputConfig {
-    pub dir: PathBuf,
-    pub title: String,
-    pub max_items: usize,
-    pub on_disk: OnDisk,
-    /// At most this many entries of one source in a document that aggregates sources
-    /// (urgent, all, per language); per-source documents are not capped.
-    pub max_per_source: usize,
-}
-
-/// Which documents are written to `output.dir`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OnDisk {
-    /// `urgent.*`, `all.*`, `index.html`, `sources.opml`; the per-language and
-    /// per-source documents are rendered when first requested over HTTP.
-    #[default]
-    Main,
-    /// Every selection, rendered at every publish.
-    All,
-}
-
-#[derive(Debug, Clone)]
 pub struct ClassifyConfig {
     /// An item is urgent when the weights of the rules that matched sum to at least this.
     pub threshold: f64,
@@ -130,103 +115,6 @@ pub struct ClassifyConfig {
 #[derive(Debug, Clone, Default)]
 pub struct WebsubConfig {
     pub hubs: Vec<Url>,
-}
-
-#[derive(Debug, Clone)]
-pub struct SourceConfig {
-    /// Unique, `[a-z0-9-]`; part of stored keys, so renaming a source re-imports it.
-    pub id: String,
-    pub title: String,
-    pub url: Url,
-    /// Language of the items when the source is single-language (BCP 47 primary tag).
-    pub language: Option<String>,
-    pub schedule: String,
-    pub enabled: bool,
-    /// How far the operator trusts this source (higher leads): when several sources
-    /// publish the same case, the entry is the most trusted one's item.
-    pub trust: i32,
-    /// Limits, proxy and deferral cap: `[fetch]` with this source's overrides.
-    pub fetch: SourceFetch,
-    /// How the document at `url` is read.
-    pub kind: SourceKind,
-}
-
-/// What a source's URL serves.
-#[derive(Debug, Clone, Default)]
-pub enum SourceKind {
-    /// RSS, Atom or JSON Feed.
-    #[default]
-    Feed,
-    /// An HTML listing page read with CSS selectors (`[sources.html]`).
-    Html(Arc<ListingSpec>),
-}
-
-/// The parts of an item a rule can look at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Field {
-    Title,
-    Summary,
-    Content,
-    Categories,
-    Link,
-    Source,
-}
-
-impl Field {
-    pub const ALL: [Field; 6] = [
-        Field::Title,
-        Field::Summary,
-        Field::Content,
-        Field::Categories,
-        Field::Link,
-        Field::Source,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Field::Title => "title",
-            Field::Summary => "summary",
-            Field::Content => "content",
-            Field::Categories => "categories",
-            Field::Link => "link",
-            Field::Source => "source",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Field> {
-        Field::ALL.into_iter().find(|f| f.name() == name)
-    }
-}
-
-/// One `[[rules]]` entry. A rule *matches* an item in its scope (`sources`, `languages`)
-/// when any of its matchers (`keywords`, `regex`, `case_code`) finds something in one of
-/// its `fields` and none of its `unless` phrases does; a rule with no matcher matches
-/// every item in its scope.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct RuleConfig {
-    pub name: String,
-    /// Phrases, any of which matches (case-, accent- and word-boundary-aware; a trailing
-    /// `*` on a word matches any ending).
-    pub keywords: Vec<String>,
-    /// Regular expressions (Rust `regex` syntax) over the fields' plain text, unfolded.
-    pub regex: Vec<String>,
-    /// Matches when the item carries an Observatory or SOS-Torture case code.
-    pub case_code: bool,
-    /// Where to look; all text fields when the rule does not say.
-    pub fields: Vec<Field>,
-    /// Globs on source ids (`omct-*`); every source when empty.
-    pub sources: Vec<String>,
-    /// Primary language tags (`ro`); every item when empty. An item whose language is
-    /// unknown is outside a rule that names languages.
-    pub languages: Vec<String>,
-    /// Veto phrases: when one matches in the rule's fields, the rule does not.
-    pub unless: Vec<String>,
-    /// Added to the item's score when the rule matches.
-    pub weight: f64,
-    /// A category added to the items the rule matches.
-    pub tag: Option<String>,
-    /// Items the rule matches are neither stored nor published.
-    pub drop: bool,
 }
 
 /// One thing wrong with the config file.
@@ -317,24 +205,7 @@ impl Config {
     }
 
     /// The source with this id.
-    pub fn source(&self, id: &str) -> Option<&SourceConfig> {
+    pub fn source(&self, id: &str) -> Option<&Source> {
         self.sources.iter().find(|s| s.id == id)
     }
-}
-
-/// Checks a cron expression the way the scheduler will read it (six fields, seconds
-/// first), returning a message fit for an operator.
-pub fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
-    let fields = expr.split_whitespace().count();
-    if fields != 6 {
-        return Err(format!(
-            "`{expr}` has {fields} fields; tocsin needs 6 (seconds first, UTC), e.g. \"0 */10 * * * *\""
-        ));
-    }
-    croner::parser::CronParser::builder()
-        .seconds(croner::parser::Seconds::Required)
-        .dom_and_dow(true)
-        .build()
-        .parse(expr)
-        .map_err(|e| format!("`{expr}` is not a valid cron expression: {e}"))
 }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawConfig {
+pub(super) struct RawConfig {
     #[serde(default)]
     pub daemon: RawDaemon,
     #[serde(default)]
@@ -35,7 +35,7 @@ pub struct RawConfig {
 /// `[daemon]`: how the process runs.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawDaemon {
+pub(super) struct RawDaemon {
     pub database: Option<String>,
     pub schedule: Option<String>,
     pub concurrency: Option<i64>,
@@ -48,7 +48,7 @@ pub struct RawDaemon {
 /// `[server]`: the built-in HTTP server.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawServer {
+pub(super) struct RawServer {
     pub listen: Option<String>,
     pub public_url: Option<String>,
 }
@@ -56,7 +56,7 @@ pub struct RawServer {
 /// `[output]`: the published files.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawOutput {
+pub(super) struct RawOutput {
     pub dir: Option<String>,
     pub title: Option<String>,
     pub max_items: Option<i64>,
@@ -68,7 +68,7 @@ pub struct RawOutput {
 /// strings ("10s", "1h 30m"), sizes are byte sizes ("8 MiB").
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawFetch {
+pub(super) struct RawFetch {
     pub connect_timeout: Option<String>,
     pub timeout: Option<String>,
     pub max_body: Option<String>,
@@ -85,14 +85,14 @@ pub struct RawFetch {
 /// `[classify]`: how rule weights add up to "urgent".
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawClassify {
+pub(super) struct RawClassify {
     pub threshold: Option<f64>,
 }
 
 /// `[retention]`: how long non-urgent items are kept.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRetention {
+pub(super) struct RawRetention {
     pub max_age: Option<String>,
     pub keep_urgent: Option<bool>,
     pub batch_size: Option<i64>,
@@ -102,7 +102,7 @@ pub struct RawRetention {
 /// `[websub]`: hubs told about every change of the urgent feed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawWebsub {
+pub(super) struct RawWebsub {
     #[serde(default)]
     pub hubs: Vec<String>,
 }
@@ -110,7 +110,7 @@ pub struct RawWebsub {
 /// One `[[sources]]` entry.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSource {
+pub(super) struct RawSource {
     pub id: Option<String>,
     pub title: Option<String>,
     pub url: Option<String>,
@@ -135,7 +135,7 @@ pub struct RawSource {
 /// What a source's URL serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum RawKind {
+pub(super) enum RawKind {
     Feed,
     Html,
 }
@@ -143,7 +143,7 @@ pub enum RawKind {
 /// `[sources.html]`, and the whole of a selectors file for `tocsin inspect --html`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawHtml {
+pub(super) struct RawHtml {
     pub item: Option<String>,
     pub title: Option<String>,
     pub link: Option<String>,
@@ -164,7 +164,7 @@ pub struct RawHtml {
 /// One `[[rules]]` entry.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRule {
+pub(super) struct RawRule {
     pub name: Option<String>,
     #[serde(default)]
     pub keywords: Vec<String>,

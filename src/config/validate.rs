@@ -1,6 +1,8 @@
 //! From [`RawConfig`] to [`Config`]: defaults, cross-field checks, key-named problems.
 
+mod fetch;
 mod html;
+mod rules;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -11,12 +13,16 @@ use url::Url;
 
 use super::fetch::FetchConfig;
 use super::locate::{KeyPath, Locator, position};
-use super::raw::{RawConfig, RawRule, RawSource};
-use super::{
-    ClassifyConfig, Config, DaemonConfig, Field, LogFormat, OnDisk, OutputConfig, Problem,
-    RetentionConfig, RuleConfig, ServerConfig, SourceConfig, WebsubConfig, default_user_agent,
-    parse_cron,
+use super::raw::{
+    RawClassify, RawConfig, RawDaemon, RawOutput, RawRetention, RawServer, RawSource, RawWebsub,
 };
+use super::{
+    ClassifyConfig, Config, DaemonConfig, LogFormat, Problem, RetentionConfig, ServerConfig,
+    WebsubConfig, default_user_agent,
+};
+use crate::publish::{OnDisk, Output};
+use crate::schedule::parse_cron;
+use crate::source::Source;
 
 const DEFAULT_SCHEDULE: &str = "0 */10 * * * *";
 
@@ -115,23 +121,87 @@ fn resolve(base: &Path, p: &str) -> PathBuf {
 }
 
 fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
-    let d = raw.daemon;
+    let daemon = daemon(c, raw.daemon, base);
+    let server = server(c, raw.server);
+    let output = output(c, raw.output, base);
+    let classify = classify(c, &raw.classify);
+    let fetch = fetch::fetch_config(c, &raw.fetch);
+    let websub = websub(c, &raw.websub);
+    let retention = retention(c, raw.retention);
+    let mut ids = HashSet::new();
+    let sources = raw
+        .sources
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, s)| source(c, i, s, &daemon.schedule, &fetch, base, &mut ids))
+        .collect();
+    let (rules, classifier) = rules::rules(c, raw.rules, classify.threshold);
+    Config {
+        path: path.to_path_buf(),
+        daemon,
+        server,
+        output,
+        classify,
+        websub,
+        retention,
+        fetch,
+        sources,
+        rules,
+        classifier,
+        warnings: Vec::new(),
+    }
+}
+
+/// `[daemon]`.
+fn daemon(c: &mut Checker, d: RawDaemon, base: &Path) -> DaemonConfig {
+    let key = |k: &str| root("daemon").key(k);
     let schedule = d.schedule.unwrap_or_else(|| DEFAULT_SCHEDULE.to_string());
     if let Err(m) = parse_cron(&schedule) {
-        c.problem(root("daemon").key("schedule"), m);
+        c.problem(key("schedule"), m);
     }
-    let concurrency = match d.concurrency {
-        None => 8,
-        Some(n) if (1..=256).contains(&n) => n as usize,
-        Some(n) => {
+    let concurrency = count(c, key("concurrency"), d.concurrency, 1..=256, 8, 1);
+    let user_agent = user_agent(c, d.user_agent);
+    let shutdown_grace = duration(
+        c,
+        key("shutdown_grace"),
+        d.shutdown_grace.as_deref(),
+        Duration::from_secs(20),
+    );
+    let log_format = match d.log_format.as_deref() {
+        None | Some("text") => LogFormat::Text,
+        Some("json") => LogFormat::Json,
+        Some(other) => {
             c.problem(
-                root("daemon").key("concurrency"),
-                format!("{n} is out of range (1 to 256)"),
+                key("log_format"),
+                format!("`{other}` is not one of \"text\", \"json\""),
             );
-            1
+            LogFormat::Text
         }
     };
-    let user_agent = d.user_agent.unwrap_or_else(default_user_agent);
+    let log_filter = d
+        .log_filter
+        .unwrap_or_else(|| "info,tokio_cron_scheduler=warn".to_string());
+    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log_filter) {
+        c.problem(
+            key("log_filter"),
+            format!("`{log_filter}` is not a log filter such as \"info,tocsin=debug\": {e}"),
+        );
+    }
+    DaemonConfig {
+        database: resolve(base, d.database.as_deref().unwrap_or("var/tocsin.db")),
+        schedule,
+        concurrency,
+        user_agent,
+        shutdown_grace,
+        log_format,
+        log_filter,
+    }
+}
+
+/// `daemon.user_agent`: one printable line (it is an HTTP header), with a warning when
+/// it carries no contact.
+fn user_agent(c: &mut Checker, value: Option<String>) -> String {
+    let user_agent = value.unwrap_or_else(default_user_agent);
     if user_agent.trim().is_empty() {
         c.problem(root("daemon").key("user_agent"), "must not be empty");
     } else if user_agent.chars().any(char::is_control)
@@ -149,43 +219,12 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
                 .to_string(),
         );
     }
-    let shutdown_grace = duration(
-        c,
-        root("daemon").key("shutdown_grace"),
-        d.shutdown_grace.as_deref(),
-        Duration::from_secs(20),
-    );
-    let log_format = match d.log_format.as_deref() {
-        None | Some("text") => LogFormat::Text,
-        Some("json") => LogFormat::Json,
-        Some(other) => {
-            c.problem(
-                root("daemon").key("log_format"),
-                format!("`{other}` is not one of \"text\", \"json\""),
-            );
-            LogFormat::Text
-        }
-    };
-    let log_filter = d
-        .log_filter
-        .unwrap_or_else(|| "info,tokio_cron_scheduler=warn".to_string());
-    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log_filter) {
-        c.problem(
-            root("daemon").key("log_filter"),
-            format!("`{log_filter}` is not a log filter such as \"info,tocsin=debug\": {e}"),
-        );
-    }
-    let daemon = DaemonConfig {
-        database: resolve(base, d.database.as_deref().unwrap_or("var/tocsin.db")),
-        schedule: schedule.clone(),
-        concurrency,
-        user_agent,
-        shutdown_grace,
-        log_format,
-        log_filter,
-    };
+    user_agent
+}
 
-    let listen_s = raw.server.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+/// `[server]`.
+fn server(c: &mut Checker, s: RawServer) -> ServerConfig {
+    let listen_s = s.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
     let listen = match listen_s.parse::<SocketAddr>() {
         Ok(a) => a,
         Err(_) => {
@@ -196,10 +235,7 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
             SocketAddr::from(([127, 0, 0, 1], 8080))
         }
     };
-    let public_s = raw
-        .server
-        .public_url
-        .unwrap_or_else(|| format!("http://{listen}/"));
+    let public_s = s.public_url.unwrap_or_else(|| format!("http://{listen}/"));
     let public_url = match Url::parse(&public_s) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
             with_trailing_slash(u)
@@ -212,30 +248,46 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
             Url::parse("http://127.0.0.1:8080/").expect("static URL")
         }
     };
-    let server = ServerConfig { listen, public_url };
+    ServerConfig { listen, public_url }
+}
 
-    let o = raw.output;
-    let max_items = match o.max_items {
-        None => 200,
-        Some(n) if (1..=10_000).contains(&n) => n as usize,
+/// A count within `range`, `default` when not given; out of range is a problem (and
+/// `fallback` stands in).
+fn count(
+    c: &mut Checker,
+    key: KeyPath,
+    value: Option<i64>,
+    range: std::ops::RangeInclusive<i64>,
+    default: usize,
+    fallback: usize,
+) -> usize {
+    match value {
+        None => default,
+        Some(n) if range.contains(&n) => n as usize,
         Some(n) => {
             c.problem(
-                root("output").key("max_items"),
-                format!("{n} is out of range (1 to 10000)"),
+                key,
+                format!("{n} is out of range ({} to {})", range.start(), range.end()),
             );
-            1
+            fallback
         }
-    };
+    }
+}
+
+/// `[output]`.
+fn output(c: &mut Checker, o: RawOutput, base: &Path) -> Output {
+    let key = |k: &str| root("output").key(k);
+    let max_items = count(c, key("max_items"), o.max_items, 1..=10_000, 200, 1);
     let title = o.title.unwrap_or_else(|| "Urgent interventions".into());
     if title.trim().is_empty() {
-        c.problem(root("output").key("title"), "must not be empty");
+        c.problem(key("title"), "must not be empty");
     }
     let on_disk = match o.on_disk.as_deref() {
         None | Some("main") => OnDisk::Main,
         Some("all") => OnDisk::All,
         Some(other) => {
             c.problem(
-                root("output").key("on_disk"),
+                key("on_disk"),
                 format!("`{other}` is not one of \"main\", \"all\""),
             );
             OnDisk::Main
@@ -243,37 +295,39 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
     };
     // By default half a document: room for the busiest real source, while a flood from
     // one source never pushes more than half of the others out.
-    let max_per_source = match o.max_per_source {
-        None => max_items.div_ceil(2),
-        Some(n) if (1..=10_000).contains(&n) => n as usize,
-        Some(n) => {
-            c.problem(
-                root("output").key("max_per_source"),
-                format!("{n} is out of range (1 to 10000)"),
-            );
-            1
-        }
-    };
-    let output = OutputConfig {
+    let max_per_source = count(
+        c,
+        key("max_per_source"),
+        o.max_per_source,
+        1..=10_000,
+        max_items.div_ceil(2),
+        1,
+    );
+    Output {
         dir: resolve(base, o.dir.as_deref().unwrap_or("var/public")),
         title,
         max_items,
         on_disk,
         max_per_source,
-    };
+    }
+}
 
-    let threshold = raw.classify.threshold.unwrap_or(1.0);
+/// `[classify]`.
+fn classify(c: &mut Checker, raw: &RawClassify) -> ClassifyConfig {
+    let threshold = raw.threshold.unwrap_or(1.0);
     if !threshold.is_finite() || threshold <= 0.0 {
         c.problem(
             root("classify").key("threshold"),
             format!("{threshold} must be a positive number"),
         );
     }
-    let classify = ClassifyConfig { threshold };
-    let fetch = super::fetch::fetch_config(c, &raw.fetch);
+    ClassifyConfig { threshold }
+}
 
+/// `[websub]`.
+fn websub(c: &mut Checker, raw: &RawWebsub) -> WebsubConfig {
     let mut hubs = Vec::new();
-    for (i, h) in raw.websub.hubs.iter().enumerate() {
+    for (i, h) in raw.hubs.iter().enumerate() {
         match Url::parse(h) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => hubs.push(u),
             _ => c.problem(
@@ -282,78 +336,31 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
             ),
         }
     }
-    let websub = WebsubConfig { hubs };
+    WebsubConfig { hubs }
+}
 
-    let r = raw.retention;
+/// `[retention]`.
+fn retention(c: &mut Checker, r: RawRetention) -> RetentionConfig {
+    let key = |k: &str| root("retention").key(k);
     let max_age = match r.max_age.as_deref() {
         Some("never") => None,
         other => Some(duration(
             c,
-            root("retention").key("max_age"),
+            key("max_age"),
             other,
             Duration::from_secs(180 * 86_400),
         )),
     };
-    let batch_size = match r.batch_size {
-        None => 500,
-        Some(n) if (1..=100_000).contains(&n) => n as usize,
-        Some(n) => {
-            c.problem(
-                root("retention").key("batch_size"),
-                format!("{n} is out of range (1 to 100000)"),
-            );
-            500
-        }
-    };
-    let retention_schedule = r.schedule.unwrap_or_else(|| "0 17 3 * * *".to_string());
-    if let Err(m) = parse_cron(&retention_schedule) {
-        c.problem(root("retention").key("schedule"), m);
+    let batch_size = count(c, key("batch_size"), r.batch_size, 1..=100_000, 500, 500);
+    let schedule = r.schedule.unwrap_or_else(|| "0 17 3 * * *".to_string());
+    if let Err(m) = parse_cron(&schedule) {
+        c.problem(key("schedule"), m);
     }
-    let retention = RetentionConfig {
+    RetentionConfig {
         max_age,
         keep_urgent: r.keep_urgent.unwrap_or(true),
         batch_size,
-        schedule: retention_schedule,
-    };
-
-    let mut ids = HashSet::new();
-    let sources = raw
-        .sources
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, s)| source(c, i, s, &schedule, &fetch, base, &mut ids))
-        .collect();
-
-    let mut names = HashSet::new();
-    let before = c.problems.len();
-    let rules: Vec<RuleConfig> = raw
-        .rules
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, r)| rule(c, i, r, &mut names))
-        .collect();
-    // Every rule is valid alone: compile them together, as the daemon will, so that a
-    // set too large to compile is refused here and not by a panic at run time. (With a
-    // problem in some rule, `rules` no longer lines up with the file.)
-    if c.problems.len() == before
-        && let Err(e) = crate::classify::Classifier::new(&rules, threshold)
-    {
-        let (key, index) = e.key.parts();
-        c.problem(root("rules").index(e.rule).key(key).index(index), e.message);
-    }
-
-    Config {
-        path: path.to_path_buf(),
-        daemon,
-        server,
-        output,
-        classify,
-        websub,
-        retention,
-        fetch,
-        sources,
-        rules,
-        warnings: Vec::new(),
+        schedule,
     }
 }
 
@@ -421,9 +428,9 @@ fn source(
     fetch: &FetchConfig,
     base: &Path,
     ids: &mut HashSet<String>,
-) -> Option<SourceConfig> {
+) -> Option<Source> {
     let key = || root("sources").index(i);
-    let fetch = super::fetch::source_fetch(c, i, &s, fetch);
+    let (fetch, max_defer) = fetch::source_fetch(c, i, &s, fetch);
     let Some(id) = s.id else {
         c.problem(
             key().key("id"),
@@ -476,7 +483,7 @@ fn source(
         }
     };
     let kind = html::source_kind(c, key(), s.kind, s.html);
-    Some(SourceConfig {
+    Some(Source {
         title: s.title.unwrap_or_else(|| id.clone()),
         id,
         url: url?,
@@ -486,6 +493,7 @@ fn source(
         trust,
         kind: kind?,
         fetch,
+        max_defer,
     })
 }
 
@@ -507,118 +515,4 @@ fn source_url(s: &str, base: &Path) -> Result<Url, String> {
             "`{s}`: scheme `{other}` is not supported (use http, https or file)"
         )),
     }
-}
-
-fn rule(c: &mut Checker, i: usize, r: RawRule, names: &mut HashSet<String>) -> Option<RuleConfig> {
-    let key = || root("rules").index(i);
-    let Some(name) = r.name else {
-        c.problem(key().key("name"), "missing: every rule needs a name");
-        return None;
-    };
-    if name.trim().is_empty() {
-        c.problem(key().key("name"), "must not be empty");
-    } else if !names.insert(name.clone()) {
-        c.problem(key().key("name"), format!("duplicate rule name `{name}`"));
-    }
-    let case_code = r.case_code.unwrap_or(false);
-    if r.keywords.is_empty()
-        && r.regex.is_empty()
-        && !case_code
-        && r.sources.is_empty()
-        && r.languages.is_empty()
-    {
-        c.problem(
-            key().key("keywords"),
-            format!(
-                "rule `{name}` has nothing to match: give it keywords, regex or case_code \
-                 (or a sources/languages scope to match every item in it)"
-            ),
-        );
-    }
-    for (list, field) in [(&r.keywords, "keywords"), (&r.unless, "unless")] {
-        for (k, kw) in list.iter().enumerate() {
-            if crate::classify::Phrase::parse(kw).is_none() {
-                c.problem(
-                    key().key(field).index(k),
-                    format!(
-                        "`{kw}` is not a phrase to match: it needs letters or digits, and `*` \
-                         only at the end of a word"
-                    ),
-                );
-            }
-        }
-    }
-    for (k, re) in r.regex.iter().enumerate() {
-        if let Err(e) = regex::Regex::new(re) {
-            // The parser's message draws the pattern over several lines; its last line
-            // says what is wrong.
-            let text = e.to_string();
-            let why = text
-                .lines()
-                .last()
-                .unwrap_or(&text)
-                .trim_start_matches("error: ");
-            c.problem(
-                key().key("regex").index(k),
-                format!("`{re}` is not a valid regular expression: {why}"),
-            );
-        }
-    }
-    for (k, g) in r.sources.iter().enumerate() {
-        if let Err(e) = globset::Glob::new(g) {
-            c.problem(
-                key().key("sources").index(k),
-                format!("`{g}` is not a valid glob: {}", e.kind()),
-            );
-        }
-    }
-    for (k, l) in r.languages.iter().enumerate() {
-        if !valid_language(l) || l.contains('-') {
-            c.problem(
-                key().key("languages").index(k),
-                format!("`{l}` is not a primary language tag such as \"ro\" or \"en\""),
-            );
-        }
-    }
-    let fields = match r.fields {
-        None => Field::ALL.to_vec(),
-        Some(list) => {
-            let mut out = Vec::new();
-            for (k, f) in list.iter().enumerate() {
-                match Field::from_name(f) {
-                    Some(field) => out.push(field),
-                    None => c.problem(
-                        key().key("fields").index(k),
-                        format!(
-                            "unknown field `{f}`, expected one of {}",
-                            Field::ALL.map(|f| format!("`{}`", f.name())).join(", ")
-                        ),
-                    ),
-                }
-            }
-            out
-        }
-    };
-    let weight = r.weight.unwrap_or(1.0);
-    if !weight.is_finite() {
-        c.problem(key().key("weight"), "must be a finite number");
-    }
-    if let Some(t) = &r.tag
-        && t.trim().is_empty()
-    {
-        c.problem(key().key("tag"), "must not be empty");
-    }
-    Some(RuleConfig {
-        name,
-        keywords: r.keywords,
-        regex: r.regex,
-        case_code,
-        fields,
-        sources: r.sources,
-        languages: r.languages,
-        unless: r.unless,
-        weight,
-        tag: r.tag.map(|t| t.trim().to_string()),
-        drop: r.drop.unwrap_or(false),
-    })
 }

@@ -6,10 +6,15 @@
 //!                                        publish request
 //!                                                  ▼
 //!                       publisher task ──▶ files + snapshot ──▶ HTTP server
+//!                                                  │
+//!                                       PublishOutcome
+//!                                                  ▼
+//!                                   after_publish: WebSub pings (then alerts)
 //! ```
 //!
-//! [`run`] is the long-running part: signals (SIGTERM, SIGINT, SIGHUP), systemd
-//! notifications, the watchdog, retention and the shutdown order.
+//! `run` (run.rs) is the long-running part: start, the tick, reload and shutdown
+//! handlers (reloads and shutdown are passed in, SIGHUP and SIGTERM/SIGINT in
+//! production), systemd notifications, the watchdog, retention.
 
 mod run;
 
@@ -19,14 +24,13 @@ use chrono::Utc;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::classify::Classifier;
-use crate::config::{Config, SourceConfig};
-use crate::fetch::Fetcher;
+use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::poll::{Pipeline, PollReport};
 use crate::publish::websub::{Pinger, is_topic};
 use crate::publish::{PublishError, PublishOutcome, Published, Publisher, join, publish};
 use crate::schedule::ScheduleError;
+use crate::source::Source;
 use crate::store::{Db, SourceState, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -44,13 +48,6 @@ pub enum DaemonError {
     Publish(#[from] PublishError),
     #[error("HTTP server failed: {0}")]
     Serve(std::io::Error),
-    /// The rules do not compile (config validation refuses such rules first).
-    #[error("{}: {0}", path.display())]
-    Rules {
-        path: std::path::PathBuf,
-        #[source]
-        source: crate::classify::RuleError,
-    },
 }
 
 /// One source's line in a `poll` pass.
@@ -89,32 +86,17 @@ impl Daemon {
         published: Published,
         metrics: Arc<Metrics>,
     ) -> Result<Daemon, DaemonError> {
-        let classifier =
-            Classifier::new(&config.rules, config.classify.threshold).map_err(|source| {
-                DaemonError::Rules {
-                    path: config.path.clone(),
-                    source,
-                }
-            })?;
         let pipeline = Pipeline {
-            fetcher: Fetcher::new(
-                &config.daemon.user_agent,
-                config.daemon.concurrency,
-                config.fetch.host_spacing,
-            ),
-            classifier: Arc::new(classifier),
+            fetcher: config.fetcher(),
+            classifier: config.classifier(),
             db: db.clone(),
-            policy: Arc::new(config.fetch.clone()),
+            retry: config.fetch.retry(),
             parse_slots: Pipeline::parse_slots(),
             metrics: metrics.clone(),
         };
         Ok(Daemon {
-            pinger: Pinger::new(
-                &config.daemon.user_agent,
-                config.websub.hubs.clone(),
-                &config.fetch.proxy,
-            ),
-            publisher: Publisher::new(&config),
+            pinger: config.pinger(),
+            publisher: config.publisher(),
             published,
             config: Arc::new(config),
             pipeline,
@@ -186,8 +168,18 @@ impl Daemon {
         }
     }
 
+    /// What follows a publish, for `run` and `poll` alike: the WebSub hubs are told
+    /// which urgent feeds changed. Returns when every ping was answered or given up
+    /// (`run` spawns it, so a slow hub never delays the next publish).
+    pub async fn after_publish(&self, outcome: &PublishOutcome) {
+        let topics = self.topics(&outcome.changed);
+        if self.pinger.is_enabled() && !topics.is_empty() {
+            self.pinger.ping(&topics).await;
+        }
+    }
+
     /// The WebSub topics among `changed` paths, as public URLs.
-    pub fn topics(&self, changed: &[String]) -> Vec<String> {
+    fn topics(&self, changed: &[String]) -> Vec<String> {
         changed
             .iter()
             .filter(|p| is_topic(p))
@@ -197,7 +189,7 @@ impl Daemon {
 
     /// Polls `sources` now, at most `daemon.concurrency` at a time. A source that a
     /// server or its backoff deferred is left alone unless `force`.
-    pub async fn poll_once(&self, sources: Vec<SourceConfig>, force: bool) -> Vec<PassLine> {
+    pub async fn poll_once(&self, sources: Vec<Source>, force: bool) -> Vec<PassLine> {
         let now = Utc::now();
         let states = if force {
             Vec::new()

@@ -19,15 +19,18 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::{Daemon, DaemonError};
 use crate::config::Config;
 use crate::health::Health;
+use crate::publish::Publisher;
 use crate::schedule::{Scheduler, Tick, is_overdue};
 use crate::serve::ServeState;
 use crate::systemd::Notifier;
@@ -49,144 +52,43 @@ struct Shared {
 }
 
 impl Daemon {
-    /// Runs until `shutdown` resolves (or SIGTERM/SIGINT): schedules polls, publishes,
-    /// serves `listener`, reloads on SIGHUP.
+    /// Runs until `shutdown` resolves: schedules polls, publishes, serves `listener`,
+    /// and reloads the config on SIGHUP.
     pub async fn run(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), DaemonError> {
-        let notifier = Notifier::from_env();
-        let shared = Arc::new(Shared {
-            health: Health::new(notifier.heartbeat_timeout()),
-            notifier,
-            publish_needed: Notify::new(),
-            last_publish: Mutex::new(None),
-            pruning: AtomicBool::new(false),
+        let hup = signal(SignalKind::hangup()).map_err(DaemonError::Serve)?;
+        let reloads = futures_util::stream::unfold(hup, |mut hup| async move {
+            hup.recv().await.map(|()| ((), hup))
         });
-        let cancel = CancellationToken::new();
-        let tracker = TaskTracker::new();
-        let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Serve)?;
+        self.run_with(listener, shutdown, reloads).await
+    }
 
-        if let Some(r) = self.reclassify_if_changed().await? {
-            tracing::info!(
-                changed = r.changed,
-                "stored items re-classified with the current rules"
-            );
-        }
-        let outcome = self.publish().await?;
-        note_write(&shared, outcome.write_error.as_ref());
-        *shared.last_publish.lock().expect("last publish") = Some(Utc::now());
-
-        let serve_publisher = Arc::new(RwLock::new(self.publisher.clone()));
-        let state = ServeState {
-            published: self.published.clone(),
-            publisher: serve_publisher.clone(),
-            db: self.db.clone(),
-            metrics: self.metrics.clone(),
-            health: Some(shared.health.clone()),
-            renders: Arc::default(),
-        };
-        if let Ok(addr) = listener.local_addr() {
-            tracing::info!(addr = %addr, "listening");
-        }
-        let server = tokio::spawn(crate::serve::serve(
-            listener,
-            state,
-            cancel.clone().cancelled_owned(),
-        ));
-
-        let (tx, mut rx) = mpsc::channel(4096);
-        let mut scheduler = schedule(&self, &shared.notifier, tx.clone()).await?;
-        queue_overdue(&self, &tx).await?;
-        let _ = tx.try_send(Tick::Retention);
-        tracing::info!(
-            sources = self.config.sources.iter().filter(|s| s.enabled).count(),
-            "tocsin running"
-        );
-        let current: Current = Arc::new(RwLock::new(self));
-        shared.notifier.ready();
-        update_status(&current, &shared).await;
-
-        let publisher_task = tokio::spawn(publisher_loop(
-            current.clone(),
-            shared.clone(),
-            cancel.clone(),
-            tracker.clone(),
-        ));
-
-        let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
-        let sem = Arc::new(Semaphore::new(now_configured(&current).in_flight()));
+    /// [`run`](Self::run) with the reload requests given: each item of `reloads`
+    /// re-reads the config file, as SIGHUP does. Tests drive reloads (and `shutdown`)
+    /// this way, with paused time.
+    pub async fn run_with(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+        reloads: impl Stream<Item = ()>,
+    ) -> Result<(), DaemonError> {
+        let mut runner = Runner::start(self, listener).await?;
         tokio::pin!(shutdown);
+        tokio::pin!(reloads);
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
-                _ = hup.recv() => {
-                    reload(&current, &serve_publisher, &mut scheduler, &tx, &shared).await;
-                }
-                tick = rx.recv() => match tick {
+                Some(()) = reloads.next() => runner.reload().await,
+                tick = runner.ticks.recv() => match tick {
                     None => break,
-                    Some(Tick::Heartbeat) => {
-                        shared.health.beat();
-                        shared.notifier.watchdog();
-                        update_status(&current, &shared).await;
-                    }
-                    Some(Tick::Retention) => {
-                        tracker.spawn(prune(now_configured(&current), shared.clone()));
-                    }
-                    Some(Tick::Source(id)) => {
-                        let d = now_configured(&current);
-                        let Some(source) = d.config.source(&id).cloned() else { continue };
-                        if !d.is_due(&id).await {
-                            continue;
-                        }
-                        if !in_flight.lock().expect("in-flight set").insert(id.clone()) {
-                            tracing::debug!(source = %id, "previous poll still running; tick skipped");
-                            continue;
-                        }
-                        let (sem, in_flight, shared) = (sem.clone(), in_flight.clone(), shared.clone());
-                        tracker.spawn(async move {
-                            let _permit = sem.acquire_owned().await.expect("semaphore never closed");
-                            let report = d.pipeline.poll(&source, Utc::now()).await;
-                            in_flight.lock().expect("in-flight set").remove(&id);
-                            if matches!(&report.result, Ok(p) if p.changed()) {
-                                shared.publish_needed.notify_one();
-                            }
-                        });
-                    }
+                    Some(tick) => runner.tick(tick).await,
                 },
             }
         }
-
-        tracing::info!("shutting down: no new polls");
-        shared.notifier.stopping();
-        tokio::spawn(exit_on_second_signal());
-        scheduler.shutdown().await;
-        tracker.close();
-        let d = now_configured(&current);
-        let grace = d.config.daemon.shutdown_grace;
-        if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
-            tracing::warn!(grace = ?grace, in_flight = tracker.len(), "polls still running after the grace period; abandoning them (their writes are rolled back)");
-        }
-        cancel.cancel();
-        let _ = publisher_task.await;
-        match d.publish().await {
-            Err(e) => tracing::error!(error = %e, "final publish failed"),
-            Ok(o) if o.write_error.is_some() => {
-                tracing::error!("final publish: the files could not be written")
-            }
-            Ok(_) => {}
-        }
-        match server.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(DaemonError::Serve(e)),
-            Err(e) => tracing::error!(error = %e, "server task failed"),
-        }
-        if let Err(e) = d.db.close().await {
-            tracing::warn!(error = %e, "cannot checkpoint the database on the way out");
-        }
-        tracing::info!("stopped");
-        Ok(())
+        runner.shutdown().await
     }
 
     /// Whether a tick for `id` may poll: not before the stored `next_due` (backoff,
@@ -207,6 +109,198 @@ impl Daemon {
     }
 }
 
+/// The running daemon: what the tick, reload and shutdown handlers share.
+struct Runner {
+    current: Current,
+    shared: Arc<Shared>,
+    /// The publisher the server renders on-demand documents with (a reload swaps it).
+    serve_publisher: Arc<RwLock<Publisher>>,
+    scheduler: Scheduler,
+    /// Where the scheduler's ticks (and the overdue sources at start) arrive.
+    ticks: mpsc::Receiver<Tick>,
+    tx: mpsc::Sender<Tick>,
+    cancel: CancellationToken,
+    /// Every poll, prune and WebSub ping, waited for at shutdown.
+    tracker: TaskTracker,
+    server: JoinHandle<std::io::Result<()>>,
+    publisher_task: JoinHandle<()>,
+    /// Sources being polled now: a tick for one of them is skipped.
+    in_flight: Arc<Mutex<HashSet<String>>>,
+    /// Polls under way at once (see [`Daemon::in_flight`]).
+    slots: Arc<Semaphore>,
+}
+
+impl Runner {
+    /// Start: re-classify if the rules changed, publish, listen, schedule, queue what
+    /// is overdue, then tell systemd READY.
+    async fn start(d: Daemon, listener: TcpListener) -> Result<Runner, DaemonError> {
+        let notifier = Notifier::from_env();
+        let shared = Arc::new(Shared {
+            health: Health::new(notifier.heartbeat_timeout()),
+            notifier,
+            publish_needed: Notify::new(),
+            last_publish: Mutex::new(None),
+            pruning: AtomicBool::new(false),
+        });
+        if let Some(r) = d.reclassify_if_changed().await? {
+            tracing::info!(
+                changed = r.changed,
+                "stored items re-classified with the current rules"
+            );
+        }
+        let outcome = d.publish().await?;
+        note_write(&shared, outcome.write_error.as_ref());
+        *shared.last_publish.lock().expect("last publish") = Some(Utc::now());
+
+        let cancel = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let serve_publisher = Arc::new(RwLock::new(d.publisher.clone()));
+        let state = ServeState {
+            publisher: serve_publisher.clone(),
+            health: Some(shared.health.clone()),
+            ..d.serve_state()
+        };
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!(addr = %addr, "listening");
+        }
+        let server = tokio::spawn(crate::serve::serve(
+            listener,
+            state,
+            cancel.clone().cancelled_owned(),
+        ));
+        let (tx, ticks) = mpsc::channel(4096);
+        let scheduler = schedule(&d, &shared.notifier, tx.clone()).await?;
+        queue_overdue(&d, &tx).await?;
+        let _ = tx.try_send(Tick::Retention);
+        tracing::info!(
+            sources = d.config.sources.iter().filter(|s| s.enabled).count(),
+            "tocsin running"
+        );
+        let slots = Arc::new(Semaphore::new(d.in_flight()));
+        let current: Current = Arc::new(RwLock::new(d));
+        shared.notifier.ready();
+        update_status(&current, &shared).await;
+        let publisher_task = tokio::spawn(publisher_loop(
+            current.clone(),
+            shared.clone(),
+            cancel.clone(),
+            tracker.clone(),
+        ));
+        Ok(Runner {
+            current,
+            shared,
+            serve_publisher,
+            scheduler,
+            ticks,
+            tx,
+            cancel,
+            tracker,
+            server,
+            publisher_task,
+            in_flight: Arc::default(),
+            slots,
+        })
+    }
+
+    /// One tick: the heartbeat (watchdog, `/healthz`, STATUS), retention, or a
+    /// source's poll (unless it is still being polled or not due).
+    async fn tick(&mut self, tick: Tick) {
+        match tick {
+            Tick::Heartbeat => {
+                self.shared.health.beat();
+                self.shared.notifier.watchdog();
+                update_status(&self.current, &self.shared).await;
+            }
+            Tick::Retention => {
+                self.tracker
+                    .spawn(prune(now_configured(&self.current), self.shared.clone()));
+            }
+            Tick::Source(id) => self.poll(id).await,
+        }
+    }
+
+    async fn poll(&mut self, id: String) {
+        let d = now_configured(&self.current);
+        let Some(source) = d.config.source(&id).cloned() else {
+            return;
+        };
+        if !d.is_due(&id).await {
+            return;
+        }
+        if !self
+            .in_flight
+            .lock()
+            .expect("in-flight set")
+            .insert(id.clone())
+        {
+            tracing::debug!(source = %id, "previous poll still running; tick skipped");
+            return;
+        }
+        let (slots, in_flight, shared) = (
+            self.slots.clone(),
+            self.in_flight.clone(),
+            self.shared.clone(),
+        );
+        self.tracker.spawn(async move {
+            let _permit = slots.acquire_owned().await.expect("semaphore never closed");
+            let report = d.pipeline.poll(&source, Utc::now()).await;
+            in_flight.lock().expect("in-flight set").remove(&id);
+            if matches!(&report.result, Ok(p) if p.changed()) {
+                shared.publish_needed.notify_one();
+            }
+        });
+    }
+
+    /// SIGHUP (or a reload request): see [`reload`].
+    async fn reload(&mut self) {
+        reload(
+            &self.current,
+            &self.serve_publisher,
+            &mut self.scheduler,
+            &self.tx,
+            &self.shared,
+        )
+        .await;
+    }
+
+    /// Stop scheduling, let in-flight polls finish within `daemon.shutdown_grace`,
+    /// publish, stop the server, close the database.
+    async fn shutdown(self) -> Result<(), DaemonError> {
+        tracing::info!("shutting down: no new polls");
+        self.shared.notifier.stopping();
+        tokio::spawn(exit_on_second_signal());
+        self.scheduler.shutdown().await;
+        self.tracker.close();
+        let d = now_configured(&self.current);
+        let grace = d.config.daemon.shutdown_grace;
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(grace = ?grace, in_flight = self.tracker.len(), "polls still running after the grace period; abandoning them (their writes are rolled back)");
+        }
+        self.cancel.cancel();
+        let _ = self.publisher_task.await;
+        match d.publish().await {
+            Err(e) => tracing::error!(error = %e, "final publish failed"),
+            Ok(o) if o.write_error.is_some() => {
+                tracing::error!("final publish: the files could not be written")
+            }
+            Ok(_) => {}
+        }
+        match self.server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(DaemonError::Serve(e)),
+            Err(e) => tracing::error!(error = %e, "server task failed"),
+        }
+        if let Err(e) = d.db.close().await {
+            tracing::warn!(error = %e, "cannot checkpoint the database on the way out");
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
 /// A second SIGTERM or SIGINT during shutdown exits at once (in-flight transactions
 /// are rolled back by SQLite at the next open).
 async fn exit_on_second_signal() {
@@ -221,6 +315,10 @@ async fn exit_on_second_signal() {
         _ = int.recv() => {}
     }
     tracing::warn!("second signal: exiting now without waiting for polls");
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the operator asked twice: stop now, SQLite rolls back what is under way"
+    )]
     std::process::exit(143);
 }
 
@@ -326,14 +424,9 @@ async fn publisher_loop(
             Ok(outcome) => {
                 note_write(&shared, outcome.write_error.as_ref());
                 *shared.last_publish.lock().expect("last publish") = Some(Utc::now());
-                // Changed documents are served, written or not: tell the hubs.
-                let topics = d.topics(&outcome.changed);
-                if d.pinger.is_enabled() && !topics.is_empty() {
-                    let pinger = d.pinger.clone();
-                    pings.spawn(async move {
-                        pinger.ping(&topics).await;
-                    });
-                }
+                // Changed documents are served, written or not: what follows a
+                // publish (WebSub pings) runs beside the next one.
+                pings.spawn(async move { d.after_publish(&outcome).await });
             }
         }
         update_status(&current, &shared).await;
@@ -431,7 +524,7 @@ fn reload_refused(shared: &Shared, e: &dyn std::fmt::Display) {
 /// why (file, line, key).
 async fn reload(
     current: &Current,
-    serve_publisher: &RwLock<crate::publish::Publisher>,
+    serve_publisher: &RwLock<Publisher>,
     scheduler: &mut Scheduler,
     tx: &mpsc::Sender<Tick>,
     shared: &Shared,

@@ -11,8 +11,7 @@ use url::Url;
 
 use super::gate::{HostGate, HostPermit};
 use super::policy::{self, GuardedResolver};
-use super::{FetchError, Fetched, Hop, Meta, Outcome, Request, Validators, install_crypto};
-use crate::config::Proxy;
+use super::{FetchError, Fetched, Hop, Meta, Outcome, Proxy, Request, Validators, install_crypto};
 
 /// Clients differ only by what a request cannot change: connect timeout, proxy, and
 /// whether names are resolved through the [`GuardedResolver`].
@@ -27,6 +26,10 @@ pub fn client_builder(
     proxy: &Proxy,
 ) -> Result<reqwest::ClientBuilder, String> {
     install_crypto();
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the one place tocsin's HTTP clients are built"
+    )]
     let b = reqwest::Client::builder()
         .user_agent(user_agent)
         .connect_timeout(connect_timeout)
@@ -72,6 +75,75 @@ struct Inner {
     gate: HostGate,
     permits: Arc<Semaphore>,
     clients: Mutex<HashMap<ClientKey, reqwest::Client>>,
+}
+
+/// Where a fetch is in its chain of redirects.
+struct Hops {
+    /// The URL of the current hop.
+    url: Url,
+    visited: HashSet<Url>,
+    /// Every redirect followed, in order.
+    hops: Vec<Hop>,
+    /// The turn of the current hop's host, once taken.
+    turn: Option<Turn>,
+    deadline: Option<Instant>,
+}
+
+impl Hops {
+    fn new(url: Url) -> Hops {
+        Hops {
+            visited: HashSet::from([url.clone()]),
+            url,
+            hops: Vec::new(),
+            turn: None,
+            deadline: None,
+        }
+    }
+
+    /// Moves to the target of the redirect `resp`, unless it has no usable
+    /// `Location`, there were too many, or it loops.
+    fn follow(&mut self, req: &Request, resp: &reqwest::Response) -> Result<(), FetchError> {
+        let status = resp.status().as_u16();
+        let location = header_string(resp.headers(), header::LOCATION);
+        let next = location.as_deref().and_then(|l| self.url.join(l).ok());
+        let Some(next) = next.filter(|n| matches!(n.scheme(), "http" | "https")) else {
+            return Err(FetchError::BadRedirect {
+                id: req.source.clone(),
+                url: self.url.to_string(),
+                status,
+                location: location.unwrap_or_else(|| "none".into()),
+            });
+        };
+        if self.hops.len() >= req.limits.max_redirects {
+            return Err(FetchError::TooManyRedirects {
+                id: req.source.clone(),
+                url: req.url.to_string(),
+                limit: req.limits.max_redirects,
+            });
+        }
+        if !self.visited.insert(next.clone()) {
+            return Err(FetchError::RedirectLoop {
+                id: req.source.clone(),
+                url: req.url.to_string(),
+                to: next.to_string(),
+            });
+        }
+        let from = std::mem::replace(&mut self.url, next.clone());
+        self.hops.push(Hop {
+            status,
+            from,
+            to: next,
+        });
+        Ok(())
+    }
+}
+
+fn timeout(req: &Request, url: &Url) -> FetchError {
+    FetchError::Timeout {
+        id: req.source.clone(),
+        url: url.to_string(),
+        limit: req.limits.timeout,
+    }
 }
 
 /// The host's turn and a global slot, held while talking to one host.
@@ -224,102 +296,98 @@ impl Fetcher {
         if req.url.scheme() == "file" && req.derived_from.is_none() {
             return self.read_file(req).await;
         }
-        let mut url = req.url.clone();
-        let mut visited: HashSet<Url> = HashSet::from([url.clone()]);
-        let mut hops: Vec<Hop> = Vec::new();
-        let mut turn: Option<Turn> = None;
-        // The total timeout runs while we talk to servers, not while we wait our turn.
-        let mut deadline: Option<Instant> = None;
-        let timeout = |u: &Url| FetchError::Timeout {
-            id: req.source.clone(),
-            url: u.to_string(),
-            limit: req.limits.timeout,
-        };
+        let mut hops = Hops::new(req.url.clone());
         loop {
             // Judged before taking the host's turn: a refused hop never waits for it.
-            let from = hops.last().map(|h: &Hop| &h.from);
-            let guarded = self.judge(req, &url, hops.is_empty(), from).await?;
+            let from = hops.hops.last().map(|h: &Hop| &h.from);
+            let guarded = self
+                .judge(req, &hops.url, hops.hops.is_empty(), from)
+                .await?;
             let client = self.client(req, guarded)?;
-            let host = url.host_str().unwrap_or("");
-            if turn.as_ref().is_none_or(|t| t.host != host) {
-                drop(turn.take()); // never hold one host while waiting for another
-                let waited_from = Instant::now();
-                turn = Some(self.turn(&url).await);
-                deadline = Some(match deadline {
-                    None => Instant::now() + req.limits.timeout,
-                    Some(d) => d + waited_from.elapsed(),
-                });
-            }
-            let deadline = deadline.expect("set with the first turn");
-            let mut rb = client.get(url.clone()).header(header::ACCEPT, req.accept);
-            if let Some(e) = &req.validators.etag {
-                rb = rb.header(header::IF_NONE_MATCH, e);
-            }
-            if let Some(lm) = &req.validators.last_modified {
-                rb = rb.header(header::IF_MODIFIED_SINCE, lm);
-            }
-            let resp = match tokio::time::timeout_at(deadline, rb.send()).await {
-                Err(_) => return Err(timeout(&url)),
-                Ok(Err(e)) => return Err(self.map(req, &url, hops.last().map(|h| &h.from), e)),
-                Ok(Ok(r)) => r,
-            };
+            let deadline = self.take_turn(req, &mut hops).await;
+            let resp = self.send(req, &client, &hops, deadline).await?;
             let status = resp.status().as_u16();
             if resp.status().is_redirection() && status != 304 {
-                let location = header_string(resp.headers(), header::LOCATION);
-                let next = location.as_deref().and_then(|l| url.join(l).ok());
-                let Some(next) = next.filter(|n| matches!(n.scheme(), "http" | "https")) else {
-                    return Err(FetchError::BadRedirect {
-                        id: req.source.clone(),
-                        url: url.to_string(),
-                        status,
-                        location: location.unwrap_or_else(|| "none".into()),
-                    });
-                };
-                if hops.len() >= req.limits.max_redirects {
-                    return Err(FetchError::TooManyRedirects {
-                        id: req.source.clone(),
-                        url: req.url.to_string(),
-                        limit: req.limits.max_redirects,
-                    });
-                }
-                if !visited.insert(next.clone()) {
-                    return Err(FetchError::RedirectLoop {
-                        id: req.source.clone(),
-                        url: req.url.to_string(),
-                        to: next.to_string(),
-                    });
-                }
-                hops.push(Hop {
-                    status,
-                    from: url,
-                    to: next.clone(),
-                });
-                url = next;
+                hops.follow(req, &resp)?;
                 continue;
             }
-            let meta = meta_of(status, resp.headers(), &url, hops);
-            if status == 304 {
-                return Ok(Outcome::NotModified(meta));
-            }
-            if !resp.status().is_success() {
-                return Err(FetchError::Status {
-                    id: req.source.clone(),
-                    url: url.to_string(),
-                    status,
-                    retry_after: header_string(resp.headers(), header::RETRY_AFTER),
-                });
-            }
-            let body =
-                match tokio::time::timeout_at(deadline, self.read_body(req, &url, resp)).await {
-                    Err(_) => return Err(timeout(&url)),
-                    Ok(r) => r?,
-                };
-            return Ok(Outcome::Body(Fetched {
-                meta,
-                final_url: url,
-                body,
-            }));
+            return self.finish(req, hops, resp, deadline).await;
         }
+    }
+
+    /// Waits for the turn of the hop's host (unless it holds it already, after a
+    /// redirect to the same host) and returns the fetch's deadline. The total timeout
+    /// runs while we talk to servers, not while we wait our turn.
+    async fn take_turn(&self, req: &Request, hops: &mut Hops) -> Instant {
+        let host = hops.url.host_str().unwrap_or("");
+        if hops.turn.as_ref().is_none_or(|t| t.host != host) {
+            drop(hops.turn.take()); // never hold one host while waiting for another
+            let waited_from = Instant::now();
+            hops.turn = Some(self.turn(&hops.url).await);
+            hops.deadline = Some(match hops.deadline {
+                None => Instant::now() + req.limits.timeout,
+                Some(d) => d + waited_from.elapsed(),
+            });
+        }
+        hops.deadline
+            .unwrap_or_else(|| Instant::now() + req.limits.timeout)
+    }
+
+    /// Sends the GET of the current hop, conditional when the request has validators.
+    async fn send(
+        &self,
+        req: &Request,
+        client: &reqwest::Client,
+        hops: &Hops,
+        deadline: Instant,
+    ) -> Result<reqwest::Response, FetchError> {
+        let url = &hops.url;
+        let mut rb = client.get(url.clone()).header(header::ACCEPT, req.accept);
+        if let Some(e) = &req.validators.etag {
+            rb = rb.header(header::IF_NONE_MATCH, e);
+        }
+        if let Some(lm) = &req.validators.last_modified {
+            rb = rb.header(header::IF_MODIFIED_SINCE, lm);
+        }
+        match tokio::time::timeout_at(deadline, rb.send()).await {
+            Err(_) => Err(timeout(req, url)),
+            Ok(Err(e)) => Err(self.map(req, url, hops.hops.last().map(|h| &h.from), e)),
+            Ok(Ok(r)) => Ok(r),
+        }
+    }
+
+    /// The last hop's answer: 304, an error status, or the body (read by the deadline).
+    async fn finish(
+        &self,
+        req: &Request,
+        hops: Hops,
+        resp: reqwest::Response,
+        deadline: Instant,
+    ) -> Result<Outcome, FetchError> {
+        let status = resp.status().as_u16();
+        let url = hops.url;
+        let meta = meta_of(status, resp.headers(), &url, hops.hops);
+        if status == 304 {
+            return Ok(Outcome::NotModified(meta));
+        }
+        if !resp.status().is_success() {
+            return Err(FetchError::Status {
+                id: req.source.clone(),
+                url: url.to_string(),
+                status,
+                retry_after: header_string(resp.headers(), header::RETRY_AFTER),
+            });
+        }
+        let body = match tokio::time::timeout_at(deadline, self.read_body(req, &url, resp)).await {
+            Err(_) => return Err(timeout(req, &url)),
+            Ok(r) => r?,
+        };
+        drop(hops.turn);
+        Ok(Outcome::Body(Fetched {
+            meta,
+            final_url: url,
+            body,
+        }))
     }
 
     /// Streams the (decompressed) body, stopping as soon as it passes the cap.
@@ -443,7 +511,7 @@ impl Fetcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FetchConfig;
+    use crate::fetch::SourceFetch;
     use crate::fetch::policy::{Refusal, Rule};
 
     /// A listener that must never see a connection.
@@ -462,8 +530,10 @@ mod tests {
     async fn a_derived_name_is_refused_on_its_resolved_address_without_connecting() {
         let (listener, port) = trap();
         let fetcher = Fetcher::new("tocsin-test", 2, Duration::ZERO);
-        let mut fetch = FetchConfig::default().for_source();
-        fetch.proxy = Proxy::Direct;
+        let fetch = SourceFetch {
+            proxy: Proxy::Direct,
+            ..SourceFetch::default()
+        };
         let configured = Url::parse("https://listing.example/").unwrap();
         let url = Url::parse(&format!("http://localhost:{port}/admin")).unwrap();
         let req = Request::new("s", url.clone(), &fetch).derived_from(&configured);
@@ -499,11 +569,10 @@ mod tests {
     #[tokio::test]
     async fn a_derived_file_url_is_never_read() {
         let fetcher = Fetcher::new("tocsin-test", 2, Duration::ZERO);
-        let fetch = FetchConfig {
+        let fetch = SourceFetch {
             allow_private: true,
-            ..FetchConfig::default()
-        }
-        .for_source();
+            ..SourceFetch::default()
+        };
         let configured = Url::parse("https://listing.example/").unwrap();
         let url = Url::parse("file:///etc/passwd").unwrap();
         let req = Request::new("s", url, &fetch).derived_from(&configured);

@@ -11,7 +11,7 @@
 //!   gzip/brotli/deflate bomb can exhaust memory.
 //! - Conditional GET: the caller passes the validators it has; a 304 is an
 //!   [`Outcome::NotModified`].
-//! - [`charset`] turns the bytes into UTF-8 text for the parsers.
+//! - The bytes are text only for the parsers: [`crate::text::charset`] decodes them.
 //!
 //! `file://` URLs are read from disk under the same size cap, and only when they are a
 //! source's configured `url`.
@@ -20,7 +20,6 @@
 //! [`policy`]'s: each [`Request`] says whether its URL is the operator's own or derived,
 //! and each redirect hop is judged again.
 
-pub mod charset;
 pub mod gate;
 pub mod hints;
 mod http;
@@ -30,7 +29,6 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::config::{Proxy, SourceFetch};
 pub use hints::Hop;
 
 /// Limits that apply to one fetch. Every error for a broken limit names it.
@@ -53,6 +51,28 @@ impl Default for Limits {
             max_redirects: 5,
         }
     }
+}
+
+/// Where a request goes through.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum Proxy {
+    /// `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` from the environment.
+    #[default]
+    FromEnv,
+    /// Straight to the server, whatever the environment says (`proxy = "none"`).
+    Direct,
+    /// Through this proxy (http, https or socks5 URL).
+    Url(Url),
+}
+
+/// What a source fetches with: `[fetch]` with the source's overrides.
+#[derive(Debug, Clone, Default)]
+pub struct SourceFetch {
+    pub limits: Limits,
+    pub proxy: Proxy,
+    /// Derived URLs (links, next pages, redirects) may reach loopback, private and
+    /// other internal addresses (`allow_private`, for intranet setups).
+    pub allow_private: bool,
 }
 
 /// HTTP validators from a previous response.

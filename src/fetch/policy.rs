@@ -137,7 +137,7 @@ pub fn forbidden(ip: IpAddr) -> Option<Rule> {
 /// Why a derived URL was not fetched. Its text follows "refused: ".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    #[error("{}", address_message(.host, .addr, .rule, .literal))]
+    #[error("{}", address_message(.host, .addr, *.rule, *.literal))]
     Address {
         host: String,
         addr: IpAddr,
@@ -163,8 +163,8 @@ pub enum Refusal {
     OffSite { host: String, site: String },
 }
 
-fn address_message(host: &str, addr: &IpAddr, rule: &Rule, literal: &bool) -> String {
-    let what = if *literal {
+fn address_message(host: &str, addr: &IpAddr, rule: Rule, literal: bool) -> String {
+    let what = if literal {
         format!("{addr} is")
     } else {
         format!("{host} resolves to {addr},")

@@ -1,9 +1,9 @@
 //! HTML bytes to text, in the order browsers use: a byte-order mark, then the HTTP
 //! `Content-Type` charset, then a `<meta charset>` / `http-equiv` declaration in the
 //! first 1024 bytes, then detection; the work is done by
-//! [`crate::fetch::charset::to_utf8`], shared with feeds.
+//! [`crate::text::charset::to_utf8`], shared with feeds.
 
-use crate::fetch::charset::{DocKind, to_utf8};
+use crate::text::charset::{DocKind, to_utf8};
 
 /// Decodes an HTML document to UTF-8 text.
 pub fn decode_html(bytes: &[u8], content_type: Option<&str>) -> String {
@@ -55,7 +55,7 @@ mod tests {
 
     #[test]
     fn meta_after_the_first_kilobyte_is_ignored() {
-        use crate::fetch::charset::{Decision, DocKind, to_utf8};
+        use crate::text::charset::{Decision, DocKind, to_utf8};
         let mut page = vec![b' '; 1100];
         page.extend_from_slice(b"<meta charset=\"koi8-r\">D\xe9");
         let d = to_utf8(&page, None, DocKind::Html);

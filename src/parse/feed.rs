@@ -11,8 +11,8 @@ use url::Url;
 
 use super::ParseError;
 use super::bounds::{MAX_CATEGORIES, bound_item};
-use crate::classify::{html_to_text, strip_markup};
 use crate::model::{ParsedFeed, ParsedItem};
+use crate::text::{collapse_whitespace as collapse, html_to_text, language, strip_markup};
 
 /// Parses a feed document. `base` is the URL it was fetched from, for relative links.
 pub fn parse_feed(bytes: &[u8], base: Option<&Url>) -> Result<ParsedFeed, ParseError> {
@@ -63,7 +63,7 @@ fn map_error(e: feed_rs::parser::ParseFeedError) -> ParseError {
 fn convert(feed: Feed, base: Option<&Url>) -> ParsedFeed {
     let feed_link = pick_link(&feed.links).and_then(|l| absolute(&l.href, base));
     let item_base = base.cloned();
-    let language = feed.language.as_deref().and_then(clean_language);
+    let language = feed.language.as_deref().and_then(language::clean_tag);
     let items = feed
         .entries
         .into_iter()
@@ -157,10 +157,6 @@ fn plain(t: &Text) -> String {
     collapse(&raw)
 }
 
-fn collapse(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// A summary as HTML: plain-text summaries are escaped so every stored summary is HTML.
 fn as_html(t: &Text) -> String {
     if t.content_type.subty() == "plain" {
@@ -183,17 +179,6 @@ fn fallback_title(body: Option<&str>, link: Option<&str>) -> String {
     }
     link.map(str::to_string)
         .unwrap_or_else(|| "(untitled)".to_string())
-}
-
-/// Reduces a declared language (`ro-RO`, `en_US`, `RU`) to a BCP 47 tag, or drops it.
-pub(crate) fn clean_language(raw: &str) -> Option<String> {
-    let tag = raw.trim().replace('_', "-");
-    let mut parts = tag.split('-');
-    let primary = parts.next()?.to_ascii_lowercase();
-    if !(2..=3).contains(&primary.len()) || !primary.bytes().all(|b| b.is_ascii_lowercase()) {
-        return None;
-    }
-    Some(primary)
 }
 
 #[cfg(test)]
@@ -227,12 +212,5 @@ mod tests {
         let e = parse_feed(b"<html><body>hi</body></html>", None).unwrap_err();
         assert!(matches!(e, ParseError::NotAFeed(_)), "{e:?}");
         assert_eq!(parse_feed(b"  \n", None).unwrap_err(), ParseError::Empty);
-    }
-
-    #[test]
-    fn language_tags_are_cleaned() {
-        assert_eq!(clean_language("ro_RO").as_deref(), Some("ro"));
-        assert_eq!(clean_language("RU").as_deref(), Some("ru"));
-        assert_eq!(clean_language("x").as_deref(), None);
     }
 }

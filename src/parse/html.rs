@@ -19,10 +19,10 @@ use url::Url;
 
 use super::ParseError;
 use super::bounds::{
-    MAX_CATEGORIES, MAX_CONTENT_BYTES, MAX_SUMMARY_BYTES, bound_item, cap_document, cut_html,
+    MAX_CATEGORIES, MAX_CONTENT_BYTES, MAX_SUMMARY_BYTES, bound_item, cap_document,
 };
-use super::feed::clean_language;
 use crate::model::ParsedItem;
+use crate::text::{collapse_whitespace as collapse, cut_html, language};
 
 /// A CSS selector as configured, compiled: whole (for `item`, every element that
 /// matches any part of the list) and part by part (for `content`, the first part that
@@ -241,10 +241,6 @@ pub(crate) fn text_of(el: ElementRef) -> String {
     collapse(&text)
 }
 
-fn collapse(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// The selectors of one HTML source (`[sources.html]`), validated.
 #[derive(Debug, Clone)]
 pub struct ListingSpec {
@@ -374,7 +370,7 @@ pub fn parse_listing(html: &str, page_url: &Url, spec: &ListingSpec) -> Listing 
     let (base, ignored_base) = document_base(&doc, page_url);
     let mut listing = Listing {
         ignored_base,
-        language: root.value().attr("lang").and_then(clean_language),
+        language: root.value().attr("lang").and_then(language::clean_tag),
         title: select_first(&doc, "title")
             .map(text_of)
             .filter(|t| !t.is_empty()),
@@ -387,65 +383,19 @@ pub fn parse_listing(html: &str, page_url: &Url, spec: &ListingSpec) -> Listing 
         let title = spec.title.first(el);
         let href = spec.link.first(el);
         let link = href.as_deref().and_then(|h| resolve(&base, page_url, h));
-        let (title, link) = match (title, link) {
-            (Some(t), Some(l)) => (t, l),
-            (t, l) => {
-                let mut missing = Vec::new();
-                if t.is_none() {
-                    missing.push(format!("no title at `{}`", spec.title.raw));
+        match (title, link) {
+            (Some(title), Some(link)) => {
+                let entry = entry(el, spec, title, link, listing.language.as_deref());
+                if let (Some(t), None) = (&entry.date_text, entry.item.published) {
+                    listing.undated.push(t.clone());
                 }
-                if l.is_none() {
-                    missing.push(match &href {
-                        Some(h) => format!("link `{h}` is not a web address"),
-                        None => format!("no link at `{}`", spec.link.raw),
-                    });
-                }
-                listing.skipped.push(Skipped {
-                    position: i + 1,
-                    reason: missing.join(", "),
-                });
-                continue;
+                listing.items.push(entry);
             }
-        };
-        let date_text = spec.date.as_ref().and_then(|d| d.first(el));
-        let published = date_text
-            .as_deref()
-            .and_then(|t| parse_date(t, spec.date_format.as_deref()));
-        if let (Some(t), None) = (&date_text, published) {
-            listing.undated.push(t.clone());
+            (title, link) => listing.skipped.push(Skipped {
+                position: i + 1,
+                reason: missing(spec, title.is_none(), link.is_none(), href.as_deref()),
+            }),
         }
-        let summary = spec
-            .summary
-            .as_ref()
-            .and_then(|s| s.first(el))
-            .map(|s| html_escape::encode_text(&s).into_owned());
-        let extras: Vec<(String, Vec<String>)> = spec
-            .extras
-            .iter()
-            .map(|(name, pick)| (name.clone(), pick.all(el, MAX_CATEGORIES)))
-            .collect();
-        let mut seen = std::collections::HashSet::new();
-        let categories: Vec<String> = extras
-            .iter()
-            .flat_map(|(_, vs)| vs)
-            .filter(|v| seen.insert(v.as_str()))
-            .cloned()
-            .collect();
-        let mut item = ParsedItem {
-            link: Some(link),
-            title,
-            summary,
-            categories,
-            published,
-            language: listing.language.clone(),
-            ..Default::default()
-        };
-        bound_item(&mut item);
-        listing.items.push(ListingItem {
-            item,
-            date_text,
-            extras,
-        });
     }
     listing.next = spec
         .next
@@ -455,6 +405,67 @@ pub fn parse_listing(html: &str, page_url: &Url, spec: &ListingSpec) -> Listing 
         .and_then(|u| Url::parse(&u).ok())
         .filter(|u| u != page_url);
     listing
+}
+
+/// Why an element matched by `item` yielded no entry.
+fn missing(spec: &ListingSpec, no_title: bool, no_link: bool, href: Option<&str>) -> String {
+    let mut missing = Vec::new();
+    if no_title {
+        missing.push(format!("no title at `{}`", spec.title.raw));
+    }
+    if no_link {
+        missing.push(match href {
+            Some(h) => format!("link `{h}` is not a web address"),
+            None => format!("no link at `{}`", spec.link.raw),
+        });
+    }
+    missing.join(", ")
+}
+
+/// The entry of one element matched by `item`, with its title and absolute link.
+fn entry(
+    el: ElementRef,
+    spec: &ListingSpec,
+    title: String,
+    link: String,
+    language: Option<&str>,
+) -> ListingItem {
+    let date_text = spec.date.as_ref().and_then(|d| d.first(el));
+    let published = date_text
+        .as_deref()
+        .and_then(|t| parse_date(t, spec.date_format.as_deref()));
+    let summary = spec
+        .summary
+        .as_ref()
+        .and_then(|s| s.first(el))
+        .map(|s| html_escape::encode_text(&s).into_owned());
+    let extras: Vec<(String, Vec<String>)> = spec
+        .extras
+        .iter()
+        .map(|(name, pick)| (name.clone(), pick.all(el, MAX_CATEGORIES)))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let categories: Vec<String> = extras
+        .iter()
+        .flat_map(|(_, vs)| vs)
+        .filter(|v| seen.insert(v.as_str()))
+        .cloned()
+        .collect();
+    let mut item = ParsedItem {
+        link: Some(link),
+        title,
+        summary,
+        categories,
+        published,
+        language: language.map(str::to_string),
+        ..Default::default()
+    };
+    bound_item(&mut item);
+    ListingItem {
+        item,
+        date_text,
+        extras,
+    }
 }
 
 /// The body of an item page: the inner HTML of every element matched by the first
@@ -536,7 +547,7 @@ pub fn parse_date(text: &str, format: Option<&str>) -> Option<DateTime<Utc>> {
     candidates
         .iter()
         .find_map(|c| iso(c))
-        .or_else(|| super::detect::dates::read_named(text))
+        .or_else(|| super::dates::read_named(text))
 }
 
 fn with_format(s: &str, f: &str) -> Option<DateTime<Utc>> {

@@ -5,13 +5,17 @@
 //! - [`html`]: HTML listing pages, through CSS selectors (scraper).
 //! - [`detect`]: HTML listing pages without selectors: finds the entries and proposes
 //!   the selectors.
+//! - [`dates`]: dates as listing pages write them, in five languages (both of the
+//!   above read them).
+//! - [`bounds`]: what one item may keep (sizes, counts), cut where items enter.
 //! - [`decode`]: HTML bytes to text (BOM, HTTP charset, `<meta>`, else UTF-8).
 //! - [`repair`]: the second chance for a feed that does not parse.
-//! - [`parse_document`]: charset → UTF-8 ([`crate::fetch::charset`]), parse, and on
+//! - [`parse_document`]: charset → UTF-8 ([`crate::text::charset`]), parse, and on
 //!   failure repair and parse again.
 
 pub mod atom03;
 pub mod bounds;
+pub mod dates;
 mod decode;
 pub mod detect;
 mod feed;
@@ -19,14 +23,13 @@ pub mod html;
 pub mod repair;
 
 pub use decode::decode_html;
-pub(crate) use feed::clean_language;
 pub use feed::parse_feed;
 pub use repair::{Repairs, repair};
 
 use url::Url;
 
-use crate::fetch::charset::{DocKind, to_utf8};
 use crate::model::ParsedFeed;
+use crate::text::charset::{DocKind, to_utf8};
 
 /// Why a document yielded no items.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]

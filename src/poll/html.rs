@@ -18,23 +18,26 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::{Pipeline, PollError, prepare};
-use crate::config::{SourceConfig, SourceKind};
+use super::{PollCtx, PollError, Read, prepare};
 use crate::dedup::{canonical_link, keys_for};
-use crate::fetch::charset::{DocKind, to_utf8};
 use crate::fetch::{ACCEPT_HTML, FetchError, Fetched, Fetcher, Outcome, Request, policy};
 use crate::model::{ParsedFeed, ParsedItem};
 use crate::parse::ParseError;
 use crate::parse::html::{Listing, ListingSpec, Sel, page_content, parse_listing};
-use crate::store::{FollowOutcome, SourceState, StoredPoll};
+use crate::source::Source;
+use crate::store::FollowOutcome;
+use crate::text::charset::{DocKind, to_utf8};
 
 /// How many times an item page is fetched before tocsin gives up on its body.
 pub const MAX_FOLLOW_ATTEMPTS: u32 = 3;
 
-/// Decodes and parses a fetched listing page.
+/// Decodes a fetched listing page and reads its entries with the source's selectors.
+///
+/// This is the one place where a listing page becomes entries (page one, backfill
+/// pages, `inspect`): a source read without selectors (detection, [`crate::parse::detect`])
+/// takes its entries here too.
 pub fn read_listing(fetched: &Fetched, spec: &ListingSpec) -> Listing {
     let html = to_utf8(
         &fetched.body,
@@ -50,7 +53,7 @@ pub fn read_listing(fetched: &Fetched, spec: &ListingSpec) -> Listing {
 /// fetcher (a page linked from the listing goes through [`get_linked`] first).
 pub async fn get_page(
     fetcher: &Fetcher,
-    source: &SourceConfig,
+    source: &Source,
     url: &Url,
 ) -> Result<Fetched, FetchError> {
     let req = Request::new(&source.id, url.clone(), &source.fetch)
@@ -74,13 +77,10 @@ pub async fn get_page(
 /// the fetcher judges its address and every redirect.
 pub async fn get_linked(
     fetcher: &Fetcher,
-    source: &SourceConfig,
+    source: &Source,
     url: &Url,
 ) -> Result<Fetched, FetchError> {
-    let follow_hosts = match &source.kind {
-        SourceKind::Html(spec) => spec.follow_hosts.as_slice(),
-        SourceKind::Feed => &[],
-    };
+    let follow_hosts = source.kind.follow_hosts();
     let refused = |refusal| FetchError::Refused {
         id: source.id.clone(),
         url: url.to_string(),
@@ -98,32 +98,20 @@ pub async fn get_linked(
 }
 
 /// Reads a fetched listing (page one) into items to store: the next pages on the
-/// first poll, item pages for new items with `follow`. `prev` is the source's state
-/// before this poll.
+/// first poll, item pages for new items with `follow`.
 ///
 /// Parsing pages and classifying items is CPU work: it runs on the blocking pool under
-/// a parse slot ([`on_cpu`]), never on the async workers. Returns the items and the
-/// encoding page one was read in.
+/// a parse slot ([`PollCtx::on_cpu`]), never on the async workers.
 pub(super) async fn read(
-    p: &Pipeline,
-    source: &SourceConfig,
-    prev: &SourceState,
+    ctx: &mut PollCtx<'_>,
     spec: &ListingSpec,
     fetched: Fetched,
-    now: DateTime<Utc>,
-    warnings: &mut Vec<String>,
-) -> Result<(Vec<StoredPoll>, String), PollError> {
-    let parse_err = |url: &Url, e| PollError::Parse {
-        id: source.id.clone(),
-        url: url.to_string(),
-        source: e,
-    };
-    let first_poll = prev.last_success.is_none();
+) -> Result<Read, PollError> {
     let spec = Arc::new(spec.clone());
     let final_url = fetched.final_url.clone();
     let (listing, encoding) = {
         let spec = spec.clone();
-        on_cpu(p, move || {
+        ctx.on_cpu(move || {
             let encoding = to_utf8(
                 &fetched.body,
                 fetched.meta.content_type.as_deref(),
@@ -135,114 +123,109 @@ pub(super) async fn read(
             (read_listing(&fetched, &spec), encoding)
         })
         .await
-        .map_err(|e| parse_err(&final_url, e))?
+        .map_err(|e| ctx.parse_error(&final_url, e))?
     };
-    listing.check().map_err(|e| parse_err(&final_url, e))?;
-    warnings.extend(listing.warnings());
-    let (title, language, mut next) = (
+    listing
+        .check()
+        .map_err(|e| ctx.parse_error(&final_url, e))?;
+    ctx.warnings.extend(listing.warnings());
+    let (title, language, next) = (
         listing.title.clone(),
         listing.language.clone(),
         listing.next.clone(),
     );
     let mut items = listing.into_parsed();
-
-    if first_poll {
-        let mut seen = HashSet::from([source.url.clone(), final_url.clone()]);
-        let mut page = 1;
-        while page < spec.backfill_pages {
-            let Some(url) = next.take().filter(|u| seen.insert(u.clone())) else {
-                break;
-            };
-            page += 1;
-            let f = match get_linked(&p.fetcher, source, &url).await {
-                Ok(f) => f,
-                Err(e) => {
-                    warnings.push(format!("backfill stopped at page {page}: {e}"));
-                    break;
-                }
-            };
-            let page_url = f.final_url.clone();
-            let spec = spec.clone();
-            let l = match on_cpu(p, move || read_listing(&f, &spec)).await {
-                Ok(l) => l,
-                Err(e) => {
-                    warnings.push(format!("backfill stopped at page {page}: {page_url}: {e}"));
-                    break;
-                }
-            };
-            if let Err(e) = l.check() {
-                warnings.push(format!("backfill stopped at page {page}: {page_url}: {e}"));
-                break;
-            }
-            warnings.extend(
-                l.warnings()
-                    .into_iter()
-                    .map(|w| format!("page {page}: {w}")),
-            );
-            next = l.next.clone();
-            items.extend(l.into_parsed());
-        }
+    if ctx.prev.last_success.is_none() {
+        backfill(ctx, &spec, &final_url, next, &mut items).await;
     }
-
     if spec.follow
         && let Some(content) = &spec.content
     {
-        let outcomes = follow(p, source, content, &mut items, warnings).await?;
+        let outcomes = follow(ctx, content, &mut items).await?;
         if !outcomes.is_empty() {
-            let id = source.id.clone();
-            p.db.call(move |s| s.record_follows(&id, now, &outcomes))
+            let (id, now) = (ctx.source.id.clone(), ctx.now);
+            ctx.pipeline
+                .db
+                .call(move |s| s.record_follows(&id, now, &outcomes))
                 .await
-                .map_err(|e| PollError::Store {
-                    id: source.id.clone(),
-                    source: e,
-                })?;
+                .map_err(|e| ctx.store_error(e))?;
         }
     }
-
     let feed = ParsedFeed {
         title,
         language,
         items,
         ..Default::default()
     };
-    let (classifier, src) = (p.classifier.clone(), source.clone());
-    let items = on_cpu(p, move || prepare(&classifier, &src, feed))
+    let (classifier, src) = (ctx.pipeline.classifier.clone(), ctx.source.clone());
+    let items = ctx
+        .on_cpu(move || prepare(&classifier, &src, feed))
         .await
-        .map_err(|e| parse_err(&final_url, e))?;
-    Ok((items, encoding))
+        .map_err(|e| ctx.parse_error(&final_url, e))?;
+    Ok(Read {
+        items,
+        ttl_minutes: None,
+        encoding,
+        repairs: None,
+    })
 }
 
-/// Runs CPU work (parsing a page, classifying items) on the blocking pool, at most
-/// one per parse slot, as the feed path does: a page that is slow to parse never
-/// stalls the async workers that serve HTTP and run the other polls.
-async fn on_cpu<T: Send + 'static>(
-    p: &Pipeline,
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ParseError> {
-    let crashed = |e: String| ParseError::Malformed {
-        message: format!("the parser crashed: {e}"),
-        line: None,
-        column: None,
-    };
-    let _slot = p
-        .parse_slots
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| crashed(e.to_string()))?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| crashed(e.to_string()))
+/// On the first poll of a source, the pages after page one (`next`), up to
+/// `backfill_pages` in all. A page that fails ends the backfill with a warning.
+async fn backfill(
+    ctx: &mut PollCtx<'_>,
+    spec: &Arc<ListingSpec>,
+    final_url: &Url,
+    mut next: Option<Url>,
+    items: &mut Vec<ParsedItem>,
+) {
+    let source = ctx.source;
+    let mut seen = HashSet::from([source.url.clone(), final_url.clone()]);
+    let mut page = 1;
+    while page < spec.backfill_pages {
+        let Some(url) = next.take().filter(|u| seen.insert(u.clone())) else {
+            break;
+        };
+        page += 1;
+        let f = match get_linked(&ctx.pipeline.fetcher, source, &url).await {
+            Ok(f) => f,
+            Err(e) => {
+                ctx.warnings
+                    .push(format!("backfill stopped at page {page}: {e}"));
+                break;
+            }
+        };
+        let page_url = f.final_url.clone();
+        let spec = spec.clone();
+        let l = match ctx.on_cpu(move || read_listing(&f, &spec)).await {
+            Ok(l) => l,
+            Err(e) => {
+                ctx.warnings
+                    .push(format!("backfill stopped at page {page}: {page_url}: {e}"));
+                break;
+            }
+        };
+        if let Err(e) = l.check() {
+            ctx.warnings
+                .push(format!("backfill stopped at page {page}: {page_url}: {e}"));
+            break;
+        }
+        ctx.warnings.extend(
+            l.warnings()
+                .into_iter()
+                .map(|w| format!("page {page}: {w}")),
+        );
+        next = l.next.clone();
+        items.extend(l.into_parsed());
+    }
 }
 
 /// Puts each item's body on it: from the store when its page was read before, else by
 /// fetching the page of every item that is new (or whose earlier fetch failed).
 async fn follow(
-    p: &Pipeline,
-    source: &SourceConfig,
+    ctx: &mut PollCtx<'_>,
     content: &Sel,
     items: &mut [ParsedItem],
-    warnings: &mut Vec<String>,
 ) -> Result<Vec<FollowOutcome>, PollError> {
     let keys = keys_for(items);
     let links: Vec<Option<String>> = items
@@ -250,21 +233,20 @@ async fn follow(
         .map(|i| i.link.as_deref().and_then(canonical_link))
         .collect();
     let (id, all_links) = (
-        source.id.clone(),
+        ctx.source.id.clone(),
         links.iter().flatten().cloned().collect::<Vec<_>>(),
     );
-    let (known, states) =
-        p.db.call(move |s| {
+    let (known, states) = ctx
+        .pipeline
+        .db
+        .call(move |s| {
             Ok((
                 s.known_items(&id, &keys)?,
                 s.follow_states(&id, &all_links)?,
             ))
         })
         .await
-        .map_err(|e| PollError::Store {
-            id: source.id.clone(),
-            source: e,
-        })?;
+        .map_err(|e| ctx.store_error(e))?;
     let mut outcomes = Vec::new();
     let mut tried = HashSet::new();
     for (i, item) in items.iter_mut().enumerate() {
@@ -286,18 +268,10 @@ async fn follow(
         let Some(url) = item.link.as_deref().and_then(|l| Url::parse(l).ok()) else {
             continue;
         };
-        let result = match get_linked(&p.fetcher, source, &url).await {
-            Ok(f) => {
-                let content = content.clone();
-                on_cpu(p, move || content_of(&f, &content))
-                    .await
-                    .unwrap_or_else(|e| Err(format!("{url}: {e}")))
-            }
-            Err(e) => Err(e.to_string()),
-        };
+        let result = fetch_page_content(ctx, &url, content).await;
         match &result {
             Ok(body) => item.content = Some(body.clone()),
-            Err(e) => warnings.push(format!(
+            Err(e) => ctx.warnings.push(format!(
                 "item page not read (attempt {} of {MAX_FOLLOW_ATTEMPTS}): {e}",
                 attempts + 1
             )),
@@ -310,10 +284,39 @@ async fn follow(
     Ok(outcomes)
 }
 
+/// One item page fetched and its body extracted (on the blocking pool).
+async fn fetch_page_content(ctx: &PollCtx<'_>, url: &Url, content: &Sel) -> Result<String, String> {
+    match get_linked(&ctx.pipeline.fetcher, ctx.source, url).await {
+        Ok(f) => {
+            let content = content.clone();
+            ctx.on_cpu(move || content_of(&f, &content))
+                .await
+                .unwrap_or_else(|e| Err(format!("{url}: {e}")))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Page one of a listing without storing it (`inspect`): its entries, or the
+/// layout-change error.
+pub(super) fn preview(
+    fetched: &Fetched,
+    spec: &ListingSpec,
+) -> Result<(ParsedFeed, Vec<String>), ParseError> {
+    let listing = read_listing(fetched, spec);
+    listing.check()?;
+    let feed = ParsedFeed {
+        language: listing.language.clone(),
+        items: listing.into_parsed(),
+        ..Default::default()
+    };
+    Ok((feed, Vec::new()))
+}
+
 /// Fetches an item page and extracts its body.
 pub async fn fetch_content(
     fetcher: &Fetcher,
-    source: &SourceConfig,
+    source: &Source,
     url: &Url,
     content: &Sel,
 ) -> Result<String, String> {

@@ -8,9 +8,12 @@
 //! the last one is not parsed; only a new body is decoded, parsed (repaired if need
 //! be), classified and written, items and source state in one transaction.
 //!
-//! Feeds are parsed here; HTML listings (`kind = "html"`) are read in [`html`], after
-//! the same conditional fetch.
+//! After the same conditional fetch, the body goes to the reader of the source's kind:
+//! [`feed`] for RSS, Atom and JSON Feed, [`html`] for listing pages (backfill, item
+//! pages). A new kind of source is one more reader file and one more arm in
+//! [`PollCtx::run`] (and in [`preview`], for `inspect`).
 
+mod feed;
 pub mod html;
 pub mod state;
 
@@ -19,13 +22,15 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::classify::{Classifier, html_to_text, language};
-use crate::config::{FetchConfig, SourceConfig, SourceKind};
-use crate::dedup::{hex, keys_for};
-use crate::fetch::{FetchError, Fetcher, Outcome, Request};
+use crate::classify::Classifier;
+use crate::dedup::keys_for;
+use crate::fetch::{FetchError, Fetcher, Meta, Outcome, Request};
 use crate::model::{ParsedFeed, ParsedItem};
-use crate::parse::{ParseError, parse_document};
-use crate::store::{Db, PollCounts, SourceState, StoreError, StoredPoll};
+use crate::parse::ParseError;
+use crate::source::{Source, SourceKind};
+use crate::store::{Db, PollCounts, PollWrite, SourceState, StoreError, StoredPoll};
+use crate::text::{html_to_text, language, sha256_hex};
+pub use state::Retry;
 use state::{Failure, Got, Plan};
 
 /// Why a poll failed.
@@ -110,7 +115,7 @@ pub struct Pipeline {
     pub classifier: Arc<Classifier>,
     pub db: Db,
     /// Backoff and Retry-After caps.
-    pub policy: Arc<FetchConfig>,
+    pub retry: Retry,
     /// Parsing and classifying are CPU work: at most one per core at a time, so that
     /// many polls finishing together queue here instead of holding many documents.
     pub parse_slots: Arc<tokio::sync::Semaphore>,
@@ -128,11 +133,7 @@ impl Pipeline {
 /// Turns parsed items into what the store writes: language resolved, verdict and keys.
 /// Items a `drop` rule matched keep their verdict (`inspect` shows why) and the store
 /// skips them: they are never stored.
-pub fn prepare(
-    classifier: &Classifier,
-    source: &SourceConfig,
-    feed: ParsedFeed,
-) -> Vec<StoredPoll> {
+pub fn prepare(classifier: &Classifier, source: &Source, feed: ParsedFeed) -> Vec<StoredPoll> {
     let keys = keys_for(&feed.items);
     let feed_lang = feed.language;
     feed.items
@@ -154,11 +155,7 @@ pub fn prepare(
 
 /// The source's configured language first, then what the item or feed declares, then
 /// what its text looks like (only when nothing is declared: detection is the slow path).
-pub fn item_language(
-    source: &SourceConfig,
-    item: &ParsedItem,
-    feed: Option<&str>,
-) -> Option<String> {
+pub fn item_language(source: &Source, item: &ParsedItem, feed: Option<&str>) -> Option<String> {
     source
         .language
         .clone()
@@ -178,58 +175,193 @@ fn detect_language(item: &ParsedItem) -> Option<String> {
 }
 
 fn body_hash(body: &[u8]) -> String {
-    hex(&<sha2::Sha256 as sha2::Digest>::digest(body)[..16])
+    sha256_hex(body, 16)
+}
+
+/// One poll under way: what every step of it reads.
+pub(crate) struct PollCtx<'a> {
+    pub(crate) pipeline: &'a Pipeline,
+    pub(crate) source: &'a Source,
+    /// The source's state before this poll.
+    pub(crate) prev: &'a SourceState,
+    /// Which URL, with which validators.
+    pub(crate) plan: &'a Plan,
+    pub(crate) now: DateTime<Utc>,
+    /// Problems that do not fail the poll, for the report.
+    pub(crate) warnings: Vec<String>,
+}
+
+/// A body read into items to store, by the reader of the source's kind.
+pub(crate) struct Read {
+    pub(crate) items: Vec<StoredPoll>,
+    /// RSS `<ttl>`, in minutes.
+    pub(crate) ttl_minutes: Option<u32>,
+    /// The encoding and what decided it.
+    pub(crate) encoding: String,
+    /// What the repair pass changed, when the document needed it.
+    pub(crate) repairs: Option<String>,
+}
+
+impl PollCtx<'_> {
+    fn parse_error(&self, url: &url::Url, source: ParseError) -> PollError {
+        PollError::Parse {
+            id: self.source.id.clone(),
+            url: url.to_string(),
+            source,
+        }
+    }
+
+    fn store_error(&self, source: StoreError) -> PollError {
+        PollError::Store {
+            id: self.source.id.clone(),
+            source,
+        }
+    }
+
+    /// Runs CPU work (parsing a document, classifying items) on the blocking pool, at
+    /// most one per parse slot: a document that is slow to parse never stalls the async
+    /// workers that serve HTTP and run the other polls, and many polls finishing
+    /// together queue here instead of holding many documents.
+    pub(crate) async fn on_cpu<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ParseError> {
+        let crashed = |e: String| ParseError::Malformed {
+            message: format!("the parser crashed: {e}"),
+            line: None,
+            column: None,
+        };
+        let _slot = self
+            .pipeline
+            .parse_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| crashed(e.to_string()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| crashed(e.to_string()))
+    }
+
+    /// Writes the source's next state alone (nothing was parsed).
+    async fn save(&self, meta: &Meta, got: Got) -> Result<(), PollError> {
+        let (next, adoption) =
+            state::on_success(self.source, self.prev, self.plan, meta, &got, self.now);
+        log_adoption(self.source, adoption);
+        self.pipeline
+            .db
+            .call(move |s| s.save_source(&next))
+            .await
+            .map_err(|e| self.store_error(e))
+    }
+
+    /// Writes the items and the source's new state in one transaction.
+    async fn store(&self, meta: &Meta, hash: String, read: Read) -> Result<Polled, PollError> {
+        let repaired = read.repairs.is_some();
+        let got = Got::Parsed {
+            body_hash: hash,
+            ttl_minutes: read.ttl_minutes,
+            encoding: read.encoding,
+            repaired: read.repairs,
+        };
+        let (next, adoption) =
+            state::on_success(self.source, self.prev, self.plan, meta, &got, self.now);
+        log_adoption(self.source, adoption);
+        let counts = self
+            .pipeline
+            .db
+            .apply_poll(PollWrite {
+                source: self.source.id.clone(),
+                now: self.now,
+                items: read.items,
+                state: next,
+            })
+            .await
+            .map_err(|e| self.store_error(e))?;
+        Ok(Polled {
+            counts,
+            how: How::Parsed { repaired },
+        })
+    }
+
+    /// The conditional fetch, then the reader of the source's kind, then the store.
+    async fn run(&mut self) -> Result<Polled, PollError> {
+        let source = self.source;
+        // An adopted URL came from a server's redirects: it stays derived, judged by
+        // the fetch policy at every poll, never promoted to configured.
+        let req = Request::new(&source.id, self.plan.url.clone(), &source.fetch)
+            .derived_from(&source.url)
+            .with_validators(self.plan.validators.clone())
+            .with_accept(source.kind.accept());
+        let fetched = match self.pipeline.fetcher.fetch(&req).await? {
+            Outcome::NotModified(meta) => {
+                self.save(&meta, Got::NotModified).await?;
+                return Ok(Polled {
+                    counts: PollCounts::default(),
+                    how: How::NotModified,
+                });
+            }
+            Outcome::Body(f) => f,
+        };
+        let hash = body_hash(&fetched.body);
+        // A listing with `follow` is read even when unchanged: item pages that failed
+        // are retried while their item is listed.
+        let follows = matches!(&source.kind, SourceKind::Html(spec) if spec.follow);
+        if !follows
+            && self.prev.body_hash.as_deref() == Some(hash.as_str())
+            && self.prev.url == self.plan.url.as_str()
+            && self.prev.last_success.is_some()
+        {
+            self.save(&fetched.meta, Got::SameBody).await?;
+            return Ok(Polled {
+                counts: PollCounts::default(),
+                how: How::SameBody,
+            });
+        }
+        let meta = fetched.meta.clone();
+        // One reader per kind of source: a new kind is a variant and a file.
+        let read = match &source.kind {
+            SourceKind::Feed => feed::read(self, fetched).await?,
+            SourceKind::Html(spec) => html::read(self, spec, fetched).await?,
+        };
+        self.store(&meta, hash, read).await
+    }
 }
 
 impl Pipeline {
     /// Polls `source` once and stores what it finds.
-    pub async fn poll(&self, source: &SourceConfig, now: DateTime<Utc>) -> PollReport {
+    pub async fn poll(&self, source: &Source, now: DateTime<Utc>) -> PollReport {
         let started = Instant::now();
         let _under_way = self.db.expect_write();
-        let id = source.id.clone();
-        let store_err = |source| PollError::Store {
-            id: id.clone(),
-            source,
-        };
         let prev = {
-            let id = id.clone();
+            let id = source.id.clone();
             self.db.read(move |s| s.source_state(&id)).await
         };
-        let mut warnings = Vec::new();
-        let (url, result) = match prev {
-            Err(e) => (source.url.to_string(), Err(store_err(e))),
+        let (url, result, warnings) = match prev {
+            Err(e) => (
+                source.url.to_string(),
+                Err(PollError::Store {
+                    id: source.id.clone(),
+                    source: e,
+                }),
+                Vec::new(),
+            ),
             Ok(prev) => {
                 let prev = prev.unwrap_or_default();
                 let plan = state::plan(source, &prev, now);
-                let result = self
-                    .poll_inner(source, &prev, &plan, now, &mut warnings)
-                    .await;
+                let mut ctx = PollCtx {
+                    pipeline: self,
+                    source,
+                    prev: &prev,
+                    plan: &plan,
+                    now,
+                    warnings: Vec::new(),
+                };
+                let result = ctx.run().await;
                 if let Err(e) = &result {
-                    let fail = Failure {
-                        status: match e {
-                            PollError::Fetch(f) => f.status(),
-                            _ => None,
-                        },
-                        retry_after: match e {
-                            PollError::Fetch(f) => f.retry_after().map(str::to_string),
-                            _ => None,
-                        },
-                        message: e.to_string(),
-                    };
-                    let next = state::on_failure(
-                        source,
-                        &prev,
-                        &plan,
-                        &fail,
-                        &self.policy,
-                        now,
-                        crate::fetch::hints::jitter(),
-                    );
-                    if let Err(e) = self.db.call(move |s| s.save_source(&next)).await {
-                        tracing::error!(source = %source.id, error = %e, "cannot record the failure");
-                    }
+                    self.record_failure(source, &prev, &plan, e, now).await;
                 }
-                (plan.url.to_string(), result)
+                (plan.url.to_string(), result, ctx.warnings)
             }
         };
         let report = PollReport {
@@ -255,178 +387,54 @@ impl Pipeline {
         report
     }
 
-    async fn save(&self, id: &str, next: SourceState) -> Result<(), PollError> {
-        self.db
-            .call(move |s| s.save_source(&next))
-            .await
-            .map_err(|source| PollError::Store {
-                id: id.to_string(),
-                source,
-            })
-    }
-
-    async fn poll_inner(
+    /// Writes the source's state after a failed poll: one more failure, and when it is
+    /// due again (backoff, Retry-After, Gone).
+    async fn record_failure(
         &self,
-        source: &SourceConfig,
+        source: &Source,
         prev: &SourceState,
         plan: &Plan,
+        e: &PollError,
         now: DateTime<Utc>,
-        warnings: &mut Vec<String>,
-    ) -> Result<Polled, PollError> {
-        let spec = match &source.kind {
-            SourceKind::Html(spec) => Some(spec.clone()),
-            SourceKind::Feed => None,
+    ) {
+        let fetch = match e {
+            PollError::Fetch(f) => Some(f),
+            _ => None,
         };
-        // An adopted URL came from a server's redirects: it stays derived, judged by
-        // the fetch policy at every poll, never promoted to configured.
-        let mut req = Request::new(&source.id, plan.url.clone(), &source.fetch)
-            .derived_from(&source.url)
-            .with_validators(plan.validators.clone());
-        if spec.is_some() {
-            req = req.with_accept(crate::fetch::ACCEPT_HTML);
-        }
-        let fetched = match self.fetcher.fetch(&req).await? {
-            Outcome::NotModified(meta) => {
-                let (next, adoption) =
-                    state::on_success(source, prev, plan, &meta, &Got::NotModified, now);
-                log_adoption(source, adoption);
-                self.save(&source.id, next).await?;
-                return Ok(Polled {
-                    counts: PollCounts::default(),
-                    how: How::NotModified,
-                });
-            }
-            Outcome::Body(f) => f,
+        let fail = Failure {
+            status: fetch.and_then(FetchError::status),
+            retry_after: fetch.and_then(|f| f.retry_after().map(str::to_string)),
+            message: e.to_string(),
         };
-        let hash = body_hash(&fetched.body);
-        // A listing with `follow` is read even when unchanged: item pages that failed
-        // are retried while their item is listed.
-        let follows = spec.as_ref().is_some_and(|s| s.follow);
-        if !follows
-            && prev.body_hash.as_deref() == Some(hash.as_str())
-            && prev.url == plan.url.as_str()
-            && prev.last_success.is_some()
-        {
-            let (next, adoption) =
-                state::on_success(source, prev, plan, &fetched.meta, &Got::SameBody, now);
-            log_adoption(source, adoption);
-            self.save(&source.id, next).await?;
-            return Ok(Polled {
-                counts: PollCounts::default(),
-                how: How::SameBody,
-            });
-        }
-
-        if let Some(spec) = spec {
-            let meta = fetched.meta.clone();
-            let (items, encoding) =
-                html::read(self, source, prev, &spec, fetched, now, warnings).await?;
-            let got = Got::Parsed {
-                body_hash: hash,
-                ttl_minutes: None,
-                encoding,
-                repaired: None,
-            };
-            return self
-                .store(source, prev, plan, &meta, got, items, now, false)
-                .await;
-        }
-
-        // Parsing and classifying are CPU work: off the async workers.
-        let (classifier, src) = (self.classifier.clone(), source.clone());
-        let meta = fetched.meta;
-        let final_url = fetched.final_url;
-        let body = fetched.body;
-        let content_type = meta.content_type.clone();
-        let base = final_url.clone();
-        let slot = self
-            .parse_slots
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("parse slots never close");
-        let parsed = tokio::task::spawn_blocking(move || {
-            let doc = parse_document(&body, content_type.as_deref(), Some(&base))?;
-            drop(body);
-            let ttl = doc.feed.ttl_minutes;
-            let items = prepare(&classifier, &src, doc.feed);
-            Ok::<_, ParseError>((items, ttl, doc.encoding, doc.repairs))
-        })
-        .await
-        .map_err(|e| PollError::Parse {
-            id: source.id.clone(),
-            url: final_url.to_string(),
-            source: ParseError::Malformed {
-                message: format!("the parser crashed: {e}"),
-                line: None,
-                column: None,
-            },
-        })?;
-        // The slot is for parsing only: the write below may wait for other polls.
-        drop(slot);
-        let (items, ttl, encoding, repairs) = parsed.map_err(|e| PollError::Parse {
-            id: source.id.clone(),
-            url: final_url.to_string(),
-            source: e,
-        })?;
-        if let Some(r) = &repairs {
-            tracing::info!(source = %source.id, url = %final_url, repairs = %r, "feed repaired before parsing");
-        }
-        let got = Got::Parsed {
-            body_hash: hash,
-            ttl_minutes: ttl,
-            encoding,
-            repaired: repairs.as_ref().map(|r| r.to_string()),
-        };
-        self.store(
+        let next = state::on_failure(
             source,
             prev,
             plan,
-            &meta,
-            got,
-            items,
+            &fail,
+            &self.retry,
             now,
-            repairs.is_some(),
-        )
-        .await
-    }
-
-    /// Writes the items and the source's new state in one transaction.
-    #[allow(clippy::too_many_arguments)]
-    async fn store(
-        &self,
-        source: &SourceConfig,
-        prev: &SourceState,
-        plan: &Plan,
-        meta: &crate::fetch::Meta,
-        got: Got,
-        items: Vec<StoredPoll>,
-        now: DateTime<Utc>,
-        repaired: bool,
-    ) -> Result<Polled, PollError> {
-        let (next, adoption) = state::on_success(source, prev, plan, meta, &got, now);
-        log_adoption(source, adoption);
-        let counts = self
-            .db
-            .apply_poll(crate::store::PollWrite {
-                source: source.id.clone(),
-                now,
-                items,
-                state: next,
-            })
-            .await
-            .map_err(|e| PollError::Store {
-                id: source.id.clone(),
-                source: e,
-            })?;
-        Ok(Polled {
-            counts,
-            how: How::Parsed { repaired },
-        })
+            crate::fetch::hints::jitter(),
+        );
+        if let Err(e) = self.db.call(move |s| s.save_source(&next)).await {
+            tracing::error!(source = %source.id, error = %e, "cannot record the failure");
+        }
     }
 }
 
-fn log_adoption(source: &SourceConfig, adoption: Option<state::Adoption>) {
+/// What one fetched document of `source` holds, read as a poll reads it (page one of a
+/// listing: no backfill, no item pages), without storing: what `inspect` shows, with
+/// notes for the operator.
+pub fn preview(
+    source: &Source,
+    fetched: &crate::fetch::Fetched,
+) -> Result<(ParsedFeed, Vec<String>), ParseError> {
+    match &source.kind {
+        SourceKind::Feed => feed::preview(fetched),
+        SourceKind::Html(spec) => html::preview(fetched, spec),
+    }
+}
+
+fn log_adoption(source: &Source, adoption: Option<state::Adoption>) {
     if let Some(a) = adoption {
         tracing::warn!(
             source = %source.id, from = %a.from, to = %a.to,

@@ -7,11 +7,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use crate::config::{FetchConfig, SourceConfig};
 use crate::fetch::hints::{
     self, GONE_RETRY, REVALIDATE_EVERY, RedirectTrack, permanent_target, track_redirect,
 };
 use crate::fetch::{Meta, Validators};
+use crate::source::Source;
 use crate::store::SourceState;
 
 /// What to fetch for a poll.
@@ -27,7 +27,7 @@ fn after(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
 }
 
 /// The adopted URL, when it was adopted for the URL the config names now.
-fn adopted(source: &SourceConfig, prev: &SourceState) -> Option<Url> {
+fn adopted(source: &Source, prev: &SourceState) -> Option<Url> {
     let from = prev.adopted_from.as_deref()?;
     if from != source.url.as_str() {
         return None;
@@ -37,7 +37,7 @@ fn adopted(source: &SourceConfig, prev: &SourceState) -> Option<Url> {
 
 /// Which URL to poll and with which validators. Validators are sent only to the URL
 /// they came from, and not at all when the last unconditional fetch is a day old.
-pub fn plan(source: &SourceConfig, prev: &SourceState, now: DateTime<Utc>) -> Plan {
+pub fn plan(source: &Source, prev: &SourceState, now: DateTime<Utc>) -> Plan {
     let url = adopted(source, prev).unwrap_or_else(|| source.url.clone());
     let fresh = prev
         .last_unconditional
@@ -76,12 +76,7 @@ pub struct Adoption {
     pub to: String,
 }
 
-fn common(
-    source: &SourceConfig,
-    prev: &SourceState,
-    plan: &Plan,
-    now: DateTime<Utc>,
-) -> SourceState {
+fn common(source: &Source, prev: &SourceState, plan: &Plan, now: DateTime<Utc>) -> SourceState {
     let mut s = prev.clone();
     s.id = source.id.clone();
     s.url = plan.url.to_string();
@@ -95,7 +90,7 @@ fn common(
 
 /// The state after a poll that got a response worth keeping.
 pub fn on_success(
-    source: &SourceConfig,
+    source: &Source,
     prev: &SourceState,
     plan: &Plan,
     meta: &Meta,
@@ -147,7 +142,7 @@ pub fn on_success(
         now,
     ) {
         Some((fresh, hint)) => {
-            s.next_due = Some(after(now, fresh.min(source.fetch.max_defer)));
+            s.next_due = Some(after(now, fresh.min(source.max_defer)));
             s.due_reason = Some(hint.name().to_string());
         }
         None => {
@@ -174,6 +169,28 @@ pub fn on_success(
     (s, adoption)
 }
 
+/// How polls back off after failures, and how long a server may make them wait
+/// (`[fetch] backoff_base`, `backoff_cap`, `retry_after_cap`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// First delay after a failure; doubles with each consecutive failure.
+    pub backoff_base: Duration,
+    /// Longest delay after failures.
+    pub backoff_cap: Duration,
+    /// Longest wait a 429/503 `Retry-After` can impose.
+    pub retry_after_cap: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            backoff_base: Duration::from_secs(60),
+            backoff_cap: Duration::from_secs(6 * 3600),
+            retry_after_cap: Duration::from_secs(6 * 3600),
+        }
+    }
+}
+
 /// How a poll failed, as far as the schedule cares.
 #[derive(Debug, Clone, Default)]
 pub struct Failure {
@@ -186,11 +203,11 @@ pub struct Failure {
 /// a `Retry-After` (capped) when the server sent one, or a day for 410 Gone. Items,
 /// validators and the body hash stay as they were.
 pub fn on_failure(
-    source: &SourceConfig,
+    source: &Source,
     prev: &SourceState,
     plan: &Plan,
     fail: &Failure,
-    policy: &FetchConfig,
+    policy: &Retry,
     now: DateTime<Utc>,
     jitter: f64,
 ) -> SourceState {
@@ -230,8 +247,8 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 5, 1, h, m, 0).unwrap()
     }
 
-    fn source() -> SourceConfig {
-        SourceConfig {
+    fn source() -> Source {
+        Source {
             id: "s".into(),
             title: "S".into(),
             url: Url::parse("http://old.example/feed").unwrap(),
@@ -239,7 +256,8 @@ mod tests {
             schedule: "0 */10 * * * *".into(),
             enabled: true,
             trust: 0,
-            fetch: FetchConfig::default().for_source(),
+            fetch: Default::default(),
+            max_defer: Duration::from_secs(3600),
             kind: Default::default(),
         }
     }
@@ -320,7 +338,7 @@ mod tests {
 
     #[test]
     fn failures_back_off_honour_retry_after_and_reset_on_success() {
-        let (src, policy) = (source(), FetchConfig::default());
+        let (src, policy) = (source(), Retry::default());
         let p = plan(&src, &SourceState::default(), t(0, 0));
         let fail = Failure {
             status: Some(500),
@@ -377,7 +395,7 @@ mod tests {
 
     #[test]
     fn gone_is_retried_daily_and_never_disabled() {
-        let (src, policy) = (source(), FetchConfig::default());
+        let (src, policy) = (source(), Retry::default());
         let p = plan(&src, &SourceState::default(), t(0, 0));
         let gone = Failure {
             status: Some(410),

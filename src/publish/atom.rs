@@ -11,7 +11,7 @@ use super::prepare::PreparedItem;
 use super::sanitize::plain;
 use super::{FeedMeta, PublishError, join};
 
-pub const CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
+pub(super) const CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
 
 fn text(value: String, lang: Option<&str>, html: bool) -> Text {
     Text {
@@ -34,7 +34,7 @@ fn link(href: String, rel: &str, mime: Option<&str>, title: Option<String>) -> L
 
 /// Categories of an item: the rules that selected it, its case codes, the tags rules
 /// added, and the publisher's own categories, each with a scheme saying which.
-pub fn categories(meta: &FeedMeta, i: &PreparedItem) -> Vec<(String, Option<String>)> {
+pub(super) fn categories(meta: &FeedMeta, i: &PreparedItem) -> Vec<(String, Option<String>)> {
     let scheme = |s: &str| Some(join(meta.public_url, &format!("scheme/{s}")));
     let mut out: Vec<(String, Option<String>)> = Vec::new();
     out.extend(i.reasons.iter().map(|r| (plain(&r.rule), scheme("rule"))));
@@ -47,7 +47,7 @@ pub fn categories(meta: &FeedMeta, i: &PreparedItem) -> Vec<(String, Option<Stri
 
 /// `rel="related"` links: the other publishers of the case, and for a follow-up the
 /// case it develops. Atom entries carry them, and RSS items as `atom:link`.
-pub fn related_links(i: &PreparedItem) -> Vec<Link> {
+pub(super) fn related_links(i: &PreparedItem) -> Vec<Link> {
     let related = i.related.iter().map(|r| {
         let title = format!("also published by {}: {}", r.source_title, r.title);
         (r, title)
@@ -127,7 +127,7 @@ fn entry(meta: &FeedMeta, i: &PreparedItem) -> Entry {
 }
 
 /// Renders `items` as an Atom document.
-pub fn render(
+pub(super) fn render(
     meta: &FeedMeta,
     items: &[Arc<PreparedItem>],
 ) -> Result<(Vec<u8>, &'static str), PublishError> {

@@ -8,6 +8,10 @@
 //! | `sources/ID.{atom,rss,json,html}` | every item of one source |
 //! | `sources.opml` | the list of sources |
 
+use std::collections::BTreeMap;
+
+use crate::source::Source;
+
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -85,6 +89,134 @@ impl Selection {
 /// publish in.
 pub const CORE_LANGUAGES: [&str; 5] = ["en", "fr", "es", "ro", "ru"];
 
+/// What a source looks like to a subscriber.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceInfo {
+    pub title: String,
+    /// The publisher's site (empty for local files).
+    pub url: String,
+    /// The document tocsin polls (empty for local files).
+    pub feed_url: String,
+}
+
+impl SourceInfo {
+    fn of(s: &Source) -> SourceInfo {
+        let remote = s.url.scheme() != "file";
+        SourceInfo {
+            title: s.title.clone(),
+            url: if remote {
+                s.url.origin().ascii_serialization() + "/"
+            } else {
+                String::new()
+            },
+            feed_url: if remote {
+                s.url.to_string()
+            } else {
+                String::new()
+            },
+        }
+    }
+}
+
+/// Which selections exist: the core languages and those of the sources, and the
+/// sources. The one place that maps selections to paths and back.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    languages: Vec<String>,
+    sources: BTreeMap<String, SourceInfo>,
+}
+
+impl Catalog {
+    pub fn new(sources: &[Source]) -> Catalog {
+        let mut languages: Vec<String> = CORE_LANGUAGES.iter().map(|s| s.to_string()).collect();
+        for s in sources {
+            if let Some(l) = &s.language
+                && !languages.contains(l)
+            {
+                languages.push(l.clone());
+            }
+        }
+        let sources = sources
+            .iter()
+            .map(|s| (s.id.clone(), SourceInfo::of(s)))
+            .collect();
+        Catalog { languages, sources }
+    }
+
+    /// The languages that have their own selections.
+    pub fn languages(&self) -> &[String] {
+        &self.languages
+    }
+
+    /// The sources by id, as subscribers see them.
+    pub fn sources(&self) -> &BTreeMap<String, SourceInfo> {
+        &self.sources
+    }
+
+    /// Every selection, in the order they are rendered.
+    pub fn selections(&self) -> Vec<Selection> {
+        let mut out = vec![
+            Selection {
+                scope: Scope::Urgent,
+                language: None,
+            },
+            Selection {
+                scope: Scope::All,
+                language: None,
+            },
+        ];
+        for l in &self.languages {
+            for scope in [Scope::Urgent, Scope::All] {
+                out.push(Selection {
+                    scope,
+                    language: Some(l.clone()),
+                });
+            }
+        }
+        for id in self.sources.keys() {
+            out.push(Selection {
+                scope: Scope::Source(id.clone()),
+                language: None,
+            });
+        }
+        out
+    }
+
+    /// The selection a published path (a request resolved by [`resolve`]) names, if
+    /// it is one of this catalog's: the inverse of [`Selection::path`].
+    pub fn selection_for_path(&self, path: &str) -> Option<Selection> {
+        let (stem, ext) = path.rsplit_once('.')?;
+        if !Format::ALL.iter().any(|f| f.ext() == ext) {
+            return None;
+        }
+        let parts: Vec<&str> = stem.split('/').collect();
+        let sel = match parts.as_slice() {
+            ["urgent"] => Selection {
+                scope: Scope::Urgent,
+                language: None,
+            },
+            ["all"] => Selection {
+                scope: Scope::All,
+                language: None,
+            },
+            ["lang", l, scope] if self.languages.iter().any(|x| x == l) => Selection {
+                scope: match *scope {
+                    "urgent" => Scope::Urgent,
+                    "all" => Scope::All,
+                    _ => return None,
+                },
+                language: Some(l.to_string()),
+            },
+            ["sources", id] if self.sources.contains_key(*id) => Selection {
+                scope: Scope::Source(id.to_string()),
+                language: None,
+            },
+            _ => return None,
+        };
+        Some(sel)
+    }
+}
+
 /// Maps a request path and query (`urgent.atom`, `lang=ro`) to a published path.
 pub fn resolve(path: &str, query: Option<&str>) -> String {
     let path = path.trim_start_matches('/');
@@ -94,9 +226,8 @@ pub fn resolve(path: &str, query: Option<&str>) -> String {
         path
     };
     let lang = query.and_then(|q| {
-        q.split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == "lang")
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
             .map(|(_, v)| v.to_ascii_lowercase())
     });
     match lang {
@@ -143,5 +274,26 @@ mod tests {
             "sources/a.atom"
         );
         assert_eq!(resolve("/urgent.atom", Some("lang=../x")), "urgent.atom");
+        assert_eq!(
+            resolve("/urgent.atom", Some("lang=r%6F")),
+            "lang/ro/urgent.atom"
+        );
+        assert_eq!(resolve("/urgent.atom", Some("lang=%2E%2E")), "urgent.atom");
+    }
+
+    #[test]
+    fn paths_and_selections_map_both_ways() {
+        let c = Catalog {
+            languages: vec!["ro".into()],
+            sources: BTreeMap::from([("omct-en".to_string(), SourceInfo::default())]),
+        };
+        for sel in c.selections() {
+            for f in Format::ALL {
+                assert_eq!(c.selection_for_path(&sel.path(f)), Some(sel.clone()));
+            }
+        }
+        assert_eq!(c.selection_for_path("lang/fr/urgent.atom"), None);
+        assert_eq!(c.selection_for_path("sources/other.atom"), None);
+        assert_eq!(c.selection_for_path("urgent.txt"), None);
     }
 }

@@ -14,10 +14,10 @@ use super::catalog::{Format, Scope};
 use super::prepare::PreparedItem;
 use super::sanitize::plain;
 
-pub const CONTENT_TYPE: &str = "text/html; charset=utf-8";
+pub(super) const CONTENT_TYPE: &str = "text/html; charset=utf-8";
 
 /// The policy in the page's meta tag and in the HTTP header.
-pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; base-uri 'none'; form-action 'none'";
+pub(super) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; base-uri 'none'; form-action 'none'";
 
 const STYLE: &str = "\
 *{box-sizing:border-box}\
@@ -46,7 +46,7 @@ fn selection_label(meta: &FeedMeta) -> String {
 }
 
 /// Renders the page for `items`.
-pub fn render(meta: &FeedMeta, items: &[Arc<PreparedItem>]) -> (Vec<u8>, &'static str) {
+pub(super) fn render(meta: &FeedMeta, items: &[Arc<PreparedItem>]) -> (Vec<u8>, &'static str) {
     let title = plain(meta.title);
     let mut out = String::with_capacity(4096 + items.len() * 1200);
     let feed_links: String = [Format::Atom, Format::Rss, Format::Json]

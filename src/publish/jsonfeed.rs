@@ -10,7 +10,7 @@ use super::sanitize::plain;
 use super::{FeedMeta, PublishError};
 use crate::model::Reason;
 
-pub const CONTENT_TYPE: &str = "application/feed+json; charset=utf-8";
+pub(super) const CONTENT_TYPE: &str = "application/feed+json; charset=utf-8";
 
 #[derive(Serialize)]
 struct Feed<'a> {
@@ -87,7 +87,7 @@ fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 /// Renders `items` as a JSON Feed document.
-pub fn render(
+pub(super) fn render(
     meta: &FeedMeta,
     items: &[Arc<PreparedItem>],
 ) -> Result<(Vec<u8>, &'static str), PublishError> {

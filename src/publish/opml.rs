@@ -10,9 +10,9 @@ use super::catalog::{Format, Scope, Selection};
 use super::sanitize::plain;
 use super::{SourceInfo, join};
 
-pub const CONTENT_TYPE: &str = "text/x-opml; charset=utf-8";
+pub(super) const CONTENT_TYPE: &str = "text/x-opml; charset=utf-8";
 
-pub fn render(
+pub(super) fn render(
     title: &str,
     public_url: &Url,
     sources: &BTreeMap<String, SourceInfo>,

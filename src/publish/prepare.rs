@@ -14,12 +14,10 @@ use url::Url;
 
 use super::sanitize::{html, plain, title};
 use super::{SourceInfo, entry_id, join};
-use crate::classify::codes::MAX_CASE_CODES;
-use crate::classify::html_to_text;
 use crate::model::{Reason, Related, StoredItem};
-use crate::parse::bounds::{
-    MAX_AUTHORS, MAX_CATEGORIES, MAX_LABEL_BYTES, MAX_SUMMARY_BYTES, cut_html, cut_text,
-};
+use crate::parse::bounds::{MAX_AUTHORS, MAX_CATEGORIES, MAX_LABEL_BYTES, MAX_SUMMARY_BYTES};
+use crate::text::codes::MAX_CASE_CODES;
+use crate::text::{cut_html, cut_text, html_to_text};
 
 /// Another publisher of the same case.
 #[derive(Debug, Clone, PartialEq)]

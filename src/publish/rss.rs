@@ -11,7 +11,7 @@ use super::prepare::PreparedItem;
 use super::sanitize::plain;
 use super::{FeedMeta, PublishError};
 
-pub const CONTENT_TYPE: &str = "application/rss+xml; charset=utf-8";
+pub(super) const CONTENT_TYPE: &str = "application/rss+xml; charset=utf-8";
 
 fn atom_link(href: String, rel: &str, mime: Option<&str>, title: Option<String>) -> Link {
     Link {
@@ -50,7 +50,7 @@ fn item(meta: &FeedMeta, i: &PreparedItem) -> Item {
 }
 
 /// Renders `items` as an RSS 2.0 document.
-pub fn render(
+pub(super) fn render(
     meta: &FeedMeta,
     items: &[Arc<PreparedItem>],
 ) -> Result<(Vec<u8>, &'static str), PublishError> {

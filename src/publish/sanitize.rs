@@ -17,7 +17,8 @@ use std::collections::HashSet;
 use ammonia::{Builder, UrlRelative};
 use url::Url;
 
-use crate::parse::bounds::{MAX_CONTENT_BYTES, MAX_TITLE_BYTES, cap_fragment, cut_html, cut_text};
+use crate::parse::bounds::{MAX_CONTENT_BYTES, MAX_TITLE_BYTES, cap_fragment};
+use crate::text::{cut_html, cut_text};
 
 fn builder() -> Builder<'static> {
     let mut b = Builder::default();
@@ -85,7 +86,7 @@ fn xml_char(c: char) -> bool {
 /// A title: plain text, XML-safe, on one line, and without anything that looks like a
 /// tag (some readers render RSS titles as HTML).
 pub fn title(s: &str) -> String {
-    let t = plain(&crate::classify::strip_markup(s));
+    let t = plain(&crate::text::strip_markup(s));
     if t.len() > MAX_TITLE_BYTES {
         cut_text(&t, MAX_TITLE_BYTES)
     } else {
@@ -166,7 +167,7 @@ mod tests {
     fn long_titles_are_cut_with_the_marker() {
         let t = title(&"Urgent appeal ".repeat(100_000));
         assert!(t.len() <= MAX_TITLE_BYTES, "{}", t.len());
-        assert!(t.ends_with(crate::parse::bounds::MARKER), "{t}");
+        assert!(t.ends_with(crate::text::MARKER), "{t}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::config::Proxy;
+use crate::fetch::Proxy;
 
 /// Pings hubs.
 #[derive(Debug, Clone)]

@@ -83,6 +83,10 @@ impl Default for Limits {
 }
 
 /// The soft `RLIMIT_NOFILE` of this process.
+#[allow(
+    unsafe_code,
+    reason = "getrlimit is a C call; it only writes the struct it is given"
+)]
 fn open_file_limit() -> Option<usize> {
     let mut rl = libc::rlimit {
         rlim_cur: 0,

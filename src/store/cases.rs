@@ -8,9 +8,9 @@ use rusqlite::params_from_iter;
 
 use super::items::{ITEM_COLUMNS, ItemFilter, item_from_row};
 use super::{Store, StoreError};
-use crate::classify::codes;
 use crate::group::{Candidate, group};
 use crate::model::{Related, StoredItem};
+use crate::text::codes;
 
 /// How many urgent items are read per entry wanted: duplicates take room.
 const POOL_FACTOR: usize = 3;
@@ -155,10 +155,49 @@ impl Store {
         trust: &Trust,
     ) -> Result<Vec<StoredItem>, StoreError> {
         let limit = filter.limit.unwrap_or(200);
+        let (items, in_pool) = self.pool_with_codes(filter)?;
+        let code_only: Vec<bool> = items.iter().map(|i| !in_pool.contains(&i.id)).collect();
+        // Only the pool groups by title; the rest joins through the pool's codes.
+        let roots = group(&candidates(&items, &in_pool), &code_only);
+        let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (n, r) in roots.iter().enumerate() {
+            groups.entry(*r).or_default().push(n);
+        }
+        let rows = self.row_ids(&items)?;
+        let cases = Cases {
+            items: &items,
+            rows: &rows,
+            trust,
+            by_code: by_code(&items),
+        };
+        let mut led: HashMap<&str, usize> = HashMap::new();
+        let mut entries: Vec<StoredItem> = Vec::new();
+        for (members, leads) in cases.ranked(&groups, &code_only) {
+            let has_room = |n: &usize| {
+                filter.per_source.is_none_or(|cap| {
+                    led.get(items[*n].source.as_str()).copied().unwrap_or(0) < cap
+                })
+            };
+            let Some(&lead) = leads.iter().find(|n| has_room(n)) else {
+                continue;
+            };
+            *led.entry(items[lead].source.as_str()).or_default() += 1;
+            entries.push(cases.entry(lead, members));
+        }
+        entries.sort_by(|a, b| sort_key(b).cmp(&sort_key(a)).then_with(|| b.id.cmp(&a.id)));
+        entries.truncate(limit);
+        Ok(entries)
+    }
+
+    /// The urgent pool of `filter`, then the stored items that carry its codes and the
+    /// codes of the originals its follow-ups develop (no more per item than classifying
+    /// keeps: items stored before the cap may hold thousands). Returns them all, pool
+    /// first, and the ids of the pool.
+    fn pool_with_codes(
+        &self,
+        filter: &ItemFilter,
+    ) -> Result<(Vec<StoredItem>, HashSet<String>), StoreError> {
         let pool = self.items(&Self::urgent_pool_filter(filter))?;
-        // The pool's codes and the codes of the originals its follow-ups develop (no
-        // more per item than classifying keeps: items stored before the cap may hold
-        // thousands).
         let mut wanted: Vec<String> = Vec::new();
         let mut seen: HashSet<&str> = HashSet::new();
         for i in &pool {
@@ -172,57 +211,80 @@ impl Store {
         }
         let in_pool: HashSet<String> = pool.iter().map(|i| i.id.clone()).collect();
         let mut items = pool;
-        let mut by_code: HashMap<String, Vec<usize>> = HashMap::new();
         for extra in self.items_with_codes(&wanted)? {
             if !in_pool.contains(&extra.id) {
                 items.push(extra);
             }
         }
-        for (n, i) in items.iter().enumerate() {
-            for c in &i.case_codes {
-                by_code.entry(c.clone()).or_default().push(n);
-            }
-        }
-        // Items outside the pool join groups only through the codes the pool carries,
-        // so a follow-up's original does not swallow the follow-up.
-        let pool_codes: HashSet<&str> = items
-            .iter()
-            .filter(|i| in_pool.contains(&i.id))
-            .flat_map(|i| i.case_codes.iter().map(String::as_str))
-            .collect();
-        let candidates: Vec<Candidate> = items
-            .iter()
-            .map(|i| {
-                let codes: Vec<String> = if in_pool.contains(&i.id) {
-                    i.case_codes.clone()
-                } else {
-                    i.case_codes
-                        .iter()
-                        .filter(|c| pool_codes.contains(c.as_str()))
-                        .cloned()
-                        .collect()
-                };
-                Candidate::new(
-                    &i.source,
-                    i.language.as_deref(),
-                    i.published,
-                    &codes,
-                    &i.title,
-                )
-            })
-            .collect();
-        // Only the pool groups by title; the rest joins through the pool's codes.
-        let code_only: Vec<bool> = items.iter().map(|i| !in_pool.contains(&i.id)).collect();
-        let roots = group(&candidates, &code_only);
+        Ok((items, in_pool))
+    }
+}
 
-        let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (n, r) in roots.iter().enumerate() {
-            groups.entry(*r).or_default().push(n);
+/// What grouping compares of each item. Items outside the pool join groups only
+/// through the codes the pool carries, so a follow-up's original does not swallow the
+/// follow-up.
+fn candidates(items: &[StoredItem], in_pool: &HashSet<String>) -> Vec<Candidate> {
+    let pool_codes: HashSet<&str> = items
+        .iter()
+        .filter(|i| in_pool.contains(&i.id))
+        .flat_map(|i| i.case_codes.iter().map(String::as_str))
+        .collect();
+    items
+        .iter()
+        .map(|i| {
+            let codes: Vec<String> = if in_pool.contains(&i.id) {
+                i.case_codes.clone()
+            } else {
+                i.case_codes
+                    .iter()
+                    .filter(|c| pool_codes.contains(c.as_str()))
+                    .cloned()
+                    .collect()
+            };
+            Candidate::new(
+                &i.source,
+                i.language.as_deref(),
+                i.published,
+                &codes,
+                &i.title,
+            )
+        })
+        .collect()
+}
+
+/// The items carrying each code, by index.
+fn by_code(items: &[StoredItem]) -> HashMap<String, Vec<usize>> {
+    let mut by_code: HashMap<String, Vec<usize>> = HashMap::new();
+    for (n, i) in items.iter().enumerate() {
+        for c in &i.case_codes {
+            by_code.entry(c.clone()).or_default().push(n);
         }
-        let rows = self.row_ids(&items)?;
-        let key = |n: usize| lead_key(&items[n], rows[n], trust);
-        // Each group's urgent items in the order they would lead it; the groups newest
-        // first (by who would lead), so that a source's share goes to its newest.
+    }
+    by_code
+}
+
+/// The grouped items of one urgent selection, and what ranks them.
+struct Cases<'a> {
+    items: &'a [StoredItem],
+    /// Each item's row id (strict insertion order).
+    rows: &'a [i64],
+    trust: &'a Trust,
+    by_code: HashMap<String, Vec<usize>>,
+}
+
+impl<'a> Cases<'a> {
+    fn key(&self, n: usize) -> (Reverse<i32>, DateTime<Utc>, i64) {
+        lead_key(&self.items[n], self.rows[n], self.trust)
+    }
+
+    /// Each group with urgent items, and those items in the order they would lead it;
+    /// the groups newest first (by who would lead), so that a source's share goes to
+    /// its newest.
+    fn ranked<'g>(
+        &self,
+        groups: &'g HashMap<usize, Vec<usize>>,
+        code_only: &[bool],
+    ) -> Vec<(&'g Vec<usize>, Vec<usize>)> {
         let mut ranked: Vec<(&Vec<usize>, Vec<usize>)> = groups
             .values()
             .filter(|members| !members.iter().all(|&n| code_only[n]))
@@ -230,59 +292,51 @@ impl Store {
                 let mut leads: Vec<usize> = members
                     .iter()
                     .copied()
-                    .filter(|&n| items[n].urgent)
+                    .filter(|&n| self.items[n].urgent)
                     .collect();
-                leads.sort_by_key(|&n| key(n));
+                leads.sort_by_key(|&n| self.key(n));
                 (members, leads)
             })
             .filter(|(_, leads)| !leads.is_empty())
             .collect();
         ranked.sort_by(|(_, a), (_, b)| {
-            let (a, b) = (&items[a[0]], &items[b[0]]);
+            let (a, b) = (&self.items[a[0]], &self.items[b[0]]);
             sort_key(b).cmp(&sort_key(a)).then_with(|| b.id.cmp(&a.id))
         });
-        let mut led: HashMap<&str, usize> = HashMap::new();
-        let mut entries: Vec<StoredItem> = Vec::new();
-        for (members, leads) in ranked {
-            let has_room = |n: &usize| {
-                filter.per_source.is_none_or(|cap| {
-                    led.get(items[*n].source.as_str()).copied().unwrap_or(0) < cap
-                })
-            };
-            let Some(&lead) = leads.iter().find(|n| has_room(n)) else {
-                continue;
-            };
-            *led.entry(items[lead].source.as_str()).or_default() += 1;
-            let mut entry = items[lead].clone();
-            let mut others: Vec<usize> = members
-                .iter()
-                .copied()
-                .filter(|&n| n != lead && items[n].source != entry.source)
-                .collect();
-            others.sort_by_key(|&n| key(n));
-            let mut seen_sources = HashSet::new();
-            entry.related = others
-                .into_iter()
-                .map(|n| &items[n])
-                .filter(|i| seen_sources.insert(i.source.clone()))
-                .map(related)
-                .collect();
-            entry.original = entry
-                .case_codes
-                .iter()
-                .filter_map(|c| codes::original(c))
-                .filter_map(|orig| {
-                    by_code
-                        .get(orig)
-                        .and_then(|ns| ns.iter().copied().min_by_key(|&n| key(n)))
-                })
-                .min_by_key(|&n| key(n))
-                .map(|n| related(&items[n]));
-            entries.push(entry);
-        }
-        entries.sort_by(|a, b| sort_key(b).cmp(&sort_key(a)).then_with(|| b.id.cmp(&a.id)));
-        entries.truncate(limit);
-        Ok(entries)
+        ranked
+    }
+
+    /// The entry a group shows, led by `lead`: the group's items from other sources
+    /// (one per source, in lead order) are its `related`; a follow-up's `original` is
+    /// the item that leads the case it develops.
+    fn entry(&self, lead: usize, members: &[usize]) -> StoredItem {
+        let items = self.items;
+        let mut entry = items[lead].clone();
+        let mut others: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&n| n != lead && items[n].source != entry.source)
+            .collect();
+        others.sort_by_key(|&n| self.key(n));
+        let mut seen_sources = HashSet::new();
+        entry.related = others
+            .into_iter()
+            .map(|n| &items[n])
+            .filter(|i| seen_sources.insert(i.source.clone()))
+            .map(related)
+            .collect();
+        entry.original = entry
+            .case_codes
+            .iter()
+            .filter_map(|c| codes::original(c))
+            .filter_map(|orig| {
+                self.by_code
+                    .get(orig)
+                    .and_then(|ns| ns.iter().copied().min_by_key(|&n| self.key(n)))
+            })
+            .min_by_key(|&n| self.key(n))
+            .map(|n| related(&items[n]));
+        entry
     }
 }
 

@@ -2,8 +2,9 @@
 //!
 //! WAL mode, `synchronous = NORMAL` (a crash may lose the last commits, never corrupt),
 //! schema in numbered migrations under `migrations/` applied under `PRAGMA
-//! user_version`. Each poll of a source is written in one transaction, so a crash or a
-//! full disk leaves either the whole poll or none of it.
+//! user_version`. Each poll of a source is written whole or not at all (several polls
+//! may share one transaction: see [`Db::apply_poll`]), so a crash or a full disk leaves
+//! either the whole poll or none of it.
 //!
 //! [`Store`] is synchronous and owns the one connection; async code reaches it through
 //! [`Db`], which runs each call on the blocking pool.
@@ -12,9 +13,10 @@ mod cases;
 mod follow;
 mod items;
 mod probe;
-mod reclassify;
 mod retention;
 mod sources;
+mod verdicts;
+mod write;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,9 +28,10 @@ use rusqlite::Connection;
 
 pub use cases::Trust;
 pub use follow::{FollowOutcome, FollowState};
-pub use items::{Group, ItemFilter, PollCounts, PollWrite, StoredPoll};
-pub use reclassify::{StoredSubject, Verdict};
+pub use items::ItemFilter;
 pub use sources::SourceState;
+pub use verdicts::{StoredSubject, Verdict};
+pub use write::{Batch, PollCounts, PollWrite, StoredPoll};
 
 /// Numbered migrations: (`user_version` after applying it, SQL), in order.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -301,11 +304,12 @@ impl Db {
     /// Writes one poll (its items and the source's new state) and returns its counts.
     ///
     /// Group commit, on one writer thread: the first poll to arrive opens a transaction
-    /// and is written in a savepoint; polls that arrive while the group is open (for at
-    /// most [`LINGER`], and only while other polls are under way) join it, each in its
-    /// own savepoint; then one commit. A poll alone is committed at once. Each poll
-    /// lands whole or not at all: one that fails is rolled back to its savepoint, and
-    /// a failed commit fails them all.
+    /// (a [`Batch`]); polls that arrive while it is open (for at most [`LINGER`], and
+    /// only while other polls are under way) are written into it; then one commit. A
+    /// poll alone is committed at once. Each poll lands whole or not at all: there is no
+    /// savepoint per poll (see [`Batch`]), so when one fails the whole batch is rolled
+    /// back and every poll of it is written again in a transaction of its own (the
+    /// failing one then gets its own error); a failed commit fails them all.
     pub async fn apply_poll(&self, write: PollWrite) -> Result<PollCounts, StoreError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.writes
@@ -357,7 +361,7 @@ impl Db {
     }
 }
 
-/// The writer thread: one group (transaction) at a time, until every [`Db`] is gone.
+/// The writer thread: one batch (transaction) at a time, until every [`Db`] is gone.
 fn group_writer(
     store: &Mutex<Store>,
     queue: &std::sync::mpsc::Receiver<QueuedPoll>,
@@ -368,16 +372,16 @@ fn group_writer(
         let mut jobs: Vec<QueuedPoll> = Vec::new();
         let mut counts: Vec<PollCounts> = Vec::new();
         let mut failed = false;
-        let committed = match Group::begin(&mut store) {
+        let committed = match Batch::begin(&mut store) {
             Err(e) => {
                 jobs.push(first);
                 Err(e)
             }
-            Ok(mut group) => {
+            Ok(mut batch) => {
                 let deadline = Instant::now() + LINGER;
                 let mut next = Some(first);
                 while let Some(job) = next.take() {
-                    match group.write(&job.0) {
+                    match batch.write(&job.0) {
                         Ok(c) => counts.push(c),
                         Err(_) => failed = true,
                     }
@@ -401,11 +405,11 @@ fn group_writer(
                     };
                 }
                 if failed {
-                    // Dropping the group rolls it back; each poll is written alone below.
-                    drop(group);
+                    // Dropping the batch rolls it back; each poll is written alone below.
+                    drop(batch);
                     Ok(())
                 } else {
-                    group.commit()
+                    batch.commit()
                 }
             }
         };

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use super::{Db, Store, StoreError};
 
 /// How long the probe's write waits for a lock held by another connection.
-pub const BUSY_TIMEOUT: Duration = Duration::from_millis(750);
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_millis(750);
 /// An answer younger than this is given again rather than probing anew.
 const REUSE: Duration = Duration::from_secs(1);
 

@@ -8,7 +8,7 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 /// A running daemon, killed when dropped.
-pub struct RunningDaemon {
+pub(crate) struct RunningDaemon {
     pub child: Child,
     lines: Receiver<String>,
     /// Every log line seen so far.
@@ -18,13 +18,13 @@ pub struct RunningDaemon {
 
 impl RunningDaemon {
     /// Starts `tocsin --config CONFIG run` with `env` and waits for its listen address.
-    pub fn start(config: &Path, env: &[(&str, &str)]) -> RunningDaemon {
+    pub(crate) fn start(config: &Path, env: &[(&str, &str)]) -> RunningDaemon {
         RunningDaemon::start_with(config, env, |_| {})
     }
 
     /// [`start`](Self::start), with `customize` applied to the command first (resource
     /// limits, say).
-    pub fn start_with(
+    pub(crate) fn start_with(
         config: &Path,
         env: &[(&str, &str)],
         customize: impl FnOnce(&mut Command),
@@ -77,7 +77,7 @@ impl RunningDaemon {
     }
 
     /// Waits (bounded) for a log line matching `pred` and returns it.
-    pub fn wait_for(&mut self, pred: impl Fn(&str) -> bool, limit: Duration) -> String {
+    pub(crate) fn wait_for(&mut self, pred: impl Fn(&str) -> bool, limit: Duration) -> String {
         if let Some(l) = self.log.iter().find(|l| pred(l)) {
             return l.clone();
         }
@@ -100,7 +100,7 @@ impl RunningDaemon {
     }
 
     /// Waits (bounded) until at least `n` log lines match `pred`.
-    pub fn wait_count(&mut self, pred: impl Fn(&str) -> bool, n: usize, limit: Duration) {
+    pub(crate) fn wait_count(&mut self, pred: impl Fn(&str) -> bool, n: usize, limit: Duration) {
         let deadline = Instant::now() + limit;
         while self.log.iter().filter(|l| pred(l)).count() < n {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -115,13 +115,13 @@ impl RunningDaemon {
     }
 
     /// Collects the log lines available now.
-    pub fn drain(&mut self) {
+    pub(crate) fn drain(&mut self) {
         while let Ok(l) = self.lines.try_recv() {
             self.log.push(l);
         }
     }
 
-    pub fn signal(&self, sig: &str) {
+    pub(crate) fn signal(&self, sig: &str) {
         let ok = Command::new("kill")
             .args([&format!("-{sig}"), &self.child.id().to_string()])
             .status()
@@ -131,7 +131,7 @@ impl RunningDaemon {
     }
 
     /// Waits (bounded) for the process to exit; returns its exit code.
-    pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+    pub(crate) fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(s) = self.child.try_wait().unwrap() {
@@ -151,7 +151,7 @@ impl RunningDaemon {
     }
 
     /// `GET path` over HTTP/1.0: (status line, body).
-    pub fn get(&self, path: &str) -> (String, String) {
+    pub(crate) fn get(&self, path: &str) -> (String, String) {
         http_get(self.addr, path)
     }
 }
@@ -164,7 +164,7 @@ impl Drop for RunningDaemon {
 }
 
 /// A plain HTTP/1.0 GET: (status line, body).
-pub fn http_get(addr: SocketAddr, path: &str) -> (String, String) {
+pub(crate) fn http_get(addr: SocketAddr, path: &str) -> (String, String) {
     let Ok(mut s) = TcpStream::connect(addr) else {
         return ("connect failed".into(), String::new());
     };
@@ -181,7 +181,7 @@ pub fn http_get(addr: SocketAddr, path: &str) -> (String, String) {
 
 /// Polls `f` until it returns true, at most `limit` (for conditions that depend on the
 /// daemon's schedule; never used to wait a fixed time).
-pub fn eventually(limit: Duration, what: &str, mut f: impl FnMut() -> bool) {
+pub(crate) fn eventually(limit: Duration, what: &str, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !f() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");

@@ -10,21 +10,26 @@ use tocsin::daemon::Daemon;
 
 use super::{fixtures_dir, write_config};
 
-pub struct Resp {
+pub(crate) struct Resp {
     pub status: u16,
     pub headers: HashMap<String, String>,
     pub body: Vec<u8>,
 }
 
 impl Resp {
-    pub fn h(&self, k: &str) -> Option<&str> {
+    pub(crate) fn h(&self, k: &str) -> Option<&str> {
         self.headers
             .get(&k.to_ascii_lowercase())
             .map(String::as_str)
     }
 }
 
-pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
+pub(crate) fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Resp {
     let mut s = TcpStream::connect(addr).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
@@ -80,11 +85,14 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 
 /// Starts a daemon's server in-process over published fixtures; returns its address,
 /// the output dir and the daemon (so the test can publish again).
-pub fn start(rt: &tokio::runtime::Runtime, dir: &Path) -> (SocketAddr, std::path::PathBuf, Daemon) {
+pub(crate) fn start(
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+) -> (SocketAddr, std::path::PathBuf, Daemon) {
     start_with(rt, dir, &["promolex-ro.rss", "fidh.atom"])
 }
 
-pub fn start_with(
+pub(crate) fn start_with(
     rt: &tokio::runtime::Runtime,
     dir: &Path,
     fixtures: &[&str],
@@ -119,7 +127,7 @@ pub fn start_with(
 }
 
 /// Polls every source of `config` once, publishes, and serves the outputs.
-pub fn serve(rt: &tokio::runtime::Runtime, config: Config) -> (SocketAddr, Daemon) {
+pub(crate) fn serve(rt: &tokio::runtime::Runtime, config: Config) -> (SocketAddr, Daemon) {
     rt.block_on(async {
         let d = Daemon::new(config).unwrap();
         let sources = d.config.sources.clone();
@@ -136,7 +144,7 @@ pub fn serve(rt: &tokio::runtime::Runtime, config: Config) -> (SocketAddr, Daemo
     })
 }
 
-pub fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -1,10 +1,10 @@
 //! Shared test helpers: a local fixture HTTP server and a way to run the binary.
 #![allow(dead_code)]
 
-pub mod daemon;
-pub mod inproc;
-pub mod notify;
-pub mod safety;
+pub(crate) mod daemon;
+pub(crate) mod inproc;
+pub(crate) mod notify;
+pub(crate) mod safety;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 /// What the fixture server answers on a path.
 #[derive(Clone, Debug)]
-pub enum Route {
+pub(crate) enum Route {
     /// A complete response.
     Respond {
         status: u16,
@@ -41,7 +41,7 @@ pub enum Route {
 }
 
 impl Route {
-    pub fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Route {
+    pub(crate) fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Route {
         Route::Respond {
             status: 200,
             headers: vec![("Content-Type".into(), content_type.into())],
@@ -50,7 +50,7 @@ impl Route {
     }
 
     /// A redirect with this status to `location`.
-    pub fn redirect(status: u16, location: &str) -> Route {
+    pub(crate) fn redirect(status: u16, location: &str) -> Route {
         Route::Respond {
             status,
             headers: vec![("Location".into(), location.into())],
@@ -59,7 +59,7 @@ impl Route {
     }
 
     /// An error status with a `Retry-After` header.
-    pub fn retry_after(status: u16, value: &str) -> Route {
+    pub(crate) fn retry_after(status: u16, value: &str) -> Route {
         Route::Respond {
             status,
             headers: vec![("Retry-After".into(), value.into())],
@@ -67,7 +67,7 @@ impl Route {
         }
     }
 
-    pub fn status(status: u16) -> Route {
+    pub(crate) fn status(status: u16) -> Route {
         Route::Respond {
             status,
             headers: vec![],
@@ -78,7 +78,7 @@ impl Route {
 
 /// A request as the server saw it.
 #[derive(Clone, Debug)]
-pub struct Seen {
+pub(crate) struct Seen {
     pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
@@ -86,7 +86,7 @@ pub struct Seen {
 }
 
 impl Seen {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -97,20 +97,20 @@ impl Seen {
 /// A tiny HTTP/1.1 server on 127.0.0.1:0, one thread per connection, for fixtures.
 /// Clones share the server.
 #[derive(Clone)]
-pub struct FixtureServer {
+pub(crate) struct FixtureServer {
     pub addr: SocketAddr,
     routes: Arc<Mutex<HashMap<String, Route>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl FixtureServer {
-    pub fn start() -> FixtureServer {
+    pub(crate) fn start() -> FixtureServer {
         FixtureServer::start_on("127.0.0.1")
     }
 
     /// A server on another loopback address (all of 127/8 is loopback on Linux), so
     /// that it counts as another host for per-host politeness.
-    pub fn start_on(ip: &str) -> FixtureServer {
+    pub(crate) fn start_on(ip: &str) -> FixtureServer {
         let listener = TcpListener::bind((ip, 0)).unwrap_or_else(|e| panic!("bind {ip}:0: {e}"));
         let addr = listener.local_addr().unwrap();
         let routes: Arc<Mutex<HashMap<String, Route>>> = Arc::default();
@@ -126,20 +126,20 @@ impl FixtureServer {
         FixtureServer { addr, routes, seen }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
 
-    pub fn set(&self, path: &str, route: Route) {
+    pub(crate) fn set(&self, path: &str, route: Route) {
         self.routes.lock().unwrap().insert(path.to_string(), route);
     }
 
     /// Serves a fixture file from `tests/fixtures/`.
-    pub fn serve_fixture(&self, path: &str, fixture: &str, content_type: &str) {
+    pub(crate) fn serve_fixture(&self, path: &str, fixture: &str, content_type: &str) {
         self.set(path, Route::ok(content_type, fixture_bytes(fixture)));
     }
 
-    pub fn seen(&self, path: &str) -> Vec<Seen> {
+    pub(crate) fn seen(&self, path: &str) -> Vec<Seen> {
         self.seen
             .lock()
             .unwrap()
@@ -150,7 +150,7 @@ impl FixtureServer {
     }
 
     /// Every request the server saw, whatever its path.
-    pub fn all_seen(&self) -> Vec<Seen> {
+    pub(crate) fn all_seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
 }
@@ -270,16 +270,16 @@ fn handle(mut conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, seen: &Mu
     }
 }
 
-pub fn fixtures_dir() -> PathBuf {
+pub(crate) fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-pub fn fixture_bytes(name: &str) -> Vec<u8> {
+pub(crate) fn fixture_bytes(name: &str) -> Vec<u8> {
     std::fs::read(fixtures_dir().join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
 /// Runs the tocsin binary with `--config config` and `args`.
-pub fn tocsin(config: &Path, args: &[&str]) -> Output {
+pub(crate) fn tocsin(config: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tocsin"))
         .arg("--config")
         .arg(config)
@@ -289,16 +289,16 @@ pub fn tocsin(config: &Path, args: &[&str]) -> Output {
         .expect("run tocsin")
 }
 
-pub fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-pub fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// `items --json` parsed.
-pub fn items_json(config: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
+pub(crate) fn items_json(config: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
     let mut args = vec!["items", "--json", "--limit", "100000"];
     args.extend_from_slice(extra);
     let o = tocsin(config, &args);
@@ -310,13 +310,13 @@ pub fn items_json(config: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
 }
 
 /// The `../shared` directory beside the repository, when present.
-pub fn shared_dir() -> Option<PathBuf> {
+pub(crate) fn shared_dir() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
     p.is_dir().then_some(p)
 }
 
 /// Whether a program is on PATH.
-pub fn have(program: &str) -> bool {
+pub(crate) fn have(program: &str) -> bool {
     Command::new("sh")
         .arg("-c")
         .arg(format!("command -v {program} >/dev/null 2>&1"))
@@ -326,7 +326,7 @@ pub fn have(program: &str) -> bool {
 }
 
 /// The rules used by the end-to-end tests: a small multilingual set.
-pub const TEST_RULES: &str = r#"
+pub(crate) const TEST_RULES: &str = r#"
 [[rules]]
 name = "urgent-appeal"
 keywords = ["urgent appeal", "urgent action", "urgent intervention", "apel urgent", "eliberarea urgentă", "немедленно освободить"]
@@ -339,7 +339,7 @@ fields = ["title"]
 
 /// Writes a config for `sources` (id, url, language) into `dir`, returning its path.
 /// `daemon_extra` goes into the `[daemon]` table.
-pub fn write_config(
+pub(crate) fn write_config(
     dir: &Path,
     sources: &[(&str, String, Option<&str>)],
     daemon_extra: &str,
@@ -348,7 +348,7 @@ pub fn write_config(
 }
 
 /// Like [`write_config`], with `tail` (more tables) appended at the end.
-pub fn write_config_with(
+pub(crate) fn write_config_with(
     dir: &Path,
     sources: &[(&str, String, Option<&str>)],
     daemon_extra: &str,
@@ -374,7 +374,7 @@ pub fn write_config_with(
 
 /// An RSS 2.0 feed of `(title, extra XML)` items, the n-th with guid `t-n`, link
 /// `http://t/n` and a date on the n+1-th of June 2025.
-pub fn rss(items: &[(&str, &str)]) -> String {
+pub(crate) fn rss(items: &[(&str, &str)]) -> String {
     let mut s = String::from(
         "<?xml version=\"1.0\"?><rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\
          <channel><title>T</title><link>http://t/</link>",
@@ -391,12 +391,12 @@ pub fn rss(items: &[(&str, &str)]) -> String {
 }
 
 /// [`rss`] of plain titles.
-pub fn rss_titles(titles: &[&str]) -> String {
+pub(crate) fn rss_titles(titles: &[&str]) -> String {
     rss(&titles.iter().map(|t| (*t, "")).collect::<Vec<_>>())
 }
 
 /// Kills the child process when dropped, so a failing test leaves no daemon behind.
-pub struct KillOnDrop(pub std::process::Child);
+pub(crate) struct KillOnDrop(pub std::process::Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {

@@ -4,14 +4,14 @@ use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};
 
 /// A fake systemd notify socket.
-pub struct NotifySocket {
+pub(crate) struct NotifySocket {
     sock: UnixDatagram,
     pub path: std::path::PathBuf,
     pub seen: Vec<String>,
 }
 
 impl NotifySocket {
-    pub fn new(dir: &std::path::Path) -> NotifySocket {
+    pub(crate) fn new(dir: &std::path::Path) -> NotifySocket {
         let path = dir.join("notify.sock");
         let sock = UnixDatagram::bind(&path).unwrap();
         sock.set_read_timeout(Some(Duration::from_millis(200)))
@@ -24,7 +24,7 @@ impl NotifySocket {
     }
 
     /// Waits (bounded) for a message containing `what`.
-    pub fn wait_for(&mut self, what: &str, limit: Duration) -> String {
+    pub(crate) fn wait_for(&mut self, what: &str, limit: Duration) -> String {
         if let Some(m) = self.seen.iter().find(|m| m.contains(what)) {
             return m.clone();
         }
@@ -43,7 +43,7 @@ impl NotifySocket {
     }
 
     /// Collects messages until `done` holds (bounded).
-    pub fn collect_until(&mut self, limit: Duration, done: impl Fn(&NotifySocket) -> bool) {
+    pub(crate) fn collect_until(&mut self, limit: Duration, done: impl Fn(&NotifySocket) -> bool) {
         let deadline = Instant::now() + limit;
         let mut buf = [0u8; 4096];
         while !done(self) {
@@ -55,7 +55,7 @@ impl NotifySocket {
         }
     }
 
-    pub fn count(&self, what: &str) -> usize {
+    pub(crate) fn count(&self, what: &str) -> usize {
         self.seen.iter().filter(|m| m.contains(what)).count()
     }
 }

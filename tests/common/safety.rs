@@ -67,7 +67,7 @@ fn check_attrs(el: &ElementRef, out: &mut Vec<String>, where_: &str) {
 }
 
 /// Executable constructs in an HTML fragment taken from an item.
-pub fn check_fragment(html: &str, where_: &str) -> Vec<String> {
+pub(crate) fn check_fragment(html: &str, where_: &str) -> Vec<String> {
     let doc = Html::parse_fragment(html);
     let mut out = Vec::new();
     for node in doc.tree.nodes() {
@@ -84,7 +84,7 @@ pub fn check_fragment(html: &str, where_: &str) -> Vec<String> {
 }
 
 /// A title must be plain text: nothing a lenient reader would take for a tag.
-pub fn check_title(title: &str, where_: &str) -> Vec<String> {
+pub(crate) fn check_title(title: &str, where_: &str) -> Vec<String> {
     let bytes = title.as_bytes();
     let tagish = bytes.windows(2).any(|w| {
         w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/' || w[1] == b'!' || w[1] == b'?')
@@ -98,7 +98,7 @@ pub fn check_title(title: &str, where_: &str) -> Vec<String> {
 
 /// Executable constructs anywhere in a whole published HTML page. The page's own
 /// `<meta>`, `<link rel=alternate>` and one `<style>` in `<head>` are expected.
-pub fn check_page(html: &str, where_: &str) -> Vec<String> {
+pub(crate) fn check_page(html: &str, where_: &str) -> Vec<String> {
     let doc = Html::parse_document(html);
     let mut out = Vec::new();
     for node in doc.tree.nodes() {
@@ -127,7 +127,7 @@ pub fn check_page(html: &str, where_: &str) -> Vec<String> {
 
 /// Checks every item of a published feed (Atom, RSS or JSON Feed) read back with
 /// feed-rs: HTML fields must be safe, titles plain.
-pub fn check_feed(bytes: &[u8], where_: &str) -> Vec<String> {
+pub(crate) fn check_feed(bytes: &[u8], where_: &str) -> Vec<String> {
     let feed = match feed_rs::parser::Builder::new()
         .sanitize_content(false)
         .build()
@@ -159,7 +159,7 @@ pub fn check_feed(bytes: &[u8], where_: &str) -> Vec<String> {
 }
 
 /// Checks every published document under `dir` by its extension.
-pub fn check_dir(dir: &std::path::Path) -> (usize, Vec<String>) {
+pub(crate) fn check_dir(dir: &std::path::Path) -> (usize, Vec<String>) {
     let mut files = 0;
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];

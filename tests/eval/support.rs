@@ -9,20 +9,20 @@ use tocsin::config::Config;
 use tocsin::model::Classification;
 
 /// The shipped config, `config/tocsin.toml`.
-pub fn shipped_config() -> Config {
+pub(crate) fn shipped_config() -> Config {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/tocsin.toml");
     Config::load(&path).expect("the shipped config is valid")
 }
 
 /// The shipped rules and threshold, compiled.
-pub fn shipped() -> Classifier {
+pub(crate) fn shipped() -> Classifier {
     let config = shipped_config();
     Classifier::new(&config.rules, config.classify.threshold).unwrap()
 }
 
 /// A confusion matrix: urgent is the positive class.
 #[derive(Default, Clone, Copy, Debug)]
-pub struct Counts {
+pub(crate) struct Counts {
     pub tp: usize,
     pub fp: usize,
     pub fn_: usize,
@@ -30,7 +30,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    pub fn add(&mut self, truth: bool, said: bool) {
+    pub(crate) fn add(&mut self, truth: bool, said: bool) {
         match (truth, said) {
             (true, true) => self.tp += 1,
             (false, true) => self.fp += 1,
@@ -39,12 +39,12 @@ impl Counts {
         }
     }
 
-    pub fn total(&self) -> usize {
+    pub(crate) fn total(&self) -> usize {
         self.tp + self.fp + self.fn_ + self.tn
     }
 
     /// 1.0 when nothing was selected.
-    pub fn precision(&self) -> f64 {
+    pub(crate) fn precision(&self) -> f64 {
         if self.tp + self.fp == 0 {
             1.0
         } else {
@@ -53,7 +53,7 @@ impl Counts {
     }
 
     /// 1.0 when nothing was urgent.
-    pub fn recall(&self) -> f64 {
+    pub(crate) fn recall(&self) -> f64 {
         if self.tp + self.fn_ == 0 {
             1.0
         } else {
@@ -62,7 +62,7 @@ impl Counts {
     }
 
     /// One table row: `label  precision recall  tp fp fn tn`.
-    pub fn row(&self, label: &str) -> String {
+    pub(crate) fn row(&self, label: &str) -> String {
         format!(
             "{label:<28} {:>9.3} {:>7.3}  {:>3} {:>3} {:>3} {:>3}",
             self.precision(),
@@ -74,13 +74,13 @@ impl Counts {
         )
     }
 
-    pub fn header(title: &str) -> String {
+    pub(crate) fn header(title: &str) -> String {
         format!("{title:<28} precision  recall   tp  fp  fn  tn")
     }
 }
 
 /// The rules that matched, with weights and evidence, on one line.
-pub fn evidence(v: &Classification) -> String {
+pub(crate) fn evidence(v: &Classification) -> String {
     let why: Vec<String> = v
         .reasons
         .iter()

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use super::super::SourceKind;
 use super::super::raw::{RawHtml, RawKind};
 use super::{Checker, KeyPath};
 use crate::parse::html::{ListingSpec, Pick, Sel, check_date_format};
+use crate::source::SourceKind;
 
 /// Listing pages read on the first poll of an HTML source unless configured.
 const DEFAULT_BACKFILL_PAGES: u32 = 3;
@@ -86,50 +86,9 @@ pub(super) fn listing(c: &mut Checker, key: KeyPath, h: RawHtml) -> Option<Listi
         ));
     }
     let next = optional(c, &key, "next", h.next, |v| Pick::parse(v, Some("href")));
-    let backfill_pages = match h.backfill_pages {
-        None => DEFAULT_BACKFILL_PAGES,
-        Some(n) if (1..=MAX_BACKFILL_PAGES).contains(&n) => {
-            if next.is_none() && n > 1 {
-                c.warnings.push(format!(
-                    "{}: ignored: there is no `next` selector to find more pages",
-                    key.clone().key("backfill_pages")
-                ));
-            }
-            n as u32
-        }
-        Some(n) => {
-            c.problem(
-                key.clone().key("backfill_pages"),
-                format!("{n} is out of range (1 to {MAX_BACKFILL_PAGES}; 1 reads page one only)"),
-            );
-            1
-        }
-    };
-    let mut follow_hosts = Vec::new();
-    for (j, h) in h.follow_hosts.iter().flatten().enumerate() {
-        match crate::fetch::policy::parse_follow_host(h) {
-            Ok(host) => follow_hosts.push(host),
-            Err(m) => c.problem(key.clone().key("follow_hosts").index(j), m),
-        }
-    }
-    if !follow_hosts.is_empty() && !follow && next.is_none() {
-        c.warnings.push(format!(
-            "{}: ignored: only `follow` and `next` links are fetched",
-            key.clone().key("follow_hosts")
-        ));
-    }
-    let mut extras = Vec::new();
-    for (name, v) in h.extra {
-        let k = key.clone().key("extra").key(&name);
-        if name.trim().is_empty() {
-            c.problem(k, "an extra needs a name");
-            continue;
-        }
-        match Pick::parse(&v, None) {
-            Ok(p) => extras.push((name, p)),
-            Err(m) => c.problem(k, m),
-        }
-    }
+    let backfill_pages = backfill_pages(c, &key, h.backfill_pages, next.is_some());
+    let follow_hosts = follow_hosts(c, &key, h.follow_hosts, follow || next.is_some());
+    let extras = extras(c, &key, h.extra);
     Some(ListingSpec {
         item: item?,
         title: title?,
@@ -144,6 +103,74 @@ pub(super) fn listing(c: &mut Checker, key: KeyPath, h: RawHtml) -> Option<Listi
         backfill_pages,
         follow_hosts,
     })
+}
+
+/// `backfill_pages`: listing pages read on a source's first poll.
+fn backfill_pages(c: &mut Checker, key: &KeyPath, value: Option<i64>, has_next: bool) -> u32 {
+    match value {
+        None => DEFAULT_BACKFILL_PAGES,
+        Some(n) if (1..=MAX_BACKFILL_PAGES).contains(&n) => {
+            if !has_next && n > 1 {
+                c.warnings.push(format!(
+                    "{}: ignored: there is no `next` selector to find more pages",
+                    key.clone().key("backfill_pages")
+                ));
+            }
+            n as u32
+        }
+        Some(n) => {
+            c.problem(
+                key.clone().key("backfill_pages"),
+                format!("{n} is out of range (1 to {MAX_BACKFILL_PAGES}; 1 reads page one only)"),
+            );
+            1
+        }
+    }
+}
+
+/// `follow_hosts`, normalised; `fetches_links`: `follow` or `next` is set (else they
+/// are ignored, with a warning).
+fn follow_hosts(
+    c: &mut Checker,
+    key: &KeyPath,
+    value: Option<Vec<String>>,
+    fetches_links: bool,
+) -> Vec<String> {
+    let mut hosts = Vec::new();
+    for (j, h) in value.iter().flatten().enumerate() {
+        match crate::fetch::policy::parse_follow_host(h) {
+            Ok(host) => hosts.push(host),
+            Err(m) => c.problem(key.clone().key("follow_hosts").index(j), m),
+        }
+    }
+    if !hosts.is_empty() && !fetches_links {
+        c.warnings.push(format!(
+            "{}: ignored: only `follow` and `next` links are fetched",
+            key.clone().key("follow_hosts")
+        ));
+    }
+    hosts
+}
+
+/// `[sources.html.extra]`: name = pick.
+fn extras(
+    c: &mut Checker,
+    key: &KeyPath,
+    extra: std::collections::BTreeMap<String, String>,
+) -> Vec<(String, Pick)> {
+    let mut extras = Vec::new();
+    for (name, v) in extra {
+        let k = key.clone().key("extra").key(&name);
+        if name.trim().is_empty() {
+            c.problem(k, "an extra needs a name");
+            continue;
+        }
+        match Pick::parse(&v, None) {
+            Ok(p) => extras.push((name, p)),
+            Err(m) => c.problem(k, m),
+        }
+    }
+    extras
 }
 
 fn required<T>(

@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use super::dates::{Order, Written, find_date, numeric_order};
 use super::page::{Ix, Page, is_stable};
 use super::texts;
+use crate::parse::dates::{Order, Written, find_date, numeric_order};
 use crate::parse::html::{parse_date, text_of};
 
 /// Where a field sits inside an item: the tags from below the item down to it, and
@@ -89,15 +89,15 @@ pub(super) struct Values {
 }
 
 impl Candidate {
-    pub fn entries(&self) -> impl Iterator<Item = &Values> {
+    pub(super) fn entries(&self) -> impl Iterator<Item = &Values> {
         self.values.iter().flatten()
     }
 
-    pub fn entry_count(&self) -> usize {
+    pub(super) fn entry_count(&self) -> usize {
         self.values.iter().flatten().count()
     }
 
-    pub fn depth(&self, page: &Page) -> u16 {
+    pub(super) fn depth(&self, page: &Page) -> u16 {
         page.node(self.items[0]).depth
     }
 }

@@ -22,7 +22,7 @@
 //!    the entry link is the link path found in most items, preferring headings and
 //!    words, and an item holding several different pages at that path makes the list a
 //!    container, not entries; then the title (heading, title-classed element, or the
-//!    link's text), the date ([`dates`]: `time@datetime` or a short text with a date
+//!    link's text), the date ([`dates`](super::dates): `time@datetime` or a short text with a date
 //!    in five languages), and ([`texts`]) a summary and labels (country, type...);
 //! 3. the same entries found at several levels (`li` and `li > a`) are one candidate:
 //!    the level whose every element is an entry, then the outermost, is kept;
@@ -84,7 +84,6 @@
 //! languages. No figures for it are claimed here: it was not run.
 
 mod candidates;
-pub mod dates;
 mod page;
 mod score;
 mod selectors;
@@ -96,7 +95,6 @@ use scraper::Html;
 use url::Url;
 
 use super::bounds::{MAX_CATEGORIES, bound_item, cap_document};
-use super::clean_language;
 use super::html::{ListingItem, ListingSpec, Pick, Sel};
 use crate::model::ParsedItem;
 use candidates::{Candidate, Field, read};
@@ -463,7 +461,7 @@ fn read_entries(
         .root_element()
         .value()
         .attr("lang")
-        .and_then(clean_language);
+        .and_then(crate::text::language::clean_tag);
     let mut out = Vec::new();
     for (k, &item) in c.items.iter().enumerate() {
         let Some(v) = &c.values[k] else { continue };

@@ -67,11 +67,57 @@ pub(super) struct Link {
     pub target: Option<String>,
 }
 
+/// Tags, signatures (tag and stable classes) and tag paths, numbered as first seen.
+#[derive(Default)]
+struct Interner {
+    tags: HashMap<String, u16>,
+    sigs: HashMap<String, u32>,
+    paths: HashMap<(u32, u32), u32>,
+    /// Reused to build each signature.
+    buf: String,
+}
+
+impl Interner {
+    /// The number of tag `name` (added to `names` when new), without allocating for
+    /// names already seen.
+    fn tag(&mut self, names: &mut Vec<String>, name: &str) -> u16 {
+        if let Some(&t) = self.tags.get(name) {
+            return t;
+        }
+        let t = self.tags.len() as u16;
+        self.tags.insert(name.to_string(), t);
+        names.push(name.to_string());
+        t
+    }
+
+    /// The number of `el`'s signature: its tag and stable classes.
+    fn signature(&mut self, el: ElementRef, name: &str) -> u32 {
+        self.buf.clear();
+        self.buf.push_str(name);
+        for c in stable_classes(el) {
+            self.buf.push('.');
+            self.buf.push_str(c);
+        }
+        if let Some(&s) = self.sigs.get(self.buf.as_str()) {
+            return s;
+        }
+        let s = self.sigs.len() as u32;
+        self.sigs.insert(self.buf.clone(), s);
+        s
+    }
+
+    /// The number of the path of a `sig` element under a parent of path `parent`.
+    fn path(&mut self, parent: u32, sig: u32) -> u32 {
+        let next = self.paths.len() as u32;
+        *self.paths.entry((parent, sig)).or_insert(next)
+    }
+}
+
 /// Elements whose content is never an entry's.
 const SKIPPED: [&str; 6] = ["script", "style", "template", "svg", "noscript", "head"];
 
 impl<'a> Page<'a> {
-    pub fn new(doc: &'a Html, page_url: &Url) -> Page<'a> {
+    pub(super) fn new(doc: &'a Html, page_url: &Url) -> Page<'a> {
         let (base, _) = document_base(doc, page_url);
         let mut page = Page {
             nodes: Vec::new(),
@@ -85,11 +131,8 @@ impl<'a> Page<'a> {
                 .attr("lang")
                 .map(|l| l.trim().to_string()),
         };
-        let mut tag_ids: HashMap<String, u16> = HashMap::new();
-        let mut sig_ids: HashMap<String, u32> = HashMap::new();
-        let mut path_ids: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut ids = Interner::default();
         let mut own: Vec<String> = Vec::new();
-        let mut sig = String::new();
         // Depth-first in document order, without recursion (a hostile page may nest
         // deeply): an element is opened, its children pushed, and it is closed once
         // they are done.
@@ -113,56 +156,7 @@ impl<'a> Page<'a> {
                 }
                 continue;
             }
-            let up = parent.map(|p| &page.nodes[p as usize]);
-            // Interned without allocating for names already seen.
-            let tag = match tag_ids.get(name) {
-                Some(&t) => t,
-                None => {
-                    let t = tag_ids.len() as u16;
-                    tag_ids.insert(name.to_string(), t);
-                    page.tags.push(name.to_string());
-                    t
-                }
-            };
-            sig.clear();
-            sig.push_str(name);
-            for c in stable_classes(el) {
-                sig.push('.');
-                sig.push_str(c);
-            }
-            let sig_id = match sig_ids.get(sig.as_str()) {
-                Some(&s) => s,
-                None => {
-                    let s = sig_ids.len() as u32;
-                    sig_ids.insert(sig.clone(), s);
-                    s
-                }
-            };
-            let parent_path = up.map_or(u32::MAX, |u| u.path);
-            let next_path = path_ids.len() as u32;
-            let path = *path_ids.entry((parent_path, sig_id)).or_insert(next_path);
-            let sectioned = up.is_some_and(|u| {
-                u.sectioned
-                    || matches!(
-                        page.tags[u.tag as usize].as_str(),
-                        "article" | "main" | "section" | "aside" | "nav"
-                    )
-            });
-            let ix = page.nodes.len() as Ix;
-            page.nodes.push(Node {
-                el,
-                parent,
-                end: ix,
-                tag,
-                path,
-                sig: sig_id,
-                depth: up.map_or(0, |u| u.depth.saturating_add(1)),
-                boiler: boilerplate(el, sectioned).or(up.and_then(|u| u.boiler)),
-                in_main: up.is_some_and(|u| u.in_main) || is_main(el),
-                hidden: up.is_some_and(|u| u.hidden) || is_hidden(el),
-                sectioned,
-                title_hint: title_hint(el),
-            });
+            let ix = page.add_node(&mut ids, el, parent);
             if name == "a"
                 && let Some(href) = el.value().attr("href")
             {
@@ -198,16 +192,50 @@ impl<'a> Page<'a> {
         page
     }
 
-    pub fn node(&self, ix: Ix) -> &Node<'a> {
+    /// Adds `el`, a child of `parent`, with its interned tag and path and what it
+    /// inherits (boilerplate region, main content, hidden, sectioned).
+    fn add_node(&mut self, ids: &mut Interner, el: ElementRef<'a>, parent: Option<Ix>) -> Ix {
+        let name = el.value().name();
+        let tag = ids.tag(&mut self.tags, name);
+        let up = parent.map(|p| &self.nodes[p as usize]);
+        let sig = ids.signature(el, name);
+        let path = ids.path(up.map_or(u32::MAX, |u| u.path), sig);
+        let sectioned = up.is_some_and(|u| {
+            u.sectioned
+                || matches!(
+                    self.tags[u.tag as usize].as_str(),
+                    "article" | "main" | "section" | "aside" | "nav"
+                )
+        });
+        let ix = self.nodes.len() as Ix;
+        let node = Node {
+            el,
+            parent,
+            end: ix,
+            tag,
+            path,
+            sig,
+            depth: up.map_or(0, |u| u.depth.saturating_add(1)),
+            boiler: boilerplate(el, sectioned).or(up.and_then(|u| u.boiler)),
+            in_main: up.is_some_and(|u| u.in_main) || is_main(el),
+            hidden: up.is_some_and(|u| u.hidden) || is_hidden(el),
+            sectioned,
+            title_hint: title_hint(el),
+        };
+        self.nodes.push(node);
+        ix
+    }
+
+    pub(super) fn node(&self, ix: Ix) -> &Node<'a> {
         &self.nodes[ix as usize]
     }
 
-    pub fn tag(&self, ix: Ix) -> &str {
+    pub(super) fn tag(&self, ix: Ix) -> &str {
         &self.tags[self.node(ix).tag as usize]
     }
 
     /// The links inside element `ix`, itself included.
-    pub fn links_in(&self, ix: Ix) -> &[Link] {
+    pub(super) fn links_in(&self, ix: Ix) -> &[Link] {
         let end = self.node(ix).end;
         let from = self.links.partition_point(|l| l.node < ix);
         let to = self.links.partition_point(|l| l.node <= end);
@@ -215,7 +243,7 @@ impl<'a> Page<'a> {
     }
 
     /// The link that element `ix` is, if it is one.
-    pub fn link(&self, ix: Ix) -> Option<&Link> {
+    pub(super) fn link(&self, ix: Ix) -> Option<&Link> {
         self.links
             .binary_search_by_key(&ix, |l| l.node)
             .ok()
@@ -223,12 +251,12 @@ impl<'a> Page<'a> {
     }
 
     /// Whether `inner` is `outer` or inside it.
-    pub fn contains(&self, outer: Ix, inner: Ix) -> bool {
+    pub(super) fn contains(&self, outer: Ix, inner: Ix) -> bool {
         outer <= inner && inner <= self.node(outer).end
     }
 
     /// Whether `url`'s host is this site's.
-    pub fn on_site(&self, url: &str) -> bool {
+    pub(super) fn on_site(&self, url: &str) -> bool {
         let h = host_of(url);
         self.site.contains(&h)
     }

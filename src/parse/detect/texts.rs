@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use super::candidates::{
     Candidate, Extra, Field, Key, Last, enclosing_link, key_of, near, text_stats, words,
 };
-use super::dates::{Order, find_date};
 use super::page::{Ix, Page, is_stable};
+use crate::parse::dates::{Order, find_date};
 use crate::parse::html::text_of;
 
 /// Text elements per key, per item.

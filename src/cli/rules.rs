@@ -9,15 +9,14 @@ use std::io::Write;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::classify::Classifier;
-use crate::cli::CliError;
+use super::CliError;
 use crate::config::Config;
 use crate::model::Classification;
 use crate::reclassify::{Change, compare};
 use crate::store::{ItemFilter, Store};
 
 /// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 time.
-pub fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
+pub(super) fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
     }
@@ -49,7 +48,7 @@ fn line(out: &mut impl Write, c: &Change) {
     );
 }
 
-pub async fn test(
+pub(super) async fn test(
     config: Config,
     sources: &[String],
     since: Option<DateTime<Utc>>,
@@ -64,9 +63,7 @@ pub async fn test(
     }
     // Read-only: the database is opened as is; nothing is re-classified or written.
     let store = Store::open(&config.daemon.database)?;
-    // Validated with the config: a rule set that does not compile was refused there.
-    let classifier = Classifier::new(&config.rules, config.classify.threshold)
-        .map_err(|e| CliError::Other(anyhow::anyhow!("{e}")))?;
+    let classifier = config.classifier();
     let filter = ItemFilter {
         sources: sources.to_vec(),
         since,

@@ -8,11 +8,29 @@ use std::collections::HashSet;
 
 use opml::{Body, Head, OPML, Outline};
 
-use crate::classify::normalize;
-use crate::config::{Config, SourceConfig, SourceKind};
+use super::{CliError, OpmlAction};
+use crate::config::Config;
+use crate::source::{Source, SourceKind};
+use crate::text::normalize;
+
+/// Prints the export, or the entries to paste for an import.
+pub(super) fn run(config: &Config, action: &OpmlAction) -> Result<(), CliError> {
+    let out = match action {
+        OpmlAction::Export => export(config),
+        OpmlAction::Import { file } => {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                CliError::Other(anyhow::anyhow!("cannot read {}: {e}", file.display()))
+            })?;
+            import(config, &file.display().to_string(), &text)
+        }
+    }
+    .map_err(anyhow::Error::from)?;
+    print!("{out}");
+    Ok(())
+}
 
 #[derive(Debug, thiserror::Error)]
-pub enum OpmlError {
+pub(super) enum OpmlError {
     #[error("{path}: not an OPML document: {message}")]
     Parse { path: String, message: String },
     #[error("cannot write OPML: {0}")]
@@ -21,7 +39,7 @@ pub enum OpmlError {
 
 /// A feed source as an `rss` outline; an HTML listing (no feed to subscribe to) as a
 /// `link` outline, which feed readers show but do not poll.
-fn outline(s: &SourceConfig) -> Outline {
+fn outline(s: &Source) -> Outline {
     let remote = s.url.scheme() != "file";
     let html = matches!(s.kind, SourceKind::Html(_));
     Outline {
@@ -38,7 +56,7 @@ fn outline(s: &SourceConfig) -> Outline {
 }
 
 /// The configured sources as OPML 2.0.
-pub fn export(config: &Config) -> Result<String, OpmlError> {
+pub(super) fn export(config: &Config) -> Result<String, OpmlError> {
     let doc = OPML {
         version: "2.0".into(),
         head: Some(Head {
@@ -74,7 +92,7 @@ fn toml_string(s: &str) -> String {
 
 /// Reads an OPML document and returns `[[sources]]` entries for every feed in it that
 /// `config` does not already poll, with unique ids.
-pub fn import(config: &Config, path: &str, text: &str) -> Result<String, OpmlError> {
+pub(super) fn import(config: &Config, path: &str, text: &str) -> Result<String, OpmlError> {
     let doc = OPML::from_str(text).map_err(|e| OpmlError::Parse {
         path: path.to_string(),
         message: e.to_string(),
@@ -111,7 +129,11 @@ pub fn import(config: &Config, path: &str, text: &str) -> Result<String, OpmlErr
             toml_string(title),
             toml_string(url)
         ));
-        if let Some(lang) = o.language.as_deref().and_then(crate::parse::clean_language) {
+        if let Some(lang) = o
+            .language
+            .as_deref()
+            .and_then(crate::text::language::clean_tag)
+        {
             out.push_str(&format!("language = {}\n", toml_string(&lang)));
         }
     }

@@ -8,12 +8,21 @@ use std::io::Write;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use super::CliError;
 use crate::config::Config;
 use crate::store::{SourceState, Store, StoreError};
 
+/// Prints how every source is doing (one JSON array with `json`).
+pub(super) fn run(config: &Config, json: bool) -> Result<(), CliError> {
+    let store = Store::open(&config.daemon.database)?;
+    let rows = collect(config, &store)?;
+    print(&rows, json, &mut std::io::stdout().lock()).map_err(anyhow::Error::from)?;
+    Ok(())
+}
+
 /// One source's line.
 #[derive(Debug, Serialize)]
-pub struct SourceStatus {
+pub(super) struct SourceStatus {
     pub id: String,
     /// The URL in the config.
     pub url: String,
@@ -53,7 +62,7 @@ fn state_name(st: Option<&SourceState>, enabled: bool, configured: bool) -> &'st
 }
 
 /// Every configured source, then any the database knows that the config no longer has.
-pub fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus>, StoreError> {
+pub(super) fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus>, StoreError> {
     let mut states: HashMap<String, SourceState> = store
         .source_states()?
         .into_iter()
@@ -108,7 +117,11 @@ fn when(t: Option<DateTime<Utc>>) -> String {
 }
 
 /// Prints the table (or one JSON array with `json`).
-pub fn print(rows: &[SourceStatus], json: bool, out: &mut impl Write) -> std::io::Result<()> {
+pub(super) fn print(
+    rows: &[SourceStatus],
+    json: bool,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     if json {
         serde_json::to_writer_pretty(&mut *out, rows).map_err(std::io::Error::other)?;
         return writeln!(out);

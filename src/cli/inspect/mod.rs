@@ -9,17 +9,17 @@ mod listing;
 use chrono::Utc;
 use url::Url;
 
+use super::CliError;
+use super::items::print_items;
 use crate::classify::Classifier;
-use crate::cli::{CliError, print_items};
-use crate::config::{Config, SourceConfig, SourceKind};
+use crate::config::Config;
 use crate::dedup::item_uid;
-use crate::fetch::{ACCEPT_HTML, Fetcher, Outcome, Request};
-use crate::model::{ParsedFeed, StoredItem};
-use crate::parse::parse_document;
-use crate::poll::html::read_listing;
-use crate::poll::prepare;
+use crate::fetch::{Fetcher, Outcome, Request};
+use crate::model::StoredItem;
+use crate::poll::{prepare, preview};
+use crate::source::Source;
 
-pub use listing::{run_html, run_source};
+pub(super) use listing::{run_html, run_source};
 
 /// Turns a command-line target into a URL: http(s) and file URLs as given, anything
 /// else a local path.
@@ -33,15 +33,9 @@ fn target_url(t: &str) -> Result<Url, String> {
     Url::from_file_path(&abs).map_err(|_| format!("{t}: not a usable path"))
 }
 
-pub async fn run(config: &Config, targets: &[String]) -> Result<(), CliError> {
-    let fetcher = Fetcher::new(
-        &config.daemon.user_agent,
-        config.daemon.concurrency,
-        config.fetch.host_spacing,
-    );
-    // Validated with the config: a rule set that does not compile was refused there.
-    let classifier = Classifier::new(&config.rules, config.classify.threshold)
-        .map_err(|e| CliError::Other(anyhow::anyhow!("{e}")))?;
+pub(super) async fn run(config: &Config, targets: &[String]) -> Result<(), CliError> {
+    let fetcher = config.fetcher();
+    let classifier = config.classifier();
     let mut failed = 0;
     for t in targets {
         match inspect_one(config, &fetcher, &classifier, t).await {
@@ -73,7 +67,7 @@ async fn inspect_one(
         .iter()
         .find(|s| s.url == url)
         .cloned()
-        .unwrap_or_else(|| SourceConfig {
+        .unwrap_or_else(|| Source {
             id: "inspect".into(),
             title: target.to_string(),
             url: url.clone(),
@@ -83,39 +77,19 @@ async fn inspect_one(
             trust: 0,
             kind: Default::default(),
             fetch: config.fetch.for_source(),
+            max_defer: config.fetch.max_defer,
         });
-    let mut req = Request::new(&source.id, url.clone(), &source.fetch);
-    if matches!(source.kind, SourceKind::Html(_)) {
-        req = req.with_accept(ACCEPT_HTML);
-    }
+    let req =
+        Request::new(&source.id, url.clone(), &source.fetch).with_accept(source.kind.accept());
     let Outcome::Body(fetched) = fetcher.fetch(&req).await.map_err(|e| e.to_string())? else {
         return Err(format!(
             "{url}: 304 Not Modified to an unconditional request"
         ));
     };
-    let feed = match &source.kind {
-        SourceKind::Feed => {
-            let doc = parse_document(
-                &fetched.body,
-                fetched.meta.content_type.as_deref(),
-                Some(&fetched.final_url),
-            )
-            .map_err(|e| e.to_string())?;
-            if let Some(r) = &doc.repairs {
-                eprintln!("tocsin: inspect {target}: repaired before parsing: {r}");
-            }
-            doc.feed
-        }
-        SourceKind::Html(spec) => {
-            let listing = read_listing(&fetched, spec);
-            listing.check().map_err(|e| e.to_string())?;
-            ParsedFeed {
-                language: listing.language.clone(),
-                items: listing.into_parsed(),
-                ..Default::default()
-            }
-        }
-    };
+    let (feed, notes) = preview(&source, &fetched).map_err(|e| e.to_string())?;
+    for n in notes {
+        eprintln!("tocsin: inspect {target}: {n}");
+    }
     let now = Utc::now();
     Ok(prepare(classifier, &source, feed)
         .into_iter()

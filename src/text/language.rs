@@ -119,9 +119,27 @@ fn iso639_1(code: &str) -> Option<&'static str> {
     })
 }
 
+/// Reduces a declared language (`ro-RO`, `en_US`, `RU`) to a BCP 47 tag, or drops it.
+pub fn clean_tag(raw: &str) -> Option<String> {
+    let tag = raw.trim().replace('_', "-");
+    let mut parts = tag.split('-');
+    let primary = parts.next()?.to_ascii_lowercase();
+    if !(2..=3).contains(&primary.len()) || !primary.bytes().all(|b| b.is_ascii_lowercase()) {
+        return None;
+    }
+    Some(primary)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_tags_are_cleaned() {
+        assert_eq!(clean_tag("ro_RO").as_deref(), Some("ro"));
+        assert_eq!(clean_tag("RU").as_deref(), Some("ru"));
+        assert_eq!(clean_tag("x").as_deref(), None);
+    }
 
     #[test]
     fn detects_the_five_languages_of_the_domain() {

@@ -8,21 +8,21 @@ use std::io::Write as _;
 use chrono::SecondsFormat;
 use url::Url;
 
-use crate::classify::{Classifier, html_to_text};
-use crate::cli::CliError;
-use crate::config::{Config, SourceKind};
-use crate::fetch::Fetcher;
+use super::super::CliError;
+use crate::config::Config;
 use crate::model::{Classification, ParsedFeed};
 use crate::parse::decode_html;
-use crate::parse::html::{Listing, ListingSpec, parse_listing};
+use crate::parse::html::{Listing, ListingItem, ListingSpec, parse_listing};
 use crate::poll::html::{fetch_content, get_page, read_listing};
 use crate::poll::prepare;
+use crate::source::SourceKind;
+use crate::text::html_to_text;
 
 /// Characters of an item page's body shown as a sample.
 const SAMPLE_CHARS: usize = 300;
 
 /// Fetches a configured source's page one and reports what its selectors extract.
-pub async fn run_source(config: &Config, id: &str) -> Result<(), CliError> {
+pub(crate) async fn run_source(config: &Config, id: &str) -> Result<(), CliError> {
     let Some(source) = config.source(id) else {
         return Err(CliError::Usage(format!(
             "no source `{id}` in {}",
@@ -33,18 +33,12 @@ pub async fn run_source(config: &Config, id: &str) -> Result<(), CliError> {
         SourceKind::Html(spec) => spec.clone(),
         SourceKind::Feed => return super::run(config, &[source.url.to_string()]).await,
     };
-    let fetcher = Fetcher::new(
-        &config.daemon.user_agent,
-        config.daemon.concurrency,
-        config.fetch.host_spacing,
-    );
+    let fetcher = config.fetcher();
     let fetched = get_page(&fetcher, source, &source.url)
         .await
         .map_err(|e| CliError::Other(anyhow::anyhow!("{e}")))?;
     let listing = read_listing(&fetched, &spec);
-    // Validated with the config: a rule set that does not compile was refused there.
-    let classifier = Classifier::new(&config.rules, config.classify.threshold)
-        .map_err(|e| CliError::Other(anyhow::anyhow!("{e}")))?;
+    let classifier = config.classifier();
     let verdicts: Vec<Classification> = prepare(
         &classifier,
         source,
@@ -92,7 +86,7 @@ pub async fn run_source(config: &Config, id: &str) -> Result<(), CliError> {
 }
 
 /// Applies a selectors file to a saved page, offline.
-pub fn run_html(selectors: &str, page: &str, base: Option<&str>) -> Result<(), CliError> {
+pub(crate) fn run_html(selectors: &str, page: &str, base: Option<&str>) -> Result<(), CliError> {
     let spec = Config::load_selectors(std::path::Path::new(selectors))?;
     let bytes = std::fs::read(page)
         .map_err(|e| CliError::Other(anyhow::anyhow!("cannot read {page}: {e}")))?;
@@ -170,58 +164,7 @@ fn report(
         .unwrap_or(7)
         + 1;
     for (i, it) in l.items.iter().enumerate() {
-        let item = &it.item;
-        let _ = writeln!(out, "\n{}. {}", i + 1, item.title);
-        let field = |out: &mut String, name: &str, value: &str| {
-            let _ = writeln!(out, "   {:width$} {value}", format!("{name}:"));
-        };
-        field(out, "link", item.link.as_deref().unwrap_or(""));
-        if let Some(d) = &spec.date {
-            let value = match (&it.date_text, item.published) {
-                (None, _) => format!("(nothing at `{}`)", d.raw),
-                (Some(t), Some(p)) => {
-                    format!("{t} -> {}", p.to_rfc3339_opts(SecondsFormat::Secs, true))
-                }
-                (Some(t), None) => format!(
-                    "{t} -> not a date ({})",
-                    spec.date_format
-                        .as_deref()
-                        .map(|f| format!("date_format `{f}`"))
-                        .unwrap_or_else(|| "not ISO 8601; set date_format".into())
-                ),
-            };
-            field(out, "date", &value);
-        }
-        if spec.summary.is_some() {
-            let s = item
-                .summary
-                .as_deref()
-                .map(html_to_text)
-                .unwrap_or_default();
-            field(out, "summary", &sample(&s));
-        }
-        for (name, values) in &it.extras {
-            let v = if values.is_empty() {
-                "(none)".to_string()
-            } else {
-                values.join(" | ")
-            };
-            field(out, name, &v);
-        }
-        if let Some(v) = verdicts.and_then(|v| v.get(i)) {
-            let rules: Vec<&str> = v.reasons.iter().map(|r| r.rule.as_str()).collect();
-            let verdict = format!(
-                "{} (score {}{})",
-                if v.urgent { "urgent" } else { "not urgent" },
-                v.score,
-                if rules.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", rules.join(", "))
-                }
-            );
-            field(out, "verdict", &verdict);
-        }
+        item_report(out, i, it, spec, verdicts.and_then(|v| v.get(i)), width);
     }
     if !l.skipped.is_empty() {
         let _ = writeln!(out);
@@ -231,5 +174,68 @@ fn report(
     }
     for w in l.warnings() {
         let _ = writeln!(out, "warning: {w}");
+    }
+}
+
+/// One entry of the report: its values as found and read, and the rules' verdict.
+fn item_report(
+    out: &mut String,
+    i: usize,
+    it: &ListingItem,
+    spec: &ListingSpec,
+    verdict: Option<&Classification>,
+    width: usize,
+) {
+    let item = &it.item;
+    let _ = writeln!(out, "\n{}. {}", i + 1, item.title);
+    let field = |out: &mut String, name: &str, value: &str| {
+        let _ = writeln!(out, "   {:width$} {value}", format!("{name}:"));
+    };
+    field(out, "link", item.link.as_deref().unwrap_or(""));
+    if let Some(d) = &spec.date {
+        let value = match (&it.date_text, item.published) {
+            (None, _) => format!("(nothing at `{}`)", d.raw),
+            (Some(t), Some(p)) => {
+                format!("{t} -> {}", p.to_rfc3339_opts(SecondsFormat::Secs, true))
+            }
+            (Some(t), None) => format!(
+                "{t} -> not a date ({})",
+                spec.date_format
+                    .as_deref()
+                    .map(|f| format!("date_format `{f}`"))
+                    .unwrap_or_else(|| "not ISO 8601; set date_format".into())
+            ),
+        };
+        field(out, "date", &value);
+    }
+    if spec.summary.is_some() {
+        let s = item
+            .summary
+            .as_deref()
+            .map(html_to_text)
+            .unwrap_or_default();
+        field(out, "summary", &sample(&s));
+    }
+    for (name, values) in &it.extras {
+        let v = if values.is_empty() {
+            "(none)".to_string()
+        } else {
+            values.join(" | ")
+        };
+        field(out, name, &v);
+    }
+    if let Some(v) = verdict {
+        let rules: Vec<&str> = v.reasons.iter().map(|r| r.rule.as_str()).collect();
+        let verdict = format!(
+            "{} (score {}{})",
+            if v.urgent { "urgent" } else { "not urgent" },
+            v.score,
+            if rules.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", rules.join(", "))
+            }
+        );
+        field(out, "verdict", &verdict);
     }
 }

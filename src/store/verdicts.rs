@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
-use super::items::{ItemFilter, write_codes};
+use super::items::ItemFilter;
+use super::write::write_codes;
 use super::{Store, StoreError, parse_ts, ts};
 use crate::model::{Classification, ParsedItem, Reason};
 

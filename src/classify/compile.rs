@@ -1,0 +1,331 @@
+//! Compiling a rule set: keyword phrases into Aho-Corasick automata per field, regexes
+//! into one [`RegexSet`], source globs into a [`GlobSet`] per rule, each within
+//! [`Limits`], every failure a [`RuleError`] naming the rule and key.
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::{Regex, RegexSet, RegexSetBuilder};
+
+use super::{Automaton, Field, Pattern, Phrase, RuleConfig, RuleError, RuleKey};
+
+/// How large the compiled rules may grow. Keywords are compiled per field they are
+/// looked for in, so a keyword looked for in every field counts six times.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Bytes of keyword and veto needles over all automata. The shipped rules use
+    /// 12.6 KB (574 phrases); 4 MiB is some 180,000 keywords of 20 letters looked for
+    /// in one field, or 30,000 in all six, and compiles in about a second with a peak
+    /// of some 200 MB (`bench/bounds.sh`).
+    pub keyword_bytes: usize,
+    /// Estimated transition table of one automaton: above it the automaton is built
+    /// as a (compact, somewhat slower) NFA instead of a DFA.
+    pub dfa_bytes: usize,
+    /// Compiled size of the one regex set all rules' regexes form (the regex crate's
+    /// default for one regex).
+    pub regex_set_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            keyword_bytes: 4 << 20,
+            dfa_bytes: 64 << 20,
+            regex_set_bytes: 10 << 20,
+        }
+    }
+}
+
+/// An upper bound on the size of a DFA over `needles`: a state per needle byte, a
+/// transition per byte class, four bytes each.
+fn dfa_estimate<'a>(needles: impl Iterator<Item = &'a str>) -> usize {
+    let mut used = [false; 256];
+    let mut states = 1usize;
+    for n in needles {
+        states = states.saturating_add(n.len());
+        for b in n.bytes() {
+            used[b as usize] = true;
+        }
+    }
+    let distinct = used.iter().filter(|&&u| u).count();
+    let classes = (2 * distinct + 1).min(256).next_power_of_two();
+    states.saturating_mul(classes).saturating_mul(4)
+}
+
+/// Builds one automaton: a DFA when its table fits `dfa_bytes`, else a contiguous NFA,
+/// else a non-contiguous one.
+fn build_automaton(needles: &[String], dfa_bytes: usize) -> Result<AhoCorasick, String> {
+    let dfa = dfa_estimate(needles.iter().map(String::as_str)) <= dfa_bytes;
+    let kinds: &[AhoCorasickKind] = if dfa {
+        &[
+            AhoCorasickKind::DFA,
+            AhoCorasickKind::ContiguousNFA,
+            AhoCorasickKind::NoncontiguousNFA,
+        ]
+    } else {
+        &[
+            AhoCorasickKind::ContiguousNFA,
+            AhoCorasickKind::NoncontiguousNFA,
+        ]
+    };
+    let mut last = String::new();
+    for &kind in kinds {
+        match AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(kind))
+            // Every needle starts with a space: a start-byte prefilter would stop at
+            // every word and cost more than it saves.
+            .prefilter(false)
+            .build(needles)
+        {
+            Ok(ac) => return Ok(ac),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(last)
+}
+
+/// Compiles the regexes as one set; on failure, the index of the first regex whose
+/// addition makes the set fail (found by bisection: a set's size grows with its
+/// members) and the error.
+fn regex_set(
+    regexes: &[(usize, usize, Regex)],
+    size_limit: usize,
+) -> Result<RegexSet, (usize, regex::Error)> {
+    let build = |n: usize| {
+        RegexSetBuilder::new(regexes[..n].iter().map(|(_, _, re)| re.as_str()))
+            .size_limit(size_limit)
+            .build()
+    };
+    let err = match build(regexes.len()) {
+        Ok(set) => return Ok(set),
+        Err(e) => e,
+    };
+    // The smallest failing prefix: `lo` regexes compile together, `hi` do not.
+    let (mut lo, mut hi, mut last) = (0, regexes.len(), err);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        match build(mid) {
+            Ok(_) => lo = mid,
+            Err(e) => {
+                hi = mid;
+                last = e;
+            }
+        }
+    }
+    Err((hi - 1, last))
+}
+
+/// A rule set being compiled: the patterns and regexes gathered rule by rule, then
+/// the automata and the regex set built from them.
+pub(super) struct Build<'a> {
+    rules: &'a [RuleConfig],
+    limits: Limits,
+    patterns: Vec<Pattern>,
+    /// Per regex: (rule, index in the rule's `regex`, the regex alone).
+    regexes: Vec<(usize, usize, Regex)>,
+    /// Needle bytes over all automata, counted per field a pattern is looked for in.
+    keyword_bytes: usize,
+}
+
+impl<'a> Build<'a> {
+    pub(super) fn new(rules: &'a [RuleConfig], limits: Limits) -> Build<'a> {
+        Build {
+            rules,
+            limits,
+            patterns: Vec::new(),
+            regexes: Vec::new(),
+            keyword_bytes: 0,
+        }
+    }
+
+    fn error(&self, rule: usize, key: RuleKey, message: String) -> RuleError {
+        RuleError {
+            rule,
+            name: self
+                .rules
+                .get(rule)
+                .map(|r| r.name.clone())
+                .unwrap_or_default(),
+            key,
+            message,
+        }
+    }
+
+    /// The keywords and veto phrases of rule `r`.
+    pub(super) fn phrases(&mut self, r: usize, rule: &RuleConfig) -> Result<(), RuleError> {
+        for (veto, list) in [(false, &rule.keywords), (true, &rule.unless)] {
+            for (index, kw) in list.iter().enumerate() {
+                let key = if veto {
+                    RuleKey::Unless(index)
+                } else {
+                    RuleKey::Keywords(index)
+                };
+                let Some(phrase) = Phrase::parse(kw) else {
+                    return Err(self.error(r, key, format!("`{kw}` is not a phrase to match")));
+                };
+                self.keyword_bytes = self
+                    .keyword_bytes
+                    .saturating_add(phrase.needle().len().saturating_mul(rule.fields.len()));
+                if self.keyword_bytes > self.limits.keyword_bytes {
+                    return Err(self.error(
+                        r,
+                        key,
+                        format!(
+                            "the keywords and `unless` phrases of all rules, up to this \
+                             one, exceed {} MiB compiled (each counts once per field \
+                             it is looked for in): use fewer, or narrow `fields`",
+                            self.limits.keyword_bytes >> 20
+                        ),
+                    ));
+                }
+                self.patterns.push(Pattern {
+                    rule: r,
+                    index,
+                    veto,
+                    phrase,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The regexes of rule `r`, each compiled alone.
+    pub(super) fn regexes(&mut self, r: usize, rule: &RuleConfig) -> Result<(), RuleError> {
+        for (k, re) in rule.regex.iter().enumerate() {
+            let re = Regex::new(re).map_err(|e| {
+                self.error(
+                    r,
+                    RuleKey::Regex(k),
+                    format!("`{re}` does not compile: {e}"),
+                )
+            })?;
+            self.regexes.push((r, k, re));
+        }
+        Ok(())
+    }
+
+    /// The source globs of rule `r` as one set (`None`: every source).
+    pub(super) fn sources(
+        &self,
+        r: usize,
+        rule: &RuleConfig,
+    ) -> Result<Option<GlobSet>, RuleError> {
+        if rule.sources.is_empty() {
+            return Ok(None);
+        }
+        let mut b = GlobSetBuilder::new();
+        for (k, g) in rule.sources.iter().enumerate() {
+            let g = Glob::new(g).map_err(|e| {
+                self.error(
+                    r,
+                    RuleKey::Sources(k),
+                    format!("`{g}` is not a valid glob: {e}"),
+                )
+            })?;
+            b.add(g);
+        }
+        b.build().map(Some).map_err(|e| {
+            self.error(
+                r,
+                RuleKey::Sources(rule.sources.len().saturating_sub(1)),
+                format!("the globs do not compile together: {e}"),
+            )
+        })
+    }
+
+    /// Per field, two automata: one for the needles that fold to ASCII (Latin-script
+    /// languages) and one for the rest (Cyrillic, …). Each has far fewer byte classes
+    /// and states than one for all, so its table is a fraction of the size and stays
+    /// in cache, and an all-ASCII text needs only the first.
+    pub(super) fn automata(&self) -> Result<Vec<Automaton>, RuleError> {
+        let patterns = &self.patterns;
+        let mut automata: Vec<Automaton> = Vec::new();
+        for field in Field::ALL {
+            for ascii in [true, false] {
+                let ids: Vec<usize> = (0..patterns.len())
+                    .filter(|&i| {
+                        self.rules[patterns[i].rule].fields.contains(&field)
+                            && patterns[i].phrase.needle().is_ascii() == ascii
+                    })
+                    .collect();
+                let Some(&last) = ids.last() else {
+                    continue;
+                };
+                let needles: Vec<String> =
+                    ids.iter().map(|&i| patterns[i].phrase.needle()).collect();
+                let ac = build_automaton(&needles, self.limits.dfa_bytes).map_err(|e| {
+                    let p = &patterns[last];
+                    let key = if p.veto {
+                        RuleKey::Unless(p.index)
+                    } else {
+                        RuleKey::Keywords(p.index)
+                    };
+                    self.error(
+                        p.rule,
+                        key,
+                        format!(
+                            "the keywords looked for in `{}` do not compile together \
+                             ({e}): use fewer",
+                            field.name()
+                        ),
+                    )
+                })?;
+                automata.push(Automaton {
+                    field,
+                    ascii,
+                    ac,
+                    ids,
+                });
+            }
+        }
+        Ok(automata)
+    }
+
+    /// All rules' regexes as one set (`None` without regexes); on failure, the regex
+    /// that breaks it.
+    pub(super) fn regex_set(&self) -> Result<Option<RegexSet>, RuleError> {
+        if self.regexes.is_empty() {
+            return Ok(None);
+        }
+        let limit = self.limits.regex_set_bytes;
+        regex_set(&self.regexes, limit).map(Some).map_err(|(n, e)| {
+            let (r, k, re) = &self.regexes[n];
+            let message = if n == 0 {
+                format!("`{re}` does not compile: {e}")
+            } else {
+                let before = if n == 1 {
+                    "the regex".to_string()
+                } else {
+                    format!("the {n} regexes")
+                };
+                format!(
+                    "`{re}` does not fit with {before} before it: all rules' regexes form \
+                     one set, and with this one it exceeds its size limit of {} MiB ({}); \
+                     simplify it (a smaller repetition, or `(?-u:\\w)` / `[0-9]` for \
+                     Unicode `\\w` / `\\d`)",
+                    limit >> 20,
+                    e.to_string().trim_end_matches('.')
+                )
+            };
+            self.error(*r, RuleKey::Regex(*k), message)
+        })
+    }
+
+    /// The fields some regex rule looks at.
+    pub(super) fn regex_fields(&self) -> Vec<Field> {
+        let mut fields: Vec<Field> = Vec::new();
+        for (r, _, _) in &self.regexes {
+            for f in &self.rules[*r].fields {
+                if !fields.contains(f) {
+                    fields.push(*f);
+                }
+            }
+        }
+        fields
+    }
+
+    /// The patterns and regexes, for the classifier to keep.
+    pub(super) fn finish(self) -> (Vec<Pattern>, Vec<(usize, usize, Regex)>) {
+        (self.patterns, self.regexes)
+    }
+}

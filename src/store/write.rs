@@ -1,0 +1,384 @@
+//! Writing polls: each item found again by its keys (then updated, or left alone when
+//! it was pruned) or inserted, with its keys and case codes; several polls to a
+//! transaction ([`Batch`]).
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use sha2::{Digest, Sha256};
+
+use super::sources::SourceState;
+use super::{Store, StoreError, parse_ts, ts};
+use crate::dedup::{Keys, item_uid};
+use crate::model::{Classification, ParsedItem};
+use crate::text::hex;
+
+/// One parsed item ready to be stored: its keys, verdict and resolved language.
+#[derive(Debug, Clone)]
+pub struct StoredPoll {
+    pub item: ParsedItem,
+    pub keys: Keys,
+    pub class: Classification,
+    pub language: Option<String>,
+}
+
+/// What a poll changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PollCounts {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Replaces the case-code index entries of `uid` with `codes` (`fresh`: the item is new
+/// and has none yet, which spares the poll path a delete per item).
+pub(super) fn write_codes(
+    tx: &Connection,
+    uid: &str,
+    codes: &[String],
+    fresh: bool,
+) -> rusqlite::Result<()> {
+    if !fresh {
+        tx.prepare_cached("DELETE FROM item_codes WHERE item_uid = ?")?
+            .execute([uid])?;
+    }
+    if !fresh || !codes.is_empty() {
+        // Which items share a code may have changed: cases must be regrouped.
+        tx.prepare_cached(
+            "INSERT INTO classify_state (key, value) VALUES ('codes_version', '1') \
+             ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        )?
+        .execute([])?;
+    }
+    let mut add =
+        tx.prepare_cached("INSERT OR IGNORE INTO item_codes (code, item_uid) VALUES (?, ?)")?;
+    for c in codes {
+        add.execute(params![c, uid])?;
+    }
+    Ok(())
+}
+
+fn content_hash(i: &ParsedItem) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        i.title.as_str(),
+        i.link.as_deref().unwrap_or(""),
+        i.summary.as_deref().unwrap_or(""),
+        i.content.as_deref().unwrap_or(""),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    for c in &i.categories {
+        h.update(c.as_bytes());
+        h.update([1]);
+    }
+    hex(&h.finalize()[..16])
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("plain data serialises")
+}
+
+impl Store {
+    /// Writes one successful poll of `source` in a single transaction: the items, deduped
+    /// against everything stored before, and the source's new state. Items a `drop` rule
+    /// matched are skipped: they are never stored.
+    pub fn apply_poll(
+        &mut self,
+        source: &str,
+        now: DateTime<Utc>,
+        items: &[StoredPoll],
+        state: &SourceState,
+    ) -> Result<PollCounts, StoreError> {
+        let tx = self.conn.transaction()?;
+        let counts = write_poll(&tx, source, now, items, state)?;
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// One poll in its own transaction.
+    pub fn apply_one(&mut self, p: &PollWrite) -> Result<PollCounts, StoreError> {
+        self.apply_poll(&p.source, p.now, &p.items, &p.state)
+    }
+}
+
+/// A transaction that several polls are written into. There is no savepoint per poll
+/// (a savepoint journals every page it changes, which cost a sixth of a large poll
+/// pass): when one poll fails, the caller drops the batch (rolling all of it back) and
+/// writes each poll again in a transaction of its own.
+pub struct Batch<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl<'a> Batch<'a> {
+    pub fn begin(store: &'a mut Store) -> Result<Batch<'a>, StoreError> {
+        Ok(Batch {
+            tx: store.conn.transaction()?,
+        })
+    }
+
+    pub fn write(&mut self, p: &PollWrite) -> Result<PollCounts, StoreError> {
+        write_poll(&self.tx, &p.source, p.now, &p.items, &p.state)
+    }
+
+    pub fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit()?)
+    }
+}
+
+/// One poll's items and source state, as the group writer gets them.
+#[derive(Debug)]
+pub struct PollWrite {
+    pub source: String,
+    pub now: DateTime<Utc>,
+    pub items: Vec<StoredPoll>,
+    pub state: SourceState,
+}
+
+fn write_poll(
+    tx: &Connection,
+    source: &str,
+    now: DateTime<Utc>,
+    items: &[StoredPoll],
+    state: &SourceState,
+) -> Result<PollCounts, StoreError> {
+    let mut counts = PollCounts::default();
+    let mut touched = HashSet::new();
+    for it in items.iter().filter(|it| !it.class.drop) {
+        upsert(tx, source, now, it, &mut counts, &mut touched)?;
+    }
+    super::sources::write_state(tx, state)?;
+    Ok(counts)
+}
+
+/// Writes one item of a poll: found again by one of its keys (then updated, or left
+/// alone when it was pruned), or inserted; then its keys.
+fn upsert(
+    tx: &Connection,
+    source: &str,
+    now: DateTime<Utc>,
+    it: &StoredPoll,
+    counts: &mut PollCounts,
+    touched: &mut HashSet<String>,
+) -> Result<(), StoreError> {
+    let found = find(tx, source, &it.keys)?;
+    let uid = found
+        .clone()
+        .unwrap_or_else(|| item_uid(source, it.keys.primary()));
+    if !touched.insert(uid.clone()) {
+        // The same item twice in one document: the first occurrence wins.
+        counts.unchanged += 1;
+        return Ok(());
+    }
+    if found.is_none() {
+        // An item none of whose keys is known is new: no need to look for its row.
+        insert(tx, source, now, &uid, it)?;
+        counts.new += 1;
+    } else {
+        match stored_version(tx, &uid)? {
+            // Keys without an item: it was pruned. It must not come back as new.
+            None => {
+                counts.unchanged += 1;
+                return Ok(());
+            }
+            Some(old) if old.content_hash != content_hash(&it.item) => {
+                update(tx, now, &uid, it, &old)?;
+                counts.updated += 1;
+            }
+            Some(_) => {
+                update_verdict(tx, now, &uid, it)?;
+                counts.unchanged += 1;
+            }
+        }
+    }
+    add_keys(tx, source, &uid, &it.keys)
+}
+
+/// The item one of `keys` names, in one lookup for all of them: the strongest key
+/// that is known wins.
+fn find(tx: &Connection, source: &str, keys: &Keys) -> Result<Option<String>, StoreError> {
+    if keys.keys.is_empty() {
+        return Ok(None);
+    }
+    let n = keys.keys.len();
+    let sql = format!(
+        "SELECT key, item_uid FROM item_keys WHERE source = ?1 AND key IN ({})",
+        (2..n + 2)
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let args = std::iter::once(source).chain(keys.keys.iter().map(String::as_str));
+    let hits: Vec<(String, String)> = stmt
+        .query_map(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(keys.keys.iter().find_map(|k| {
+        hits.iter()
+            .find(|(hk, _)| hk == k)
+            .map(|(_, uid)| uid.clone())
+    }))
+}
+
+/// What the stored row of an item says about its version.
+struct StoredVersion {
+    content_hash: String,
+    updated: String,
+    published: String,
+    first_seen: String,
+}
+
+fn stored_version(tx: &Connection, uid: &str) -> Result<Option<StoredVersion>, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT content_hash, updated, published, first_seen FROM items WHERE uid = ?",
+        )?
+        .query_row([uid], |r| {
+            Ok(StoredVersion {
+                content_hash: r.get(0)?,
+                updated: r.get(1)?,
+                published: r.get(2)?,
+                first_seen: r.get(3)?,
+            })
+        })
+        .optional()?)
+}
+
+fn insert(
+    tx: &Connection,
+    source: &str,
+    now: DateTime<Utc>,
+    uid: &str,
+    it: &StoredPoll,
+) -> Result<(), StoreError> {
+    let published = it.item.published.unwrap_or(now);
+    let updated = it.item.updated.unwrap_or(published).max(published);
+    tx.prepare_cached(
+        "INSERT INTO items (uid, source, guid, link, title, summary, content, categories, \
+         authors, language, published, updated, first_seen, last_seen, sort_time, \
+         content_hash, urgent, score, reasons, case_codes, tags) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+    )?
+    .execute(params![
+        uid,
+        source,
+        it.item.guid,
+        it.item.link,
+        it.item.title,
+        it.item.summary,
+        it.item.content,
+        json(&it.item.categories),
+        json(&it.item.authors),
+        it.language,
+        ts(published),
+        ts(updated),
+        ts(now),
+        ts(published.min(now)),
+        content_hash(&it.item),
+        it.class.urgent,
+        it.class.score,
+        json(&it.class.reasons),
+        json(&it.class.case_codes),
+        json(&it.class.tags),
+    ])?;
+    write_codes(tx, uid, &it.class.case_codes, true)?;
+    Ok(())
+}
+
+/// An item seen again with other content: everything rewritten, its version moved.
+fn update(
+    tx: &Connection,
+    now: DateTime<Utc>,
+    uid: &str,
+    it: &StoredPoll,
+    old: &StoredVersion,
+) -> Result<(), StoreError> {
+    let first_seen = parse_ts(&old.first_seen).unwrap_or(now);
+    let published = it
+        .item
+        .published
+        .or_else(|| parse_ts(&old.published))
+        .unwrap_or(first_seen);
+    let old_updated = parse_ts(&old.updated).unwrap_or(first_seen);
+    let updated = match it.item.updated {
+        Some(u) if u > old_updated => u,
+        _ => now.max(old_updated),
+    };
+    tx.prepare_cached(
+        "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6, \
+         categories = ?7, authors = ?8, language = ?9, published = ?10, updated = ?11, \
+         last_seen = ?12, sort_time = ?13, content_hash = ?14, urgent = ?15, score = ?16, \
+         reasons = ?17, case_codes = ?18, tags = ?19, version = version + 1 WHERE uid = ?1",
+    )?
+    .execute(params![
+        uid,
+        it.item.guid,
+        it.item.link,
+        it.item.title,
+        it.item.summary,
+        it.item.content,
+        json(&it.item.categories),
+        json(&it.item.authors),
+        it.language,
+        ts(published),
+        ts(updated),
+        ts(now),
+        ts(published.min(first_seen)),
+        content_hash(&it.item),
+        it.class.urgent,
+        it.class.score,
+        json(&it.class.reasons),
+        json(&it.class.case_codes),
+        json(&it.class.tags),
+    ])?;
+    write_codes(tx, uid, &it.class.case_codes, false)?;
+    Ok(())
+}
+
+/// An item seen again with the same content. The verdict or language may change
+/// without the content (new rules): that is a visible change, so the version moves too.
+fn update_verdict(
+    tx: &Connection,
+    now: DateTime<Utc>,
+    uid: &str,
+    it: &StoredPoll,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE items SET last_seen = ?2, \
+         version = version + (urgent IS NOT ?3 OR score IS NOT ?4 OR reasons IS NOT ?5 \
+         OR language IS NOT ?6 OR tags IS NOT ?7), \
+         urgent = ?3, score = ?4, reasons = ?5, language = ?6, tags = ?7 WHERE uid = ?1",
+    )?
+    .execute(params![
+        uid,
+        ts(now),
+        it.class.urgent,
+        it.class.score,
+        json(&it.class.reasons),
+        it.language,
+        json(&it.class.tags),
+    ])?;
+    Ok(())
+}
+
+/// Every key the item was seen with now, in one statement (one per arity is cached).
+fn add_keys(tx: &Connection, source: &str, uid: &str, keys: &Keys) -> Result<(), StoreError> {
+    let n = keys.keys.len();
+    if n == 0 {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT OR IGNORE INTO item_keys (source, key, item_uid) VALUES {}",
+        (0..n)
+            .map(|i| format!("(?1, ?{}, ?2)", i + 3))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let args = [source, uid]
+        .into_iter()
+        .chain(keys.keys.iter().map(String::as_str));
+    tx.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+    Ok(())
+}
