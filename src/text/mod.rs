@@ -10,6 +10,8 @@
 //! - [`cap_depth`] / [`cap_attributes`]: markup bounded before html5ever reads it
 //!   (nesting depth, attributes per tag).
 //! - [`codes`]: the Observatory and SOS-Torture case codes.
+//! - [`country`]: which countries an item is about (ISO 3166 alpha-3), from its case
+//!   codes, its country label and its title's leading "Country:".
 //! - [`language`]: language detection and declared language tags.
 //! - [`hex`] / [`sha256_hex`]: hashes as text.
 //!
@@ -18,6 +20,7 @@
 
 pub mod charset;
 pub mod codes;
+pub mod country;
 mod cut;
 mod fold;
 mod hash;
