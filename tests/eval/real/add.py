@@ -9,8 +9,9 @@ given is ignored): the next free `<source>-<nnn>` across all files is assigned. 
 is refused when its URL or its folded title (lower case, accents and punctuation
 dropped) is already in any file, or when it repeats one of NEW.jsonl's earlier lines.
 Accepted items are appended to the file their URL says (`split.py`: first byte of
-SHA-256 odd -> holdout2.jsonl, even -> tune.jsonl); the spent round-1 holdout never
-receives items. Only ids and the target file are printed, never the text of an item
+SHA-256 odd -> holdout3.jsonl, the blind holdout of round 3 (`split.CURRENT_HOLDOUT`),
+even -> tune.jsonl); the spent holdouts of rounds 1 and 2 never receive items.
+Only ids and the target file are printed, never the text of an item
 already stored, so the check is safe to run against the holdouts.
 """
 import json
@@ -38,7 +39,8 @@ def main():
     urls = {it["url"] for *_, it in stored}
     titles = {fold(it["title"]) for *_, it in stored}
     ids = {it["id"] for *_, it in stored}
-    added, refused = {"tune": [], "holdout2": []}, 0
+    hold = split.CURRENT_HOLDOUT
+    added, refused = {"tune": [], hold: []}, 0
     for n, line in enumerate(open(args[0], encoding="utf-8"), 1):
         if not line.strip():
             continue
@@ -55,7 +57,7 @@ def main():
         ids.add(item["id"])
         urls.add(item["url"])
         titles.add(fold(item["title"]))
-        target = "holdout2" if split.split_of(item["url"]) == "holdout" else "tune"
+        target = hold if split.split_of(item["url"]) == "holdout" else "tune"
         added[target].append(item)
         print(f"line {n}: {item['id']} -> {target}.jsonl")
     errs = split.check([(f, f + ".jsonl", 0, it) for f, its in added.items() for it in its])
@@ -66,7 +68,7 @@ def main():
             with open(split.FILES[f], "a", encoding="utf-8") as out:
                 for it in its:
                     out.write(json.dumps(it, ensure_ascii=False) + "\n")
-    print(f"added: tune {len(added['tune'])}, holdout2 {len(added['holdout2'])}; refused {refused}"
+    print(f"added: tune {len(added['tune'])}, {hold} {len(added[hold])}; refused {refused}"
           + (" (dry run: nothing written)" if dry else ""))
 
 

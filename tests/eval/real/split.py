@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Check the tune/holdout split of tests/eval/real/ (three files).
+"""Check the tune/holdout split of tests/eval/real/ (four files).
 
 The split is a pure function of an item's URL, fixed when the item is collected:
 holdout when the first byte of SHA-256(url, UTF-8) is odd, tune when it is even.
-Round 1's holdout (`holdout.jsonl`) is spent: it was measured once and its misses were
-reported. Items collected since go to `holdout2.jsonl` (odd) or `tune.jsonl` (even);
-both holdout files must hold odd URLs only, and no URL or id may appear twice across
-the three files. `add.py` appends new items by this rule.
+The holdouts of round 1 (`holdout.jsonl`) and round 2 (`holdout2.jsonl`) are spent: each
+was measured once and its misses were reported. Items collected in round 3 go to
+`holdout3.jsonl` (odd) or `tune.jsonl` (even); every holdout file must hold odd URLs
+only, and no URL or id may appear twice across the four files. `add.py` appends new
+items by this rule.
 
     python3 tests/eval/real/split.py            # check; exit 1 on any problem
     python3 tests/eval/real/split.py --counts   # check and print counts
@@ -28,9 +29,11 @@ from collections import Counter
 
 HERE = pathlib.Path(__file__).resolve().parent
 FILES = {"tune": HERE / "tune.jsonl", "holdout": HERE / "holdout.jsonl",
-         "holdout2": HERE / "holdout2.jsonl"}
-# The hash side each file holds: both holdouts take the odd URLs.
-SIDE = {"tune": "tune", "holdout": "holdout", "holdout2": "holdout"}
+         "holdout2": HERE / "holdout2.jsonl", "holdout3": HERE / "holdout3.jsonl"}
+# The hash side each file holds: every holdout takes the odd URLs.
+SIDE = {"tune": "tune", "holdout": "holdout", "holdout2": "holdout", "holdout3": "holdout"}
+# The file add.py appends new odd-hash items to: the blind holdout of the current round.
+CURRENT_HOLDOUT = "holdout3"
 LANGUAGES = {"en", "fr", "es", "ro", "ru"}
 # Trap names of tests/eval/README.md, by the label they imply (None: either label).
 TRAPS = {
@@ -87,7 +90,8 @@ def check(items):
             urls[url] += 1
             want = split_of(url)
             if want != SIDE[split]:
-                home = "tune.jsonl" if want == "tune" else "holdout2.jsonl (new items) or holdout.jsonl"
+                home = ("tune.jsonl" if want == "tune" else
+                        f"{CURRENT_HOLDOUT}.jsonl (new items) or an older holdout file")
                 errors.append(f"{where}: id {item.get('id')} belongs in {home}")
         ids[item.get("id")] += 1
         if item.get("language") not in LANGUAGES:
@@ -114,7 +118,7 @@ def check(items):
     return errors
 
 
-SPLITS = list(FILES)  # tune, holdout (round 1, spent), holdout2 (round 2, blind)
+SPLITS = list(FILES)  # tune, holdout (round 1, spent), holdout2 (round 2, spent), holdout3 (round 3, blind)
 
 
 def counts(items):
