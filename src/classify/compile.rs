@@ -4,7 +4,9 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use std::sync::OnceLock;
+
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use super::{Automaton, Field, Pattern, Phrase, RuleConfig, RuleError, RuleKey};
 
@@ -84,11 +86,50 @@ fn build_automaton(needles: &[String], dfa_bytes: usize) -> Result<AhoCorasick, 
     Err(last)
 }
 
+/// One rule regex, compiled alone only when the set says it matched (to quote what it
+/// matched): the set is what runs on every item, and compiling each regex a second time
+/// at every start cost as much as the set itself (a Unicode class under a bounded
+/// repetition compiles to megabytes), for evidence most regexes never have to give.
+#[derive(Debug, Clone)]
+pub(super) struct LazyRegex {
+    pattern: String,
+    /// The set's size limit: the set holds this regex, so it fits alone.
+    size_limit: usize,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    fn new(pattern: &str, size_limit: usize) -> LazyRegex {
+        LazyRegex {
+            pattern: pattern.to_string(),
+            size_limit,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    pub(super) fn as_str(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The regex alone; `None` only if it does not compile alone, which the set it
+    /// belongs to rules out.
+    pub(super) fn get(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| {
+                RegexBuilder::new(&self.pattern)
+                    .size_limit(self.size_limit)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
+}
+
 /// Compiles the regexes as one set; on failure, the index of the first regex whose
 /// addition makes the set fail (found by bisection: a set's size grows with its
 /// members) and the error.
 fn regex_set(
-    regexes: &[(usize, usize, Regex)],
+    regexes: &[(usize, usize, LazyRegex)],
     size_limit: usize,
 ) -> Result<RegexSet, (usize, regex::Error)> {
     let build = |n: usize| {
@@ -122,7 +163,7 @@ pub(super) struct Build<'a> {
     limits: Limits,
     patterns: Vec<Pattern>,
     /// Per regex: (rule, index in the rule's `regex`, the regex alone).
-    regexes: Vec<(usize, usize, Regex)>,
+    regexes: Vec<(usize, usize, LazyRegex)>,
     /// Needle bytes over all automata, counted per field a pattern is looked for in.
     keyword_bytes: usize,
 }
@@ -189,17 +230,20 @@ impl<'a> Build<'a> {
         Ok(())
     }
 
-    /// The regexes of rule `r`, each compiled alone.
+    /// The regexes of rule `r`, each parsed alone (its syntax, with the regex crate's
+    /// own parser and messages); they are compiled as one set by
+    /// [`regex_set`](Self::regex_set), which also finds one too large alone.
     pub(super) fn regexes(&mut self, r: usize, rule: &RuleConfig) -> Result<(), RuleError> {
         for (k, re) in rule.regex.iter().enumerate() {
-            let re = Regex::new(re).map_err(|e| {
+            regex_syntax::Parser::new().parse(re).map_err(|e| {
                 self.error(
                     r,
                     RuleKey::Regex(k),
                     format!("`{re}` does not compile: {e}"),
                 )
             })?;
-            self.regexes.push((r, k, re));
+            let lazy = LazyRegex::new(re, self.limits.regex_set_bytes);
+            self.regexes.push((r, k, lazy));
         }
         Ok(())
     }
@@ -290,8 +334,11 @@ impl<'a> Build<'a> {
         let limit = self.limits.regex_set_bytes;
         regex_set(&self.regexes, limit).map(Some).map_err(|(n, e)| {
             let (r, k, re) = &self.regexes[n];
-            let message = if n == 0 {
-                format!("`{re}` does not compile: {e}")
+            let re = re.as_str();
+            // Too large even alone (the regex crate's own limit): said as such.
+            let alone = if n == 0 { None } else { Regex::new(re).err() };
+            let message = if n == 0 || alone.is_some() {
+                format!("`{re}` does not compile: {}", alone.unwrap_or(e))
             } else {
                 let before = if n == 1 {
                     "the regex".to_string()
@@ -325,7 +372,7 @@ impl<'a> Build<'a> {
     }
 
     /// The patterns and regexes, for the classifier to keep.
-    pub(super) fn finish(self) -> (Vec<Pattern>, Vec<(usize, usize, Regex)>) {
+    pub(super) fn finish(self) -> (Vec<Pattern>, Vec<(usize, usize, LazyRegex)>) {
         (self.patterns, self.regexes)
     }
 }

@@ -27,7 +27,7 @@ mod rule;
 
 use aho_corasick::AhoCorasick;
 use globset::GlobSet;
-use regex::{Regex, RegexSet};
+use regex::RegexSet;
 use sha2::{Digest, Sha256};
 
 pub use compile::Limits;
@@ -209,7 +209,7 @@ pub struct Classifier {
     automata: Vec<Automaton>,
     regex_set: Option<RegexSet>,
     /// Per regex of the set: (rule, index in the rule's `regex`, the regex alone).
-    regexes: Vec<(usize, usize, Regex)>,
+    regexes: Vec<(usize, usize, compile::LazyRegex)>,
     /// The fields some regex rule looks at: the set runs on those only.
     regex_fields: Vec<Field>,
     /// The fields some keyword or veto phrase looks at: only those are folded.
@@ -346,7 +346,11 @@ impl Classifier {
                     if !in_scope[*r] || !self.rules[*r].looks_at(*field) || hit[*r].is_some() {
                         continue;
                     }
-                    let found = re.find(text).map(|m| m.as_str()).unwrap_or_default();
+                    let found = re
+                        .get()
+                        .and_then(|re| re.find(text))
+                        .map(|m| m.as_str())
+                        .unwrap_or_default();
                     hit[*r] = Some(format!("{}: \"{}\"", field.name(), clip(found)));
                 }
             }
