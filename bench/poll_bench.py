@@ -194,7 +194,7 @@ worker_processes 2;
 worker_rlimit_nofile {max(20000, 2 * n + 1000)};
 pid {work}/nginx.pid;
 error_log {work}/nginx-error.log warn;
-events {{ worker_connections 8192; }}
+events {{ worker_connections {max(8192, 2 * n + 1000)}; }}
 http {{
   access_log off;
   types {{ application/rss+xml rss; application/atom+xml atom; }}
@@ -361,7 +361,7 @@ def measured(cmd, cwd=None, env=None):
     fd, rss_file = tempfile.mkstemp(prefix="tocsin-bench-rss-")
     os.close(fd)
     t0 = time.perf_counter()
-    p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd, cwd=cwd, env=env,
+    p = subprocess.Popen(["/usr/bin/time", "-f", "%U %S %M", "-o", rss_file] + cmd, cwd=cwd, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = p.communicate()
     wall = time.perf_counter() - t0
@@ -371,6 +371,7 @@ def measured(cmd, cwd=None, env=None):
     if p.returncode != 0:
         sys.stderr.write(err)
         raise SystemExit(f"{cmd[0]} failed with {p.returncode}")
+    measured.cpu = float(lines[-3]) + float(lines[-2])
     return wall, int(lines[-1]) / 1024, out, err
 
 
@@ -427,6 +428,10 @@ def tocsin_config(work, name, n, args, schedule=None):
         'listen = "127.0.0.1:0"',
         "[output]",
         f'dir = "{name}/public"',
+        # The items carry fixed 2026 dates (the same documents every run): retention
+        # must not prune them when the daemon starts (--idle).
+        "[retention]",
+        'max_age = "never"',
     ]
     for i in range(n):
         lines += ["[[sources]]", f'id = "feed-{i}"', f'url = "{url(i, args.port)}"']
@@ -460,11 +465,12 @@ def tocsin_pass(args, config, perf=None, source=None, env=None):
     if perf:
         cmd = ["perf", "record", "-g", "-o", perf, "--"] + cmd
     wall, rss, out, err = measured(cmd, env=env)
+    cpu = measured.cpu
     new, errors = count_new(out)
     if errors:
         print(f"tocsin: {errors} sources failed, e.g.:")
         print("\n".join([l for l in out.splitlines() if "error:" in l][:3]))
-    return {"wall": wall, "rss": rss, "new": new, "errors": errors,
+    return {"wall": wall, "rss": rss, "cpu": cpu, "new": new, "errors": errors,
             "not_modified": out.count("not modified"), "err": err, "load": load()}
 
 
@@ -515,10 +521,11 @@ def bench_newsboat(args, work, n):
     for p in (1, 2):
         cmd = ["newsboat", "-u", "urls", "-c", "cache.db", "-C", "config", "-x", "reload"]
         wall, rss, _, _ = measured(cmd, cwd=nb, env=env)
+        cpu = measured.cpu
         db = sqlite3.connect(os.path.join(nb, "cache.db"))
         items = db.execute("SELECT count(*) FROM rss_item").fetchone()[0]
         db.close()
-        results[p] = [{"wall": wall, "rss": rss, "new": items - prev, "load": load()}]
+        results[p] = [{"wall": wall, "rss": rss, "cpu": cpu, "new": items - prev, "load": load()}]
         prev = items
     return results
 
@@ -542,9 +549,10 @@ def bench_curl(args, work, docs, n, runs):
         results[kind] = []
         for _ in range(runs):
             wall, rss, out, _ = measured(cmd)
+            cpu = measured.cpu
             codes = out.split()
             want = "304" if kind == "conditional" else "200"
-            results[kind].append({"wall": wall, "rss": rss, "ok": codes.count(want), "load": load()})
+            results[kind].append({"wall": wall, "rss": rss, "cpu": cpu, "ok": codes.count(want), "load": load()})
     return results
 
 
@@ -646,7 +654,7 @@ def verdict(ok):
 
 def report(args, n, t, nb, curl, base, lat):
     print()
-    print(f"{'':10} {'pass':>4} {'wall s, median (min-max)':>26} {'items':>7} {'items/s':>9} {'peak RSS MiB':>22}  notes")
+    print(f"{'':10} {'pass':>4} {'wall s, median (min-max)':>26} {'CPU s':>7} {'items':>7} {'items/s':>9} {'peak RSS MiB':>22}  notes")
     for p in (1, 2):
         rs = t[p]
         m = med(rs)[0]
@@ -654,16 +662,16 @@ def report(args, n, t, nb, curl, base, lat):
         errors = sum(r["errors"] for r in rs)
         if errors:
             notes += f" {errors} errors"
-        print(f"{'tocsin':10} {p:>4} {fmt_spread(rs):>26} {rs[0]['new']:>7} {rs[0]['new'] / m:>9.0f} "
+        print(f"{'tocsin':10} {p:>4} {fmt_spread(rs):>26} {med(rs, 'cpu')[0]:>7.2f} {rs[0]['new']:>7} {rs[0]['new'] / m:>9.0f} "
               f"{fmt_spread(rs, 'rss', 1):>22}  {notes}")
     if nb:
         for p in (1, 2):
             rs = nb[p]
-            print(f"{'newsboat':10} {p:>4} {fmt_spread(rs):>26} {rs[0]['new']:>7} {rs[0]['new'] / med(rs)[0]:>9.0f} "
+            print(f"{'newsboat':10} {p:>4} {fmt_spread(rs):>26} {med(rs, 'cpu')[0]:>7.2f} {rs[0]['new']:>7} {rs[0]['new'] / med(rs)[0]:>9.0f} "
                   f"{fmt_spread(rs, 'rss', 1):>22}")
     if curl:
         for kind, rs in curl.items():
-            print(f"{'curl':10} {'':>4} {fmt_spread(rs):>26} {'':>7} {'':>9} {fmt_spread(rs, 'rss', 1):>22}  "
+            print(f"{'curl':10} {'':>4} {fmt_spread(rs):>26} {med(rs, 'cpu')[0]:>7.2f} {'':>7} {'':>9} {fmt_spread(rs, 'rss', 1):>22}  "
                   f"{kind}: {rs[0]['ok']} x {'304' if kind == 'conditional' else '200'}")
     print()
     loads = [r["load"] for p in (1, 2) for r in t[p]]
@@ -675,7 +683,8 @@ def report(args, n, t, nb, curl, base, lat):
         want = 25 if args.rules == "bench" else 18
         print(f"pass 1: {ratio:.1f}x faster than newsboat (target >= {want}x with the "
               f"{args.rules} rules{', no declared language' if args.no_language else ''}: {verdict(ratio >= want)}); "
-              f"peak RSS {rss1:.1f} MiB (target <= 50: {verdict(rss1 <= 50)})")
+              f"peak RSS {rss1:.1f} MiB (target <= 50: {verdict(rss1 <= 50)}); CPU time (user + system) "
+              f"{med(nb[1], 'cpu')[0] / med(t[1], 'cpu')[0]:.1f}x less")
     if curl:
         ratio = t2 / med(curl["conditional"])[0]
         print(f"pass 2: {ratio:.2f}x curl's time for the same {n} conditional requests "
