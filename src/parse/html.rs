@@ -422,8 +422,11 @@ fn missing(spec: &ListingSpec, no_title: bool, no_link: bool, href: Option<&str>
     missing.join(", ")
 }
 
-/// The entry of one element matched by `item`, with its title and absolute link.
-fn entry(
+/// The entry of one element matched by `item`, with its title and absolute link: the
+/// one place an entry is built, for configured selectors ([`parse_listing`]) and for
+/// detection alike (which passes the title and link it chose, checked to be what the
+/// selectors read).
+pub(crate) fn entry(
     el: ElementRef,
     spec: &ListingSpec,
     title: String,

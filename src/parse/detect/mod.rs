@@ -94,8 +94,8 @@ use std::fmt;
 use scraper::Html;
 use url::Url;
 
-use super::bounds::{MAX_CATEGORIES, bound_item, cap_document};
-use super::html::{ListingItem, ListingSpec, Pick, Sel};
+use super::bounds::cap_document;
+use super::html::{ListingItem, ListingSpec, Pick, Sel, entry};
 use crate::model::ParsedItem;
 use candidates::{Candidate, Field, read};
 use page::Page;
@@ -312,7 +312,7 @@ pub fn detect(html: &str, page_url: &Url) -> Result<Detection, DetectError> {
         .spec()
         .map_err(|_| DetectError::NoSelectors(considered))?;
     let winner = &ranked[won].2;
-    let entries = read_entries(&page, &doc, winner, &selectors, &spec);
+    let entries = read_entries(&page, &doc, winner, &spec);
     let describe = |(score, comps, c): &(f64, Vec<Component>, Candidate), item: String| Ranked {
         item,
         entries: c.entry_count(),
@@ -448,64 +448,23 @@ fn propose(page: &Page, c: &Candidate) -> Option<(Selectors, Option<String>)> {
     ))
 }
 
-/// The winner's entries, built from the elements detection chose (checked above to be
-/// what the selectors read) the way `parse_listing` builds them.
-fn read_entries(
-    page: &Page,
-    doc: &Html,
-    c: &Candidate,
-    selectors: &Selectors,
-    spec: &ListingSpec,
-) -> Vec<ListingItem> {
+/// The winner's entries: the elements detection chose (checked above to be what the
+/// selectors read), each built by [`entry`], as `parse_listing` builds them.
+fn read_entries(page: &Page, doc: &Html, c: &Candidate, spec: &ListingSpec) -> Vec<ListingItem> {
     let language = doc
         .root_element()
         .value()
         .attr("lang")
         .and_then(crate::text::language::clean_tag);
-    let mut out = Vec::new();
-    for (k, &item) in c.items.iter().enumerate() {
-        let Some(v) = &c.values[k] else { continue };
-        let el = page.node(item).el;
-        let date_text = spec.date.as_ref().and_then(|p| p.first(el));
-        let summary = spec
-            .summary
-            .as_ref()
-            .and_then(|p| p.first(el))
-            .map(|s| html_escape::encode_text(&s).into_owned());
-        let extras: Vec<(String, Vec<String>)> = spec
-            .extras
-            .iter()
-            .map(|(name, p)| (name.clone(), p.all(el, MAX_CATEGORIES)))
-            .collect();
-        let mut seen = std::collections::HashSet::new();
-        let categories: Vec<String> = extras
-            .iter()
-            .flat_map(|(_, vs)| vs)
-            .filter(|v| seen.insert(v.as_str()))
-            .cloned()
-            .collect();
-        let published = if selectors.date.is_some() {
-            v.date
-        } else {
-            None
-        };
-        let mut item = ParsedItem {
-            link: Some(v.url.clone()),
-            title: v.title.clone(),
-            summary,
-            categories,
-            published,
-            language: language.clone(),
-            ..Default::default()
-        };
-        bound_item(&mut item);
-        out.push(ListingItem {
-            item,
-            date_text,
-            extras,
-        });
-    }
-    out
+    c.items
+        .iter()
+        .zip(&c.values)
+        .filter_map(|(&item, v)| {
+            let v = v.as_ref()?;
+            let el = page.node(item).el;
+            Some(entry(el, spec, v.title.clone(), v.url.clone(), language.as_deref()))
+        })
+        .collect()
 }
 
 #[cfg(test)]
