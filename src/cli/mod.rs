@@ -111,10 +111,11 @@ pub(crate) enum Command {
         /// Fetch this configured source now and show what its selectors extract.
         #[arg(long, value_name = "ID", conflicts_with_all = ["targets", "html"])]
         source: Option<String>,
-        /// Offline: apply the selectors in SELECTORS.toml to a saved page.
+        /// Offline: apply the selectors in SELECTORS.toml to a saved page; with the
+        /// page alone, show what detection finds on it and the selectors it proposes.
         #[arg(
             long,
-            num_args = 2,
+            num_args = 1..=2,
             value_names = ["SELECTORS.toml", "PAGE.html"],
             conflicts_with = "targets"
         )]
@@ -322,7 +323,11 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             base,
         } => match (source, html) {
             (Some(id), _) => inspect::run_source(&load(&cli)?, id).await,
-            (None, Some(files)) => inspect::run_html(&files[0], &files[1], base.as_deref()),
+            (None, Some(files)) => match files.as_slice() {
+                [page] => inspect::run_html(None, page, base.as_deref()),
+                [selectors, page, ..] => inspect::run_html(Some(selectors), page, base.as_deref()),
+                [] => Err(CliError::Usage("--html needs a page".into())),
+            },
             (None, None) => inspect::run(&load(&cli)?, targets).await,
         },
         Command::Opml { action } => opml::run(&load(&cli)?, action),
