@@ -315,14 +315,29 @@ impl Proposal {
 /// The selectors a message (a stored last error, a log line) proposes, when it carries
 /// a [`Proposal`]: what `status` shows as a `[sources.html]` table.
 pub fn proposal_in(message: &str) -> Option<Selectors> {
-    let at = message.rfind(PROPOSES)?;
+    split_proposal(message).1
+}
+
+/// A message cut before the [`Proposal`] it carries (`"…; detection proposes…"`), and
+/// the proposal's selectors; the whole message and `None` when it carries none.
+pub fn split_proposal(message: &str) -> (&str, Option<Selectors>) {
+    let Some(at) = message.rfind(PROPOSES) else {
+        return (message, None);
+    };
     let rest = &message[at..];
-    let table = &rest[rest.find("html = {")? + "html = ".len()..];
+    let Some(table_at) = rest.find("html = {") else {
+        return (message, None);
+    };
+    let table = &rest[table_at + "html = ".len()..];
     // The table ends at one of its closing braces: try from the last one back.
-    table
+    let found = table
         .match_indices('}')
         .rev()
-        .find_map(|(i, _)| Selectors::from_inline(&table[..=i]))
+        .find_map(|(i, _)| Selectors::from_inline(&table[..=i]));
+    match found {
+        Some(s) => (message[..at].trim_end_matches([' ', ';']), Some(s)),
+        None => (message, None),
+    }
 }
 
 /// One candidate list as `inspect` shows it.
