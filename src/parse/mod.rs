@@ -5,6 +5,8 @@
 //! - [`html`]: HTML listing pages, through CSS selectors (scraper).
 //! - [`detect`]: HTML listing pages without selectors: finds the entries and proposes
 //!   the selectors.
+//! - [`links`]: the feeds an HTML page advertises (`<link rel="alternate">`), its CMS
+//!   and language, for discovery.
 //! - [`dates`]: dates as listing pages write them, in five languages (both of the
 //!   above read them).
 //! - [`bounds`]: what one item may keep (sizes, counts), cut where items enter.
@@ -20,6 +22,7 @@ mod decode;
 pub mod detect;
 mod feed;
 pub mod html;
+pub mod links;
 pub mod repair;
 
 pub use decode::decode_html;
