@@ -68,6 +68,10 @@ pub struct HtmlSource {
 
 /// What reads the entries of a listing page.
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per source, built once at load and shared behind an Arc"
+)]
 pub enum ReadWith {
     /// The configured selectors (`next` among them).
     Selectors {

@@ -11,6 +11,7 @@
 //! | `items` | [`items`] |
 //! | `rules test` | [`rules`] |
 //! | `inspect` | [`inspect`] |
+//! | `discover` | [`discover`] |
 //! | `opml export`, `opml import` | [`opml`] |
 //! | `completions`, `man` | here |
 //!
@@ -18,6 +19,7 @@
 //! 3 the config is invalid; 4 the database cannot be used.
 
 mod check;
+mod discover;
 mod inspect;
 mod items;
 mod opml;
@@ -124,6 +126,17 @@ pub(crate) enum Command {
         /// on the site (default: the saved file's own location).
         #[arg(long, value_name = "URL", requires = "html")]
         base: Option<String>,
+    },
+    /// Find a site's feeds from its address (or read its listing without selectors)
+    /// and print a ready [[sources]] entry. Needs no config file; with one, uses its
+    /// [fetch] settings and shows each entry's verdict under its rules.
+    Discover {
+        /// The page's address (http or https).
+        #[arg(value_name = "URL")]
+        url: String,
+        /// One JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Export the configured sources as OPML, or print config entries for an OPML file.
     Opml {
@@ -330,6 +343,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             },
             (None, None) => inspect::run(&load(&cli)?, targets).await,
         },
+        Command::Discover { url, json } => discover::run(&cli.config, url, *json).await,
         Command::Opml { action } => opml::run(&load(&cli)?, action),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

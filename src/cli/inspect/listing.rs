@@ -14,6 +14,7 @@ use url::Url;
 use super::super::CliError;
 use crate::classify::Classifier;
 use crate::config::Config;
+use crate::fetch::Fetched;
 use crate::model::{Classification, ParsedFeed};
 use crate::parse::decode_html;
 use crate::parse::detect::{Detection, detect_listing};
@@ -62,19 +63,7 @@ pub(crate) async fn run_source(config: &Config, id: &str) -> Result<(), CliError
                 ..
             } = &e
             {
-                let text = to_utf8(
-                    &fetched.body,
-                    fetched.meta.content_type.as_deref(),
-                    DocKind::Html,
-                );
-                if let Ok((listing, d)) = detect_listing(&text.text, page_url, None) {
-                    let _ = writeln!(
-                        out,
-                        "\nthe selectors match nothing; detection reads the page as below \
-                         (a poll fails instead: on_layout_change = \"error\")\n"
-                    );
-                    detected(&mut out, page_url, &listing, &d, source, &classifier);
-                }
+                instead(&mut out, &fetched, source, &classifier);
             }
             print(&out);
             return Err(CliError::Other(anyhow::Error::new(e)));
@@ -96,17 +85,26 @@ pub(crate) async fn run_source(config: &Config, id: &str) -> Result<(), CliError
             );
         }
     }
-    if html.follow
-        && let (Some(content), Some(link)) = (
-            &html.content,
-            page.listing
-                .items
-                .first()
-                .and_then(|i| i.item.link.as_deref()),
-        )
-        && let Ok(url) = Url::parse(link)
+    if html.follow {
+        item_page(&mut out, &fetcher, source, &html, &page.listing).await;
+    }
+    finish(out, &page.listing)
+}
+
+/// A sample of the first item's page, read with `content`, as `follow` keeps it.
+async fn item_page(
+    out: &mut String,
+    fetcher: &crate::fetch::Fetcher,
+    source: &Source,
+    html: &crate::source::HtmlSource,
+    listing: &Listing,
+) {
+    if let (Some(content), Some(link)) = (
+        &html.content,
+        listing.items.first().and_then(|i| i.item.link.as_deref()),
+    ) && let Ok(url) = Url::parse(link)
     {
-        match fetch_content(&fetcher, source, &url, content).await {
+        match fetch_content(fetcher, source, &url, content).await {
             Ok(body) => {
                 let text = html_to_text(&body);
                 let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -123,11 +121,32 @@ pub(crate) async fn run_source(config: &Config, id: &str) -> Result<(), CliError
             }
         }
     }
-    finish(out, &page.listing)
+}
+
+/// What detection reads on a page whose selectors match nothing.
+fn instead(out: &mut String, fetched: &Fetched, source: &Source, classifier: &Classifier) {
+    let page_url = &fetched.final_url;
+    let text = to_utf8(
+        &fetched.body,
+        fetched.meta.content_type.as_deref(),
+        DocKind::Html,
+    );
+    if let Ok((listing, d)) = detect_listing(&text.text, page_url, None) {
+        let _ = writeln!(
+            out,
+            "\nthe selectors match nothing; detection reads the page as below \
+             (a poll fails instead: on_layout_change = \"error\")\n"
+        );
+        detected(out, page_url, &listing, &d, source, classifier);
+    }
 }
 
 /// The rules' verdict on each entry of a listing.
-fn verdicts(classifier: &Classifier, source: &Source, listing: &Listing) -> Vec<Classification> {
+pub(in crate::cli) fn verdicts(
+    classifier: &Classifier,
+    source: &Source,
+    listing: &Listing,
+) -> Vec<Classification> {
     prepare(
         classifier,
         source,
@@ -157,7 +176,7 @@ fn detected(
 }
 
 /// Detection's explanation and proposed selectors.
-fn explain(out: &mut String, d: &Detection) {
+pub(in crate::cli) fn explain(out: &mut String, d: &Detection) {
     let _ = write!(out, "detection {}", d.explanation);
     let _ = writeln!(
         out,
@@ -227,7 +246,7 @@ fn sample(text: &str) -> String {
 }
 
 /// Writes the human-readable report of one page.
-fn report(
+pub(in crate::cli) fn report(
     out: &mut String,
     page: &Url,
     l: &Listing,
