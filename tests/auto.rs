@@ -184,3 +184,44 @@ fn on_layout_change_auto_goes_on_with_detected_entries_and_warns() {
     );
     assert!(out.contains("    item = \".teaser\"\n"), "{out}");
 }
+
+fn check(text: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tocsin.toml");
+    std::fs::write(&path, text).unwrap();
+    let o = tocsin(&path, &["check"]);
+    (
+        o.status.code(),
+        stderr(&o).replace(path.to_str().unwrap(), "CONFIG"),
+    )
+}
+
+#[test]
+fn auto_and_on_layout_change_are_checked_with_key_and_line() {
+    let head = "[[sources]]\nid = \"a\"\nurl = \"https://example.org/\"\nkind = \"html\"\n\n[sources.html]\n";
+    let (code, err) = check(&format!(
+        "{head}auto = true\nitem = \".card\"\n\n[sources.html.extra]\ncountry = \".c\"\n"
+    ));
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains("CONFIG:8:1: sources[0].html.item: auto = true reads the listing by detection, without selectors: remove the selectors, or remove auto = true to read the listing with them"),
+        "{err}"
+    );
+    assert!(
+        err.contains("sources[0].html.extra.country: auto = true"),
+        "{err}"
+    );
+    let (code, err) = check(&format!(
+        "{head}on_layout_change = \"ignore\"\nitem = \".card\"\ntitle = \"h3\"\nlink = \"a@href\"\n"
+    ));
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains("CONFIG:7:1: sources[0].html.on_layout_change: `ignore` is not one of \"error\", \"auto\""),
+        "{err}"
+    );
+    // auto = true with the keys that still apply is valid.
+    let (code, err) = check(&format!(
+        "{head}auto = true\nbackfill_pages = 2\nfollow = true\ncontent = \"article\"\n"
+    ));
+    assert_eq!(code, Some(0), "{err}");
+}

@@ -134,7 +134,7 @@ fn not_with_auto(c: &mut Checker, key: &KeyPath, h: &RawHtml) {
             c.problem(
                 key.clone().key(name),
                 "auto = true reads the listing by detection, without selectors: remove the \
-                 selectors, or auto = true to read the listing with them",
+                 selectors, or remove auto = true to read the listing with them",
             );
         }
     }
@@ -142,7 +142,7 @@ fn not_with_auto(c: &mut Checker, key: &KeyPath, h: &RawHtml) {
         c.problem(
             key.clone().key("extra").key(name),
             "auto = true reads the listing by detection, without selectors: remove \
-             [sources.html.extra], or auto = true to read the listing with it",
+             [sources.html.extra], or remove auto = true to read the listing with it",
         );
     }
 }
