@@ -255,7 +255,7 @@ async fn try_feed(
             if sent(&e) {
                 d.requests += 1;
             }
-            d.misses.push(miss(fetch_reason(&e), e.is_refused()));
+            d.misses.push(miss(fetch_reason(&e, &url), e.is_refused()));
             return;
         }
     };
@@ -276,7 +276,7 @@ async fn try_feed(
 }
 
 /// A fetch error without the `source `discover`: URL:` prefix the report already shows.
-fn fetch_reason(e: &FetchError) -> String {
+fn fetch_reason(e: &FetchError, url: &Url) -> String {
     match e {
         FetchError::Status { status, .. } => format!("HTTP {status}"),
         FetchError::Refused {
@@ -286,7 +286,13 @@ fn fetch_reason(e: &FetchError) -> String {
             ..
         } => format!("redirects to {url}, refused: {refusal}"),
         FetchError::Refused { refusal, .. } => format!("refused: {refusal}"),
-        _ => e.to_string(),
+        _ => {
+            // The report names the URL already: "source `discover`: URL: " is noise.
+            let full = e.to_string();
+            let prefix = format!("source `{REQUESTER}`: {url}: ");
+            full.strip_prefix(&prefix)
+                .map_or(full.clone(), str::to_string)
+        }
     }
 }
 
