@@ -20,7 +20,8 @@
 //! case codes, language, charsets, hashes); [`model`] the data passed between stages;
 //! [`source`] a configured source as every stage sees it; [`poll`] chains fetch →
 //! parse → classify → store for one source; `reclassify` runs stored items through
-//! changed rules; [`daemon`] wires the stages together and owns the shutdown order;
+//! changed rules; [`discover`] finds a site's feeds or reads its listing from its
+//! address alone; [`daemon`] wires the stages together and owns the shutdown order;
 //! [`health`], `metrics` and `systemd` report on it; `cli` is the command line, one
 //! file per command.
 //!
@@ -40,7 +41,7 @@
 //! | 4 | `store` | SQLite |
 //! | 5 | `metrics` | counters, some read from the store |
 //! | 6 | `source` | a configured source: how it is fetched and read |
-//! | 7 | `schedule`, `poll`, `reclassify`, `publish` | the stages that work on sources |
+//! | 7 | `schedule`, `poll`, `reclassify`, `publish`, `discover` | the stages that work on sources |
 //! | 8 | `serve`, `systemd` | what the running daemon shows |
 //! | 9 | `config` | the file, validated into the stages' own settings |
 //! | 10 | `daemon` | wiring, signals, shutdown order |
@@ -53,6 +54,7 @@ mod cli;
 pub mod config;
 pub mod daemon;
 pub mod dedup;
+pub mod discover;
 pub mod fetch;
 pub mod group;
 pub mod health;

@@ -22,6 +22,9 @@ _tocsin() {
             tocsin,completions)
                 cmd="tocsin__subcmd__completions"
                 ;;
+            tocsin,discover)
+                cmd="tocsin__subcmd__discover"
+                ;;
             tocsin,help)
                 cmd="tocsin__subcmd__help"
                 ;;
@@ -57,6 +60,9 @@ _tocsin() {
                 ;;
             tocsin__subcmd__help,completions)
                 cmd="tocsin__subcmd__help__subcmd__completions"
+                ;;
+            tocsin__subcmd__help,discover)
+                cmd="tocsin__subcmd__help__subcmd__discover"
                 ;;
             tocsin__subcmd__help,help)
                 cmd="tocsin__subcmd__help__subcmd__help"
@@ -134,7 +140,7 @@ _tocsin() {
 
     case "${cmd}" in
         tocsin)
-            opts="-h -V --config --help --version run poll status check render items rules inspect opml completions man help"
+            opts="-h -V --config --help --version run poll status check render items rules inspect discover opml completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -187,8 +193,26 @@ _tocsin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tocsin__subcmd__discover)
+            opts="-h --json --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tocsin__subcmd__help)
-            opts="run poll status check render items rules inspect opml completions man help"
+            opts="run poll status check render items rules inspect discover opml completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -216,6 +240,20 @@ _tocsin() {
             return 0
             ;;
         tocsin__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__help__subcmd__discover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -11,6 +11,7 @@
 //! | `items` | [`items`] |
 //! | `rules test` | [`rules`] |
 //! | `inspect` | [`inspect`] |
+//! | `discover` | [`discover`] |
 //! | `opml export`, `opml import` | [`opml`] |
 //! | `completions`, `man` | here |
 //!
@@ -18,6 +19,7 @@
 //! 3 the config is invalid; 4 the database cannot be used.
 
 mod check;
+mod discover;
 mod inspect;
 mod items;
 mod opml;
@@ -111,10 +113,11 @@ pub(crate) enum Command {
         /// Fetch this configured source now and show what its selectors extract.
         #[arg(long, value_name = "ID", conflicts_with_all = ["targets", "html"])]
         source: Option<String>,
-        /// Offline: apply the selectors in SELECTORS.toml to a saved page.
+        /// Offline: apply the selectors in SELECTORS.toml to a saved page; with the
+        /// page alone, show what detection finds on it and the selectors it proposes.
         #[arg(
             long,
-            num_args = 2,
+            num_args = 1..=2,
             value_names = ["SELECTORS.toml", "PAGE.html"],
             conflicts_with = "targets"
         )]
@@ -123,6 +126,17 @@ pub(crate) enum Command {
         /// on the site (default: the saved file's own location).
         #[arg(long, value_name = "URL", requires = "html")]
         base: Option<String>,
+    },
+    /// Find a site's feeds from its address (or read its listing without selectors)
+    /// and print a ready [[sources]] entry. Needs no config file; with one, uses its
+    /// [fetch] settings and shows each entry's verdict under its rules.
+    Discover {
+        /// The page's address (http or https).
+        #[arg(value_name = "URL")]
+        url: String,
+        /// One JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Export the configured sources as OPML, or print config entries for an OPML file.
     Opml {
@@ -322,9 +336,14 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             base,
         } => match (source, html) {
             (Some(id), _) => inspect::run_source(&load(&cli)?, id).await,
-            (None, Some(files)) => inspect::run_html(&files[0], &files[1], base.as_deref()),
+            (None, Some(files)) => match files.as_slice() {
+                [page] => inspect::run_html(None, page, base.as_deref()),
+                [selectors, page, ..] => inspect::run_html(Some(selectors), page, base.as_deref()),
+                [] => Err(CliError::Usage("--html needs a page".into())),
+            },
             (None, None) => inspect::run(&load(&cli)?, targets).await,
         },
+        Command::Discover { url, json } => discover::run(&cli.config, url, *json).await,
         Command::Opml { action } => opml::run(&load(&cli)?, action),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -6,6 +6,7 @@ use std::io::Write;
 use super::{CliError, written};
 use crate::config::Config;
 use crate::daemon::{Daemon, PassLine};
+use crate::parse::detect::split_proposal;
 use crate::poll::{How, PollError, PollReport, Polled};
 use crate::publish::PublishOutcome;
 use crate::source::Source;
@@ -138,7 +139,23 @@ fn print_polled(r: &PollReport, width: usize, out: &mut impl Write) {
             c.unchanged,
             if *repaired { "  repaired" } else { "" }
         ),
-        Err(e) => writeln!(out, "{:width$}  error: {e}", r.source),
+        Err(e) => {
+            let message = e.to_string();
+            let (cut, proposed) = split_proposal(&message);
+            let line = writeln!(out, "{:width$}  error: {cut}", r.source);
+            // The one-line proposal (as logged and stored) as a table to copy.
+            if let Some(p) = proposed {
+                let pad = " ".repeat(width + 2);
+                let _ = writeln!(
+                    out,
+                    "{pad}selectors detection proposes for the page as it is now:"
+                );
+                for l in p.to_toml().lines().filter(|l| !l.is_empty()) {
+                    let _ = writeln!(out, "{pad}    {l}");
+                }
+            }
+            line
+        }
     };
     for w in &r.warnings {
         let _ = writeln!(out, "{:width$}  warning: {w}", r.source);

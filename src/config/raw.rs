@@ -144,6 +144,11 @@ pub(super) enum RawKind {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawHtml {
+    /// `true`: the listing is read by detection at every poll, without selectors.
+    pub auto: Option<bool>,
+    /// `error` (the default) or `auto`: what a poll does when the selectors match
+    /// nothing.
+    pub on_layout_change: Option<String>,
     pub item: Option<String>,
     pub title: Option<String>,
     pub link: Option<String>,

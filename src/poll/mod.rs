@@ -200,6 +200,10 @@ pub(crate) struct Read {
     pub(crate) encoding: String,
     /// What the repair pass changed, when the document needed it.
     pub(crate) repairs: Option<String>,
+    /// A listing read by detection because its selectors matched nothing
+    /// (`on_layout_change = "auto"`): the warning, kept as the source's `repaired` note
+    /// (`status` shows it) while it lasts.
+    pub(crate) fallback: Option<String>,
 }
 
 impl PollCtx<'_> {
@@ -262,7 +266,7 @@ impl PollCtx<'_> {
             body_hash: hash,
             ttl_minutes: read.ttl_minutes,
             encoding: read.encoding,
-            repaired: read.repairs,
+            repaired: read.repairs.or(read.fallback),
         };
         let (next, adoption) =
             state::on_success(self.source, self.prev, self.plan, meta, &got, self.now);
@@ -306,8 +310,9 @@ impl PollCtx<'_> {
         let hash = body_hash(&fetched.body);
         // A listing with `follow` is read even when unchanged: item pages that failed
         // are retried while their item is listed.
-        let follows = matches!(&source.kind, SourceKind::Html(spec) if spec.follow);
+        let follows = matches!(&source.kind, SourceKind::Html(h) if h.follow);
         if !follows
+            && !state::in_fallback(source, self.prev)
             && self.prev.body_hash.as_deref() == Some(hash.as_str())
             && self.prev.url == self.plan.url.as_str()
             && self.prev.last_success.is_some()
@@ -322,7 +327,7 @@ impl PollCtx<'_> {
         // One reader per kind of source: a new kind is a variant and a file.
         let read = match &source.kind {
             SourceKind::Feed => feed::read(self, fetched).await?,
-            SourceKind::Html(spec) => html::read(self, spec, fetched).await?,
+            SourceKind::Html(h) => html::read(self, h, fetched).await?,
         };
         self.store(&meta, hash, read).await
     }
@@ -430,7 +435,7 @@ pub fn preview(
 ) -> Result<(ParsedFeed, Vec<String>), ParseError> {
     match &source.kind {
         SourceKind::Feed => feed::preview(fetched),
-        SourceKind::Html(spec) => html::preview(fetched, spec),
+        SourceKind::Html(h) => html::preview(fetched, h),
     }
 }
 

@@ -4,7 +4,7 @@
 //! source's selectors extract (see [`listing`]), so an operator can fix them when a
 //! site changes.
 
-mod listing;
+pub(super) mod listing;
 
 use chrono::Utc;
 use url::Url;

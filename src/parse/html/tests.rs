@@ -11,11 +11,7 @@ fn spec(item: &str, title: &str, link: &str) -> ListingSpec {
         date_format: None,
         summary: None,
         extras: Vec::new(),
-        follow: false,
-        content: None,
         next: None,
-        backfill_pages: 3,
-        follow_hosts: Vec::new(),
     }
 }
 
