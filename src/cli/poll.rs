@@ -21,6 +21,9 @@ pub(super) async fn run(config: Config, only: &[String], force: bool) -> Result<
     d.db.close().await?;
     if let Ok(Some(outcome)) = &publish {
         d.after_publish(outcome).await;
+    } else {
+        // Nothing new, but alerts of earlier runs may be due again (retries, digests).
+        d.deliver_alerts().await;
     }
     print_pass(&lines, &mut std::io::stdout().lock());
     publish?;
