@@ -59,13 +59,8 @@ pub struct Smtp {
 /// Where a channel's messages go.
 #[derive(Debug, Clone)]
 pub enum Kind {
-    Email {
-        to: Vec<lettre::message::Mailbox>,
-    },
-    Webhook {
-        url: Url,
-        secret: Option<Secret>,
-    },
+    Email { to: Vec<lettre::message::Mailbox> },
+    Webhook { url: Url, secret: Option<Secret> },
 }
 
 impl Kind {

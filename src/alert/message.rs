@@ -123,7 +123,7 @@ pub struct SourceAlert {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Payload {
     Case {
-        item: CaseAlert,
+        item: Box<CaseAlert>,
     },
     Digest {
         items: Vec<CaseAlert>,
@@ -180,15 +180,7 @@ pub fn case_alert(
         &crate::text::cut_html(body, EXCERPT_HTML_BYTES),
         entry.link.as_deref(),
     );
-    let lang = entry.language.as_deref();
-    let mut countries: Vec<&'static str> = Vec::new();
-    for i in items {
-        for c in super::channel::countries_of(i) {
-            if !countries.contains(&c) {
-                countries.push(c);
-            }
-        }
-    }
+    let countries = countries(items, entry.language.as_deref());
     let source = SourceRef {
         id: entry.source.clone(),
         title: source_title(&entry.source),
@@ -235,15 +227,7 @@ pub fn case_alert(
         tocsin: Extra {
             source,
             sources,
-            countries: countries
-                .into_iter()
-                .map(|c| CountryRef {
-                    code: c.to_string(),
-                    name: crate::text::country::name(c, lang)
-                        .unwrap_or(c)
-                        .to_string(),
-                })
-                .collect(),
+            countries,
             case_codes: entry.case_codes.clone(),
             reasons: entry
                 .reasons
@@ -259,6 +243,25 @@ pub fn case_alert(
             follow_up_of,
         },
     }
+}
+
+/// The countries of a development's `items`, named in `lang`.
+fn countries(items: &[&StoredItem], lang: Option<&str>) -> Vec<CountryRef> {
+    let mut codes: Vec<&'static str> = Vec::new();
+    for i in items {
+        for c in super::channel::countries_of(i) {
+            if !codes.contains(&c) {
+                codes.push(c);
+            }
+        }
+    }
+    codes
+        .into_iter()
+        .map(|c| CountryRef {
+            code: c.to_string(),
+            name: crate::text::country::name(c, lang).unwrap_or(c).to_string(),
+        })
+        .collect()
 }
 
 /// A made-up case, for `tocsin notify test`.

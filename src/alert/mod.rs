@@ -135,7 +135,10 @@ impl Alerts {
             feed_url: public_url
                 .join("urgent.atom")
                 .map_or_else(|_| public_url.to_string(), |u| u.to_string()),
-            domain: public_url.host_str().unwrap_or("tocsin.invalid").to_string(),
+            domain: public_url
+                .host_str()
+                .unwrap_or("tocsin.invalid")
+                .to_string(),
             sources: Arc::new(sources.to_vec()),
             trust: Arc::new(Trust::new(sources.iter().map(|s| (s.id.clone(), s.trust)))),
             pass_lock: Arc::default(),
@@ -227,22 +230,7 @@ impl Alerts {
         if candidates.is_empty() {
             return Ok(0);
         }
-        let uids: Vec<String> = candidates.iter().map(|c| c.item_uid.clone()).collect();
-        let trust = self.trust.clone();
-        let nobody_wants = !self.channels.iter().any(|c| c.events.urgent);
-        let (items, selection) = if nobody_wants {
-            (Vec::new(), Vec::new())
-        } else {
-            db.read(move |s| {
-                let items = s.items_by_uid(&uids)?;
-                let filter = ItemFilter {
-                    limit: Some(SELECTION),
-                    ..ItemFilter::default()
-                };
-                Ok((items, s.urgent_cases_in(&filter, &trust)?))
-            })
-            .await?
-        };
+        let (items, selection) = self.candidate_items(db, &candidates).await?;
         let items: HashMap<&str, &StoredItem> = items.iter().map(|i| (i.id.as_str(), i)).collect();
         let mut entry_of: HashMap<&str, &StoredItem> = HashMap::new();
         for e in &selection {
@@ -290,23 +278,7 @@ impl Alerts {
                 for u in &dev_items {
                     taken.insert((ch.id.clone(), u.clone()));
                 }
-                planned.push((
-                    ch.clone(),
-                    NewAlert {
-                        channel: ch.id.clone(),
-                        key: key.clone(),
-                        kind: "case".into(),
-                        payload: Payload::Case {
-                            item: alert.clone(),
-                        }
-                        .to_json(),
-                        disposition: match ch.mode {
-                            Mode::Each => Disposition::Pending,
-                            Mode::Digest { .. } => Disposition::Queued,
-                        },
-                        items: dev_items.clone(),
-                    },
-                ));
+                planned.push((ch.clone(), case_message(ch, &key, &alert, &dev_items)));
             }
         }
         let planned = storm_guard(planned);
@@ -318,6 +290,30 @@ impl Alerts {
             tracing::info!(messages = added, "alerts queued");
         }
         Ok(added)
+    }
+
+    /// The candidates' items, and the urgent selection that says which development
+    /// each belongs to (nothing read when no channel wants urgent cases).
+    async fn candidate_items(
+        &self,
+        db: &Db,
+        candidates: &[crate::store::AlertCandidate],
+    ) -> Result<(Vec<StoredItem>, Vec<StoredItem>), AlertError> {
+        if !self.channels.iter().any(|c| c.events.urgent) {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let uids: Vec<String> = candidates.iter().map(|c| c.item_uid.clone()).collect();
+        let trust = self.trust.clone();
+        Ok(db
+            .read(move |s| {
+                let items = s.items_by_uid(&uids)?;
+                let filter = ItemFilter {
+                    limit: Some(SELECTION),
+                    ..ItemFilter::default()
+                };
+                Ok((items, s.urgent_cases_in(&filter, &trust)?))
+            })
+            .await?)
     }
 
     /// Whether `ch` is to be told about `item` (of the development led by `entry`,
@@ -335,9 +331,8 @@ impl Alerts {
         let existed = created.get(&ch.id).is_some_and(|c| item.first_seen >= *c);
         let max_age = chrono::Duration::from_std(ch.max_age).unwrap_or(chrono::Duration::MAX);
         let recent = now.signed_duration_since(item.published.min(item.first_seen)) <= max_age;
-        let related_source = |set: &globset::GlobSet| {
-            entry.related.iter().any(|r| set.is_match(&r.source))
-        };
+        let related_source =
+            |set: &globset::GlobSet| entry.related.iter().any(|r| set.is_match(&r.source));
         let filters = ch.filter.matches(members)
             || (ch.filter.languages.is_empty()
                 && ch.filter.countries.is_empty()
@@ -587,7 +582,7 @@ impl Alerts {
             .ok_or_else(|| AlertError::NoChannel(id.to_string()))?;
         let now = Utc::now();
         let payload = Payload::Case {
-            item: message::sample(now),
+            item: Box::new(message::sample(now)),
         };
         let key = format!("test:{}", now.timestamp_micros());
         let env = self.envelope(ch, &key, &payload);
@@ -595,6 +590,24 @@ impl Alerts {
             .render(ch, &env, &payload)
             .map_err(AlertError::Template)?;
         Ok(send::send(ch, self.smtp.as_deref(), &self.web, &env, &rendered, &body).await?)
+    }
+}
+
+/// The message telling `ch` about one development.
+fn case_message(ch: &Channel, key: &str, alert: &CaseAlert, items: &[String]) -> NewAlert {
+    NewAlert {
+        channel: ch.id.clone(),
+        key: key.to_string(),
+        kind: "case".into(),
+        payload: Payload::Case {
+            item: Box::new(alert.clone()),
+        }
+        .to_json(),
+        disposition: match ch.mode {
+            Mode::Each => Disposition::Pending,
+            Mode::Digest { .. } => Disposition::Queued,
+        },
+        items: items.to_vec(),
     }
 }
 
@@ -630,7 +643,7 @@ fn storm_guard(planned: Vec<(Arc<Channel>, NewAlert)>) -> Vec<Planned> {
             let cases: Vec<CaseAlert> = alerts
                 .iter()
                 .filter_map(|a| match serde_json::from_str(&a.payload) {
-                    Ok(Payload::Case { item }) => Some(item),
+                    Ok(Payload::Case { item }) => Some(*item),
                     _ => None,
                 })
                 .collect();
@@ -672,7 +685,7 @@ fn digest_of(channel: &str, queued: &[OutboxRow]) -> NewAlert {
     let cases: Vec<CaseAlert> = queued
         .iter()
         .filter_map(|r| match serde_json::from_str(&r.payload) {
-            Ok(Payload::Case { item }) => Some(item),
+            Ok(Payload::Case { item }) => Some(*item),
             _ => None,
         })
         .collect();

@@ -147,7 +147,9 @@ fn transport(smtp: &Smtp) -> Result<AsyncSmtpTransport<Tokio1Executor>, SendErro
         Security::StartTls => {
             AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host).map_err(tls_err)?
         }
-        Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(tls_err)?,
+        Security::Tls => {
+            AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(tls_err)?
+        }
     };
     let mut builder = builder.port(smtp.port).timeout(Some(smtp.timeout));
     if let (Some(user), Some(pass)) = (&smtp.username, &smtp.password) {

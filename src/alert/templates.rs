@@ -114,11 +114,7 @@ impl Templates {
 
     /// Renders the three parts for `ctx`.
     pub fn render<C: Serialize>(&self, ctx: &C) -> Result<Rendered, String> {
-        let get = |name: &str| {
-            self.env
-                .get_template(name)
-                .map_err(|e| describe(name, &e))
-        };
+        let get = |name: &str| self.env.get_template(name).map_err(|e| describe(name, &e));
         let value = minijinja::Value::from_serialize(ctx);
         let subject = get("subject.txt")?
             .render(&value)
@@ -167,6 +163,9 @@ mod tests {
         assert_eq!(r.subject, "[tocsin] source s is failing");
         assert!(r.html.contains("&lt;script&gt;"), "{}", r.html);
         assert!(!r.html.contains("<script>"));
-        assert!(r.text.contains("<script>alert(1)</script>"), "text is not HTML");
+        assert!(
+            r.text.contains("<script>alert(1)</script>"),
+            "text is not HTML"
+        );
     }
 }

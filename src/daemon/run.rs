@@ -190,11 +190,7 @@ impl Runner {
             cancel.clone(),
             tracker.clone(),
         ));
-        let alert_task = tokio::spawn(alert_loop(
-            current.clone(),
-            shared.clone(),
-            cancel.clone(),
-        ));
+        let alert_task = tokio::spawn(alert_loop(current.clone(), shared.clone(), cancel.clone()));
         Ok(Runner {
             alert_task,
             current,
@@ -442,7 +438,13 @@ async fn publisher_loop(
                 *shared.last_publish.lock().expect("last publish") = Some(Utc::now());
                 // Changed documents are served, written or not: what follows a
                 // publish (WebSub pings) runs beside the next one.
-                pings.spawn(async move { d.after_publish(&outcome).await });
+                // The alert task then takes up what that pass left due later
+                // (retries, digests): it was sleeping on an older deadline.
+                let wake = shared.clone();
+                pings.spawn(async move {
+                    d.after_publish(&outcome).await;
+                    wake.alerts_wake.notify_one();
+                });
             }
         }
         update_status(&current, &shared).await;
@@ -453,7 +455,8 @@ async fn publisher_loop(
 const ALERT_TICK: Duration = Duration::from_secs(30);
 
 /// Alert passes: at start, when a retry or a digest is due, after a reload, and every
-/// [`ALERT_TICK`] (a publish runs one too, in `after_publish`).
+/// [`ALERT_TICK`] (a publish runs one too, in `after_publish`, and wakes this task when
+/// it is done, so that the retries and digests it left are timed here).
 async fn alert_loop(current: Current, shared: Arc<Shared>, cancel: CancellationToken) {
     loop {
         let d = now_configured(&current);

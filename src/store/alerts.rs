@@ -12,7 +12,11 @@ use super::{Store, StoreError, parse_ts, ts};
 
 /// Records that `uid`, an urgent item just stored by a poll that was not the source's
 /// first, may need telling. Runs inside the poll's transaction.
-pub(super) fn add_candidate(tx: &Connection, uid: &str, now: DateTime<Utc>) -> rusqlite::Result<()> {
+pub(super) fn add_candidate(
+    tx: &Connection,
+    uid: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
     tx.prepare_cached("INSERT INTO alert_candidates (item_uid, created) VALUES (?1, ?2)")?
         .execute(params![uid, ts(now)])?;
     Ok(())
@@ -159,7 +163,10 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<OutboxRow> {
 
 impl Store {
     /// The stored items with these uids (those that still exist), in no order.
-    pub fn items_by_uid(&self, uids: &[String]) -> Result<Vec<crate::model::StoredItem>, StoreError> {
+    pub fn items_by_uid(
+        &self,
+        uids: &[String],
+    ) -> Result<Vec<crate::model::StoredItem>, StoreError> {
         let mut out = Vec::with_capacity(uids.len());
         for chunk in uids.chunks(500) {
             let sql = format!(
@@ -370,7 +377,10 @@ impl Store {
     }
 
     /// Releases leases whose holder is not alive (`alive` says, by pid).
-    pub fn release_dead_claims(&mut self, alive: impl Fn(u32) -> bool) -> Result<usize, StoreError> {
+    pub fn release_dead_claims(
+        &mut self,
+        alive: impl Fn(u32) -> bool,
+    ) -> Result<usize, StoreError> {
         let owners: Vec<u32> = self
             .conn
             .prepare(
@@ -482,9 +492,7 @@ impl Store {
              AND state IN ('pending', 'failed') ORDER BY id DESC LIMIT 1",
         )?;
         for s in &mut out {
-            s.last_error = err
-                .query_row([&s.channel], |r| r.get(0))
-                .optional()?;
+            s.last_error = err.query_row([&s.channel], |r| r.get(0)).optional()?;
         }
         Ok(out)
     }
@@ -585,14 +593,21 @@ mod tests {
         let lease = chrono::Duration::minutes(2);
         let got = s.claim_alerts(now, 1, lease, 10).unwrap();
         assert_eq!(got.len(), 2);
-        assert!(s.claim_alerts(now, 2, lease, 10).unwrap().is_empty(), "leased");
+        assert!(
+            s.claim_alerts(now, 2, lease, 10).unwrap().is_empty(),
+            "leased"
+        );
         s.alert_failed(got[0].id, "down", Some(now)).unwrap();
         s.alert_sent(got[1].id, now, "250 ok").unwrap();
         let again = s.claim_alerts(now, 2, lease, 10).unwrap();
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].id, got[0].id, "the same delivery id");
         assert_eq!(again[0].attempts, 1);
-        assert_eq!(s.release_dead_claims(|pid| pid != 2).unwrap(), 0);
+        assert_eq!(
+            s.release_dead_claims(|pid| pid == 2).unwrap(),
+            0,
+            "its owner lives"
+        );
         assert_eq!(s.release_dead_claims(|_| false).unwrap(), 1);
         let stats = s.alert_stats().unwrap();
         assert_eq!(stats[0].channel, "a");

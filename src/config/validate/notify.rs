@@ -107,7 +107,10 @@ pub(super) fn smtp(c: &mut Checker, raw: Option<RawSmtp>, base: &Path) -> Option
     let from = match raw.from.as_deref() {
         Some(f) => mailbox(c, key("from"), f),
         None => {
-            c.problem(root("smtp"), "`from` is required (the alerts' From: address)");
+            c.problem(
+                root("smtp"),
+                "`from` is required (the alerts' From: address)",
+            );
             None
         }
     };
@@ -155,33 +158,7 @@ fn channel(
     let id = channel_id(c, key("id"), n.id.as_deref(), ids);
     let kind = kind(c, i, &n, smtp, base);
     let filter = filter(c, i, &n);
-    let mode = match (n.mode.as_deref(), n.schedule) {
-        (None | Some("each"), None) => Mode::Each,
-        (None | Some("each"), Some(_)) => {
-            c.problem(key("schedule"), "only for `mode = \"digest\"`");
-            Mode::Each
-        }
-        (Some("digest"), Some(s)) => {
-            if let Err(m) = parse_cron(&s) {
-                c.problem(key("schedule"), m);
-            }
-            Mode::Digest { schedule: s }
-        }
-        (Some("digest"), None) => {
-            c.problem(
-                key("mode"),
-                "a digest needs a `schedule` (six-field cron, UTC), e.g. \"0 0 7 * * *\"",
-            );
-            Mode::Each
-        }
-        (Some(other), _) => {
-            c.problem(
-                key("mode"),
-                format!("`{other}` is not one of \"each\", \"digest\""),
-            );
-            Mode::Each
-        }
-    };
+    let mode = mode(c, i, n.mode.as_deref(), n.schedule);
     let events = events(c, key("events"), n.events.as_deref());
     let retry_base = duration(
         c,
@@ -201,20 +178,7 @@ fn channel(
     if retry_cap < retry_base {
         c.problem(key("retry_cap"), "must not be shorter than `retry_base`");
     }
-    let dir = n.templates.as_deref().map(|d| resolve(base, d));
-    let templates = match &dir {
-        Some(d) if !d.is_dir() => {
-            c.problem(key("templates"), format!("{} is not a directory", d.display()));
-            None
-        }
-        _ => match Templates::load(dir.as_deref()) {
-            Ok(t) => Some(t),
-            Err(m) => {
-                c.problem(key("templates"), m);
-                None
-            }
-        },
-    };
+    let templates = templates(c, i, n.templates.as_deref(), base);
     let unsubscribe = n.unsubscribe.as_deref().and_then(|u| match Url::parse(u) {
         Ok(url) if matches!(url.scheme(), "mailto" | "https" | "http") => Some(url),
         _ => {
@@ -252,7 +216,66 @@ fn channel(
     (c.problems.len() == before).then_some(channel)
 }
 
-fn channel_id(c: &mut Checker, key: KeyPath, id: Option<&str>, ids: &mut HashSet<String>) -> String {
+/// `mode` and `schedule` of channel `i`.
+fn mode(c: &mut Checker, i: usize, mode: Option<&str>, schedule: Option<String>) -> Mode {
+    let key = |k: &str| root("notify").index(i).key(k);
+    match (mode, schedule) {
+        (None | Some("each"), None) => Mode::Each,
+        (None | Some("each"), Some(_)) => {
+            c.problem(key("schedule"), "only for `mode = \"digest\"`");
+            Mode::Each
+        }
+        (Some("digest"), Some(s)) => {
+            if let Err(m) = parse_cron(&s) {
+                c.problem(key("schedule"), m);
+            }
+            Mode::Digest { schedule: s }
+        }
+        (Some("digest"), None) => {
+            c.problem(
+                key("mode"),
+                "a digest needs a `schedule` (six-field cron, UTC), e.g. \"0 0 7 * * *\"",
+            );
+            Mode::Each
+        }
+        (Some(other), _) => {
+            c.problem(
+                key("mode"),
+                format!("`{other}` is not one of \"each\", \"digest\""),
+            );
+            Mode::Each
+        }
+    }
+}
+
+/// Channel `i`'s templates: the shipped ones, overridden from `dir`.
+fn templates(c: &mut Checker, i: usize, dir: Option<&str>, base: &Path) -> Option<Templates> {
+    let key = |k: &str| root("notify").index(i).key(k);
+    let dir = dir.map(|d| resolve(base, d));
+    match &dir {
+        Some(d) if !d.is_dir() => {
+            c.problem(
+                key("templates"),
+                format!("{} is not a directory", d.display()),
+            );
+            None
+        }
+        _ => match Templates::load(dir.as_deref()) {
+            Ok(t) => Some(t),
+            Err(m) => {
+                c.problem(key("templates"), m);
+                None
+            }
+        },
+    }
+}
+
+fn channel_id(
+    c: &mut Checker,
+    key: KeyPath,
+    id: Option<&str>,
+    ids: &mut HashSet<String>,
+) -> String {
     let Some(id) = id else {
         c.problem(key, "is required");
         return String::new();
@@ -300,7 +323,10 @@ fn kind(
                     .filter_map(|(j, t)| mailbox(c, key("to").index(j), t))
                     .collect(),
                 _ => {
-                    c.problem(key("kind"), "an e-mail channel needs `to` (one address or more)");
+                    c.problem(
+                        key("kind"),
+                        "an e-mail channel needs `to` (one address or more)",
+                    );
                     Vec::new()
                 }
             };
