@@ -619,6 +619,17 @@ fn a_reload_adds_and_removes_channels_without_a_restart() {
     eventually(Duration::from_secs(30), "retries to a", || {
         hooks.seen("/a").len() >= 2
     });
+    // The failing channel shows in /healthz (still 200: restarting would not help)
+    // and /metrics.
+    let (status, health) = d.get("/healthz");
+    assert!(status.contains("200"), "{status}");
+    assert!(health.contains("alerts: channel a: 1 pending"), "{health}");
+    assert!(health.contains("503"), "{health}");
+    let (_, metrics) = d.get("/metrics");
+    assert!(
+        metrics.contains("tocsin_alert_messages{channel=\"a\",state=\"pending\"} 1"),
+        "{metrics}"
+    );
     // Channel a removed, b added: a's pending alert is dropped, b is told of what is
     // stored from now on only.
     write_config_with(
@@ -725,4 +736,111 @@ secret_file = \"missing.secret\"
     let mut parts = rest.splitn(3, ':');
     assert!(parts.next().unwrap().parse::<u32>().is_ok(), "{line}");
     assert!(parts.next().unwrap().parse::<u32>().is_ok(), "{line}");
+}
+
+#[test]
+fn a_failing_source_is_told_once_and_once_more_when_it_recovers() {
+    let hooks = FixtureServer::start();
+    hooks.set("/ops", Route::ok("text/plain", "ok"));
+    hooks.set("/patient", Route::ok("text/plain", "ok"));
+    let tail = format!(
+        "
+[[notify]]
+id = \"ops\"
+kind = \"webhook\"
+url = \"{}\"
+events = [\"source_failing\"]
+failing_after = \"1ms\"
+
+[[notify]]
+id = \"patient\"
+kind = \"webhook\"
+url = \"{}\"
+events = [\"source_failing\", \"urgent\"]
+",
+        hooks.url("/ops"),
+        hooks.url("/patient"),
+    );
+    let s = Setup::new(&tail, "");
+    s.poll();
+    // The feed is gone: the source fails, poll after poll.
+    std::fs::remove_file(s.dir.path().join("feed.rss")).unwrap();
+    s.poll();
+    s.poll();
+    let seen = hooks.seen("/ops");
+    assert_eq!(seen.len(), 1, "told once, not at every failed poll");
+    let body: serde_json::Value = serde_json::from_slice(&seen[0].body).unwrap();
+    assert_eq!(body["event"], "source_failing");
+    assert_eq!(body["source"]["id"], "omct-en");
+    assert!(body["source"]["failures"].as_u64().unwrap() >= 1, "{body}");
+    assert!(body["source"]["last_error"].is_string(), "{body}");
+    assert!(
+        hooks.seen("/patient").is_empty(),
+        "failing_after (6h by default) has not passed for the other channel"
+    );
+
+    // It works again: one recovery message, then nothing more.
+    s.feed(&[OLD]);
+    s.poll();
+    s.poll();
+    let seen = hooks.seen("/ops");
+    assert_eq!(seen.len(), 2);
+    let body: serde_json::Value = serde_json::from_slice(&seen[1].body).unwrap();
+    assert_eq!(body["event"], "source_recovered");
+    assert_eq!(body["source"]["id"], "omct-en");
+    assert!(
+        hooks.seen("/patient").is_empty(),
+        "a channel not told of the failure is not told of the recovery"
+    );
+}
+
+#[test]
+fn a_follow_up_is_a_new_alert_naming_the_case_it_develops() {
+    let hooks = FixtureServer::start();
+    hooks.set("/hook", Route::ok("text/plain", "ok"));
+    let tail = format!(
+        "\n[[notify]]\nid = \"hook\"\nkind = \"webhook\"\nurl = \"{}\"\n",
+        hooks.url("/hook")
+    );
+    let s = Setup::new(&tail, "");
+    s.poll();
+    let case = (
+        "case",
+        "Urgent appeal: Moldova: arbitrary detention of Mr. Ion Rusu (MDA 001 / 0520 / OBS 052)",
+        "Detained on 3 May.",
+        0,
+    );
+    s.feed(&[OLD, case]);
+    s.poll();
+    // The same case edited: no new alert.
+    let edited = (
+        "case",
+        "Urgent appeal: Moldova: arbitrary detention of Mr. Ion Rusu (MDA 001 / 0520 / OBS 052)",
+        "Detained on 3 May; still held.",
+        0,
+    );
+    s.feed(&[OLD, edited]);
+    s.poll();
+    assert_eq!(hooks.seen("/hook").len(), 1);
+    let follow = (
+        "follow",
+        "Urgent appeal: Moldova: Mr. Ion Rusu sentenced (MDA 001 / 0520 / OBS 052.1)",
+        "Sentenced on 20 May.",
+        0,
+    );
+    s.feed(&[OLD, edited, follow]);
+    s.poll();
+    let seen = hooks.seen("/hook");
+    assert_eq!(seen.len(), 2, "the follow-up is a development of its own");
+    let first: serde_json::Value = serde_json::from_slice(&seen[0].body).unwrap();
+    let second: serde_json::Value = serde_json::from_slice(&seen[1].body).unwrap();
+    assert_eq!(
+        first["item"]["_tocsin"]["case_codes"][0],
+        "MDA 001/0520/OBS 052"
+    );
+    assert_eq!(
+        second["item"]["_tocsin"]["follow_up_of"]["case_code"],
+        "MDA 001/0520/OBS 052"
+    );
+    assert_ne!(first["delivery"], second["delivery"]);
 }
