@@ -68,8 +68,10 @@ use crate::store::{
 const PLAN_BATCH: usize = 2000;
 /// Entries of the urgent selection read to find candidates' developments.
 const SELECTION: usize = 2000;
-/// Messages taken per pass.
+/// Messages taken at once by a sender.
 const SEND_BATCH: usize = 500;
+/// Batches sent per pass at most.
+const SEND_ROUNDS: usize = 20;
 /// How long a sender holds the messages it took.
 const LEASE: chrono::Duration = chrono::Duration::minutes(5);
 
@@ -437,26 +439,30 @@ impl Alerts {
         Ok(added)
     }
 
-    /// Sends every message due, the channels side by side.
+    /// Sends every message due, the channels side by side, [`SEND_BATCH`] at a time
+    /// (at most [`SEND_ROUNDS`] batches: the next pass takes the rest).
     async fn send_due(&self, db: &Db, now: DateTime<Utc>) -> Result<(usize, usize), AlertError> {
         let owner = std::process::id();
-        let rows = db
-            .call(move |s| s.claim_alerts(now, owner, LEASE, SEND_BATCH))
-            .await?;
-        if rows.is_empty() {
-            return Ok((0, 0));
-        }
-        let mut by_channel: HashMap<String, Vec<OutboxRow>> = HashMap::new();
-        for r in rows {
-            by_channel.entry(r.channel.clone()).or_default().push(r);
-        }
-        let jobs = by_channel
-            .into_iter()
-            .map(|(id, rows)| self.send_channel(db, id, rows));
         let mut totals = (0, 0);
-        for (sent, failed) in futures_util::future::join_all(jobs).await {
-            totals.0 += sent;
-            totals.1 += failed;
+        for _ in 0..SEND_ROUNDS {
+            let rows = db
+                .call(move |s| s.claim_alerts(now, owner, LEASE, SEND_BATCH))
+                .await?;
+            let full = rows.len() == SEND_BATCH;
+            let mut by_channel: HashMap<String, Vec<OutboxRow>> = HashMap::new();
+            for r in rows {
+                by_channel.entry(r.channel.clone()).or_default().push(r);
+            }
+            let jobs = by_channel
+                .into_iter()
+                .map(|(id, rows)| self.send_channel(db, id, rows));
+            for (sent, failed) in futures_util::future::join_all(jobs).await {
+                totals.0 += sent;
+                totals.1 += failed;
+            }
+            if !full {
+                break;
+            }
         }
         Ok(totals)
     }
