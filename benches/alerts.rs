@@ -26,9 +26,9 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         out.write("%s\n" % ",".join(envelope.rcpt_tos))
         return "250 2.0.0 ok"
-c = Controller(Handler(), hostname="127.0.0.1", port=0)
+c = Controller(Handler(), hostname="127.0.0.1", port=int(sys.argv[2]))
 c.start()
-print(c.server.sockets[0].getsockname()[1], flush=True)
+print("ready", flush=True)
 sys.stdin.read()
 "#;
 
@@ -47,9 +47,15 @@ impl Drop for Server {
 
 fn smtp_server(dir: &std::path::Path) -> Option<Server> {
     let log = dir.join("received.log");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
     let mut child = Command::new("/usr/bin/python3")
         .args(["-c", SMTP_SERVER])
         .arg(&log)
+        .arg(port.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -59,8 +65,7 @@ fn smtp_server(dir: &std::path::Path) -> Option<Server> {
     BufReader::new(child.stdout.take()?)
         .read_line(&mut line)
         .ok()?;
-    let port = line.trim().parse().ok()?;
-    Some(Server { child, port, log })
+    (line.trim() == "ready").then_some(Server { child, port, log })
 }
 
 fn feed(cases: usize) -> String {
@@ -123,6 +128,8 @@ fn round(rt: &tokio::runtime::Runtime, server: Option<&Server>) -> Round {
     let d = Daemon::new(config).unwrap();
     rt.block_on(async {
         d.poll_once(sources.clone(), true).await;
+        // What `tocsin run` does at start: the channels exist from now.
+        d.alerts.pass(&d.db).await.unwrap();
         std::fs::write(dir.path().join("feed.rss"), feed(CASES)).unwrap();
         let t = Instant::now();
         let lines = d.poll_once(sources, true).await;

@@ -178,22 +178,11 @@ impl Alerts {
     /// channels (so none pile up).
     pub async fn pass_at(&self, db: &Db, now: DateTime<Utc>) -> Result<PassReport, AlertError> {
         let _one = self.pass_lock.lock().await;
-        let ids: Vec<String> = self.channels.iter().map(|c| c.id.clone()).collect();
-        let sync = db
-            .call(move |s| {
-                s.release_dead_claims(pid_alive)?;
-                s.sync_alert_channels(&ids, now)
-            })
-            .await?;
-        for (channel, n) in &sync.dropped {
-            if *n > 0 {
-                tracing::warn!(channel = %channel, dropped = n, "channel removed from the config: its unsent alerts are dropped");
-            } else {
-                tracing::info!(channel = %channel, "channel removed from the config");
-            }
-        }
+        // Leases of a sender that died (with the lock held, none is ours).
+        db.call(|s| s.release_dead_claims(pid_alive)).await?;
+        let created = self.sync_channels(db, now).await?;
         let mut report = PassReport {
-            planned: self.plan(db, &sync.created, now).await?,
+            planned: self.plan(db, &created, now).await?,
             ..PassReport::default()
         };
         report.planned += self.digests(db, now).await?;
@@ -202,6 +191,28 @@ impl Alerts {
         report.sent = sent;
         report.failed = failed;
         Ok(report)
+    }
+
+    /// Records the configured channels (a new one exists from `now`: nothing stored
+    /// before is sent through it) and drops the unsent messages of removed ones.
+    /// Returns when each channel came into being. Run by every pass, and by `tocsin
+    /// poll` before it polls (so that a channel added to the config before a poll is
+    /// told of what that poll stores).
+    pub async fn sync_channels(
+        &self,
+        db: &Db,
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<String, DateTime<Utc>>, AlertError> {
+        let ids: Vec<String> = self.channels.iter().map(|c| c.id.clone()).collect();
+        let sync = db.call(move |s| s.sync_alert_channels(&ids, now)).await?;
+        for (channel, n) in &sync.dropped {
+            if *n > 0 {
+                tracing::warn!(channel = %channel, dropped = n, "channel removed from the config: its unsent alerts are dropped");
+            } else {
+                tracing::info!(channel = %channel, "channel removed from the config");
+            }
+        }
+        Ok(sync.created)
     }
 
     /// When the next pass should run at the latest (a retry or a digest due), capped.

@@ -16,6 +16,10 @@ pub(super) async fn run(config: Config, only: &[String], force: bool) -> Result<
     let d = Daemon::new(config)?;
     // Rules edited since the last run: stored verdicts follow them before anything else.
     let reclassified = d.reclassify_if_changed().await?.is_some();
+    // Channels added to the config since the last run exist from now on.
+    if let Err(e) = d.alerts.sync_channels(&d.db, chrono::Utc::now()).await {
+        tracing::error!(error = %e, "cannot record the alert channels");
+    }
     let lines = d.poll_once(sources, force).await;
     let publish = publish_if_needed(&d, &lines, reclassified).await;
     d.db.close().await?;

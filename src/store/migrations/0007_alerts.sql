@@ -17,8 +17,8 @@ CREATE TABLE alert_channels (
 
 -- One row per message: due, sent, failed, or folded into a digest. `key` says what it
 -- is about (`case:OBS 052.1`, `item:<uid>`, `digest:…`, `failing:<source>@<since>`) and
--- is unique per channel, so a development is never told twice; the row id is the
--- delivery id and the Message-ID, the same at every attempt.
+-- is unique per channel, so a development is never told twice; the delivery id and the
+-- Message-ID derive from (channel, key): the same at every attempt and after a crash.
 CREATE TABLE alert_outbox (
     id            INTEGER PRIMARY KEY,
     channel       TEXT NOT NULL,
