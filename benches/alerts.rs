@@ -16,7 +16,13 @@ use tocsin::daemon::Daemon;
 
 const CASES: usize = 1_000;
 const CHANNELS: usize = 10;
-const ROUNDS: usize = 3;
+/// Rounds (`TOCSIN_BENCH_ROUNDS`, default 3).
+fn rounds() -> usize {
+    std::env::var("TOCSIN_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+}
 
 const SMTP_SERVER: &str = r#"
 import sys
@@ -180,7 +186,7 @@ fn main() {
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     println!("{CASES} new urgent cases, {CHANNELS} e-mail channels, local aiosmtpd");
-    for r in 0..ROUNDS {
+    for r in 0..rounds() {
         let without = round(&rt, None);
         let with = round(&rt, Some(&server));
         let (took, sent, received) = with.alerts.unwrap();

@@ -337,8 +337,9 @@ impl Store {
         Ok(id)
     }
 
-    /// Takes at most `limit` messages due at `now` for this process (`owner`, its pid)
-    /// until `lease` runs out: one that is not sent or failed by then (the process
+    /// Takes at most `limit` messages due at `now` for this process (`owner`, its pid),
+    /// the channels in turn (each one's oldest first, so that one channel's backlog
+    /// never keeps the others waiting for a batch), until `lease` runs out: one that is not sent or failed by then (the process
     /// died) is taken again, with the same id. Leases of `owner` itself that outlived a
     /// previous run with the same pid are taken over.
     pub fn claim_alerts(
@@ -353,9 +354,11 @@ impl Store {
         let rows: Vec<OutboxRow> = tx
             .prepare_cached(
                 "UPDATE alert_outbox SET claimed_by = ?1, claimed_until = ?2 \
-                 WHERE id IN (SELECT id FROM alert_outbox WHERE state = 'pending' \
-                 AND next_attempt <= ?3 AND (claimed_until IS NULL OR claimed_until <= ?3 \
-                 OR claimed_by = ?1) ORDER BY id LIMIT ?4) \
+                 WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER \
+                 (PARTITION BY channel ORDER BY id) AS turn FROM alert_outbox \
+                 WHERE state = 'pending' AND next_attempt <= ?3 \
+                 AND (claimed_until IS NULL OR claimed_until <= ?3 OR claimed_by = ?1)) \
+                 ORDER BY turn, id LIMIT ?4) \
                  RETURNING id, channel, key, kind, payload, attempts, created",
             )?
             .query_map(params![owner, until, ts(now), limit as i64], row)?
