@@ -145,6 +145,7 @@ fn round(rt: &tokio::runtime::Runtime, server: Option<&Server>) -> Round {
         d.publish().await.unwrap();
         let publish = t.elapsed();
         let alerts = if let Some(server) = server {
+            let before = received(server);
             let t = Instant::now();
             let mut sent = 0;
             loop {
@@ -155,12 +156,7 @@ fn round(rt: &tokio::runtime::Runtime, server: Option<&Server>) -> Round {
                 }
                 sent += r.sent;
             }
-            let took = t.elapsed();
-            let received = std::fs::read_to_string(&server.log)
-                .map(|s| s.lines().count())
-                .unwrap_or(0);
-            std::fs::remove_file(&server.log).ok();
-            Some((took, sent, received))
+            Some((t.elapsed(), sent, received(server) - before))
         } else {
             None
         };
@@ -170,6 +166,13 @@ fn round(rt: &tokio::runtime::Runtime, server: Option<&Server>) -> Round {
             alerts,
         }
     })
+}
+
+/// Messages the server has accepted so far (its log is appended to, never truncated).
+fn received(server: &Server) -> usize {
+    std::fs::read_to_string(&server.log)
+        .map(|s| s.lines().count())
+        .unwrap_or(0)
 }
 
 fn ms(d: Duration) -> f64 {
