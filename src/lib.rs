@@ -15,6 +15,7 @@
 //! | store | [`store`] | SQLite, each poll written whole |
 //! | publish | [`publish`] | Atom, RSS, JSON Feed, HTML, written atomically; the outcome |
 //! | serve | [`serve`] | the published documents over HTTP, from memory |
+//! | alert | [`alert`] | new urgent cases by e-mail and webhook, through an outbox |
 //!
 //! Beside them: [`text`] is what every stage does to text (folding, markup, cuts,
 //! case codes, language, charsets, hashes); [`model`] the data passed between stages;
@@ -42,13 +43,14 @@
 //! | 5 | `metrics` | counters, some read from the store |
 //! | 6 | `source` | a configured source: how it is fetched and read |
 //! | 7 | `schedule`, `poll`, `reclassify`, `publish`, `discover` | the stages that work on sources |
-//! | 8 | `serve`, `systemd` | what the running daemon shows |
+//! | 8 | `serve`, `systemd`, `alert` | what the running daemon shows and tells |
 //! | 9 | `config` | the file, validated into the stages' own settings |
 //! | 10 | `daemon` | wiring, signals, shutdown order |
 //! | 11 | `cli` | the command line |
 
 #![warn(clippy::too_many_lines)]
 
+pub mod alert;
 pub mod classify;
 mod cli;
 pub mod config;

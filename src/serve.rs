@@ -155,14 +155,39 @@ async fn healthz(state: &ServeState) -> Response<Body> {
     if let Err(e) = state.db.probe(HEALTH_DB_WITHIN).await {
         problems.push(format!("database not writable: {e}"));
     }
-    if problems.is_empty() {
+    // Alert channels that fail are told, not fatal: restarting would not help.
+    let notes = alert_notes(state).await;
+    if problems.is_empty() && notes.is_empty() {
         plain(StatusCode::OK, "ok\n")
+    } else if problems.is_empty() {
+        plain_owned(StatusCode::OK, format!("ok\n{}\n", notes.join("\n")))
     } else {
         plain_owned(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("{}\n", problems.join("\n")),
         )
     }
+}
+
+/// One line per alert channel with messages not delivered (retrying or refused).
+async fn alert_notes(state: &ServeState) -> Vec<String> {
+    let read = state.db.read(|s| s.alert_stats());
+    let Ok(Ok(stats)) = tokio::time::timeout(HEALTH_DB_WITHIN, read).await else {
+        return Vec::new();
+    };
+    stats
+        .iter()
+        .filter(|s| s.failed > 0 || (s.pending > 0 && s.retries > 0))
+        .map(|s| {
+            format!(
+                "alerts: channel {}: {} pending, {} failed; last error: {}",
+                s.channel,
+                s.pending,
+                s.failed,
+                s.last_error.as_deref().unwrap_or("-")
+            )
+        })
+        .collect()
 }
 
 /// How many documents are rendered on demand at once: one, so that a client walking

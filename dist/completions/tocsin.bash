@@ -37,6 +37,9 @@ _tocsin() {
             tocsin,man)
                 cmd="tocsin__subcmd__man"
                 ;;
+            tocsin,notify)
+                cmd="tocsin__subcmd__notify"
+                ;;
             tocsin,opml)
                 cmd="tocsin__subcmd__opml"
                 ;;
@@ -76,6 +79,9 @@ _tocsin() {
             tocsin__subcmd__help,man)
                 cmd="tocsin__subcmd__help__subcmd__man"
                 ;;
+            tocsin__subcmd__help,notify)
+                cmd="tocsin__subcmd__help__subcmd__notify"
+                ;;
             tocsin__subcmd__help,opml)
                 cmd="tocsin__subcmd__help__subcmd__opml"
                 ;;
@@ -94,6 +100,12 @@ _tocsin() {
             tocsin__subcmd__help,status)
                 cmd="tocsin__subcmd__help__subcmd__status"
                 ;;
+            tocsin__subcmd__help__subcmd__notify,list)
+                cmd="tocsin__subcmd__help__subcmd__notify__subcmd__list"
+                ;;
+            tocsin__subcmd__help__subcmd__notify,test)
+                cmd="tocsin__subcmd__help__subcmd__notify__subcmd__test"
+                ;;
             tocsin__subcmd__help__subcmd__opml,export)
                 cmd="tocsin__subcmd__help__subcmd__opml__subcmd__export"
                 ;;
@@ -102,6 +114,24 @@ _tocsin() {
                 ;;
             tocsin__subcmd__help__subcmd__rules,test)
                 cmd="tocsin__subcmd__help__subcmd__rules__subcmd__test"
+                ;;
+            tocsin__subcmd__notify,help)
+                cmd="tocsin__subcmd__notify__subcmd__help"
+                ;;
+            tocsin__subcmd__notify,list)
+                cmd="tocsin__subcmd__notify__subcmd__list"
+                ;;
+            tocsin__subcmd__notify,test)
+                cmd="tocsin__subcmd__notify__subcmd__test"
+                ;;
+            tocsin__subcmd__notify__subcmd__help,help)
+                cmd="tocsin__subcmd__notify__subcmd__help__subcmd__help"
+                ;;
+            tocsin__subcmd__notify__subcmd__help,list)
+                cmd="tocsin__subcmd__notify__subcmd__help__subcmd__list"
+                ;;
+            tocsin__subcmd__notify__subcmd__help,test)
+                cmd="tocsin__subcmd__notify__subcmd__help__subcmd__test"
                 ;;
             tocsin__subcmd__opml,export)
                 cmd="tocsin__subcmd__opml__subcmd__export"
@@ -140,7 +170,7 @@ _tocsin() {
 
     case "${cmd}" in
         tocsin)
-            opts="-h -V --config --help --version run poll status check render items rules inspect discover opml completions man help"
+            opts="-h -V --config --help --version run poll status check render items rules inspect discover opml notify completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -212,7 +242,7 @@ _tocsin() {
             return 0
             ;;
         tocsin__subcmd__help)
-            opts="run poll status check render items rules inspect discover opml completions man help"
+            opts="run poll status check render items rules inspect discover opml notify completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -312,6 +342,48 @@ _tocsin() {
         tocsin__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__help__subcmd__notify)
+            opts="list test"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__help__subcmd__notify__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__help__subcmd__notify__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -508,6 +580,116 @@ _tocsin() {
         tocsin__subcmd__man)
             opts="-h --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__notify)
+            opts="-h --config --help list test help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__notify__subcmd__help)
+            opts="list test help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__notify__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__notify__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__notify__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__notify__subcmd__list)
+            opts="-h --json --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__notify__subcmd__test)
+            opts="-h --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -13,6 +13,7 @@
 //! | `inspect` | [`inspect`] |
 //! | `discover` | [`discover`] |
 //! | `opml export`, `opml import` | [`opml`] |
+//! | `notify list`, `notify test` | [`notify`] |
 //! | `completions`, `man` | here |
 //!
 //! Exit codes: 0 success; 1 a command failed at run time; 2 bad usage (from clap);
@@ -22,6 +23,7 @@ mod check;
 mod discover;
 mod inspect;
 mod items;
+mod notify;
 mod opml;
 mod poll;
 mod render;
@@ -143,6 +145,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: OpmlAction,
     },
+    /// Alert channels (`[[notify]]`): list them, or send a test alert.
+    Notify {
+        #[command(subcommand)]
+        command: NotifyCommand,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -161,6 +168,23 @@ pub(crate) enum OpmlAction {
     Import {
         #[arg(value_name = "FILE")]
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum NotifyCommand {
+    /// The channels: kind, target, filters, mode, last delivery, what is pending or
+    /// failed. Reads the database only.
+    List {
+        /// One JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a sample alert through one channel now (outside the outbox) and print
+    /// what the server answered.
+    Test {
+        #[arg(value_name = "ID")]
+        id: String,
     },
 }
 
@@ -345,6 +369,12 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         },
         Command::Discover { url, json } => discover::run(&cli.config, url, *json).await,
         Command::Opml { action } => opml::run(&load(&cli)?, action),
+        Command::Notify {
+            command: NotifyCommand::List { json },
+        } => notify::list(&load(&cli)?, *json),
+        Command::Notify {
+            command: NotifyCommand::Test { id },
+        } => notify::test(&load(&cli)?, id).await,
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "tocsin", &mut std::io::stdout());

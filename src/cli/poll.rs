@@ -17,11 +17,18 @@ pub(super) async fn run(config: Config, only: &[String], force: bool) -> Result<
     let d = Daemon::new(config)?;
     // Rules edited since the last run: stored verdicts follow them before anything else.
     let reclassified = d.reclassify_if_changed().await?.is_some();
+    // Channels added to the config since the last run exist from now on.
+    if let Err(e) = d.alerts.sync_channels(&d.db, chrono::Utc::now()).await {
+        tracing::error!(error = %e, "cannot record the alert channels");
+    }
     let lines = d.poll_once(sources, force).await;
     let publish = publish_if_needed(&d, &lines, reclassified).await;
     d.db.close().await?;
     if let Ok(Some(outcome)) = &publish {
         d.after_publish(outcome).await;
+    } else {
+        // Nothing new, but alerts of earlier runs may be due again (retries, digests).
+        d.deliver_alerts().await;
     }
     print_pass(&lines, &mut std::io::stdout().lock());
     publish?;

@@ -17,7 +17,14 @@ use crate::store::{SourceState, Store, StoreError};
 pub(super) fn run(config: &Config, json: bool) -> Result<(), CliError> {
     let store = Store::open(&config.daemon.database)?;
     let rows = collect(config, &store)?;
-    print(&rows, json, &mut std::io::stdout().lock()).map_err(anyhow::Error::from)?;
+    let mut out = std::io::stdout().lock();
+    print(&rows, json, &mut out).map_err(anyhow::Error::from)?;
+    // The alert channels below the sources (`notify list --json` has them as JSON).
+    if !json && !config.notify.is_empty() {
+        let channels = super::notify::collect(config, &store)?;
+        writeln!(out).map_err(anyhow::Error::from)?;
+        super::notify::print(&channels, false, &mut out).map_err(anyhow::Error::from)?;
+    }
     Ok(())
 }
 

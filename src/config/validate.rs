@@ -2,6 +2,7 @@
 
 mod fetch;
 mod html;
+mod notify;
 mod rules;
 
 use std::collections::HashSet;
@@ -136,6 +137,8 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
         .filter_map(|(i, s)| source(c, i, s, &daemon.schedule, &fetch, base, &mut ids))
         .collect();
     let (rules, classifier) = rules::rules(c, raw.rules, classify.threshold);
+    let smtp = notify::smtp(c, raw.smtp, base);
+    let notify = notify::channels(c, raw.notify, smtp.as_ref(), base);
     Config {
         path: path.to_path_buf(),
         daemon,
@@ -148,6 +151,8 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
         sources,
         rules,
         classifier,
+        smtp,
+        notify,
         warnings: Vec::new(),
     }
 }

@@ -49,6 +49,8 @@ struct Shared {
     publish_needed: Notify,
     last_publish: Mutex<Option<DateTime<Utc>>>,
     pruning: AtomicBool,
+    /// Wakes the alert task (a reload changed the channels).
+    alerts_wake: Notify,
 }
 
 impl Daemon {
@@ -124,6 +126,7 @@ struct Runner {
     tracker: TaskTracker,
     server: JoinHandle<std::io::Result<()>>,
     publisher_task: JoinHandle<()>,
+    alert_task: JoinHandle<()>,
     /// Sources being polled now: a tick for one of them is skipped.
     in_flight: Arc<Mutex<HashSet<String>>>,
     /// Polls under way at once (see [`Daemon::in_flight`]).
@@ -141,6 +144,7 @@ impl Runner {
             publish_needed: Notify::new(),
             last_publish: Mutex::new(None),
             pruning: AtomicBool::new(false),
+            alerts_wake: Notify::new(),
         });
         if let Some(r) = d.reclassify_if_changed().await? {
             tracing::info!(
@@ -186,7 +190,9 @@ impl Runner {
             cancel.clone(),
             tracker.clone(),
         ));
+        let alert_task = tokio::spawn(alert_loop(current.clone(), shared.clone(), cancel.clone()));
         Ok(Runner {
+            alert_task,
             current,
             shared,
             serve_publisher,
@@ -281,6 +287,12 @@ impl Runner {
         }
         self.cancel.cancel();
         let _ = self.publisher_task.await;
+        // An alert being sent may take its timeout; what is not recorded is sent again
+        // (with the same ids) at the next start.
+        let mut alert_task = self.alert_task;
+        if tokio::time::timeout(grace, &mut alert_task).await.is_err() {
+            alert_task.abort();
+        }
         match d.publish().await {
             Err(e) => tracing::error!(error = %e, "final publish failed"),
             Ok(o) if o.write_error.is_some() => {
@@ -426,10 +438,39 @@ async fn publisher_loop(
                 *shared.last_publish.lock().expect("last publish") = Some(Utc::now());
                 // Changed documents are served, written or not: what follows a
                 // publish (WebSub pings) runs beside the next one.
-                pings.spawn(async move { d.after_publish(&outcome).await });
+                // The alert task then takes up what that pass left due later
+                // (retries, digests): it was sleeping on an older deadline.
+                let wake = shared.clone();
+                pings.spawn(async move {
+                    d.after_publish(&outcome).await;
+                    wake.alerts_wake.notify_one();
+                });
             }
         }
         update_status(&current, &shared).await;
+    }
+}
+
+/// The alert task runs a pass at least this often (source health, digests, retries).
+const ALERT_TICK: Duration = Duration::from_secs(30);
+
+/// Alert passes: at start, when a retry or a digest is due, after a reload, and every
+/// [`ALERT_TICK`] (a publish runs one too, in `after_publish`, and wakes this task when
+/// it is done, so that the retries and digests it left are timed here).
+async fn alert_loop(current: Current, shared: Arc<Shared>, cancel: CancellationToken) {
+    loop {
+        let d = now_configured(&current);
+        d.deliver_alerts().await;
+        let wait = d
+            .alerts
+            .next_wake(&d.db, ALERT_TICK)
+            .await
+            .max(Duration::from_millis(20));
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = shared.alerts_wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
     }
 }
 
@@ -554,7 +595,7 @@ async fn reload(
         );
     }
     let (sources, rules) = (config.sources.len(), config.rules.len());
-    let d = match Daemon::build(
+    let mut d = match Daemon::build(
         config,
         old.db.clone(),
         old.published.clone(),
@@ -563,6 +604,7 @@ async fn reload(
         Ok(d) => d,
         Err(e) => return reload_refused(shared, &e),
     };
+    d.alerts.adopt(&old.alerts);
     *current.write().unwrap_or_else(|p| p.into_inner()) = d.clone();
     *serve_publisher.write().unwrap_or_else(|p| p.into_inner()) = d.publisher.clone();
     // Polls under way finish with the config they started with.
@@ -592,6 +634,8 @@ async fn reload(
         tracing::error!(error = %e, "cannot queue the reloaded sources");
     }
     shared.publish_needed.notify_one();
+    // Channels added or removed take effect now (a removed one's alerts are dropped).
+    shared.alerts_wake.notify_one();
     tracing::info!(sources, rules, config = %path.display(), "config reloaded");
     shared.notifier.ready();
     update_status(current, shared).await;

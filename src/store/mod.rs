@@ -9,6 +9,7 @@
 //! [`Store`] is synchronous and owns the one connection; async code reaches it through
 //! [`Db`], which runs each call on the blocking pool.
 
+mod alerts;
 mod cases;
 mod follow;
 mod items;
@@ -26,6 +27,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 
+pub use alerts::{
+    AlertCandidate, ChannelStats, ChannelSync, Disposition, FailingSource, NewAlert, OutboxRow,
+    Planned,
+};
 pub use cases::Trust;
 pub use follow::{FollowOutcome, FollowState};
 pub use items::ItemFilter;
@@ -41,6 +46,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/0004_html.sql")),
     (5, include_str!("migrations/0005_publish_indexes.sql")),
     (6, include_str!("migrations/0006_source_in_time_index.sql")),
+    (7, include_str!("migrations/0007_alerts.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -146,15 +146,23 @@ fn write_poll(
 ) -> Result<PollCounts, StoreError> {
     let mut counts = PollCounts::default();
     let mut touched = HashSet::new();
+    // Items of a source's first poll are its history (the backfill), not news: they
+    // are never alert candidates.
+    let news = super::alerts::polled_before(tx, source)?;
     for it in items.iter().filter(|it| !it.class.drop) {
-        upsert(tx, source, now, it, &mut counts, &mut touched)?;
+        let became = upsert(tx, source, now, it, &mut counts, &mut touched)?;
+        if let Some(uid) = became.filter(|_| news) {
+            super::alerts::add_candidate(tx, &uid, now)?;
+        }
     }
     super::sources::write_state(tx, state)?;
     Ok(counts)
 }
 
 /// Writes one item of a poll: found again by one of its keys (then updated, or left
-/// alone when it was pruned), or inserted; then its keys.
+/// alone when it was pruned), or inserted; then its keys. Returns the item's uid when
+/// it became urgent by this write (new and urgent, or its content changed and made it
+/// urgent); a verdict changed by new rules alone does not count.
 fn upsert(
     tx: &Connection,
     source: &str,
@@ -162,7 +170,7 @@ fn upsert(
     it: &StoredPoll,
     counts: &mut PollCounts,
     touched: &mut HashSet<String>,
-) -> Result<(), StoreError> {
+) -> Result<Option<String>, StoreError> {
     let found = find(tx, source, &it.keys)?;
     let uid = found
         .clone()
@@ -170,22 +178,25 @@ fn upsert(
     if !touched.insert(uid.clone()) {
         // The same item twice in one document: the first occurrence wins.
         counts.unchanged += 1;
-        return Ok(());
+        return Ok(None);
     }
+    let mut became_urgent = false;
     if found.is_none() {
         // An item none of whose keys is known is new: no need to look for its row.
         insert(tx, source, now, &uid, it)?;
         counts.new += 1;
+        became_urgent = it.class.urgent;
     } else {
         match stored_version(tx, &uid)? {
             // Keys without an item: it was pruned. It must not come back as new.
             None => {
                 counts.unchanged += 1;
-                return Ok(());
+                return Ok(None);
             }
             Some(old) if old.content_hash != content_hash(&it.item) => {
                 update(tx, now, &uid, it, &old)?;
                 counts.updated += 1;
+                became_urgent = it.class.urgent && !old.urgent;
             }
             Some(_) => {
                 update_verdict(tx, now, &uid, it)?;
@@ -193,7 +204,8 @@ fn upsert(
             }
         }
     }
-    add_keys(tx, source, &uid, &it.keys)
+    add_keys(tx, source, &uid, &it.keys)?;
+    Ok(became_urgent.then_some(uid))
 }
 
 /// The item one of `keys` names, in one lookup for all of them: the strongest key
@@ -228,12 +240,13 @@ struct StoredVersion {
     updated: String,
     published: String,
     first_seen: String,
+    urgent: bool,
 }
 
 fn stored_version(tx: &Connection, uid: &str) -> Result<Option<StoredVersion>, StoreError> {
     Ok(tx
         .prepare_cached(
-            "SELECT content_hash, updated, published, first_seen FROM items WHERE uid = ?",
+            "SELECT content_hash, updated, published, first_seen, urgent FROM items WHERE uid = ?",
         )?
         .query_row([uid], |r| {
             Ok(StoredVersion {
@@ -241,6 +254,7 @@ fn stored_version(tx: &Connection, uid: &str) -> Result<Option<StoredVersion>, S
                 updated: r.get(1)?,
                 published: r.get(2)?,
                 first_seen: r.get(3)?,
+                urgent: r.get(4)?,
             })
         })
         .optional()?)
