@@ -84,6 +84,7 @@ fn main() {
                                 rule: "case-in-title".into(),
                                 weight: 2.0,
                                 evidence: "title: \"arbitrary detention\"".into(),
+                                label: Some("Arrest or detention named in the title".into()),
                             }]
                         } else {
                             vec![]
@@ -149,6 +150,7 @@ fn main() {
                     rule: "case-in-title".into(),
                     weight: 2.0,
                     evidence: "title: \"arbitrary detention\"".into(),
+                    label: Some("Arrest or detention named in the title".into()),
                 }],
                 ..Default::default()
             },

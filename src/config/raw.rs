@@ -181,4 +181,5 @@ pub(super) struct RawRule {
     pub weight: Option<f64>,
     pub tag: Option<String>,
     pub drop: Option<bool>,
+    pub label: Option<String>,
 }

@@ -96,7 +96,8 @@ impl<'a> Quota<'a> {
 
 /// The columns [`item_from_row`] reads, in its order.
 pub(super) const ITEM_COLUMNS: &str = "uid, source, title, link, summary, content, categories, \
-     authors, published, updated, first_seen, language, urgent, score, reasons, case_codes, tags";
+     authors, published, updated, first_seen, language, urgent, score, reasons, case_codes, tags, \
+     countries";
 
 /// A row of [`ITEM_COLUMNS`] as a [`StoredItem`] (not grouped: no related items).
 pub(super) fn item_from_row(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
@@ -121,6 +122,7 @@ pub(super) fn item_from_row(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
         reasons: serde_json::from_str::<Vec<Reason>>(&r.get::<_, String>(14)?).unwrap_or_default(),
         case_codes: list(15)?,
         tags: list(16)?,
+        countries: list(17)?,
         related: Vec::new(),
         original: None,
     })
@@ -161,7 +163,7 @@ impl Store {
             );
             let mut stmt = self.conn.prepare_cached(&sql)?;
             let rows = stmt.query_map(params_from_iter(chunk.iter()), |r| {
-                Ok((r.get::<_, i64>(17)?, item_from_row(r)?))
+                Ok((r.get::<_, i64>(18)?, item_from_row(r)?))
             })?;
             for r in rows {
                 let (id, item) = r?;

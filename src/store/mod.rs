@@ -41,6 +41,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/0004_html.sql")),
     (5, include_str!("migrations/0005_publish_indexes.sql")),
     (6, include_str!("migrations/0006_source_in_time_index.sql")),
+    // 7 is another branch's (issue 12): numbers need not be contiguous here, only
+    // increasing, each with its file (see `migration_tests`).
+    (8, include_str!("migrations/0008_readers.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -129,9 +129,10 @@ impl Store {
             tx.prepare_cached(
                 "UPDATE items SET \
                  version = version + (urgent IS NOT ?2 OR score IS NOT ?3 OR reasons IS NOT ?4 \
-                 OR tags IS NOT ?5 OR case_codes IS NOT ?6 OR language IS NOT ?7), \
+                 OR tags IS NOT ?5 OR case_codes IS NOT ?6 OR language IS NOT ?7 \
+                 OR countries IS NOT ?8), \
                  urgent = ?2, score = ?3, reasons = ?4, tags = ?5, \
-                 case_codes = ?6, language = ?7 WHERE uid = ?1",
+                 case_codes = ?6, language = ?7, countries = ?8 WHERE uid = ?1",
             )?
             .execute(params![
                 v.uid,
@@ -141,6 +142,7 @@ impl Store {
                 serde_json::to_string(&v.class.tags).expect("plain data"),
                 serde_json::to_string(&v.class.case_codes).expect("plain data"),
                 v.language,
+                serde_json::to_string(&v.class.countries).expect("plain data"),
             ])?;
             write_codes(&tx, &v.uid, &v.class.case_codes, false)?;
         }

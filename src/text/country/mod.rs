@@ -172,23 +172,40 @@ mod tests {
             ),
             ["MDA"]
         );
-        assert_eq!(title_prefix("India: Inhuman and degrading detention"), ["IND"]);
+        assert_eq!(
+            title_prefix("India: Inhuman and degrading detention"),
+            ["IND"]
+        );
         assert_eq!(
             title_prefix("Moldova / Region of Transnistria: Arbitrary detention"),
             ["MDA"]
         );
         assert_eq!(title_prefix("Tunisie : Harcèlement judiciaire"), ["TUN"]);
-        assert_eq!(title_prefix("Kuwait - Arrest and detention of Mr X"), ["KWT"]);
+        assert_eq!(
+            title_prefix("Kuwait - Arrest and detention of Mr X"),
+            ["KWT"]
+        );
         assert_eq!(title_prefix("Беларусь: задержание правозащитника"), ["BLR"]);
         assert_eq!(title_prefix("Federația Rusă: arestare"), ["RUS"]);
         assert_eq!(title_prefix("RDC : détention arbitraire"), ["COD"]);
-        assert_eq!(title_prefix("Israel/OPT: detention of a lawyer"), ["ISR", "PSE"]);
         assert_eq!(
-            of_item("Seguimiento del Caso SAU 060598.1", [], ["Case SAU 060598.1"]),
+            title_prefix("Israel/OPT: detention of a lawyer"),
+            ["ISR", "PSE"]
+        );
+        assert_eq!(
+            of_item(
+                "Seguimiento del Caso SAU 060598.1",
+                [],
+                ["Case SAU 060598.1"]
+            ),
             ["SAU"]
         );
         assert_eq!(
-            of_item("Manahel Al Otaibi torturée en prison", ["Actions urgentes", "Arabie saoudite – Action lettre"], []),
+            of_item(
+                "Manahel Al Otaibi torturée en prison",
+                ["Actions urgentes", "Arabie saoudite – Action lettre"],
+                []
+            ),
             ["SAU"]
         );
     }
@@ -197,7 +214,14 @@ mod tests {
     fn a_name_inside_a_sentence_or_an_unknown_prefix_is_no_country() {
         assert!(title_prefix("Urgent appeal: Jordan Smith detained").is_empty());
         assert!(title_prefix("Free Jordan now").is_empty());
-        assert!(of_item("Statement", ["Urgent Interventions"], ["ABC 001/0120/OBS 008"]).is_empty());
+        assert!(
+            of_item(
+                "Statement",
+                ["Urgent Interventions"],
+                ["ABC 001/0120/OBS 008"]
+            )
+            .is_empty()
+        );
         assert!(title_prefix("").is_empty());
     }
 

@@ -11,7 +11,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "AFG",
-        names: ["Afghanistan", "Afghanistan", "Afganistán", "Afganistan", "Афганистан"],
+        names: [
+            "Afghanistan",
+            "Afghanistan",
+            "Afganistán",
+            "Afganistan",
+            "Афганистан",
+        ],
         aliases: &["Islamic Republic of Afghanistan"],
     },
     Country {
@@ -26,7 +32,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "ALA",
-        names: ["Åland Islands", "Îles Åland", "Islas Aland", "Insulele Åland", "Аландские о-ва"],
+        names: [
+            "Åland Islands",
+            "Îles Åland",
+            "Islas Aland",
+            "Insulele Åland",
+            "Аландские о-ва",
+        ],
         aliases: &[],
     },
     Country {
@@ -41,12 +53,24 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "ARE",
-        names: ["United Arab Emirates", "Émirats arabes unis", "Emiratos Árabes Unidos", "Emiratele Arabe Unite", "ОАЭ"],
+        names: [
+            "United Arab Emirates",
+            "Émirats arabes unis",
+            "Emiratos Árabes Unidos",
+            "Emiratele Arabe Unite",
+            "ОАЭ",
+        ],
         aliases: &["UAE", "EAU"],
     },
     Country {
         code: "ARG",
-        names: ["Argentina", "Argentine", "Argentina", "Argentina", "Аргентина"],
+        names: [
+            "Argentina",
+            "Argentine",
+            "Argentina",
+            "Argentina",
+            "Аргентина",
+        ],
         aliases: &["Argentine Republic"],
     },
     Country {
@@ -56,27 +80,57 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "ASM",
-        names: ["American Samoa", "Samoa américaines", "Samoa Americana", "Samoa Americană", "Американское Самоа"],
+        names: [
+            "American Samoa",
+            "Samoa américaines",
+            "Samoa Americana",
+            "Samoa Americană",
+            "Американское Самоа",
+        ],
         aliases: &[],
     },
     Country {
         code: "ATA",
-        names: ["Antarctica", "Antarctique", "Antártida", "Antarctica", "Антарктида"],
+        names: [
+            "Antarctica",
+            "Antarctique",
+            "Antártida",
+            "Antarctica",
+            "Антарктида",
+        ],
         aliases: &[],
     },
     Country {
         code: "ATF",
-        names: ["French Southern and Antarctic Lands", "Terres australes françaises", "Territorios Australes Franceses", "Teritoriile Australe și Antarctice Franceze", "Французские Южные территории"],
+        names: [
+            "French Southern and Antarctic Lands",
+            "Terres australes françaises",
+            "Territorios Australes Franceses",
+            "Teritoriile Australe și Antarctice Franceze",
+            "Французские Южные территории",
+        ],
         aliases: &["French Southern Territories"],
     },
     Country {
         code: "ATG",
-        names: ["Antigua & Barbuda", "Antigua-et-Barbuda", "Antigua y Barbuda", "Antigua și Barbuda", "Антигуа и Барбуда"],
+        names: [
+            "Antigua & Barbuda",
+            "Antigua-et-Barbuda",
+            "Antigua y Barbuda",
+            "Antigua și Barbuda",
+            "Антигуа и Барбуда",
+        ],
         aliases: &["Antigua and Barbuda"],
     },
     Country {
         code: "AUS",
-        names: ["Australia", "Australie", "Australia", "Australia", "Австралия"],
+        names: [
+            "Australia",
+            "Australie",
+            "Australia",
+            "Australia",
+            "Австралия",
+        ],
         aliases: &[],
     },
     Country {
@@ -86,7 +140,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "AZE",
-        names: ["Azerbaijan", "Azerbaïdjan", "Azerbaiyán", "Azerbaidjan", "Азербайджан"],
+        names: [
+            "Azerbaijan",
+            "Azerbaïdjan",
+            "Azerbaiyán",
+            "Azerbaidjan",
+            "Азербайджан",
+        ],
         aliases: &["Republic of Azerbaijan"],
     },
     Country {
@@ -106,17 +166,39 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "BES",
-        names: ["Caribbean Netherlands", "Pays-Bas caribéens", "Caribe neerlandés", "Insulele Caraibe Olandeze", "Бонэйр, Синт-Эстатиус и Саба"],
-        aliases: &["Синт-Эстатиус и Саба Бонэйр", "Bonaire, Sint Eustatius and Saba", "Sint Eustatius and Saba Bonaire"],
+        names: [
+            "Caribbean Netherlands",
+            "Pays-Bas caribéens",
+            "Caribe neerlandés",
+            "Insulele Caraibe Olandeze",
+            "Бонэйр, Синт-Эстатиус и Саба",
+        ],
+        aliases: &[
+            "Синт-Эстатиус и Саба Бонэйр",
+            "Bonaire, Sint Eustatius and Saba",
+            "Sint Eustatius and Saba Bonaire",
+        ],
     },
     Country {
         code: "BFA",
-        names: ["Burkina Faso", "Burkina Faso", "Burkina Faso", "Burkina Faso", "Буркина-Фасо"],
+        names: [
+            "Burkina Faso",
+            "Burkina Faso",
+            "Burkina Faso",
+            "Burkina Faso",
+            "Буркина-Фасо",
+        ],
         aliases: &[],
     },
     Country {
         code: "BGD",
-        names: ["Bangladesh", "Bangladesh", "Bangladés", "Bangladesh", "Бангладеш"],
+        names: [
+            "Bangladesh",
+            "Bangladesh",
+            "Bangladés",
+            "Bangladesh",
+            "Бангладеш",
+        ],
         aliases: &["People's Republic of Bangladesh"],
     },
     Country {
@@ -136,18 +218,47 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "BIH",
-        names: ["Bosnia & Herzegovina", "Bosnie-Herzégovine", "Bosnia y Herzegovina", "Bosnia și Herțegovina", "Босния и Герцеговина"],
-        aliases: &["Bosnia and Herzegovina", "Republic of Bosnia and Herzegovina"],
+        names: [
+            "Bosnia & Herzegovina",
+            "Bosnie-Herzégovine",
+            "Bosnia y Herzegovina",
+            "Bosnia și Herțegovina",
+            "Босния и Герцеговина",
+        ],
+        aliases: &[
+            "Bosnia and Herzegovina",
+            "Republic of Bosnia and Herzegovina",
+        ],
     },
     Country {
         code: "BLM",
-        names: ["St. Barthélemy", "Saint-Barthélemy", "San Bartolomé", "Saint-Barthélemy", "Сен-Бартелеми"],
+        names: [
+            "St. Barthélemy",
+            "Saint-Barthélemy",
+            "San Bartolomé",
+            "Saint-Barthélemy",
+            "Сен-Бартелеми",
+        ],
         aliases: &["Saint Barthélemy"],
     },
     Country {
         code: "BLR",
-        names: ["Belarus", "Biélorussie", "Bielorrusia", "Belarus", "Беларусь"],
-        aliases: &["Republic of Belarus", "Bélarus", "Bielorussie", "Belarús", "Белоруссия", "Bielorusia", "Republica Belarus"],
+        names: [
+            "Belarus",
+            "Biélorussie",
+            "Bielorrusia",
+            "Belarus",
+            "Беларусь",
+        ],
+        aliases: &[
+            "Republic of Belarus",
+            "Bélarus",
+            "Bielorussie",
+            "Belarús",
+            "Белоруссия",
+            "Bielorusia",
+            "Republica Belarus",
+        ],
     },
     Country {
         code: "BLZ",
@@ -156,13 +267,22 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "BMU",
-        names: ["Bermuda", "Bermudes", "Bermudas", "Bermuda", "Бермудские о-ва"],
+        names: [
+            "Bermuda",
+            "Bermudes",
+            "Bermudas",
+            "Bermuda",
+            "Бермудские о-ва",
+        ],
         aliases: &[],
     },
     Country {
         code: "BOL",
         names: ["Bolivia", "Bolivie", "Bolivia", "Bolivia", "Боливия"],
-        aliases: &["Bolivia, Plurinational State of", "Plurinational State of Bolivia"],
+        aliases: &[
+            "Bolivia, Plurinational State of",
+            "Plurinational State of Bolivia",
+        ],
     },
     Country {
         code: "BRA",
@@ -186,7 +306,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "BVT",
-        names: ["Bouvet Island", "Île Bouvet", "Isla Bouvet", "Insula Bouvet", "о-в Буве"],
+        names: [
+            "Bouvet Island",
+            "Île Bouvet",
+            "Isla Bouvet",
+            "Insula Bouvet",
+            "о-в Буве",
+        ],
         aliases: &[],
     },
     Country {
@@ -196,7 +322,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "CAF",
-        names: ["Central African Republic", "République centrafricaine", "República Centroafricana", "Republica Centrafricană", "Центрально-Африканская Республика"],
+        names: [
+            "Central African Republic",
+            "République centrafricaine",
+            "República Centroafricana",
+            "Republica Centrafricană",
+            "Центрально-Африканская Республика",
+        ],
         aliases: &[],
     },
     Country {
@@ -206,7 +338,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "CCK",
-        names: ["Cocos (Keeling) Islands", "Îles Cocos", "Islas Cocos", "Insulele Cocos (Keeling)", "Кокосовые о-ва"],
+        names: [
+            "Cocos (Keeling) Islands",
+            "Îles Cocos",
+            "Islas Cocos",
+            "Insulele Cocos (Keeling)",
+            "Кокосовые о-ва",
+        ],
         aliases: &["Insulele Cocos", "Keeling"],
     },
     Country {
@@ -226,8 +364,19 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "CIV",
-        names: ["Côte d'Ivoire", "Côte d'Ivoire", "Côte d'Ivoire", "Côte d'Ivoire", "Кот-д'Ивуар"],
-        aliases: &["Republic of Côte d'Ivoire", "Ivory Coast", "Costa de Marfil", "Coasta de Fildeș"],
+        names: [
+            "Côte d'Ivoire",
+            "Côte d'Ivoire",
+            "Côte d'Ivoire",
+            "Côte d'Ivoire",
+            "Кот-д'Ивуар",
+        ],
+        aliases: &[
+            "Republic of Côte d'Ivoire",
+            "Ivory Coast",
+            "Costa de Marfil",
+            "Coasta de Fildeș",
+        ],
     },
     Country {
         code: "CMR",
@@ -236,17 +385,54 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "COD",
-        names: ["Congo - Kinshasa", "Congo-Kinshasa", "República Democrática del Congo", "Congo - Kinshasa", "Конго - Киншаса"],
-        aliases: &["Congo, The Democratic Republic of the", "The Democratic Republic of the Congo", "Democratic Republic of the Congo", "Democratic Republic of Congo", "DR Congo", "DRC", "République démocratique du Congo", "RD Congo", "RDC", "Republica Democrată Congo", "Демократическая Республика Конго", "ДР Конго", "ДРК"],
+        names: [
+            "Congo - Kinshasa",
+            "Congo-Kinshasa",
+            "República Democrática del Congo",
+            "Congo - Kinshasa",
+            "Конго - Киншаса",
+        ],
+        aliases: &[
+            "Congo, The Democratic Republic of the",
+            "The Democratic Republic of the Congo",
+            "Democratic Republic of the Congo",
+            "Democratic Republic of Congo",
+            "DR Congo",
+            "DRC",
+            "République démocratique du Congo",
+            "RD Congo",
+            "RDC",
+            "Republica Democrată Congo",
+            "Демократическая Республика Конго",
+            "ДР Конго",
+            "ДРК",
+        ],
     },
     Country {
         code: "COG",
-        names: ["Congo - Brazzaville", "Congo-Brazzaville", "Congo", "Congo - Brazzaville", "Конго - Браззавиль"],
-        aliases: &["Republic of the Congo", "République du Congo", "República del Congo", "Республика Конго"],
+        names: [
+            "Congo - Brazzaville",
+            "Congo-Brazzaville",
+            "Congo",
+            "Congo - Brazzaville",
+            "Конго - Браззавиль",
+        ],
+        aliases: &[
+            "Republic of the Congo",
+            "République du Congo",
+            "República del Congo",
+            "Республика Конго",
+        ],
     },
     Country {
         code: "COK",
-        names: ["Cook Islands", "Îles Cook", "Islas Cook", "Insulele Cook", "о-ва Кука"],
+        names: [
+            "Cook Islands",
+            "Îles Cook",
+            "Islas Cook",
+            "Insulele Cook",
+            "о-ва Кука",
+        ],
         aliases: &[],
     },
     Country {
@@ -261,12 +447,24 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "CPV",
-        names: ["Cape Verde", "Cap-Vert", "Cabo Verde", "Capul Verde", "Кабо-Верде"],
+        names: [
+            "Cape Verde",
+            "Cap-Vert",
+            "Cabo Verde",
+            "Capul Verde",
+            "Кабо-Верде",
+        ],
         aliases: &["Republic of Cabo Verde"],
     },
     Country {
         code: "CRI",
-        names: ["Costa Rica", "Costa Rica", "Costa Rica", "Costa Rica", "Коста-Рика"],
+        names: [
+            "Costa Rica",
+            "Costa Rica",
+            "Costa Rica",
+            "Costa Rica",
+            "Коста-Рика",
+        ],
         aliases: &["Republic of Costa Rica"],
     },
     Country {
@@ -281,12 +479,24 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "CXR",
-        names: ["Christmas Island", "Île Christmas", "Isla de Navidad", "Insula Christmas", "о-в Рождества"],
+        names: [
+            "Christmas Island",
+            "Île Christmas",
+            "Isla de Navidad",
+            "Insula Christmas",
+            "о-в Рождества",
+        ],
         aliases: &[],
     },
     Country {
         code: "CYM",
-        names: ["Cayman Islands", "Îles Caïmans", "Islas Caimán", "Insulele Cayman", "о-ва Кайман"],
+        names: [
+            "Cayman Islands",
+            "Îles Caïmans",
+            "Islas Caimán",
+            "Insulele Cayman",
+            "о-ва Кайман",
+        ],
         aliases: &[],
     },
     Country {
@@ -297,7 +507,13 @@ pub(super) static TABLE: &[Country] = &[
     Country {
         code: "CZE",
         names: ["Czechia", "Tchéquie", "Chequia", "Cehia", "Чехия"],
-        aliases: &["Czech Republic", "République tchèque", "República Checa", "Republica Cehă", "Чешская Республика"],
+        aliases: &[
+            "Czech Republic",
+            "République tchèque",
+            "República Checa",
+            "Republica Cehă",
+            "Чешская Республика",
+        ],
     },
     Country {
         code: "DEU",
@@ -321,7 +537,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "DOM",
-        names: ["Dominican Republic", "République dominicaine", "República Dominicana", "Republica Dominicană", "Доминиканская Республика"],
+        names: [
+            "Dominican Republic",
+            "République dominicaine",
+            "República Dominicana",
+            "Republica Dominicană",
+            "Доминиканская Республика",
+        ],
         aliases: &[],
     },
     Country {
@@ -346,7 +568,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "ESH",
-        names: ["Western Sahara", "Sahara occidental", "Sáhara Occidental", "Sahara Occidentală", "Западная Сахара"],
+        names: [
+            "Western Sahara",
+            "Sahara occidental",
+            "Sáhara Occidental",
+            "Sahara Occidentală",
+            "Западная Сахара",
+        ],
         aliases: &[],
     },
     Country {
@@ -376,7 +604,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "FLK",
-        names: ["Falkland Islands", "Îles Malouines", "Islas Malvinas", "Insulele Falkland", "Фолклендские о-ва"],
+        names: [
+            "Falkland Islands",
+            "Îles Malouines",
+            "Islas Malvinas",
+            "Insulele Falkland",
+            "Фолклендские о-ва",
+        ],
         aliases: &["Falkland Islands (Malvinas)", "Malvinas"],
     },
     Country {
@@ -386,13 +620,28 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "FRO",
-        names: ["Faroe Islands", "Îles Féroé", "Islas Feroe", "Insulele Feroe", "Фарерские о-ва"],
+        names: [
+            "Faroe Islands",
+            "Îles Féroé",
+            "Islas Feroe",
+            "Insulele Feroe",
+            "Фарерские о-ва",
+        ],
         aliases: &[],
     },
     Country {
         code: "FSM",
-        names: ["Micronesia", "Micronésie", "Micronesia", "Micronezia", "Федеративные Штаты Микронезии"],
-        aliases: &["Micronesia, Federated States of", "Federated States of Micronesia"],
+        names: [
+            "Micronesia",
+            "Micronésie",
+            "Micronesia",
+            "Micronezia",
+            "Федеративные Штаты Микронезии",
+        ],
+        aliases: &[
+            "Micronesia, Federated States of",
+            "Federated States of Micronesia",
+        ],
     },
     Country {
         code: "GAB",
@@ -401,8 +650,23 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "GBR",
-        names: ["United Kingdom", "Royaume-Uni", "Reino Unido", "Regatul Unit", "Великобритания"],
-        aliases: &["United Kingdom of Great Britain and Northern Ireland", "UK", "Great Britain", "Britain", "Royaume Uni", "Marea Britanie", "Соединённое Королевство", "Соединенное Королевство"],
+        names: [
+            "United Kingdom",
+            "Royaume-Uni",
+            "Reino Unido",
+            "Regatul Unit",
+            "Великобритания",
+        ],
+        aliases: &[
+            "United Kingdom of Great Britain and Northern Ireland",
+            "UK",
+            "Great Britain",
+            "Britain",
+            "Royaume Uni",
+            "Marea Britanie",
+            "Соединённое Королевство",
+            "Соединенное Королевство",
+        ],
     },
     Country {
         code: "GEO",
@@ -421,7 +685,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "GIB",
-        names: ["Gibraltar", "Gibraltar", "Gibraltar", "Gibraltar", "Гибралтар"],
+        names: [
+            "Gibraltar",
+            "Gibraltar",
+            "Gibraltar",
+            "Gibraltar",
+            "Гибралтар",
+        ],
         aliases: &[],
     },
     Country {
@@ -431,7 +701,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "GLP",
-        names: ["Guadeloupe", "Guadeloupe", "Guadalupe", "Guadelupa", "Гваделупа"],
+        names: [
+            "Guadeloupe",
+            "Guadeloupe",
+            "Guadalupe",
+            "Guadelupa",
+            "Гваделупа",
+        ],
         aliases: &[],
     },
     Country {
@@ -441,12 +717,24 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "GNB",
-        names: ["Guinea-Bissau", "Guinée-Bissau", "Guinea-Bisáu", "Guineea-Bissau", "Гвинея-Бисау"],
+        names: [
+            "Guinea-Bissau",
+            "Guinée-Bissau",
+            "Guinea-Bisáu",
+            "Guineea-Bissau",
+            "Гвинея-Бисау",
+        ],
         aliases: &["Republic of Guinea-Bissau"],
     },
     Country {
         code: "GNQ",
-        names: ["Equatorial Guinea", "Guinée équatoriale", "Guinea Ecuatorial", "Guineea Ecuatorială", "Экваториальная Гвинея"],
+        names: [
+            "Equatorial Guinea",
+            "Guinée équatoriale",
+            "Guinea Ecuatorial",
+            "Guineea Ecuatorială",
+            "Экваториальная Гвинея",
+        ],
         aliases: &["Republic of Equatorial Guinea"],
     },
     Country {
@@ -461,17 +749,35 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "GRL",
-        names: ["Greenland", "Groenland", "Groenlandia", "Groenlanda", "Гренландия"],
+        names: [
+            "Greenland",
+            "Groenland",
+            "Groenlandia",
+            "Groenlanda",
+            "Гренландия",
+        ],
         aliases: &[],
     },
     Country {
         code: "GTM",
-        names: ["Guatemala", "Guatemala", "Guatemala", "Guatemala", "Гватемала"],
+        names: [
+            "Guatemala",
+            "Guatemala",
+            "Guatemala",
+            "Guatemala",
+            "Гватемала",
+        ],
         aliases: &["Republic of Guatemala"],
     },
     Country {
         code: "GUF",
-        names: ["French Guiana", "Guyane française", "Guayana Francesa", "Guyana Franceză", "Французская Гвиана"],
+        names: [
+            "French Guiana",
+            "Guyane française",
+            "Guayana Francesa",
+            "Guyana Franceză",
+            "Французская Гвиана",
+        ],
         aliases: &[],
     },
     Country {
@@ -486,12 +792,32 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "HKG",
-        names: ["Hong Kong SAR China", "R.A.S. chinoise de Hong Kong", "RAE de Hong Kong (China)", "R.A.S. Hong Kong, China", "Гонконг (САР)"],
-        aliases: &["RAE de Hong Kong", "China", "China R.A.S. Hong Kong", "Гонконг", "САР", "Hong Kong", "Hong Kong Special Administrative Region of China"],
+        names: [
+            "Hong Kong SAR China",
+            "R.A.S. chinoise de Hong Kong",
+            "RAE de Hong Kong (China)",
+            "R.A.S. Hong Kong, China",
+            "Гонконг (САР)",
+        ],
+        aliases: &[
+            "RAE de Hong Kong",
+            "China",
+            "China R.A.S. Hong Kong",
+            "Гонконг",
+            "САР",
+            "Hong Kong",
+            "Hong Kong Special Administrative Region of China",
+        ],
     },
     Country {
         code: "HMD",
-        names: ["Heard Island & McDonald Islands", "Îles Heard-et-MacDonald", "Islas Heard y McDonald", "Insula Heard și Insulele McDonald", "о-ва Херд и Макдональд"],
+        names: [
+            "Heard Island & McDonald Islands",
+            "Îles Heard-et-MacDonald",
+            "Islas Heard y McDonald",
+            "Insula Heard și Insulele McDonald",
+            "о-ва Херд и Макдональд",
+        ],
         aliases: &["Heard Island and McDonald Islands"],
     },
     Country {
@@ -516,12 +842,24 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "IDN",
-        names: ["Indonesia", "Indonésie", "Indonesia", "Indonezia", "Индонезия"],
+        names: [
+            "Indonesia",
+            "Indonésie",
+            "Indonesia",
+            "Indonezia",
+            "Индонезия",
+        ],
         aliases: &["Republic of Indonesia"],
     },
     Country {
         code: "IMN",
-        names: ["Isle of Man", "Île de Man", "Isla de Man", "Insula Man", "о-в Мэн"],
+        names: [
+            "Isle of Man",
+            "Île de Man",
+            "Isla de Man",
+            "Insula Man",
+            "о-в Мэн",
+        ],
         aliases: &[],
     },
     Country {
@@ -531,7 +869,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "IOT",
-        names: ["British Indian Ocean Territory", "Territoire britannique de l'océan Indien", "Territorio Británico del Océano Índico", "Teritoriul Britanic din Oceanul Indian", "Британская территория в Индийском океане"],
+        names: [
+            "British Indian Ocean Territory",
+            "Territoire britannique de l'océan Indien",
+            "Territorio Británico del Océano Índico",
+            "Teritoriul Britanic din Oceanul Indian",
+            "Британская территория в Индийском океане",
+        ],
         aliases: &[],
     },
     Country {
@@ -542,7 +886,13 @@ pub(super) static TABLE: &[Country] = &[
     Country {
         code: "IRN",
         names: ["Iran", "Iran", "Irán", "Iran", "Иран"],
-        aliases: &["Iran, Islamic Republic of", "Islamic Republic of Iran", "République islamique d'Iran", "República Islámica de Irán", "Исламская Республика Иран"],
+        aliases: &[
+            "Iran, Islamic Republic of",
+            "Islamic Republic of Iran",
+            "République islamique d'Iran",
+            "República Islámica de Irán",
+            "Исламская Республика Иран",
+        ],
     },
     Country {
         code: "IRQ",
@@ -586,7 +936,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "KAZ",
-        names: ["Kazakhstan", "Kazakhstan", "Kazajistán", "Kazahstan", "Казахстан"],
+        names: [
+            "Kazakhstan",
+            "Kazakhstan",
+            "Kazajistán",
+            "Kazahstan",
+            "Казахстан",
+        ],
         aliases: &["Republic of Kazakhstan", "Kazakstan"],
     },
     Country {
@@ -596,8 +952,21 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "KGZ",
-        names: ["Kyrgyzstan", "Kirghizstan", "Kirguistán", "Kârgâzstan", "Киргизия"],
-        aliases: &["Kyrgyz Republic", "Kirghizistan", "Kirguizistán", "Kîrgîzstan", "Кыргызстан", "Киргизстан"],
+        names: [
+            "Kyrgyzstan",
+            "Kirghizstan",
+            "Kirguistán",
+            "Kârgâzstan",
+            "Киргизия",
+        ],
+        aliases: &[
+            "Kyrgyz Republic",
+            "Kirghizistan",
+            "Kirguizistán",
+            "Kîrgîzstan",
+            "Кыргызстан",
+            "Киргизстан",
+        ],
     },
     Country {
         code: "KHM",
@@ -611,12 +980,24 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "KNA",
-        names: ["St. Kitts & Nevis", "Saint-Christophe-et-Niévès", "San Cristóbal y Nieves", "Saint Kitts și Nevis", "Сент-Китс и Невис"],
+        names: [
+            "St. Kitts & Nevis",
+            "Saint-Christophe-et-Niévès",
+            "San Cristóbal y Nieves",
+            "Saint Kitts și Nevis",
+            "Сент-Китс и Невис",
+        ],
         aliases: &["Saint Kitts and Nevis"],
     },
     Country {
         code: "KOR",
-        names: ["South Korea", "Corée du Sud", "Corea del Sur", "Coreea de Sud", "Республика Корея"],
+        names: [
+            "South Korea",
+            "Corée du Sud",
+            "Corea del Sur",
+            "Coreea de Sud",
+            "Республика Корея",
+        ],
         aliases: &["Korea, Republic of", "Republic of Korea", "Южная Корея"],
     },
     Country {
@@ -646,17 +1027,35 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "LCA",
-        names: ["St. Lucia", "Sainte-Lucie", "Santa Lucía", "Sfânta Lucia", "Сент-Люсия"],
+        names: [
+            "St. Lucia",
+            "Sainte-Lucie",
+            "Santa Lucía",
+            "Sfânta Lucia",
+            "Сент-Люсия",
+        ],
         aliases: &["Saint Lucia"],
     },
     Country {
         code: "LIE",
-        names: ["Liechtenstein", "Liechtenstein", "Liechtenstein", "Liechtenstein", "Лихтенштейн"],
+        names: [
+            "Liechtenstein",
+            "Liechtenstein",
+            "Liechtenstein",
+            "Liechtenstein",
+            "Лихтенштейн",
+        ],
         aliases: &["Principality of Liechtenstein"],
     },
     Country {
         code: "LKA",
-        names: ["Sri Lanka", "Sri Lanka", "Sri Lanka", "Sri Lanka", "Шри-Ланка"],
+        names: [
+            "Sri Lanka",
+            "Sri Lanka",
+            "Sri Lanka",
+            "Sri Lanka",
+            "Шри-Ланка",
+        ],
         aliases: &["Democratic Socialist Republic of Sri Lanka"],
     },
     Country {
@@ -671,7 +1070,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "LUX",
-        names: ["Luxembourg", "Luxembourg", "Luxemburgo", "Luxemburg", "Люксембург"],
+        names: [
+            "Luxembourg",
+            "Luxembourg",
+            "Luxemburgo",
+            "Luxemburg",
+            "Люксембург",
+        ],
         aliases: &["Grand Duchy of Luxembourg"],
     },
     Country {
@@ -681,12 +1086,32 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "MAC",
-        names: ["Macao SAR China", "R.A.S. chinoise de Macao", "RAE de Macao (China)", "R.A.S. Macao, China", "Макао (САР)"],
-        aliases: &["RAE de Macao", "China", "China R.A.S. Macao", "Макао", "САР", "Macao", "Macao Special Administrative Region of China"],
+        names: [
+            "Macao SAR China",
+            "R.A.S. chinoise de Macao",
+            "RAE de Macao (China)",
+            "R.A.S. Macao, China",
+            "Макао (САР)",
+        ],
+        aliases: &[
+            "RAE de Macao",
+            "China",
+            "China R.A.S. Macao",
+            "Макао",
+            "САР",
+            "Macao",
+            "Macao Special Administrative Region of China",
+        ],
     },
     Country {
         code: "MAF",
-        names: ["St. Martin", "Saint-Martin", "San Martín", "Sfântul Martin", "Сен-Мартен"],
+        names: [
+            "St. Martin",
+            "Saint-Martin",
+            "San Martín",
+            "Sfântul Martin",
+            "Сен-Мартен",
+        ],
         aliases: &["Saint Martin (French part)", "Saint Martin", "French part"],
     },
     Country {
@@ -701,12 +1126,33 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "MDA",
-        names: ["Moldova", "Moldavie", "Moldavia", "Republica Moldova", "Молдова"],
-        aliases: &["Moldova, Republic of", "Republic of Moldova", "Молдавия", "Республика Молдова", "Transnistria", "Transnistrie", "Transnistria region", "Приднестровье"],
+        names: [
+            "Moldova",
+            "Moldavie",
+            "Moldavia",
+            "Republica Moldova",
+            "Молдова",
+        ],
+        aliases: &[
+            "Moldova, Republic of",
+            "Republic of Moldova",
+            "Молдавия",
+            "Республика Молдова",
+            "Transnistria",
+            "Transnistrie",
+            "Transnistria region",
+            "Приднестровье",
+        ],
     },
     Country {
         code: "MDG",
-        names: ["Madagascar", "Madagascar", "Madagascar", "Madagascar", "Мадагаскар"],
+        names: [
+            "Madagascar",
+            "Madagascar",
+            "Madagascar",
+            "Madagascar",
+            "Мадагаскар",
+        ],
         aliases: &["Republic of Madagascar"],
     },
     Country {
@@ -721,13 +1167,31 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "MHL",
-        names: ["Marshall Islands", "Îles Marshall", "Islas Marshall", "Insulele Marshall", "Маршалловы о-ва"],
+        names: [
+            "Marshall Islands",
+            "Îles Marshall",
+            "Islas Marshall",
+            "Insulele Marshall",
+            "Маршалловы о-ва",
+        ],
         aliases: &["Republic of the Marshall Islands"],
     },
     Country {
         code: "MKD",
-        names: ["North Macedonia", "Macédoine du Nord", "Macedonia del Norte", "Macedonia de Nord", "Северная Македония"],
-        aliases: &["Republic of North Macedonia", "Macedonia", "FYROM", "Macédoine", "Македония"],
+        names: [
+            "North Macedonia",
+            "Macédoine du Nord",
+            "Macedonia del Norte",
+            "Macedonia de Nord",
+            "Северная Македония",
+        ],
+        aliases: &[
+            "Republic of North Macedonia",
+            "Macedonia",
+            "FYROM",
+            "Macédoine",
+            "Македония",
+        ],
     },
     Country {
         code: "MLI",
@@ -741,12 +1205,32 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "MMR",
-        names: ["Myanmar (Burma)", "Myanmar (Birmanie)", "Myanmar (Birmania)", "Myanmar (Birmania)", "Мьянма (Бирма)"],
-        aliases: &["Myanmar", "Burma", "Birmanie", "Birmania", "Мьянма", "Бирма", "Republic of Myanmar"],
+        names: [
+            "Myanmar (Burma)",
+            "Myanmar (Birmanie)",
+            "Myanmar (Birmania)",
+            "Myanmar (Birmania)",
+            "Мьянма (Бирма)",
+        ],
+        aliases: &[
+            "Myanmar",
+            "Burma",
+            "Birmanie",
+            "Birmania",
+            "Мьянма",
+            "Бирма",
+            "Republic of Myanmar",
+        ],
     },
     Country {
         code: "MNE",
-        names: ["Montenegro", "Monténégro", "Montenegro", "Muntenegru", "Черногория"],
+        names: [
+            "Montenegro",
+            "Monténégro",
+            "Montenegro",
+            "Muntenegru",
+            "Черногория",
+        ],
         aliases: &[],
     },
     Country {
@@ -756,27 +1240,57 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "MNP",
-        names: ["Northern Mariana Islands", "Îles Mariannes du Nord", "Islas Marianas del Norte", "Insulele Mariane de Nord", "Северные Марианские о-ва"],
+        names: [
+            "Northern Mariana Islands",
+            "Îles Mariannes du Nord",
+            "Islas Marianas del Norte",
+            "Insulele Mariane de Nord",
+            "Северные Марианские о-ва",
+        ],
         aliases: &["Commonwealth of the Northern Mariana Islands"],
     },
     Country {
         code: "MOZ",
-        names: ["Mozambique", "Mozambique", "Mozambique", "Mozambic", "Мозамбик"],
+        names: [
+            "Mozambique",
+            "Mozambique",
+            "Mozambique",
+            "Mozambic",
+            "Мозамбик",
+        ],
         aliases: &["Republic of Mozambique"],
     },
     Country {
         code: "MRT",
-        names: ["Mauritania", "Mauritanie", "Mauritania", "Mauritania", "Мавритания"],
+        names: [
+            "Mauritania",
+            "Mauritanie",
+            "Mauritania",
+            "Mauritania",
+            "Мавритания",
+        ],
         aliases: &["Islamic Republic of Mauritania"],
     },
     Country {
         code: "MSR",
-        names: ["Montserrat", "Montserrat", "Montserrat", "Montserrat", "Монтсеррат"],
+        names: [
+            "Montserrat",
+            "Montserrat",
+            "Montserrat",
+            "Montserrat",
+            "Монтсеррат",
+        ],
         aliases: &[],
     },
     Country {
         code: "MTQ",
-        names: ["Martinique", "Martinique", "Martinica", "Martinica", "Мартиника"],
+        names: [
+            "Martinique",
+            "Martinique",
+            "Martinica",
+            "Martinica",
+            "Мартиника",
+        ],
         aliases: &[],
     },
     Country {
@@ -806,7 +1320,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "NCL",
-        names: ["New Caledonia", "Nouvelle-Calédonie", "Nueva Caledonia", "Noua Caledonie", "Новая Каледония"],
+        names: [
+            "New Caledonia",
+            "Nouvelle-Calédonie",
+            "Nueva Caledonia",
+            "Noua Caledonie",
+            "Новая Каледония",
+        ],
         aliases: &[],
     },
     Country {
@@ -816,7 +1336,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "NFK",
-        names: ["Norfolk Island", "Île Norfolk", "Isla Norfolk", "Insula Norfolk", "о-в Норфолк"],
+        names: [
+            "Norfolk Island",
+            "Île Norfolk",
+            "Isla Norfolk",
+            "Insula Norfolk",
+            "о-в Норфолк",
+        ],
         aliases: &[],
     },
     Country {
@@ -826,7 +1352,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "NIC",
-        names: ["Nicaragua", "Nicaragua", "Nicaragua", "Nicaragua", "Никарагуа"],
+        names: [
+            "Nicaragua",
+            "Nicaragua",
+            "Nicaragua",
+            "Nicaragua",
+            "Никарагуа",
+        ],
         aliases: &["Republic of Nicaragua"],
     },
     Country {
@@ -836,7 +1368,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "NLD",
-        names: ["Netherlands", "Pays-Bas", "Países Bajos", "Țările de Jos", "Нидерланды"],
+        names: [
+            "Netherlands",
+            "Pays-Bas",
+            "Países Bajos",
+            "Țările de Jos",
+            "Нидерланды",
+        ],
         aliases: &["Kingdom of the Netherlands"],
     },
     Country {
@@ -856,7 +1394,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "NZL",
-        names: ["New Zealand", "Nouvelle-Zélande", "Nueva Zelanda", "Noua Zeelandă", "Новая Зеландия"],
+        names: [
+            "New Zealand",
+            "Nouvelle-Zélande",
+            "Nueva Zelanda",
+            "Noua Zeelandă",
+            "Новая Зеландия",
+        ],
         aliases: &[],
     },
     Country {
@@ -876,7 +1420,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "PCN",
-        names: ["Pitcairn Islands", "Îles Pitcairn", "Islas Pitcairn", "Insulele Pitcairn", "о-ва Питкэрн"],
+        names: [
+            "Pitcairn Islands",
+            "Îles Pitcairn",
+            "Islas Pitcairn",
+            "Insulele Pitcairn",
+            "о-ва Питкэрн",
+        ],
         aliases: &["Pitcairn"],
     },
     Country {
@@ -886,7 +1436,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "PHL",
-        names: ["Philippines", "Philippines", "Filipinas", "Filipine", "Филиппины"],
+        names: [
+            "Philippines",
+            "Philippines",
+            "Filipinas",
+            "Filipine",
+            "Филиппины",
+        ],
         aliases: &["Republic of the Philippines"],
     },
     Country {
@@ -896,7 +1452,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "PNG",
-        names: ["Papua New Guinea", "Papouasie-Nouvelle-Guinée", "Papúa Nueva Guinea", "Papua-Noua Guinee", "Папуа — Новая Гвинея"],
+        names: [
+            "Papua New Guinea",
+            "Papouasie-Nouvelle-Guinée",
+            "Papúa Nueva Guinea",
+            "Papua-Noua Guinee",
+            "Папуа — Новая Гвинея",
+        ],
         aliases: &["Independent State of Papua New Guinea"],
     },
     Country {
@@ -906,17 +1468,40 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "PRI",
-        names: ["Puerto Rico", "Porto Rico", "Puerto Rico", "Puerto Rico", "Пуэрто-Рико"],
+        names: [
+            "Puerto Rico",
+            "Porto Rico",
+            "Puerto Rico",
+            "Puerto Rico",
+            "Пуэрто-Рико",
+        ],
         aliases: &[],
     },
     Country {
         code: "PRK",
-        names: ["North Korea", "Corée du Nord", "Corea del Norte", "Coreea de Nord", "КНДР"],
-        aliases: &["Korea, Democratic People's Republic of", "Democratic People's Republic of Korea", "DPRK", "Северная Корея"],
+        names: [
+            "North Korea",
+            "Corée du Nord",
+            "Corea del Norte",
+            "Coreea de Nord",
+            "КНДР",
+        ],
+        aliases: &[
+            "Korea, Democratic People's Republic of",
+            "Democratic People's Republic of Korea",
+            "DPRK",
+            "Северная Корея",
+        ],
     },
     Country {
         code: "PRT",
-        names: ["Portugal", "Portugal", "Portugal", "Portugalia", "Португалия"],
+        names: [
+            "Portugal",
+            "Portugal",
+            "Portugal",
+            "Portugalia",
+            "Португалия",
+        ],
         aliases: &["Portuguese Republic"],
     },
     Country {
@@ -926,12 +1511,38 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "PSE",
-        names: ["Palestinian Territories", "Territoires palestiniens", "Territorios Palestinos", "Teritoriile Palestiniene", "Палестинские территории"],
-        aliases: &["Palestine, State of", "State of Palestine", "the State of Palestine", "Palestine", "Occupied Palestinian Territory", "Occupied Palestinian Territories", "OPT", "Territoire palestinien occupé", "Territoires palestiniens occupés", "Palestina", "Territorio Palestino Ocupado", "Палестина", "Государство Палестина"],
+        names: [
+            "Palestinian Territories",
+            "Territoires palestiniens",
+            "Territorios Palestinos",
+            "Teritoriile Palestiniene",
+            "Палестинские территории",
+        ],
+        aliases: &[
+            "Palestine, State of",
+            "State of Palestine",
+            "the State of Palestine",
+            "Palestine",
+            "Occupied Palestinian Territory",
+            "Occupied Palestinian Territories",
+            "OPT",
+            "Territoire palestinien occupé",
+            "Territoires palestiniens occupés",
+            "Palestina",
+            "Territorio Palestino Ocupado",
+            "Палестина",
+            "Государство Палестина",
+        ],
     },
     Country {
         code: "PYF",
-        names: ["French Polynesia", "Polynésie française", "Polinesia Francesa", "Polinezia Franceză", "Французская Полинезия"],
+        names: [
+            "French Polynesia",
+            "Polynésie française",
+            "Polinesia Francesa",
+            "Polinezia Franceză",
+            "Французская Полинезия",
+        ],
         aliases: &[],
     },
     Country {
@@ -952,7 +1563,15 @@ pub(super) static TABLE: &[Country] = &[
     Country {
         code: "RUS",
         names: ["Russia", "Russie", "Rusia", "Rusia", "Россия"],
-        aliases: &["Russian Federation", "Fédération de Russie", "Federación de Rusia", "Federaţia Rusă", "Federația Rusă", "Российская Федерация", "РФ"],
+        aliases: &[
+            "Russian Federation",
+            "Fédération de Russie",
+            "Federación de Rusia",
+            "Federaţia Rusă",
+            "Federația Rusă",
+            "Российская Федерация",
+            "РФ",
+        ],
     },
     Country {
         code: "RWA",
@@ -961,7 +1580,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "SAU",
-        names: ["Saudi Arabia", "Arabie saoudite", "Arabia Saudí", "Arabia Saudită", "Саудовская Аравия"],
+        names: [
+            "Saudi Arabia",
+            "Arabie saoudite",
+            "Arabia Saudí",
+            "Arabia Saudită",
+            "Саудовская Аравия",
+        ],
         aliases: &["Kingdom of Saudi Arabia", "KSA", "Arabie Saoudite"],
     },
     Country {
@@ -976,42 +1601,94 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "SGP",
-        names: ["Singapore", "Singapour", "Singapur", "Singapore", "Сингапур"],
+        names: [
+            "Singapore",
+            "Singapour",
+            "Singapur",
+            "Singapore",
+            "Сингапур",
+        ],
         aliases: &["Republic of Singapore"],
     },
     Country {
         code: "SGS",
-        names: ["South Georgia & South Sandwich Islands", "Géorgie du Sud-et-les Îles Sandwich du Sud", "Islas Georgia del Sur y Sandwich del Sur", "Georgia de Sud și Insulele Sandwich de Sud", "Южная Георгия и Южные Сандвичевы о-ва"],
+        names: [
+            "South Georgia & South Sandwich Islands",
+            "Géorgie du Sud-et-les Îles Sandwich du Sud",
+            "Islas Georgia del Sur y Sandwich del Sur",
+            "Georgia de Sud și Insulele Sandwich de Sud",
+            "Южная Георгия и Южные Сандвичевы о-ва",
+        ],
         aliases: &["South Georgia and the South Sandwich Islands"],
     },
     Country {
         code: "SHN",
-        names: ["St. Helena, Ascension & Tristan da Cunha", "Sainte-Hélène", "Santa Elena", "Sfânta Elena", "о-в Св. Елены"],
-        aliases: &["Ascension & Tristan da Cunha St. Helena", "Saint Helena, Ascension and Tristan da Cunha", "Ascension and Tristan da Cunha Saint Helena"],
+        names: [
+            "St. Helena, Ascension & Tristan da Cunha",
+            "Sainte-Hélène",
+            "Santa Elena",
+            "Sfânta Elena",
+            "о-в Св. Елены",
+        ],
+        aliases: &[
+            "Ascension & Tristan da Cunha St. Helena",
+            "Saint Helena, Ascension and Tristan da Cunha",
+            "Ascension and Tristan da Cunha Saint Helena",
+        ],
     },
     Country {
         code: "SJM",
-        names: ["Svalbard & Jan Mayen", "Svalbard et Jan Mayen", "Svalbard y Jan Mayen", "Svalbard și Jan Mayen", "Шпицберген и Ян-Майен"],
+        names: [
+            "Svalbard & Jan Mayen",
+            "Svalbard et Jan Mayen",
+            "Svalbard y Jan Mayen",
+            "Svalbard și Jan Mayen",
+            "Шпицберген и Ян-Майен",
+        ],
         aliases: &["Svalbard and Jan Mayen"],
     },
     Country {
         code: "SLB",
-        names: ["Solomon Islands", "Îles Salomon", "Islas Salomón", "Insulele Solomon", "Соломоновы о-ва"],
+        names: [
+            "Solomon Islands",
+            "Îles Salomon",
+            "Islas Salomón",
+            "Insulele Solomon",
+            "Соломоновы о-ва",
+        ],
         aliases: &[],
     },
     Country {
         code: "SLE",
-        names: ["Sierra Leone", "Sierra Leone", "Sierra Leona", "Sierra Leone", "Сьерра-Леоне"],
+        names: [
+            "Sierra Leone",
+            "Sierra Leone",
+            "Sierra Leona",
+            "Sierra Leone",
+            "Сьерра-Леоне",
+        ],
         aliases: &["Republic of Sierra Leone"],
     },
     Country {
         code: "SLV",
-        names: ["El Salvador", "Salvador", "El Salvador", "El Salvador", "Сальвадор"],
+        names: [
+            "El Salvador",
+            "Salvador",
+            "El Salvador",
+            "El Salvador",
+            "Сальвадор",
+        ],
         aliases: &["Republic of El Salvador"],
     },
     Country {
         code: "SMR",
-        names: ["San Marino", "Saint-Marin", "San Marino", "San Marino", "Сан-Марино"],
+        names: [
+            "San Marino",
+            "Saint-Marin",
+            "San Marino",
+            "San Marino",
+            "Сан-Марино",
+        ],
         aliases: &["Republic of San Marino"],
     },
     Country {
@@ -1021,7 +1698,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "SPM",
-        names: ["St. Pierre & Miquelon", "Saint-Pierre-et-Miquelon", "San Pedro y Miquelón", "Saint-Pierre și Miquelon", "Сен-Пьер и Микелон"],
+        names: [
+            "St. Pierre & Miquelon",
+            "Saint-Pierre-et-Miquelon",
+            "San Pedro y Miquelón",
+            "Saint-Pierre și Miquelon",
+            "Сен-Пьер и Микелон",
+        ],
         aliases: &["Saint Pierre and Miquelon"],
     },
     Country {
@@ -1031,13 +1714,28 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "SSD",
-        names: ["South Sudan", "Soudan du Sud", "Sudán del Sur", "Sudanul de Sud", "Южный Судан"],
+        names: [
+            "South Sudan",
+            "Soudan du Sud",
+            "Sudán del Sur",
+            "Sudanul de Sud",
+            "Южный Судан",
+        ],
         aliases: &["Republic of South Sudan"],
     },
     Country {
         code: "STP",
-        names: ["São Tomé & Príncipe", "Sao Tomé-et-Principe", "Santo Tomé y Príncipe", "São Tomé și Príncipe", "Сан-Томе и Принсипи"],
-        aliases: &["Sao Tome and Principe", "Democratic Republic of Sao Tome and Principe"],
+        names: [
+            "São Tomé & Príncipe",
+            "Sao Tomé-et-Principe",
+            "Santo Tomé y Príncipe",
+            "São Tomé și Príncipe",
+            "Сан-Томе и Принсипи",
+        ],
+        aliases: &[
+            "Sao Tome and Principe",
+            "Democratic Republic of Sao Tome and Principe",
+        ],
     },
     Country {
         code: "SUR",
@@ -1046,7 +1744,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "SVK",
-        names: ["Slovakia", "Slovaquie", "Eslovaquia", "Slovacia", "Словакия"],
+        names: [
+            "Slovakia",
+            "Slovaquie",
+            "Eslovaquia",
+            "Slovacia",
+            "Словакия",
+        ],
         aliases: &["Slovak Republic"],
     },
     Country {
@@ -1062,26 +1766,59 @@ pub(super) static TABLE: &[Country] = &[
     Country {
         code: "SWZ",
         names: ["Eswatini", "Eswatini", "Esuatini", "Eswatini", "Эсватини"],
-        aliases: &["Kingdom of Eswatini", "Swaziland", "Swazilande", "Suazilandia", "Свазиленд"],
+        aliases: &[
+            "Kingdom of Eswatini",
+            "Swaziland",
+            "Swazilande",
+            "Suazilandia",
+            "Свазиленд",
+        ],
     },
     Country {
         code: "SXM",
-        names: ["Sint Maarten", "Saint-Martin (partie néerlandaise)", "Sint Maarten", "Sint-Maarten", "Синт-Мартен"],
-        aliases: &["Saint-Martin", "partie néerlandaise", "Sint Maarten (Dutch part)", "Dutch part"],
+        names: [
+            "Sint Maarten",
+            "Saint-Martin (partie néerlandaise)",
+            "Sint Maarten",
+            "Sint-Maarten",
+            "Синт-Мартен",
+        ],
+        aliases: &[
+            "Saint-Martin",
+            "partie néerlandaise",
+            "Sint Maarten (Dutch part)",
+            "Dutch part",
+        ],
     },
     Country {
         code: "SYC",
-        names: ["Seychelles", "Seychelles", "Seychelles", "Seychelles", "Сейшельские о-ва"],
+        names: [
+            "Seychelles",
+            "Seychelles",
+            "Seychelles",
+            "Seychelles",
+            "Сейшельские о-ва",
+        ],
         aliases: &["Republic of Seychelles"],
     },
     Country {
         code: "SYR",
         names: ["Syria", "Syrie", "Siria", "Siria", "Сирия"],
-        aliases: &["Syrian Arab Republic", "République arabe syrienne", "República Árabe Siria"],
+        aliases: &[
+            "Syrian Arab Republic",
+            "République arabe syrienne",
+            "República Árabe Siria",
+        ],
     },
     Country {
         code: "TCA",
-        names: ["Turks & Caicos Islands", "Îles Turques-et-Caïques", "Islas Turcas y Caicos", "Insulele Turks și Caicos", "Тёркс и Кайкос"],
+        names: [
+            "Turks & Caicos Islands",
+            "Îles Turques-et-Caïques",
+            "Islas Turcas y Caicos",
+            "Insulele Turks și Caicos",
+            "Тёркс и Кайкос",
+        ],
         aliases: &["Turks and Caicos Islands"],
     },
     Country {
@@ -1101,7 +1838,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "TJK",
-        names: ["Tajikistan", "Tadjikistan", "Tayikistán", "Tadjikistan", "Таджикистан"],
+        names: [
+            "Tajikistan",
+            "Tadjikistan",
+            "Tayikistán",
+            "Tadjikistan",
+            "Таджикистан",
+        ],
         aliases: &["Republic of Tajikistan"],
     },
     Country {
@@ -1111,12 +1854,24 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "TKM",
-        names: ["Turkmenistan", "Turkménistan", "Turkmenistán", "Turkmenistan", "Туркменистан"],
+        names: [
+            "Turkmenistan",
+            "Turkménistan",
+            "Turkmenistán",
+            "Turkmenistan",
+            "Туркменистан",
+        ],
         aliases: &["Туркмения"],
     },
     Country {
         code: "TLS",
-        names: ["Timor-Leste", "Timor oriental", "Timor-Leste", "Timor-Leste", "Восточный Тимор"],
+        names: [
+            "Timor-Leste",
+            "Timor oriental",
+            "Timor-Leste",
+            "Timor-Leste",
+            "Восточный Тимор",
+        ],
         aliases: &["Democratic Republic of Timor-Leste", "East Timor"],
     },
     Country {
@@ -1126,7 +1881,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "TTO",
-        names: ["Trinidad & Tobago", "Trinité-et-Tobago", "Trinidad y Tobago", "Trinidad și Tobago", "Тринидад и Тобаго"],
+        names: [
+            "Trinidad & Tobago",
+            "Trinité-et-Tobago",
+            "Trinidad y Tobago",
+            "Trinidad și Tobago",
+            "Тринидад и Тобаго",
+        ],
         aliases: &["Trinidad and Tobago", "Republic of Trinidad and Tobago"],
     },
     Country {
@@ -1137,7 +1898,12 @@ pub(super) static TABLE: &[Country] = &[
     Country {
         code: "TUR",
         names: ["Türkiye", "Turquie", "Turquía", "Turcia", "Турция"],
-        aliases: &["Republic of Türkiye", "Turkey", "Turquia", "Турецкая Республика"],
+        aliases: &[
+            "Republic of Türkiye",
+            "Turkey",
+            "Turquia",
+            "Турецкая Республика",
+        ],
     },
     Country {
         code: "TUV",
@@ -1152,7 +1918,10 @@ pub(super) static TABLE: &[Country] = &[
     Country {
         code: "TZA",
         names: ["Tanzania", "Tanzanie", "Tanzania", "Tanzania", "Танзания"],
-        aliases: &["Tanzania, United Republic of", "United Republic of Tanzania"],
+        aliases: &[
+            "Tanzania, United Republic of",
+            "United Republic of Tanzania",
+        ],
     },
     Country {
         code: "UGA",
@@ -1166,8 +1935,18 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "UMI",
-        names: ["U.S. Outlying Islands", "Îles mineures éloignées des États-Unis", "Islas menores alejadas de EE. UU.", "Insulele Îndepărtate ale S.U.A.", "Внешние малые о-ва (США)"],
-        aliases: &["Внешние малые о-ва", "США", "United States Minor Outlying Islands"],
+        names: [
+            "U.S. Outlying Islands",
+            "Îles mineures éloignées des États-Unis",
+            "Islas menores alejadas de EE. UU.",
+            "Insulele Îndepărtate ale S.U.A.",
+            "Внешние малые о-ва (США)",
+        ],
+        aliases: &[
+            "Внешние малые о-ва",
+            "США",
+            "United States Minor Outlying Islands",
+        ],
     },
     Country {
         code: "URY",
@@ -1176,38 +1955,110 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "USA",
-        names: ["United States", "États-Unis", "Estados Unidos", "Statele Unite ale Americii", "Соединенные Штаты"],
-        aliases: &["United States of America", "US", "U.S.", "USA", "U.S.A.", "Etats-Unis", "Etats-Unis d'Amérique", "EE.UU.", "EEUU", "SUA", "США"],
+        names: [
+            "United States",
+            "États-Unis",
+            "Estados Unidos",
+            "Statele Unite ale Americii",
+            "Соединенные Штаты",
+        ],
+        aliases: &[
+            "United States of America",
+            "US",
+            "U.S.",
+            "USA",
+            "U.S.A.",
+            "Etats-Unis",
+            "Etats-Unis d'Amérique",
+            "EE.UU.",
+            "EEUU",
+            "SUA",
+            "США",
+        ],
     },
     Country {
         code: "UZB",
-        names: ["Uzbekistan", "Ouzbékistan", "Uzbekistán", "Uzbekistan", "Узбекистан"],
+        names: [
+            "Uzbekistan",
+            "Ouzbékistan",
+            "Uzbekistán",
+            "Uzbekistan",
+            "Узбекистан",
+        ],
         aliases: &["Republic of Uzbekistan"],
     },
     Country {
         code: "VAT",
-        names: ["Vatican City", "État de la Cité du Vatican", "Ciudad del Vaticano", "Statul Cetății Vaticanului", "Ватикан"],
-        aliases: &["Holy See (Vatican City State)", "Holy See", "Vatican City State", "Vatican"],
+        names: [
+            "Vatican City",
+            "État de la Cité du Vatican",
+            "Ciudad del Vaticano",
+            "Statul Cetății Vaticanului",
+            "Ватикан",
+        ],
+        aliases: &[
+            "Holy See (Vatican City State)",
+            "Holy See",
+            "Vatican City State",
+            "Vatican",
+        ],
     },
     Country {
         code: "VCT",
-        names: ["St. Vincent & Grenadines", "Saint-Vincent-et-les Grenadines", "San Vicente y las Granadinas", "Saint Vincent și Grenadinele", "Сент-Винсент и Гренадины"],
+        names: [
+            "St. Vincent & Grenadines",
+            "Saint-Vincent-et-les Grenadines",
+            "San Vicente y las Granadinas",
+            "Saint Vincent și Grenadinele",
+            "Сент-Винсент и Гренадины",
+        ],
         aliases: &["Saint Vincent and the Grenadines"],
     },
     Country {
         code: "VEN",
-        names: ["Venezuela", "Venezuela", "Venezuela", "Venezuela", "Венесуэла"],
-        aliases: &["Venezuela, Bolivarian Republic of", "Bolivarian Republic of Venezuela", "República Bolivariana de Venezuela"],
+        names: [
+            "Venezuela",
+            "Venezuela",
+            "Venezuela",
+            "Venezuela",
+            "Венесуэла",
+        ],
+        aliases: &[
+            "Venezuela, Bolivarian Republic of",
+            "Bolivarian Republic of Venezuela",
+            "República Bolivariana de Venezuela",
+        ],
     },
     Country {
         code: "VGB",
-        names: ["British Virgin Islands", "Îles Vierges britanniques", "Islas Vírgenes Británicas", "Insulele Virgine Britanice", "Виргинские о-ва (Великобритания)"],
-        aliases: &["Виргинские о-ва", "Великобритания", "Virgin Islands, British"],
+        names: [
+            "British Virgin Islands",
+            "Îles Vierges britanniques",
+            "Islas Vírgenes Británicas",
+            "Insulele Virgine Britanice",
+            "Виргинские о-ва (Великобритания)",
+        ],
+        aliases: &[
+            "Виргинские о-ва",
+            "Великобритания",
+            "Virgin Islands, British",
+        ],
     },
     Country {
         code: "VIR",
-        names: ["U.S. Virgin Islands", "Îles Vierges des États-Unis", "Islas Vírgenes de EE. UU.", "Insulele Virgine Americane", "Виргинские о-ва (США)"],
-        aliases: &["Виргинские о-ва", "США", "Virgin Islands, U.S.", "Virgin Islands of the United States"],
+        names: [
+            "U.S. Virgin Islands",
+            "Îles Vierges des États-Unis",
+            "Islas Vírgenes de EE. UU.",
+            "Insulele Virgine Americane",
+            "Виргинские о-ва (США)",
+        ],
+        aliases: &[
+            "Виргинские о-ва",
+            "США",
+            "Virgin Islands, U.S.",
+            "Virgin Islands of the United States",
+        ],
     },
     Country {
         code: "VNM",
@@ -1221,7 +2072,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "WLF",
-        names: ["Wallis & Futuna", "Wallis-et-Futuna", "Wallis y Futuna", "Wallis și Futuna", "Уоллис и Футуна"],
+        names: [
+            "Wallis & Futuna",
+            "Wallis-et-Futuna",
+            "Wallis y Futuna",
+            "Wallis și Futuna",
+            "Уоллис и Футуна",
+        ],
         aliases: &["Wallis and Futuna"],
     },
     Country {
@@ -1241,7 +2098,13 @@ pub(super) static TABLE: &[Country] = &[
     },
     Country {
         code: "ZAF",
-        names: ["South Africa", "Afrique du Sud", "Sudáfrica", "Africa de Sud", "Южно-Африканская Республика"],
+        names: [
+            "South Africa",
+            "Afrique du Sud",
+            "Sudáfrica",
+            "Africa de Sud",
+            "Южно-Африканская Республика",
+        ],
         aliases: &["Republic of South Africa"],
     },
     Country {
