@@ -16,6 +16,8 @@ pub struct ItemFilter {
     /// Only these sources (all when empty).
     pub sources: Vec<String>,
     pub language: Option<String>,
+    /// Only items about this country (ISO 3166-1 alpha-3), through `item_countries`.
+    pub country: Option<String>,
     /// Only items published at or after this time.
     pub since: Option<DateTime<Utc>>,
     pub limit: Option<usize>,
@@ -43,6 +45,10 @@ impl ItemFilter {
         if let Some(l) = &self.language {
             sql.push_str(" AND language = ?");
             args.push(l.clone());
+        }
+        if let Some(c) = &self.country {
+            sql.push_str(" AND uid IN (SELECT item_uid FROM item_countries WHERE country = ?)");
+            args.push(c.clone());
         }
         if let Some(t) = self.since {
             sql.push_str(" AND published >= ?");

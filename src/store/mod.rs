@@ -29,7 +29,7 @@ use rusqlite::Connection;
 pub use cases::Trust;
 pub use follow::{FollowOutcome, FollowState};
 pub use items::ItemFilter;
-pub use sources::SourceState;
+pub use sources::{SourceHealth, SourceState};
 pub use verdicts::{StoredSubject, Verdict};
 pub use write::{Batch, PollCounts, PollWrite, StoredPoll};
 
