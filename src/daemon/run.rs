@@ -443,13 +443,22 @@ async fn update_status(current: &Current, shared: &Shared) {
         .filter(|s| s.enabled)
         .map(|s| s.id.clone())
         .collect();
-    let failing = match d.db.read(|s| s.source_states()).await {
-        Ok(states) => states
-            .iter()
-            .filter(|st| ids.contains(&st.id) && st.failures > 0)
-            .count()
-            .to_string(),
-        Err(_) => "?".into(),
+    let total = ids.len();
+    let failing = match d
+        .db
+        .read(move |s| s.source_health(&ids.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+    {
+        // "3 failing since 14:00 UTC"
+        Ok(h) => match h.failing_since.filter(|_| h.failing > 0) {
+            Some(t) => format!(
+                "{} failing since {}",
+                h.failing,
+                t.format("%Y-%m-%d %H:%M UTC")
+            ),
+            None => format!("{} failing", h.failing),
+        },
+        Err(_) => "? failing".into(),
     };
     let last = shared
         .last_publish
@@ -457,10 +466,7 @@ async fn update_status(current: &Current, shared: &Shared) {
         .expect("last publish")
         .map(|t| t.format("%H:%M UTC").to_string())
         .unwrap_or_else(|| "never".into());
-    let mut line = format!(
-        "polling {} sources, {failing} failing, last publish {last}",
-        ids.len()
-    );
+    let mut line = format!("polling {total} sources, {failing}, last publish {last}");
     if let Some(f) = shared.health.output_failure() {
         line.push_str(&format!(
             "; OUTPUT NOT WRITTEN ({} failures): {}",
