@@ -16,6 +16,7 @@ use crate::classify::Classifier;
 use crate::model::Classification;
 use crate::source::Source;
 use crate::store::{Db, ItemFilter, Store, StoreError, StoredSubject, Verdict};
+use crate::text::{html_to_text, language};
 
 /// Items per batch (and per transaction).
 pub(crate) const BATCH: usize = 500;
@@ -33,16 +34,25 @@ pub struct ReclassifyReport {
     pub dropped: usize,
 }
 
-/// The language of a stored item as the classifier sees it: the source's configured
-/// language wins (it may have been added since), else what was stored.
-fn language_of<'a>(
-    languages: &'a HashMap<String, Option<String>>,
-    s: &'a StoredSubject,
-) -> Option<&'a str> {
-    languages
-        .get(&s.source)
-        .and_then(|l| l.as_deref())
-        .or(s.language.as_deref())
+/// The language of a stored item as the classifier sees it, in the order a poll
+/// decides it (see [`language::resolve`]): its own declaration, a confident detection,
+/// the source's configured language (it may have been added since), and what was stored
+/// (standing in for the document's declaration, which is not kept).
+fn language_of(languages: &HashMap<String, Option<String>>, s: &StoredSubject) -> Option<String> {
+    language::resolve(
+        s.item.language.as_deref(),
+        languages.get(&s.source).and_then(|l| l.as_deref()),
+        s.language.as_deref(),
+        &s.item.title,
+        || {
+            s.item
+                .summary
+                .as_deref()
+                .or(s.item.content.as_deref())
+                .map(html_to_text)
+                .unwrap_or_default()
+        },
+    )
 }
 
 fn languages(sources: &[Source]) -> HashMap<String, Option<String>> {
@@ -58,7 +68,7 @@ pub(crate) fn verdict(
     langs: &HashMap<String, Option<String>>,
     s: &StoredSubject,
 ) -> (Classification, Option<String>) {
-    let lang = language_of(langs, s).map(str::to_string);
+    let lang = language_of(langs, s);
     let class = classifier.classify(&classifier.subject(&s.item, &s.source, lang.as_deref()));
     (class, lang)
 }

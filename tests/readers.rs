@@ -363,3 +363,66 @@ fn newsboat_shows_the_author() {
         assert!(author.starts_with("OMCT"), "{url}: author {author:?}");
     }
 }
+
+#[test]
+fn an_item_in_another_language_than_its_source_is_tagged_with_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = rss(&[
+        (
+            "Détention arbitraire et mauvais traitements à l’encontre de M. Patient Kabongo",
+            "<description>L’Observatoire vous prie d’intervenir de toute urgence sur la \
+             situation suivante en République démocratique du Congo.</description>",
+        ),
+        (
+            "Arbitrary detention of whistleblower Mr. Alexandru Rjavitin",
+            "<description>The Observatory requests your urgent intervention in the \
+             following situation in the Republic of Moldova.</description>",
+        ),
+        ("OK", ""),
+    ]);
+    let atom = "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en\">\
+        <title>T</title><id>urn:t</id><updated>2025-06-01T00:00:00Z</updated>\
+        <entry><title>Uruguay</title><id>urn:e1</id>\
+        <updated>2025-06-01T00:00:00Z</updated><link href=\"http://t/e1\"/>\
+        <content type=\"text\" xml:lang=\"es\">Uruguay</content></entry></feed>";
+    std::fs::write(dir.path().join("fidh.rss"), feed).unwrap();
+    std::fs::write(dir.path().join("omct.atom"), atom).unwrap();
+    let config = write_config(
+        dir.path(),
+        &[
+            (
+                "fidh",
+                format!("file://{}", dir.path().join("fidh.rss").display()),
+                Some("en"),
+            ),
+            (
+                "omct",
+                format!("file://{}", dir.path().join("omct.atom").display()),
+                Some("en"),
+            ),
+        ],
+        "",
+    );
+    let o = tocsin(&config, &["poll"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let items = items_json(&config, &[]);
+    let lang = |prefix: &str| {
+        items
+            .iter()
+            .find(|i| i["title"].as_str().unwrap().starts_with(prefix))
+            .map(|i| i["language"].clone())
+            .unwrap()
+    };
+    assert_eq!(
+        lang("Détention"),
+        "fr",
+        "a confident detection beats the source's language"
+    );
+    assert_eq!(lang("Arbitrary"), "en");
+    assert_eq!(lang("OK"), "en", "too little text: the source's language");
+    assert_eq!(
+        lang("Uruguay"),
+        "es",
+        "the entry's own xml:lang (on its content, where feed-rs reads it) wins"
+    );
+}

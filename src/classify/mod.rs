@@ -39,7 +39,8 @@ use crate::text::{codes, country, hex, html_to_text, normalize_padded};
 
 /// Bumped whenever matching changes meaning for the same rules, so that stored verdicts
 /// are recomputed (see [`Classifier::fingerprint`]).
-const MATCHING_VERSION: u32 = 2;
+/// 3: countries derived (issue 14), evidence chosen by fit; stored items get them.
+const MATCHING_VERSION: u32 = 3;
 
 /// The text of one item, field by field, as rules see it.
 #[derive(Debug, Default)]

@@ -139,8 +139,13 @@ pub fn prepare(classifier: &Classifier, source: &Source, feed: ParsedFeed) -> Ve
     feed.items
         .into_iter()
         .zip(keys)
-        .map(|(item, keys)| {
+        .map(|(mut item, keys)| {
             let subject_lang = item_language(source, &item, feed_lang.as_deref());
+            // Stored as the item's own declaration (`declared_language`): the
+            // document's is no declaration of the item.
+            if own_language(&item, feed_lang.as_deref()).is_none() {
+                item.language = None;
+            }
             let subject = classifier.subject(&item, &source.id, subject_lang.as_deref());
             let class = classifier.classify(&subject);
             StoredPoll {
@@ -153,25 +158,31 @@ pub fn prepare(classifier: &Classifier, source: &Source, feed: ParsedFeed) -> Ve
         .collect()
 }
 
-/// The source's configured language first, then what the item or feed declares, then
-/// what its text looks like (only when nothing is declared: detection is the slow path).
+/// The item's own declaration, then a confident detection, then the source's configured
+/// language, then the document's (see [`language::resolve`]).
 pub fn item_language(source: &Source, item: &ParsedItem, feed: Option<&str>) -> Option<String> {
-    source
-        .language
-        .clone()
-        .or_else(|| item.language.clone())
-        .or_else(|| feed.map(str::to_string))
-        .or_else(|| detect_language(item))
+    language::resolve(
+        own_language(item, feed),
+        source.language.as_deref(),
+        feed,
+        &item.title,
+        || body_text(item),
+    )
 }
 
-fn detect_language(item: &ParsedItem) -> Option<String> {
-    let body = item
-        .summary
+/// What the item declares apart from its document: readers copy the document's
+/// language onto each item, which says nothing of the item itself.
+fn own_language<'a>(item: &'a ParsedItem, feed: Option<&str>) -> Option<&'a str> {
+    item.language.as_deref().filter(|l| Some(*l) != feed)
+}
+
+/// The summary or content as text, for detection.
+pub fn body_text(item: &ParsedItem) -> String {
+    item.summary
         .as_deref()
         .or(item.content.as_deref())
         .map(html_to_text)
-        .unwrap_or_default();
-    language::detect(&item.title, &body).map(str::to_string)
+        .unwrap_or_default()
 }
 
 fn body_hash(body: &[u8]) -> String {

@@ -17,7 +17,9 @@ pub struct StoredSubject {
     pub rowid: i64,
     pub uid: String,
     pub source: String,
+    /// The item as stored; its `language` is what the item itself declared.
     pub item: ParsedItem,
+    /// The language it was classified in.
     pub language: Option<String>,
     pub published: DateTime<Utc>,
     pub urgent: bool,
@@ -25,6 +27,7 @@ pub struct StoredSubject {
     pub reasons: Vec<Reason>,
     pub tags: Vec<String>,
     pub case_codes: Vec<String>,
+    pub countries: Vec<String>,
 }
 
 impl StoredSubject {
@@ -36,6 +39,7 @@ impl StoredSubject {
             || class.reasons != self.reasons
             || class.tags != self.tags
             || class.case_codes != self.case_codes
+            || class.countries != self.countries
     }
 }
 
@@ -60,8 +64,8 @@ impl Store {
     ) -> Result<Vec<StoredSubject>, StoreError> {
         let mut sql = String::from(
             "SELECT id, uid, source, guid, link, title, summary, content, categories, authors, \
-             language, published, updated, urgent, score, reasons, tags, case_codes \
-             FROM items WHERE id > ?",
+             language, published, updated, urgent, score, reasons, tags, case_codes, \
+             declared_language, countries FROM items WHERE id > ?",
         );
         let mut args = vec![after.to_string()];
         if !filter.sources.is_empty() {
@@ -96,7 +100,8 @@ impl Store {
                     authors: list(9)?,
                     published: Some(published),
                     updated: parse_ts(&r.get::<_, String>(12)?),
-                    language: r.get(10)?,
+                    // What the item itself declared (see `text::language::resolve`).
+                    language: r.get(18)?,
                 },
                 language: r.get(10)?,
                 published,
@@ -105,6 +110,7 @@ impl Store {
                 reasons: serde_json::from_str(&r.get::<_, String>(15)?).unwrap_or_default(),
                 tags: list(16)?,
                 case_codes: list(17)?,
+                countries: list(19)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
