@@ -74,10 +74,15 @@ pub struct Mark {
 }
 
 impl Mark {
-    /// Applies the mark to a verdict of the rules: urgency set, the mark added to the
-    /// reasons (with the note as its evidence). Score, tags and codes stay the rules'.
+    /// Applies the mark to a verdict of the rules: urgency set (and no drop when marked
+    /// urgent), the mark added to the reasons (with the note as its evidence). Score,
+    /// tags and codes stay the rules'.
     pub fn apply(&self, class: &mut Classification) {
-        class.urgent = self.urgent && !class.drop;
+        // Marked urgent, it is kept even if a drop rule matches it.
+        if self.urgent {
+            class.drop = false;
+        }
+        class.urgent = self.urgent;
         class.reasons.retain(|r| r.rule != EDITOR_RULE);
         class.reasons.push(Reason {
             rule: EDITOR_RULE.to_string(),

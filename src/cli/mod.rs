@@ -20,6 +20,7 @@
 mod check;
 mod inspect;
 mod items;
+mod mark;
 mod opml;
 mod poll;
 mod render;
@@ -95,6 +96,27 @@ pub(crate) enum Command {
         /// One JSON object per line.
         #[arg(long)]
         json: bool,
+    },
+    /// An editor's decision on one stored item, which wins over the rules at every
+    /// re-classification: shown in its reasons ("marked by an editor", with the note)
+    /// and published at once (a running daemon publishes it at its next heartbeat, within
+    /// 20 s).
+    Mark {
+        /// The item's id (the first column of `tocsin items`, `id` in `items --json`).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// The item is urgent, whatever the rules say.
+        #[arg(long, group = "decision", required_unless_present_any = ["not_urgent", "clear"])]
+        urgent: bool,
+        /// The item is not urgent, whatever the rules say.
+        #[arg(long, group = "decision")]
+        not_urgent: bool,
+        /// Remove the mark: the rules decide again.
+        #[arg(long, group = "decision", conflicts_with = "note")]
+        clear: bool,
+        /// Why (shown with the mark).
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
     },
     /// Work with the rules.
     Rules {
@@ -337,6 +359,20 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
                 .render(&mut std::io::stdout())
                 .map_err(|e| CliError::Other(anyhow::anyhow!("cannot write the man page: {e}")))?;
             Ok(())
+        }
+        Command::Mark {
+            id,
+            urgent,
+            not_urgent: _,
+            clear,
+            note,
+        } => {
+            let decision = match (urgent, clear) {
+                (true, _) => mark::Decision::Urgent,
+                (_, true) => mark::Decision::Clear,
+                _ => mark::Decision::NotUrgent,
+            };
+            mark::run(load(&cli)?, id, decision, note.as_deref()).await
         }
         Command::Rules {
             command: RulesCommand::Test { sources, since },

@@ -14,7 +14,7 @@
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -49,6 +49,9 @@ struct Shared {
     publish_needed: Notify,
     last_publish: Mutex<Option<DateTime<Utc>>>,
     pruning: AtomicBool,
+    /// The editors' marks last seen (`marks_version`; -1 when it could not be read): a
+    /// `tocsin mark` run beside the daemon moves it, and the heartbeat republishes.
+    marks_seen: AtomicI64,
 }
 
 impl Daemon {
@@ -141,6 +144,8 @@ impl Runner {
             publish_needed: Notify::new(),
             last_publish: Mutex::new(None),
             pruning: AtomicBool::new(false),
+            // Read before the first publish, which shows every mark made until then.
+            marks_seen: AtomicI64::new(d.db.read(|s| s.marks_version()).await.unwrap_or(-1)),
         });
         if let Some(r) = d.reclassify_if_changed().await? {
             tracing::info!(
@@ -210,6 +215,7 @@ impl Runner {
                 self.shared.health.beat();
                 self.shared.notifier.watchdog();
                 update_status(&self.current, &self.shared).await;
+                marks_changed(&self.current, &self.shared).await;
             }
             Tick::Retention => {
                 self.tracker
@@ -430,6 +436,20 @@ async fn publisher_loop(
             }
         }
         update_status(&current, &shared).await;
+    }
+}
+
+/// Asks for a publish when an editor's mark changed since the last look (`tocsin mark`
+/// ran beside the daemon: it wrote the verdict; what is served from memory follows).
+async fn marks_changed(current: &Current, shared: &Shared) {
+    let d = now_configured(current);
+    let Ok(version) = d.db.read(|s| s.marks_version()).await else {
+        return;
+    };
+    let seen = shared.marks_seen.swap(version, Ordering::SeqCst);
+    if seen >= 0 && seen != version {
+        tracing::info!("an editor's mark changed: publishing");
+        shared.publish_needed.notify_one();
     }
 }
 

@@ -107,10 +107,26 @@ pub(super) fn render(meta: &FeedMeta, items: &[Arc<PreparedItem>]) -> (Vec<u8>, 
         out.push_str("</nav>\n");
     }
     country_nav(&mut out, meta, items);
+    header_meta(&mut out, meta, items.len());
+    out.push_str("</header>\n<main>\n");
+    if items.is_empty() {
+        out.push_str("<p>Nothing here at the moment.</p>\n");
+    }
+    for i in items {
+        article(&mut out, i);
+    }
+    out.push_str(
+        "</main>\n<footer class=\"meta\"><p>Published by tocsin.</p></footer>\n</body>\n</html>\n",
+    );
+    (out.into_bytes(), CONTENT_TYPE)
+}
+
+/// The line under the title: how many items, when the sources were checked and the
+/// page published; and the banner when sources fail.
+fn header_meta(out: &mut String, meta: &FeedMeta, n: usize) {
     let _ = write!(
         out,
         "<p class=\"meta\">{n} {label}",
-        n = items.len(),
         label = text(&selection_label(meta)),
     );
     let minute = |t: chrono::DateTime<chrono::Utc>| {
@@ -125,11 +141,7 @@ pub(super) fn render(meta: &FeedMeta, items: &[Arc<PreparedItem>]) -> (Vec<u8>, 
     if let Some(t) = meta.health.checked {
         let _ = write!(out, " · sources checked {}", minute(t));
     }
-    let _ = write!(
-        out,
-        " · page published {}</p>\n",
-        minute(chrono::Utc::now())
-    );
+    let _ = writeln!(out, " · page published {}</p>", minute(chrono::Utc::now()));
     if let Some(line) = meta.health.failing_line() {
         let _ = writeln!(
             out,
@@ -137,17 +149,6 @@ pub(super) fn render(meta: &FeedMeta, items: &[Arc<PreparedItem>]) -> (Vec<u8>, 
             text(&line)
         );
     }
-    out.push_str("</header>\n<main>\n");
-    if items.is_empty() {
-        out.push_str("<p>Nothing here at the moment.</p>\n");
-    }
-    for i in items {
-        article(&mut out, i);
-    }
-    out.push_str(
-        "</main>\n<footer class=\"meta\"><p>Published by tocsin.</p></footer>\n</body>\n</html>\n",
-    );
-    (out.into_bytes(), CONTENT_TYPE)
 }
 
 /// The country filter: a link to each country's own page, for the countries of the

@@ -426,17 +426,9 @@ impl Publisher {
         Ok(docs)
     }
 
-    /// Renders `sel` in every format, or returns `prev` when its fingerprint shows
-    /// that nothing it shows has changed.
-    fn render_selection(
-        &self,
-        store: &Store,
-        sel: &Selection,
-        newest: DateTime<Utc>,
-        health: &SourceHealth,
-        prev: Option<RenderedSelection>,
-    ) -> Result<RenderedSelection, PublishError> {
-        let filter = ItemFilter {
+    /// The items `sel` shows.
+    fn filter(&self, sel: &Selection) -> ItemFilter {
+        ItemFilter {
             urgent_only: sel.scope.is_urgent(),
             country: match &sel.scope {
                 Scope::Country(c) => Some(c.clone()),
@@ -454,7 +446,20 @@ impl Publisher {
                 _ => Some(self.settings.max_per_source),
             },
             ..Default::default()
-        };
+        }
+    }
+
+    /// Renders `sel` in every format, or returns `prev` when its fingerprint shows
+    /// that nothing it shows has changed.
+    fn render_selection(
+        &self,
+        store: &Store,
+        sel: &Selection,
+        newest: DateTime<Utc>,
+        health: &SourceHealth,
+        prev: Option<RenderedSelection>,
+    ) -> Result<RenderedSelection, PublishError> {
+        let filter = self.filter(sel);
         // An urgent selection is grouped per case: its items come from a larger pool
         // of urgent items, and whether they group depends on the codes of others.
         let urgent = sel.scope.is_urgent();

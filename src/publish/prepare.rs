@@ -128,16 +128,7 @@ impl PreparedItem {
             .as_deref()
             .map(|s| plain(&html_to_text(s)))
             .filter(|s| !s.is_empty());
-        let lang = item.language.as_deref();
-        let countries: Vec<(String, String)> = item
-            .countries
-            .iter()
-            .take(MAX_CASE_CODES)
-            .map(|c| {
-                let name = country::name(c, lang).unwrap_or(c);
-                (plain(c), plain(name))
-            })
-            .collect();
+        let countries = countries(item);
         let case_codes: Vec<String> = item
             .case_codes
             .iter()
@@ -165,13 +156,7 @@ impl PreparedItem {
             updated: item.updated,
             language: item.language.clone(),
             source: item.source.clone(),
-            categories: item
-                .categories
-                .iter()
-                .take(MAX_CATEGORIES)
-                .map(|c| title(&cut_text(c, MAX_LABEL_BYTES)))
-                .filter(|c| !c.is_empty())
-                .collect(),
+            categories: categories(&item.categories),
             authors: authors(&source_info.title, &item.authors),
             countries,
             date_only: item.published.time() == chrono::NaiveTime::MIN,
@@ -234,6 +219,29 @@ fn why(reasons: &[Reason]) -> Vec<String> {
         }
     }
     out
+}
+
+/// The publisher's categories, bounded, as plain text.
+fn categories(raw: &[String]) -> Vec<String> {
+    raw.iter()
+        .take(MAX_CATEGORIES)
+        .map(|c| title(&cut_text(c, MAX_LABEL_BYTES)))
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+/// The item's countries, each with its name in the item's language (English by
+/// default).
+fn countries(item: &StoredItem) -> Vec<(String, String)> {
+    let lang = item.language.as_deref();
+    item.countries
+        .iter()
+        .take(MAX_CASE_CODES)
+        .map(|c| {
+            let name = country::name(c, lang).unwrap_or(c);
+            (plain(c), plain(name))
+        })
+        .collect()
 }
 
 /// The one author a reader is shown: the source's title, with the publisher's own

@@ -12,6 +12,7 @@
 mod cases;
 mod follow;
 mod items;
+mod marks;
 mod probe;
 mod retention;
 mod sources;

@@ -172,6 +172,17 @@ fn upsert(
         counts.unchanged += 1;
         return Ok(());
     }
+    // An editor's mark wins over the rules (see `tocsin mark`).
+    let marked;
+    let it = match super::marks::mark_of(tx, &uid)? {
+        Some(mark) => {
+            let mut m = it.clone();
+            mark.apply(&mut m.class);
+            marked = m;
+            &marked
+        }
+        None => it,
+    };
     if found.is_none() {
         // An item none of whose keys is known is new: no need to look for its row.
         insert(tx, source, now, &uid, it)?;
