@@ -246,6 +246,9 @@ fn written(outcome: PublishOutcome) -> Result<PublishOutcome, CliError> {
 pub fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Run) {
+        quiet_on_closed_pipe();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -256,6 +259,22 @@ pub fn main() -> ExitCode {
             eprintln!("tocsin: {e}");
             ExitCode::from(e.code())
         }
+    }
+}
+
+/// `tocsin man | head`: when the reader of standard output goes away, end quietly as
+/// Unix tools do (killed by SIGPIPE, which the shell does not report), rather than
+/// with "Broken pipe (os error 32)" and exit 1. Rust ignores SIGPIPE by default; the
+/// one-shot commands get the default action back. Not `run`: a daemon must never die
+/// because a peer closed a socket.
+#[allow(
+    unsafe_code,
+    reason = "signal is a C call; it restores SIGPIPE's default action before any thread starts"
+)]
+fn quiet_on_closed_pipe() {
+    // SAFETY: setting a signal's disposition to SIG_DFL, before the runtime starts threads.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
