@@ -34,7 +34,9 @@ fn closed_pipe(config: &std::path::Path, args: &[&str]) {
 #[test]
 fn commands_piped_into_head_end_quietly() {
     let dir = tempfile::tempdir().unwrap();
-    let titles: Vec<String> = (0..300).map(|n| format!("Urgent appeal number {n}")).collect();
+    let titles: Vec<String> = (0..300)
+        .map(|n| format!("Urgent appeal number {n}"))
+        .collect();
     let refs: Vec<&str> = titles.iter().map(String::as_str).collect();
     std::fs::write(dir.path().join("f.rss"), rss_titles(&refs)).unwrap();
     let config = write_config(
