@@ -59,3 +59,78 @@ fn commands_piped_into_head_end_quietly() {
         closed_pipe(&config, args);
     }
 }
+
+/// The journal reads well: no Rust debug text, a failure says its source and URL once,
+/// a new urgent item is logged with its title.
+#[test]
+fn the_log_reads_well_in_journalctl() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("f.rss"),
+        rss_titles(&["Urgent appeal: release Ion Popescu"]),
+    )
+    .unwrap();
+    let missing = format!("file://{}/gone.rss", dir.path().display());
+    let config = write_config(
+        dir.path(),
+        &[
+            (
+                "good",
+                format!("file://{}", dir.path().join("f.rss").display()),
+                None,
+            ),
+            ("gone", missing.clone(), None),
+        ],
+        "",
+    );
+    let mut d = common::daemon::RunningDaemon::start(&config, &[]);
+    d.wait_for(
+        |l| l.contains("new urgent item"),
+        std::time::Duration::from_secs(20),
+    );
+    d.wait_for(
+        |l| l.contains("poll failed"),
+        std::time::Duration::from_secs(20),
+    );
+    let log = d.log.join("\n");
+    let urgent = d
+        .log
+        .iter()
+        .find(|l| l.contains("new urgent item"))
+        .unwrap();
+    assert!(
+        urgent.contains("title=Urgent appeal: release Ion Popescu"),
+        "{urgent}"
+    );
+    let polled = d.log.iter().find(|l| l.contains(" polled")).unwrap();
+    assert!(polled.contains("how=parsed"), "{polled}");
+    assert!(
+        !log.contains("Parsed {") && !log.contains("NotModified"),
+        "{log}"
+    );
+    let failed = d.log.iter().find(|l| l.contains("poll failed")).unwrap();
+    assert_eq!(failed.matches("gone.rss").count(), 1, "{failed}");
+    assert_eq!(
+        failed.matches("gone").count(),
+        2,
+        "source=gone and the URL: {failed}"
+    );
+}
+
+/// `tocsin poll` says a failure once: on its summary line, not again in a log line.
+#[test]
+fn a_one_shot_poll_prints_a_failure_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &[(
+            "gone",
+            format!("file://{}/gone.rss", dir.path().display()),
+            None,
+        )],
+        "",
+    );
+    let o = tocsin(&config, &["poll"]);
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert_eq!(all.matches("cannot read file").count(), 1, "{all}");
+}

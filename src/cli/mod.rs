@@ -302,7 +302,9 @@ fn init_logging(config: Option<&Config>, daemon: bool) {
     use tracing_subscriber::EnvFilter;
     let configured = match config {
         Some(c) if daemon => c.daemon.log_filter.clone(),
-        _ => "warn,tokio_cron_scheduler=warn".to_string(),
+        // A one-shot `poll` prints each source's failure and warnings on its own
+        // summary line: the poll's log lines would say them a second time.
+        _ => "warn,tocsin::poll=error,tokio_cron_scheduler=warn".to_string(),
     };
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&configured))

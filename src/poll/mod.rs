@@ -89,7 +89,30 @@ pub struct PollReport {
     pub warnings: Vec<String>,
 }
 
+impl std::fmt::Display for How {
+    /// As the log says it (`how=not-modified`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            How::NotModified => "not-modified",
+            How::SameBody => "same-body",
+            How::Parsed { repaired: false } => "parsed",
+            How::Parsed { repaired: true } => "parsed-after-repair",
+        })
+    }
+}
+
 impl PollReport {
+    /// An error's message without its "source `ID`: URL: " prefix, which the log line
+    /// carries as fields already (a different URL, after a redirect, is kept).
+    fn without_source_and_url<'a>(&self, message: &'a str) -> &'a str {
+        let prefix = format!("source `{}`: ", self.source);
+        let Some(rest) = message.strip_prefix(&prefix) else {
+            return message;
+        };
+        rest.strip_prefix(&format!("{}: ", self.url))
+            .unwrap_or(rest)
+    }
+
     /// One log line per poll, with the source, URL, counts and duration as fields.
     pub fn log(&self) {
         let ms = self.duration.as_millis() as u64;
@@ -99,10 +122,14 @@ impl PollReport {
         match &self.result {
             Ok(Polled { counts: c, how }) => tracing::info!(
                 source = %self.source, url = %self.url, new = c.new, updated = c.updated,
-                unchanged = c.unchanged, how = ?how, ms, "polled"
+                unchanged = c.unchanged, how = %how, ms, "polled"
             ),
             Err(e) => {
-                tracing::warn!(source = %self.source, url = %self.url, ms, error = %e, "poll failed")
+                let message = e.to_string();
+                tracing::warn!(
+                    source = %self.source, url = %self.url, ms,
+                    error = self.without_source_and_url(&message), "poll failed"
+                );
             }
         }
     }
