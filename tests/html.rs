@@ -376,7 +376,11 @@ fn a_changed_layout_is_an_error_that_keeps_what_was_stored() {
         stdout(&o)
     );
     // Said once, on the summary line: the poll's own log line would repeat it.
-    assert!(!stderr(&o).contains(&expected), "logged again: {}", stderr(&o));
+    assert!(
+        !stderr(&o).contains(&expected),
+        "logged again: {}",
+        stderr(&o)
+    );
     assert_eq!(items_json(&config, &[]).len(), 6, "stored items are kept");
     let db = tocsin::store::Store::open(&dir.path().join("var/tocsin.db")).unwrap();
     let state = db.source_state("omct-en").unwrap().unwrap();

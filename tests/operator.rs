@@ -134,3 +134,24 @@ fn a_one_shot_poll_prints_a_failure_once() {
     let all = format!("{}{}", stdout(&o), stderr(&o));
     assert_eq!(all.matches("cannot read file").count(), 1, "{all}");
 }
+
+/// The man page is one an operator can use: the commands, where the files are, what
+/// the exit codes mean; no per-command pages that are not shipped.
+#[test]
+fn the_man_page_is_an_operator_page() {
+    let page =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/tocsin.1"))
+            .unwrap();
+    for section in [
+        ".SH COMMANDS",
+        ".SH \"CONFIGURATION\"",
+        ".SH \"FILES\"",
+        ".SH \"EXIT STATUS\"",
+        ".SH \"ENVIRONMENT\"",
+    ] {
+        assert!(page.contains(section), "{section} missing");
+    }
+    assert!(!page.contains("tocsin\\-run(1)") && !page.contains("tocsin-run(1)"));
+    assert!(page.contains("/etc/tocsin/tocsin.toml"));
+    assert!(page.contains("\\fBtocsin mark\\fR"));
+}

@@ -34,6 +34,9 @@ _tocsin() {
             tocsin,man)
                 cmd="tocsin__subcmd__man"
                 ;;
+            tocsin,mark)
+                cmd="tocsin__subcmd__mark"
+                ;;
             tocsin,opml)
                 cmd="tocsin__subcmd__opml"
                 ;;
@@ -69,6 +72,9 @@ _tocsin() {
                 ;;
             tocsin__subcmd__help,man)
                 cmd="tocsin__subcmd__help__subcmd__man"
+                ;;
+            tocsin__subcmd__help,mark)
+                cmd="tocsin__subcmd__help__subcmd__mark"
                 ;;
             tocsin__subcmd__help,opml)
                 cmd="tocsin__subcmd__help__subcmd__opml"
@@ -134,7 +140,7 @@ _tocsin() {
 
     case "${cmd}" in
         tocsin)
-            opts="-h -V --config --help --version run poll status check render items rules inspect opml completions man help"
+            opts="-h -V --config --help --version run poll status check render items mark rules inspect opml completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -188,7 +194,7 @@ _tocsin() {
             return 0
             ;;
         tocsin__subcmd__help)
-            opts="run poll status check render items rules inspect opml completions man help"
+            opts="run poll status check render items mark rules inspect opml completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -272,6 +278,20 @@ _tocsin() {
             return 0
             ;;
         tocsin__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__help__subcmd__mark)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -474,6 +494,28 @@ _tocsin() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__mark)
+            opts="-h --urgent --not-urgent --clear --note --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

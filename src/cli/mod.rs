@@ -20,6 +20,7 @@
 mod check;
 mod inspect;
 mod items;
+mod man;
 mod mark;
 mod opml;
 mod poll;
@@ -376,8 +377,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         }
         Command::Man => {
             let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd)
-                .render(&mut std::io::stdout())
+            man::render(&cmd, &mut std::io::stdout())
                 .map_err(|e| CliError::Other(anyhow::anyhow!("cannot write the man page: {e}")))?;
             Ok(())
         }
