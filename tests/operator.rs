@@ -139,9 +139,10 @@ fn a_one_shot_poll_prints_a_failure_once() {
 /// the exit codes mean; no per-command pages that are not shipped.
 #[test]
 fn the_man_page_is_an_operator_page() {
-    let page =
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/tocsin.1"))
-            .unwrap();
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/tocsin.1"),
+    )
+    .unwrap();
     for section in [
         ".SH COMMANDS",
         ".SH \"CONFIGURATION\"",
