@@ -156,3 +156,79 @@ fn the_man_page_is_an_operator_page() {
     assert!(page.contains("/etc/tocsin/tocsin.toml"));
     assert!(page.contains("\\fBtocsin mark\\fR"));
 }
+
+/// Under the unit's `UMask=0077` the published files are still readable by a web server
+/// on the same host: they are public documents (0644, directories 0755).
+#[test]
+fn published_files_are_readable_by_a_web_server_under_a_strict_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f.rss"), rss_titles(&["Urgent appeal: X"])).unwrap();
+    let config = write_config(
+        dir.path(),
+        &[(
+            "src",
+            format!("file://{}", dir.path().join("f.rss").display()),
+            None,
+        )],
+        "",
+    );
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 077; exec '{}' --config '{}' poll",
+            env!("CARGO_BIN_EXE_tocsin"),
+            config.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let public = dir.path().join("var/public");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&public), 0o755);
+    for f in ["urgent.atom", "index.html", "all.json", "sources.opml"] {
+        assert_eq!(mode(&public.join(f)), 0o644, "{f}");
+    }
+}
+
+/// The drop-in that publishes the files for a web server keeps the unit's exposure
+/// (`systemd-analyze security`) where it is.
+#[test]
+fn the_file_publishing_drop_in_keeps_the_unit_hardened() {
+    let exposure = |unit: &std::path::Path| -> Option<f64> {
+        let o = Command::new("systemd-analyze")
+            .args(["security", "--offline=yes"])
+            .arg(unit)
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        text.lines()
+            .find_map(|l| {
+                l.split("Overall exposure level for tocsin.service: ")
+                    .nth(1)
+            })
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let unit = std::fs::read_to_string(root.join("systemd/tocsin.service")).unwrap();
+    let drop_in = std::fs::read_to_string(root.join("dist/tocsin-files.conf")).unwrap();
+    let service_lines: String = drop_in
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with('[') && !l.trim().is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(service_lines.contains("RuntimeDirectory=tocsin"));
+    let combined = unit.replace("[Install]", &format!("{service_lines}\n[Install]"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tocsin.service");
+    std::fs::write(&path, combined).unwrap();
+    let (Some(base), Some(with)) = (
+        exposure(&root.join("systemd/tocsin.service")),
+        exposure(&path),
+    ) else {
+        eprintln!("SKIPPED: systemd-analyze security is not available");
+        return;
+    };
+    assert!(with <= base, "exposure {with} > {base} with the drop-in");
+}

@@ -43,14 +43,16 @@ impl Disk {
             let same_on_disk = std::fs::read(&path).is_ok_and(|b| b == doc.body);
             if !same_on_disk {
                 let dir = path.parent().unwrap_or(&self.dir);
-                std::fs::create_dir_all(dir).map_err(|source| PublishError::Write {
+                public_dir(&self.dir, dir).map_err(|source| PublishError::Write {
                     path: dir.to_path_buf(),
                     source,
                 })?;
-                write_atomic(&path, &doc.body).map_err(|source| PublishError::Write {
-                    path: path.clone(),
-                    source,
-                })?;
+                write_atomic(&path, &doc.body)
+                    .and_then(|()| public_file(&path))
+                    .map_err(|source| PublishError::Write {
+                        path: path.clone(),
+                        source,
+                    })?;
                 changed.push(name.clone());
             }
             written.insert(name.clone(), doc.etag.clone());
@@ -61,6 +63,35 @@ impl Disk {
         written.retain(|k, _| snap.disk.contains(k));
         Ok(changed)
     }
+}
+
+/// The documents are public: files 0644 and directories 0755 whatever the umask (the
+/// unit's `UMask=0077`; the temporary file a write starts as is 0600), so that a web
+/// server on the same host can serve `output.dir` where the operator puts it where it
+/// can reach (README, "Publishing the files").
+fn public_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
+}
+
+/// Creates `dir` (under `root`) and makes it and every directory between them readable
+/// and searchable by all.
+fn public_dir(root: &Path, dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir)?;
+    let mut d = Some(dir);
+    while let Some(p) = d {
+        // Read and search for all added; other bits (setgid, group write) kept.
+        let mode = std::fs::metadata(p)?.permissions().mode();
+        if mode & 0o755 != 0o755 {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode | 0o755))?;
+        }
+        if p == root {
+            break;
+        }
+        d = p.parent().filter(|q| q.starts_with(root));
+    }
+    Ok(())
 }
 
 /// Deletes files under `dir` that tocsin published before but the snapshot no longer
