@@ -19,11 +19,14 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Builds the package; its path.
+/// Builds the package (from a release build: the `deb` profile would rebuild every
+/// dependency without debug information, and the scripts are what is tested); its path.
 fn build() -> PathBuf {
+    let out = root().join("target/debian-test");
+    let _ = std::fs::remove_dir_all(&out);
     let o = Command::new("cargo")
-        .args(["deb", "--locked", "--output"])
-        .arg(root().join("target/debian-test"))
+        .args(["deb", "--locked", "--profile", "release", "--output"])
+        .arg(&out)
         .current_dir(root())
         .output()
         .unwrap();
@@ -32,7 +35,7 @@ fn build() -> PathBuf {
         "cargo deb: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-    std::fs::read_dir(root().join("target/debian-test"))
+    std::fs::read_dir(&out)
         .unwrap()
         .flatten()
         .map(|e| e.path())
@@ -63,48 +66,71 @@ fn the_package_enables_the_unit_on_install_and_disables_it_on_removal() {
     }
     let deb = build();
     let postinst = script(&deb, "postinst");
-    assert!(postinst.contains("deb-systemd-helper"), "{postinst}");
-    assert!(postinst.contains("enable"), "{postinst}");
     assert!(
-        !postinst.contains("deb-systemd-invoke start")
-            && !postinst.contains("deb-systemd-invoke $_dh_action"),
+        postinst.contains("deb-systemd-helper enable tocsin.service"),
+        "{postinst}"
+    );
+    assert!(
+        !postinst.contains("deb-systemd-invoke start"),
         "enabled, not started: {postinst}"
     );
+    assert_eq!(
+        postinst.matches("Automatically added by cargo-deb").count(),
+        2,
+        "each snippet once: {postinst}"
+    );
     let prerm = script(&deb, "prerm");
-    assert!(prerm.contains("deb-systemd-invoke stop"), "{prerm}");
+    assert!(
+        prerm.contains("deb-systemd-invoke stop tocsin.service"),
+        "{prerm}"
+    );
     let postrm = script(&deb, "postrm");
-    assert!(postrm.contains("deb-systemd-helper"), "{postrm}");
+    assert!(
+        postrm.contains("deb-systemd-helper purge tocsin.service"),
+        "{postrm}"
+    );
 
     let is_root = Command::new("id")
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    if !is_root || !Path::new("/usr/bin/deb-systemd-helper").exists() {
-        eprintln!("SKIPPED: not root or no deb-systemd-helper: the package was not installed");
+    let helper = Path::new("/usr/bin/deb-systemd-helper").exists();
+    let installed = Command::new("dpkg")
+        .args(["-s", "tocsin"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !is_root || !helper || installed {
+        eprintln!(
+            "SKIPPED: not root, no deb-systemd-helper, or a tocsin package already installed \
+             here: the package was not installed"
+        );
         return;
     }
     let wants = Path::new("/etc/systemd/system/multi-user.target.wants/tocsin.service");
-    let o = Command::new("dpkg").arg("-i").arg(&deb).output().unwrap();
-    assert!(
-        o.status.success(),
-        "dpkg -i: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let mask = Path::new("/etc/systemd/system/tocsin.service");
+    let dpkg = |args: &[&str]| {
+        let o = Command::new("dpkg").args(args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "dpkg {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    dpkg(&["-i", deb.to_str().unwrap()]);
     assert!(
         wants.symlink_metadata().is_ok(),
         "enabled on install: {} missing",
         wants.display()
     );
-    let o = Command::new("dpkg")
-        .args(["-r", "tocsin"])
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "dpkg -r: {}",
-        String::from_utf8_lossy(&o.stderr)
+    dpkg(&["-r", "tocsin"]);
+    // Removed: the unit is gone and masked (Debian's way: the enablement is kept for
+    // a reinstall, and nothing can start it meanwhile).
+    assert_eq!(
+        std::fs::read_link(mask).ok().as_deref(),
+        Some(Path::new("/dev/null")),
+        "masked on removal"
     );
-    assert!(wants.symlink_metadata().is_err(), "disabled on removal");
-    // Purged, nothing of it is left enabled.
-    let _ = Command::new("dpkg").args(["-P", "tocsin"]).output();
+    dpkg(&["-P", "tocsin"]);
+    assert!(wants.symlink_metadata().is_err(), "disabled on purge");
+    assert!(mask.symlink_metadata().is_err(), "unmasked on purge");
 }
