@@ -43,16 +43,17 @@ impl Disk {
             let same_on_disk = std::fs::read(&path).is_ok_and(|b| b == doc.body);
             if !same_on_disk {
                 let dir = path.parent().unwrap_or(&self.dir);
-                public_dir(&self.dir, dir).map_err(|source| PublishError::Write {
-                    path: dir.to_path_buf(),
-                    source,
-                })?;
-                write_atomic(&path, &doc.body)
-                    .and_then(|()| public_file(&path))
-                    .map_err(|source| PublishError::Write {
-                        path: path.clone(),
+                if !written.contains_key(name) || !dir.is_dir() {
+                    // Once per document per process: the directories stay as made.
+                    public_dir(&self.dir, dir).map_err(|source| PublishError::Write {
+                        path: dir.to_path_buf(),
                         source,
                     })?;
+                }
+                write_public(&path, &doc.body).map_err(|source| PublishError::Write {
+                    path: path.clone(),
+                    source,
+                })?;
                 changed.push(name.clone());
             }
             written.insert(name.clone(), doc.etag.clone());
@@ -65,13 +66,23 @@ impl Disk {
     }
 }
 
-/// The documents are public: files 0644 and directories 0755 whatever the umask (the
-/// unit's `UMask=0077`; the temporary file a write starts as is 0600), so that a web
-/// server on the same host can serve `output.dir` where the operator puts it where it
-/// can reach (README, "Publishing the files").
-fn public_file(path: &Path) -> std::io::Result<()> {
+/// [`write_atomic`] for a public document: the file is 0644 whatever the umask (the
+/// unit's `UMask=0077`; a temporary file is otherwise 0600), so that a web server on
+/// the same host can serve `output.dir` where the operator puts it within its reach
+/// (README, "Publishing"). The mode is set when the temporary file is created.
+fn write_public(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tocsin-")
+        .permissions(std::fs::Permissions::from_mode(0o644))
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    // Created with the mode, then cut by the umask: set it again on the open file.
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// Creates `dir` (under `root`) and makes it and every directory between them readable
