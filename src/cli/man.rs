@@ -18,14 +18,8 @@ fn roff(text: &str) -> String {
     }
 }
 
-/// The page, written to `w`.
-pub(super) fn render(cmd: &clap::Command, w: &mut dyn Write) -> std::io::Result<()> {
-    let man = Man::new(cmd.clone());
-    man.render_title(w)?;
-    man.render_name_section(w)?;
-    man.render_synopsis_section(w)?;
-    man.render_description_section(w)?;
-    man.render_options_section(w)?;
+/// One paragraph per command, with its one-line description.
+fn commands(cmd: &clap::Command, w: &mut dyn Write) -> std::io::Result<()> {
     writeln!(w, ".SH COMMANDS")?;
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         writeln!(w, ".TP\n\\fBtocsin {}\\fR", roff(sub.get_name()))?;
@@ -36,7 +30,37 @@ pub(super) fn render(cmd: &clap::Command, w: &mut dyn Write) -> std::io::Result<
     writeln!(
         w,
         ".PP\nEach command has \\fB\\-\\-help\\fR: \\fBtocsin mark \\-\\-help\\fR."
-    )?;
+    )
+}
+
+/// The exit codes after 0.
+fn exit_codes(w: &mut dyn Write) -> std::io::Result<()> {
+    for (code, what) in [
+        (
+            EXIT_FAILURE,
+            "failure (a publish could not write its files, ...)",
+        ),
+        (EXIT_USAGE, "usage error (an unknown source or item)"),
+        (
+            EXIT_CONFIG,
+            "the configuration is invalid (every problem is printed with its file, line and key)",
+        ),
+        (EXIT_DATABASE, "the database cannot be opened or written"),
+    ] {
+        writeln!(w, ".TP\n{code}\n{}", roff(what))?;
+    }
+    Ok(())
+}
+
+/// The page, written to `w`.
+pub(super) fn render(cmd: &clap::Command, w: &mut dyn Write) -> std::io::Result<()> {
+    let man = Man::new(cmd.clone());
+    man.render_title(w)?;
+    man.render_name_section(w)?;
+    man.render_synopsis_section(w)?;
+    man.render_description_section(w)?;
+    man.render_options_section(w)?;
+    commands(cmd, w)?;
     let sections: [(&str, &[&str]); 4] = [
         (
             "CONFIGURATION",
@@ -90,20 +114,7 @@ pub(super) fn render(cmd: &clap::Command, w: &mut dyn Write) -> std::io::Result<
             writeln!(w, ".PP\n{}", roff(p))?;
         }
         if title == "EXIT STATUS" {
-            for (code, what) in [
-                (
-                    EXIT_FAILURE,
-                    "failure (a publish could not write its files, ...)",
-                ),
-                (EXIT_USAGE, "usage error (an unknown source or item)"),
-                (
-                    EXIT_CONFIG,
-                    "the configuration is invalid (every problem is printed with its file, line and key)",
-                ),
-                (EXIT_DATABASE, "the database cannot be opened or written"),
-            ] {
-                writeln!(w, ".TP\n{code}\n{}", roff(what))?;
-            }
+            exit_codes(w)?;
         }
     }
     writeln!(

@@ -47,7 +47,12 @@ impl ItemFilter {
             args.push(l.clone());
         }
         if let Some(c) = &self.country {
-            sql.push_str(" AND uid IN (SELECT item_uid FROM item_countries WHERE country = ?)");
+            // A probe of item_countries' key per candidate row: the scan stays on the
+            // items' own index (urgent, newest first), a country's rows are not sorted.
+            sql.push_str(
+                " AND EXISTS (SELECT 1 FROM item_countries \
+                 WHERE country = ? AND item_uid = items.uid)",
+            );
             args.push(c.clone());
         }
         if let Some(t) = self.since {
