@@ -305,7 +305,7 @@ fn init_logging(config: Option<&Config>, daemon: bool) {
         Some(c) if daemon => c.daemon.log_filter.clone(),
         // A one-shot `poll` prints each source's failure and warnings on its own
         // summary line: the poll's log lines would say them a second time.
-        _ => "warn,tocsin::poll=error,tokio_cron_scheduler=warn".to_string(),
+        _ => "warn,tocsin::poll::report=error,tokio_cron_scheduler=warn".to_string(),
     };
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&configured))

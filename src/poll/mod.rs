@@ -53,6 +53,10 @@ pub enum PollError {
     },
 }
 
+/// The log target of the one line per poll ([`PollReport::log`]): a one-shot `tocsin
+/// poll` prints the same on its summary lines and filters it out.
+pub const REPORT: &str = "tocsin::poll::report";
+
 /// How a successful poll went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum How {
@@ -117,17 +121,17 @@ impl PollReport {
     pub fn log(&self) {
         let ms = self.duration.as_millis() as u64;
         for w in &self.warnings {
-            tracing::warn!(source = %self.source, url = %self.url, "{w}");
+            tracing::warn!(target: REPORT, source = %self.source, url = %self.url, "{w}");
         }
         match &self.result {
             Ok(Polled { counts: c, how }) => tracing::info!(
-                source = %self.source, url = %self.url, new = c.new, updated = c.updated,
+                target: REPORT, source = %self.source, url = %self.url, new = c.new, updated = c.updated,
                 unchanged = c.unchanged, how = %how, ms, "polled"
             ),
             Err(e) => {
                 let message = e.to_string();
                 tracing::warn!(
-                    source = %self.source, url = %self.url, ms,
+                    target: REPORT, source = %self.source, url = %self.url, ms,
                     error = self.without_source_and_url(&message), "poll failed"
                 );
             }
