@@ -37,6 +37,9 @@ _tocsin() {
             tocsin,man)
                 cmd="tocsin__subcmd__man"
                 ;;
+            tocsin,mark)
+                cmd="tocsin__subcmd__mark"
+                ;;
             tocsin,notify)
                 cmd="tocsin__subcmd__notify"
                 ;;
@@ -78,6 +81,9 @@ _tocsin() {
                 ;;
             tocsin__subcmd__help,man)
                 cmd="tocsin__subcmd__help__subcmd__man"
+                ;;
+            tocsin__subcmd__help,mark)
+                cmd="tocsin__subcmd__help__subcmd__mark"
                 ;;
             tocsin__subcmd__help,notify)
                 cmd="tocsin__subcmd__help__subcmd__notify"
@@ -170,7 +176,7 @@ _tocsin() {
 
     case "${cmd}" in
         tocsin)
-            opts="-h -V --config --help --version run poll status check render items rules inspect discover opml notify completions man help"
+            opts="-h -V --config --help --version run poll status check render items mark rules inspect discover opml notify completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -242,7 +248,7 @@ _tocsin() {
             return 0
             ;;
         tocsin__subcmd__help)
-            opts="run poll status check render items rules inspect discover opml notify completions man help"
+            opts="run poll status check render items mark rules inspect discover opml notify completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -340,6 +346,20 @@ _tocsin() {
             return 0
             ;;
         tocsin__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__help__subcmd__mark)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -584,6 +604,28 @@ _tocsin() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__mark)
+            opts="-h --urgent --not-urgent --clear --note --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

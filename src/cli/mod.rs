@@ -23,6 +23,8 @@ mod check;
 mod discover;
 mod inspect;
 mod items;
+mod man;
+mod mark;
 mod notify;
 mod opml;
 mod poll;
@@ -99,6 +101,27 @@ pub(crate) enum Command {
         /// One JSON object per line.
         #[arg(long)]
         json: bool,
+    },
+    /// An editor's decision on one stored item, which wins over the rules at every
+    /// re-classification: shown in its reasons ("marked by an editor", with the note)
+    /// and published at once (a running daemon publishes it at its next heartbeat, within
+    /// 20 s).
+    Mark {
+        /// The item's id (the first column of `tocsin items`, `id` in `items --json`).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// The item is urgent, whatever the rules say.
+        #[arg(long, group = "decision", required_unless_present_any = ["not_urgent", "clear"])]
+        urgent: bool,
+        /// The item is not urgent, whatever the rules say.
+        #[arg(long, group = "decision")]
+        not_urgent: bool,
+        /// Remove the mark: the rules decide again.
+        #[arg(long, group = "decision", conflicts_with = "note")]
+        clear: bool,
+        /// Why (shown with the mark).
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
     },
     /// Work with the rules.
     Rules {
@@ -262,6 +285,9 @@ fn written(outcome: PublishOutcome) -> Result<PublishOutcome, CliError> {
 pub fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Run) {
+        quiet_on_closed_pipe();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -272,6 +298,22 @@ pub fn main() -> ExitCode {
             eprintln!("tocsin: {e}");
             ExitCode::from(e.code())
         }
+    }
+}
+
+/// `tocsin man | head`: when the reader of standard output goes away, end quietly as
+/// Unix tools do (killed by SIGPIPE, which the shell does not report), rather than
+/// with "Broken pipe (os error 32)" and exit 1. Rust ignores SIGPIPE by default; the
+/// one-shot commands get the default action back. Not `run`: a daemon must never die
+/// because a peer closed a socket.
+#[allow(
+    unsafe_code,
+    reason = "signal is a C call; it restores SIGPIPE's default action before any thread starts"
+)]
+fn quiet_on_closed_pipe() {
+    // SAFETY: setting a signal's disposition to SIG_DFL, before the runtime starts threads.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
@@ -299,7 +341,9 @@ fn init_logging(config: Option<&Config>, daemon: bool) {
     use tracing_subscriber::EnvFilter;
     let configured = match config {
         Some(c) if daemon => c.daemon.log_filter.clone(),
-        _ => "warn,tokio_cron_scheduler=warn".to_string(),
+        // A one-shot `poll` prints each source's failure and warnings on its own
+        // summary line: the poll's log lines would say them a second time.
+        _ => "warn,tocsin::poll::report=error,tokio_cron_scheduler=warn".to_string(),
     };
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&configured))
@@ -382,10 +426,23 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         }
         Command::Man => {
             let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd)
-                .render(&mut std::io::stdout())
+            man::render(&cmd, &mut std::io::stdout())
                 .map_err(|e| CliError::Other(anyhow::anyhow!("cannot write the man page: {e}")))?;
             Ok(())
+        }
+        Command::Mark {
+            id,
+            urgent,
+            not_urgent: _,
+            clear,
+            note,
+        } => {
+            let decision = match (urgent, clear) {
+                (true, _) => mark::Decision::Urgent,
+                (_, true) => mark::Decision::Clear,
+                _ => mark::Decision::NotUrgent,
+            };
+            mark::run(load(&cli)?, id, decision, note.as_deref()).await
         }
         Command::Rules {
             command: RulesCommand::Test { sources, since },

@@ -191,6 +191,7 @@ pub(super) struct RawRule {
     pub weight: Option<f64>,
     pub tag: Option<String>,
     pub drop: Option<bool>,
+    pub label: Option<String>,
 }
 
 /// `[smtp]`: the server e-mail alerts are sent through.

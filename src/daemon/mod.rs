@@ -148,7 +148,33 @@ impl Daemon {
                 "published, but the files could not be written (served from memory)"
             ),
         }
+        self.log_new_urgent(&outcome).await;
         Ok(outcome)
+    }
+
+    /// One log line per case that became urgent, with its title: what an operator
+    /// reading the journal wants to see.
+    async fn log_new_urgent(&self, outcome: &PublishOutcome) {
+        if outcome.became_urgent.is_empty() {
+            return;
+        }
+        let leads: Vec<String> = outcome
+            .became_urgent
+            .iter()
+            .map(|c| c.lead.clone())
+            .collect();
+        let found = self
+            .db
+            .read(move |s| {
+                leads
+                    .iter()
+                    .filter_map(|uid| s.subject(uid).transpose())
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await;
+        for s in found.unwrap_or_default() {
+            tracing::info!(source = %s.source, id = %s.uid, title = %s.item.title, "new urgent item");
+        }
     }
 
     /// How many polls may be under way at once. Fetching is limited to

@@ -14,7 +14,7 @@
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -51,6 +51,9 @@ struct Shared {
     pruning: AtomicBool,
     /// Wakes the alert task (a reload changed the channels).
     alerts_wake: Notify,
+    /// The editors' marks last seen (`marks_version`; -1 when it could not be read): a
+    /// `tocsin mark` run beside the daemon moves it, and the heartbeat republishes.
+    marks_seen: AtomicI64,
 }
 
 impl Daemon {
@@ -145,6 +148,8 @@ impl Runner {
             last_publish: Mutex::new(None),
             pruning: AtomicBool::new(false),
             alerts_wake: Notify::new(),
+            // Read before the first publish, which shows every mark made until then.
+            marks_seen: AtomicI64::new(d.db.read(|s| s.marks_version()).await.unwrap_or(-1)),
         });
         if let Some(r) = d.reclassify_if_changed().await? {
             tracing::info!(
@@ -216,6 +221,7 @@ impl Runner {
                 self.shared.health.beat();
                 self.shared.notifier.watchdog();
                 update_status(&self.current, &self.shared).await;
+                marks_changed(&self.current, &self.shared).await;
             }
             Tick::Retention => {
                 self.tracker
@@ -474,6 +480,20 @@ async fn alert_loop(current: Current, shared: Arc<Shared>, cancel: CancellationT
     }
 }
 
+/// Asks for a publish when an editor's mark changed since the last look (`tocsin mark`
+/// ran beside the daemon: it wrote the verdict; what is served from memory follows).
+async fn marks_changed(current: &Current, shared: &Shared) {
+    let d = now_configured(current);
+    let Ok(version) = d.db.read(|s| s.marks_version()).await else {
+        return;
+    };
+    let seen = shared.marks_seen.swap(version, Ordering::SeqCst);
+    if seen >= 0 && seen != version {
+        tracing::info!("an editor's mark changed: publishing");
+        shared.publish_needed.notify_one();
+    }
+}
+
 /// `STATUS=polling 12 sources, 3 failing, last publish 14:02` for `systemctl status`.
 async fn update_status(current: &Current, shared: &Shared) {
     let d = now_configured(current);
@@ -484,13 +504,22 @@ async fn update_status(current: &Current, shared: &Shared) {
         .filter(|s| s.enabled)
         .map(|s| s.id.clone())
         .collect();
-    let failing = match d.db.read(|s| s.source_states()).await {
-        Ok(states) => states
-            .iter()
-            .filter(|st| ids.contains(&st.id) && st.failures > 0)
-            .count()
-            .to_string(),
-        Err(_) => "?".into(),
+    let total = ids.len();
+    let failing = match d
+        .db
+        .read(move |s| s.source_health(&ids.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+    {
+        // "3 failing since 14:00 UTC"
+        Ok(h) => match h.failing_since.filter(|_| h.failing > 0) {
+            Some(t) => format!(
+                "{} failing since {}",
+                h.failing,
+                t.format("%Y-%m-%d %H:%M UTC")
+            ),
+            None => format!("{} failing", h.failing),
+        },
+        Err(_) => "? failing".into(),
     };
     let last = shared
         .last_publish
@@ -498,10 +527,7 @@ async fn update_status(current: &Current, shared: &Shared) {
         .expect("last publish")
         .map(|t| t.format("%H:%M UTC").to_string())
         .unwrap_or_else(|| "never".into());
-    let mut line = format!(
-        "polling {} sources, {failing} failing, last publish {last}",
-        ids.len()
-    );
+    let mut line = format!("polling {total} sources, {failing}, last publish {last}");
     if let Some(f) = shared.health.output_failure() {
         line.push_str(&format!(
             "; OUTPUT NOT WRITTEN ({} failures): {}",

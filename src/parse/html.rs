@@ -61,6 +61,40 @@ pub struct Pick {
     /// As written in the config, for messages.
     pub raw: String,
     alts: Vec<Alt>,
+    /// `SELECTORS /REGEX/`: the part of each value the regex's first group captures
+    /// (its whole match without a group); a value it does not match is skipped.
+    capture: Option<regex::Regex>,
+}
+
+/// How large a capture's compiled regex may be (a config cannot make one costly).
+const CAPTURE_SIZE_LIMIT: usize = 1 << 20;
+
+/// Splits `SELECTORS /REGEX/` at the first ` /` outside brackets and quotes (a CSS
+/// selector has no `/` of its own); the regex without its slashes.
+fn split_capture(raw: &str) -> Result<(&str, Option<regex::Regex>), String> {
+    let mut at = None;
+    let mut prev = ' ';
+    scan_top_level(raw, |i, c| {
+        if at.is_none() && c == '/' && prev.is_whitespace() {
+            at = Some(i);
+        }
+        prev = c;
+    });
+    let Some(at) = at else {
+        return Ok((raw, None));
+    };
+    let pattern = raw[at + 1..].trim_end();
+    let Some(pattern) = pattern.strip_suffix('/') else {
+        return Err(format!(
+            "`{}`: a capture is written between slashes, as in \".card__meta /^([^0-9]+?)\\s*[0-9]/\"",
+            raw.trim()
+        ));
+    };
+    let re = regex::RegexBuilder::new(pattern)
+        .size_limit(CAPTURE_SIZE_LIMIT)
+        .build()
+        .map_err(|e| format!("`/{pattern}/`: not a regular expression: {e}"))?;
+    Ok((&raw[..at], Some(re)))
 }
 
 /// One alternative of a [`Pick`]: `SELECTOR`, `SELECTOR@ATTR` or `@ATTR`.
@@ -80,8 +114,9 @@ impl Pick {
         if raw.trim().is_empty() {
             return Err("must not be empty".into());
         }
+        let (selectors, capture) = split_capture(raw)?;
         let mut alts = Vec::new();
-        for part in split_top_level(raw, ',') {
+        for part in split_top_level(selectors, ',') {
             let (sel, attr) = split_attr(part)?;
             let selector = match sel.trim() {
                 "" if attr.is_none() => {
@@ -98,6 +133,7 @@ impl Pick {
         Ok(Pick {
             raw: raw.to_string(),
             alts,
+            capture,
         })
     }
 
@@ -117,9 +153,20 @@ impl Pick {
                     Some(a) => el.value().attr(a).map(|v| v.trim().to_string()),
                     None => Some(text_of(el)),
                 }
+                .and_then(|v| self.captured(v))
                 .filter(|v| !v.is_empty())
             })
         })
+    }
+
+    /// `value` through the capture, if there is one.
+    fn captured(&self, value: String) -> Option<String> {
+        let Some(re) = &self.capture else {
+            return Some(value);
+        };
+        let caps = re.captures(&value)?;
+        let m = caps.get(1).or_else(|| caps.get(0))?;
+        Some(m.as_str().trim().to_string())
     }
 
     /// The first non-empty value under `scope`.

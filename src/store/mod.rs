@@ -13,6 +13,7 @@ mod alerts;
 mod cases;
 mod follow;
 mod items;
+mod marks;
 mod probe;
 mod retention;
 mod sources;
@@ -34,7 +35,7 @@ pub use alerts::{
 pub use cases::Trust;
 pub use follow::{FollowOutcome, FollowState};
 pub use items::ItemFilter;
-pub use sources::SourceState;
+pub use sources::{SourceHealth, SourceState};
 pub use verdicts::{StoredSubject, Verdict};
 pub use write::{Batch, PollCounts, PollWrite, StoredPoll};
 
@@ -47,6 +48,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("migrations/0005_publish_indexes.sql")),
     (6, include_str!("migrations/0006_source_in_time_index.sql")),
     (7, include_str!("migrations/0007_alerts.sql")),
+    // 7 is another branch's (issue 12): numbers need not be contiguous here, only
+    // increasing, each with its file (see `migration_tests`).
+    (8, include_str!("migrations/0008_readers.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -181,6 +181,17 @@ fn upsert(
         return Ok(None);
     }
     let mut became_urgent = false;
+    // An editor's mark wins over the rules (see `tocsin mark`).
+    let marked;
+    let it = match super::marks::mark_of(tx, &uid)? {
+        Some(mark) => {
+            let mut m = it.clone();
+            mark.apply(&mut m.class);
+            marked = m;
+            &marked
+        }
+        None => it,
+    };
     if found.is_none() {
         // An item none of whose keys is known is new: no need to look for its row.
         insert(tx, source, now, &uid, it)?;
@@ -272,8 +283,9 @@ fn insert(
     tx.prepare_cached(
         "INSERT INTO items (uid, source, guid, link, title, summary, content, categories, \
          authors, language, published, updated, first_seen, last_seen, sort_time, \
-         content_hash, urgent, score, reasons, case_codes, tags) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+         content_hash, urgent, score, reasons, case_codes, tags, countries, declared_language) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18, \
+         ?19, ?20, ?21, ?22)",
     )?
     .execute(params![
         uid,
@@ -296,6 +308,8 @@ fn insert(
         json(&it.class.reasons),
         json(&it.class.case_codes),
         json(&it.class.tags),
+        json(&it.class.countries),
+        it.item.language,
     ])?;
     write_codes(tx, uid, &it.class.case_codes, true)?;
     Ok(())
@@ -324,7 +338,8 @@ fn update(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6, \
          categories = ?7, authors = ?8, language = ?9, published = ?10, updated = ?11, \
          last_seen = ?12, sort_time = ?13, content_hash = ?14, urgent = ?15, score = ?16, \
-         reasons = ?17, case_codes = ?18, tags = ?19, version = version + 1 WHERE uid = ?1",
+         reasons = ?17, case_codes = ?18, tags = ?19, countries = ?20, declared_language = ?21, \
+         version = version + 1 WHERE uid = ?1",
     )?
     .execute(params![
         uid,
@@ -346,6 +361,8 @@ fn update(
         json(&it.class.reasons),
         json(&it.class.case_codes),
         json(&it.class.tags),
+        json(&it.class.countries),
+        it.item.language,
     ])?;
     write_codes(tx, uid, &it.class.case_codes, false)?;
     Ok(())
@@ -362,8 +379,9 @@ fn update_verdict(
     tx.prepare_cached(
         "UPDATE items SET last_seen = ?2, \
          version = version + (urgent IS NOT ?3 OR score IS NOT ?4 OR reasons IS NOT ?5 \
-         OR language IS NOT ?6 OR tags IS NOT ?7), \
-         urgent = ?3, score = ?4, reasons = ?5, language = ?6, tags = ?7 WHERE uid = ?1",
+         OR language IS NOT ?6 OR tags IS NOT ?7 OR countries IS NOT ?8), \
+         urgent = ?3, score = ?4, reasons = ?5, language = ?6, tags = ?7, countries = ?8, \
+         declared_language = ?9 WHERE uid = ?1",
     )?
     .execute(params![
         uid,
@@ -373,6 +391,8 @@ fn update_verdict(
         json(&it.class.reasons),
         it.language,
         json(&it.class.tags),
+        json(&it.class.countries),
+        it.item.language,
     ])?;
     Ok(())
 }

@@ -113,6 +113,7 @@ async fn inspect_one(
                 reasons: p.class.reasons,
                 case_codes: p.class.case_codes,
                 tags: p.class.tags,
+                countries: p.class.countries,
                 related: Vec::new(),
                 original: None,
             }
