@@ -187,10 +187,55 @@ fn page() -> String {
     html
 }
 
+/// What detection costs a poll: page one read as a poll reads it
+/// (`poll::html::read_page_one`: charset decoding, parse, entries), by detection (an
+/// `auto` source) and with the selectors detection proposes (a configured source).
+fn in_a_poll(html: &str, base: &Url) {
+    use tocsin::fetch::{Fetched, Meta};
+    use tocsin::poll::html::read_page_one;
+    use tocsin::source::{HtmlSource, OnLayoutChange, ReadWith};
+    let fetched = Fetched {
+        meta: Meta {
+            content_type: Some("text/html; charset=utf-8".into()),
+            ..Meta::default()
+        },
+        final_url: base.clone(),
+        body: html.as_bytes().to_vec(),
+    };
+    let auto = HtmlSource::auto(1);
+    let spec = detect(html, base).expect("a listing").spec;
+    let configured = HtmlSource {
+        read: ReadWith::Selectors {
+            spec,
+            on_layout_change: OnLayoutChange::Error,
+        },
+        ..HtmlSource::auto(1)
+    };
+    let mut times = Vec::new();
+    for (label, source) in [("detection (auto)", &auto), ("selectors", &configured)] {
+        let n = read_page_one(&fetched, source)
+            .map(|p| p.listing.items.len())
+            .unwrap_or(0);
+        let ((mw, mc), (bw, bc)) = measure(|| {
+            black_box(read_page_one(black_box(&fetched), source).ok());
+        });
+        println!(
+            "page one in a poll, {label}: {n} entries: median {mw:.2} ms wall / {mc:.2} ms CPU \
+             (best {bw:.2} / {bc:.2})"
+        );
+        times.push(mc);
+    }
+    println!(
+        "detection adds {:.2} ms CPU (median) to reading page one",
+        times[0] - times[1]
+    );
+}
+
 fn main() {
     let html = page();
     let base = Url::parse("https://www.omct.org/en/resources/urgent-interventions").unwrap();
     report("synthetic OMCT listing", &html, &base);
+    in_a_poll(&html, &base);
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/listings/rss-proxy");
     let Ok(dir) = std::fs::read_dir(&corpus) else {
         println!("corpus: skipped (../shared is absent)");

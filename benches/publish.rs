@@ -11,6 +11,7 @@ use chrono::{TimeZone, Utc};
 use tocsin::config::Config;
 use tocsin::dedup::keys_for;
 use tocsin::model::{Classification, ParsedItem, Reason};
+use tocsin::publish::catalog::{Scope, Selection};
 use tocsin::store::{SourceState, Store, StoredPoll};
 
 const SOURCES: usize = 20;
@@ -31,6 +32,9 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
 }
+
+/// The countries the items are about, in turn.
+const COUNTRIES: [&str; 8] = ["MDA", "BLR", "RUS", "TUN", "MEX", "COL", "IND", "UKR"];
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
@@ -84,10 +88,13 @@ fn main() {
                                 rule: "case-in-title".into(),
                                 weight: 2.0,
                                 evidence: "title: \"arbitrary detention\"".into(),
+                                label: Some("Arrest or detention named in the title".into()),
                             }]
                         } else {
                             vec![]
                         },
+                        // Countries, as the classifier derives them (issue 14).
+                        countries: vec![COUNTRIES[i % COUNTRIES.len()].to_string()],
                         ..Default::default()
                     },
                     language: Some(LANGS[s % LANGS.len()].to_string()),
@@ -149,6 +156,7 @@ fn main() {
                     rule: "case-in-title".into(),
                     weight: 2.0,
                     evidence: "title: \"arbitrary detention\"".into(),
+                    label: Some("Arrest or detention named in the title".into()),
                 }],
                 ..Default::default()
             },
@@ -178,6 +186,22 @@ fn main() {
         "on demand: {} per-language and per-source selections, median {:.1} ms each",
         on_demand.len(),
         median(on_demand).as_secs_f64() * 1e3
+    );
+    // Per-country documents (`country/MDA/urgent.*`), rendered on request.
+    let mut by_country = Vec::new();
+    for c in COUNTRIES {
+        let sel = Selection {
+            scope: Scope::Country(c.to_string()),
+            language: None,
+        };
+        let t = Instant::now();
+        publisher.render_on_demand(&store, &sel).unwrap();
+        by_country.push(t.elapsed());
+    }
+    println!(
+        "on demand: {} per-country selections, median {:.1} ms each",
+        by_country.len(),
+        median(by_country).as_secs_f64() * 1e3
     );
     println!(
         "publish: {docs} documents (urgent.atom {} KB, 200 entries)",

@@ -15,12 +15,14 @@
 //! | store | [`store`] | SQLite, each poll written whole |
 //! | publish | [`publish`] | Atom, RSS, JSON Feed, HTML, written atomically; the outcome |
 //! | serve | [`serve`] | the published documents over HTTP, from memory |
+//! | alert | [`alert`] | new urgent cases by e-mail and webhook, through an outbox |
 //!
 //! Beside them: [`text`] is what every stage does to text (folding, markup, cuts,
 //! case codes, language, charsets, hashes); [`model`] the data passed between stages;
 //! [`source`] a configured source as every stage sees it; [`poll`] chains fetch →
 //! parse → classify → store for one source; `reclassify` runs stored items through
-//! changed rules; [`daemon`] wires the stages together and owns the shutdown order;
+//! changed rules; [`discover`] finds a site's feeds or reads its listing from its
+//! address alone; [`daemon`] wires the stages together and owns the shutdown order;
 //! [`health`], `metrics` and `systemd` report on it; `cli` is the command line, one
 //! file per command.
 //!
@@ -40,19 +42,21 @@
 //! | 4 | `store` | SQLite |
 //! | 5 | `metrics` | counters, some read from the store |
 //! | 6 | `source` | a configured source: how it is fetched and read |
-//! | 7 | `schedule`, `poll`, `reclassify`, `publish` | the stages that work on sources |
-//! | 8 | `serve`, `systemd` | what the running daemon shows |
+//! | 7 | `schedule`, `poll`, `reclassify`, `publish`, `discover` | the stages that work on sources |
+//! | 8 | `serve`, `systemd`, `alert` | what the running daemon shows and tells |
 //! | 9 | `config` | the file, validated into the stages' own settings |
 //! | 10 | `daemon` | wiring, signals, shutdown order |
 //! | 11 | `cli` | the command line |
 
 #![warn(clippy::too_many_lines)]
 
+pub mod alert;
 pub mod classify;
 mod cli;
 pub mod config;
 pub mod daemon;
 pub mod dedup;
+pub mod discover;
 pub mod fetch;
 pub mod group;
 pub mod health;

@@ -45,6 +45,12 @@ struct ReasonLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AlertLabel {
+    channel: String,
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabel {
     status: String,
 }
@@ -73,6 +79,7 @@ pub struct Metrics {
     http_connections_closed: Family<ReasonLabel, Counter>,
     output_write_failures: Gauge,
     output_last_written: Gauge,
+    alerts: Family<AlertLabel, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -105,6 +112,7 @@ impl Metrics {
             http_connections_closed: Family::default(),
             output_write_failures: Gauge::default(),
             output_last_written: Gauge::default(),
+            alerts: Family::default(),
         };
         m.register_sources();
         m.register_totals();
@@ -149,6 +157,11 @@ impl Metrics {
     /// The totals: items, publishes, HTTP, output writes.
     fn register_totals(&self) {
         let mut r = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        r.register(
+            "alert_messages",
+            "Alert messages per channel and state (sent, failed, pending, queued for a digest)",
+            self.alerts.clone(),
+        );
         r.register("items", "Items stored", self.items.clone());
         r.register(
             "urgent_items",
@@ -274,11 +287,32 @@ impl Metrics {
         self.urgent_items.set(urgent);
     }
 
+    /// Sets the alert gauges: messages per channel and state (`sent`, `failed`,
+    /// `pending`, `queued` for a digest).
+    pub fn refresh_alerts(&self, stats: &[crate::store::ChannelStats]) {
+        for s in stats {
+            for (state, n) in [
+                ("sent", s.sent),
+                ("failed", s.failed),
+                ("pending", s.pending),
+                ("queued", s.queued),
+            ] {
+                self.alerts
+                    .get_or_create(&AlertLabel {
+                        channel: s.channel.clone(),
+                        state: state.to_string(),
+                    })
+                    .set(n);
+            }
+        }
+    }
+
     /// Refreshes from the store, then renders every metric.
     pub fn scrape(&self, store: &Store) -> Result<String, StoreError> {
         let states = store.source_states()?;
         let counts = store.item_counts_by_source()?;
         self.refresh(&states, &counts);
+        self.refresh_alerts(&store.alert_stats()?);
         Ok(self.render())
     }
 

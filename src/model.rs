@@ -21,7 +21,8 @@ pub struct ParsedItem {
     pub authors: Vec<String>,
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,
-    /// The item's or the feed's declared language.
+    /// The language the item itself declares (Atom `xml:lang` on the entry), reduced to
+    /// its primary tag. The document's declaration is [`ParsedFeed::language`].
     pub language: Option<String>,
 }
 
@@ -30,6 +31,8 @@ pub struct ParsedItem {
 pub struct ParsedFeed {
     pub title: Option<String>,
     pub link: Option<String>,
+    /// What the document declares (RSS `<language>`, the feed's `xml:lang`,
+    /// `<html lang>`): a default for its items, after the source's configured language.
     pub language: Option<String>,
     /// RSS `<ttl>` in minutes.
     pub ttl_minutes: Option<u32>,
@@ -45,6 +48,56 @@ pub struct Reason {
     /// Where it matched and on what, e.g. `title: "urgent appeal"`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub evidence: String,
+    /// What a reader is told (the rule's `label`, e.g. "Arrest or detention named in
+    /// the title"); `None` for a rule without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// The name of the reason an editor's mark adds (see `tocsin mark`).
+pub const EDITOR_RULE: &str = "marked by an editor";
+
+impl Reason {
+    /// What a reader is told of this reason: its label, else the rule's name.
+    pub fn reader_text(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.rule)
+    }
+}
+
+/// An editor's decision on one item: it wins over the rules (see `tocsin mark`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mark {
+    pub urgent: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub marked_at: DateTime<Utc>,
+}
+
+impl Mark {
+    /// Applies the mark to a verdict of the rules: urgency set (and no drop when marked
+    /// urgent), the mark added to the reasons (with the note as its evidence). Score,
+    /// tags and codes stay the rules'.
+    pub fn apply(&self, class: &mut Classification) {
+        // Marked urgent, it is kept even if a drop rule matches it.
+        if self.urgent {
+            class.drop = false;
+        }
+        class.urgent = self.urgent;
+        class.reasons.retain(|r| r.rule != EDITOR_RULE);
+        class.reasons.push(Reason {
+            rule: EDITOR_RULE.to_string(),
+            weight: 0.0,
+            evidence: self.note.clone().unwrap_or_default(),
+            label: Some(
+                if self.urgent {
+                    "Marked urgent by an editor"
+                } else {
+                    "Marked not urgent by an editor"
+                }
+                .to_string(),
+            ),
+        });
+    }
 }
 
 /// The classifier's verdict on one item.
@@ -61,6 +114,9 @@ pub struct Classification {
     /// Observatory / SOS-Torture codes found in the title, summary and content,
     /// normalised (see [`crate::text::codes`]).
     pub case_codes: Vec<String>,
+    /// ISO 3166-1 alpha-3 codes of the countries the item is about, from its case
+    /// codes, country label and title (see [`crate::text::country::of_item`]).
+    pub countries: Vec<String>,
 }
 
 /// Another item of the same case, as the publisher links to it.
@@ -97,6 +153,8 @@ pub struct StoredItem {
     pub case_codes: Vec<String>,
     /// Categories the rules added (`tag`).
     pub tags: Vec<String>,
+    /// ISO 3166-1 alpha-3 codes of the countries the item is about (`MDA`).
+    pub countries: Vec<String>,
     /// In the urgent selection: the other publishers of the same case development
     /// ("also published by FIDH"), first seen first. Empty elsewhere.
     pub related: Vec<Related>,

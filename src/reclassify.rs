@@ -13,9 +13,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::classify::Classifier;
-use crate::model::Classification;
+use crate::model::{Classification, Mark};
 use crate::source::Source;
 use crate::store::{Db, ItemFilter, Store, StoreError, StoredSubject, Verdict};
+use crate::text::{html_to_text, language};
 
 /// Items per batch (and per transaction).
 pub(crate) const BATCH: usize = 500;
@@ -33,16 +34,25 @@ pub struct ReclassifyReport {
     pub dropped: usize,
 }
 
-/// The language of a stored item as the classifier sees it: the source's configured
-/// language wins (it may have been added since), else what was stored.
-fn language_of<'a>(
-    languages: &'a HashMap<String, Option<String>>,
-    s: &'a StoredSubject,
-) -> Option<&'a str> {
-    languages
-        .get(&s.source)
-        .and_then(|l| l.as_deref())
-        .or(s.language.as_deref())
+/// The language of a stored item as the classifier sees it, in the order a poll
+/// decides it (see [`language::resolve`]): its own declaration, a confident detection,
+/// the source's configured language (it may have been added since), and what was stored
+/// (standing in for the document's declaration, which is not kept).
+fn language_of(languages: &HashMap<String, Option<String>>, s: &StoredSubject) -> Option<String> {
+    language::resolve(
+        s.item.language.as_deref(),
+        languages.get(&s.source).and_then(|l| l.as_deref()),
+        s.language.as_deref(),
+        &s.item.title,
+        || {
+            s.item
+                .summary
+                .as_deref()
+                .or(s.item.content.as_deref())
+                .map(html_to_text)
+                .unwrap_or_default()
+        },
+    )
 }
 
 fn languages(sources: &[Source]) -> HashMap<String, Option<String>> {
@@ -58,7 +68,7 @@ pub(crate) fn verdict(
     langs: &HashMap<String, Option<String>>,
     s: &StoredSubject,
 ) -> (Classification, Option<String>) {
-    let lang = language_of(langs, s).map(str::to_string);
+    let lang = language_of(langs, s);
     let class = classifier.classify(&classifier.subject(&s.item, &s.source, lang.as_deref()));
     (class, lang)
 }
@@ -76,10 +86,15 @@ fn batch(
     let Some(last) = subjects.last().map(|s| s.rowid) else {
         return Ok(None);
     };
+    let marks = store.marks()?;
     let mut verdicts = Vec::new();
     for s in &subjects {
         report.items += 1;
-        let (class, language) = verdict(classifier, langs, s);
+        let (mut class, language) = verdict(classifier, langs, s);
+        // An editor's mark wins over the rules.
+        if let Some(mark) = marks.get(&s.uid) {
+            mark.apply(&mut class);
+        }
         if !s.differs(&class) && language == s.language {
             continue;
         }
@@ -171,17 +186,36 @@ pub(crate) struct Change {
     pub class: Classification,
 }
 
+/// An editor's mark the current rules disagree with (`class` is the rules' verdict).
+#[derive(Debug, Clone)]
+pub(crate) struct Disagreement {
+    pub subject: StoredSubject,
+    pub mark: Mark,
+    pub class: Classification,
+}
+
+/// What [`compare`] found.
+#[derive(Debug, Default)]
+pub(crate) struct Comparison {
+    pub checked: usize,
+    /// Items whose verdict the rules would change (marks applied: a marked item
+    /// changes only if its mark does not hold).
+    pub changes: Vec<Change>,
+    /// Marked items whose mark the rules alone would not give.
+    pub disagreements: Vec<Disagreement>,
+}
+
 /// What the current rules would change among the stored items `filter` selects
-/// (sources, since), without writing: (items checked, changes).
+/// (sources, since), without writing.
 pub(crate) fn compare(
     store: &Store,
     classifier: &Classifier,
     sources: &[Source],
     filter: &ItemFilter,
-) -> Result<(usize, Vec<Change>), StoreError> {
+) -> Result<Comparison, StoreError> {
     let langs = languages(sources);
-    let mut changes = Vec::new();
-    let mut checked = 0;
+    let marks = store.marks()?;
+    let mut out = Comparison::default();
     let mut after = 0;
     loop {
         let subjects = store.subjects_after(after, BATCH, filter)?;
@@ -190,14 +224,47 @@ pub(crate) fn compare(
         };
         after = last;
         for s in subjects {
-            checked += 1;
-            let (class, _) = verdict(classifier, &langs, &s);
+            out.checked += 1;
+            let (mut class, _) = verdict(classifier, &langs, &s);
+            if let Some(mark) = marks.get(&s.uid) {
+                if class.urgent != mark.urgent {
+                    out.disagreements.push(Disagreement {
+                        subject: s.clone(),
+                        mark: mark.clone(),
+                        class: class.clone(),
+                    });
+                }
+                mark.apply(&mut class);
+            }
             if class.urgent != s.urgent || class.drop {
-                changes.push(Change { subject: s, class });
+                out.changes.push(Change { subject: s, class });
             }
         }
     }
-    Ok((checked, changes))
+    Ok(out)
+}
+
+/// Classifies the stored item `uid` again with `classifier`, its mark applied, and
+/// writes the verdict: what `tocsin mark` does at once. `false` when no such item.
+pub(crate) fn reclassify_one(
+    store: &mut Store,
+    classifier: &Classifier,
+    sources: &[Source],
+    uid: &str,
+) -> Result<bool, StoreError> {
+    let Some(s) = store.subject(uid)? else {
+        return Ok(false);
+    };
+    let (mut class, language) = verdict(classifier, &languages(sources), &s);
+    if let Some(mark) = store.marks()?.get(uid) {
+        mark.apply(&mut class);
+    }
+    store.apply_verdicts(&[Verdict {
+        uid: s.uid.clone(),
+        class,
+        language,
+    }])?;
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -307,7 +374,9 @@ mod tests {
         let old = rules("torture", "vacancy");
         let s = store_with(&old, &["Torture in prison", "Arbitrary detention of X"]);
         let new = rules("arbitrary detention", "vacancy");
-        let (checked, changes) = compare(&s, &new, &[], &ItemFilter::default()).unwrap();
+        let Comparison {
+            checked, changes, ..
+        } = compare(&s, &new, &[], &ItemFilter::default()).unwrap();
         assert_eq!(checked, 2);
         assert_eq!(changes.len(), 2);
         let urgent = s

@@ -145,7 +145,9 @@ pub const HEALTH_DB_WITHIN: std::time::Duration = std::time::Duration::from_secs
 
 /// 200 when the scheduler is alive, the output files are being written and the
 /// database takes a write; else 503 with every reason, one per line. Answers within
-/// about [`HEALTH_DB_WITHIN`] whatever holds the database.
+/// about [`HEALTH_DB_WITHIN`] whatever holds the database. Failing sources are the
+/// world's trouble, not the daemon's: they keep the 200 and are said on the next line
+/// ("ok\n2 of 5 sources failing since …"); alert on them from `/metrics`.
 async fn healthz(state: &ServeState) -> Response<Body> {
     let mut problems = Vec::new();
     if let Some(h) = &state.health {
@@ -156,12 +158,63 @@ async fn healthz(state: &ServeState) -> Response<Body> {
         problems.push(format!("database not writable: {e}"));
     }
     if problems.is_empty() {
-        plain(StatusCode::OK, "ok\n")
+        // Alert channels and sources that fail are told, not fatal: restarting would
+        // not help.
+        let mut lines = alert_notes(state).await;
+        lines.extend(sources_failing(state).await);
+        if lines.is_empty() {
+            plain(StatusCode::OK, "ok\n")
+        } else {
+            plain_owned(StatusCode::OK, format!("ok\n{}\n", lines.join("\n")))
+        }
     } else {
         plain_owned(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("{}\n", problems.join("\n")),
         )
+    }
+}
+
+/// One line per alert channel with messages not delivered (retrying or refused).
+async fn alert_notes(state: &ServeState) -> Vec<String> {
+    let read = state.db.read(|s| s.alert_stats());
+    let Ok(Ok(stats)) = tokio::time::timeout(HEALTH_DB_WITHIN, read).await else {
+        return Vec::new();
+    };
+    stats
+        .iter()
+        .filter(|s| s.failed > 0 || (s.pending > 0 && s.retries > 0))
+        .map(|s| {
+            format!(
+                "alerts: channel {}: {} pending, {} failed; last error: {}",
+                s.channel,
+                s.pending,
+                s.failed,
+                s.last_error.as_deref().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+/// "2 of 5 sources failing since …" when any configured source fails (`None` too when
+/// the database does not answer within [`HEALTH_DB_WITHIN`]: the probe said so).
+async fn sources_failing(state: &ServeState) -> Option<String> {
+    let ids: Vec<String> = state
+        .publisher
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .catalog()
+        .sources()
+        .keys()
+        .cloned()
+        .collect();
+    let read = state.db.read(move |s| {
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        s.source_health(&ids)
+    });
+    match tokio::time::timeout(HEALTH_DB_WITHIN, read).await {
+        Ok(Ok(h)) => h.failing_line(),
+        _ => None,
     }
 }
 

@@ -16,7 +16,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::fetch::{ACCEPT_FEED, ACCEPT_HTML, SourceFetch};
-use crate::parse::html::ListingSpec;
+use crate::parse::html::{ListingSpec, Pick, Sel};
 
 /// One configured source.
 #[derive(Debug, Clone)]
@@ -47,8 +47,77 @@ pub enum SourceKind {
     /// RSS, Atom or JSON Feed.
     #[default]
     Feed,
-    /// An HTML listing page read with CSS selectors (`[sources.html]`).
-    Html(Arc<ListingSpec>),
+    /// An HTML listing page (`[sources.html]`), read with CSS selectors or by
+    /// detection.
+    Html(Arc<HtmlSource>),
+}
+
+/// How an HTML listing source is read: its page, the pages after it, its items' pages.
+#[derive(Debug, Clone)]
+pub struct HtmlSource {
+    pub read: ReadWith,
+    /// Fetch each new item's page and take its `content`.
+    pub follow: bool,
+    pub content: Option<Sel>,
+    /// Listing pages read on the first poll, page one included.
+    pub backfill_pages: u32,
+    /// Hosts besides the listing's own that `follow` and `next` may fetch from,
+    /// normalised by [`crate::fetch::policy::parse_follow_host`].
+    pub follow_hosts: Vec<String>,
+}
+
+/// What reads the entries of a listing page.
+#[derive(Debug, Clone)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per source, built once at load and shared behind an Arc"
+)]
+pub enum ReadWith {
+    /// The configured selectors (`next` among them).
+    Selectors {
+        spec: ListingSpec,
+        on_layout_change: OnLayoutChange,
+    },
+    /// Detection ([`crate::parse::detect`]) at every poll (`auto`). The pages after
+    /// page one are read with page one's detected selectors; `next` finds them: the
+    /// configured `next`, else the page's `rel="next"` links.
+    Detect { next: Pick },
+}
+
+/// What a poll does when the configured selectors match nothing (`on_layout_change`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnLayoutChange {
+    /// The poll fails with the layout-change error (which carries the selectors
+    /// detection proposes); stored items are kept.
+    #[default]
+    Error,
+    /// The entries detection finds are read instead, with a warning at every poll,
+    /// until the selectors are fixed.
+    Auto,
+}
+
+impl HtmlSource {
+    /// The `next` of an auto source that sets none: the page's own `rel="next"` links
+    /// (`<link rel="next">` in its head, or an `<a rel="next">`).
+    pub const REL_NEXT: &'static str = "link[rel~=next], a[rel~=next]";
+
+    /// A source read by detection with every other setting at its default.
+    pub fn auto(backfill_pages: u32) -> HtmlSource {
+        HtmlSource {
+            read: ReadWith::Detect {
+                next: Pick::parse(Self::REL_NEXT, Some("href")).expect("a valid selector"),
+            },
+            follow: false,
+            content: None,
+            backfill_pages,
+            follow_hosts: Vec::new(),
+        }
+    }
+
+    /// Whether the listing is read by detection at every poll.
+    pub fn is_auto(&self) -> bool {
+        matches!(self.read, ReadWith::Detect { .. })
+    }
 }
 
 impl SourceKind {
@@ -64,7 +133,7 @@ impl SourceKind {
     pub fn follow_hosts(&self) -> &[String] {
         match self {
             SourceKind::Feed => &[],
-            SourceKind::Html(spec) => &spec.follow_hosts,
+            SourceKind::Html(h) => &h.follow_hosts,
         }
     }
 

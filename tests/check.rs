@@ -260,3 +260,28 @@ fn a_user_agent_that_is_no_http_header_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn an_inherited_bad_schedule_is_reported_once() {
+    let text = format!(
+        "[daemon]\nschedule = \"*/5 * * * *\"\n\n{SOURCE}\n[[sources]]\nid = \"b\"\nurl = \"https://example.org/b\"\n"
+    );
+    let (code, _, err) = check(&text);
+    assert_eq!(code, Some(3));
+    assert_eq!(err.matches("has 5 fields").count(), 1, "{err}");
+    assert!(err.contains("daemon.schedule"), "{err}");
+}
+
+#[test]
+fn the_example_contact_in_user_agent_is_a_warning() {
+    let (code, out, err) = check(&format!(
+        "[daemon]\nuser_agent = \"tocsin/0.1 (+https://example.org/contact)\"\n\n{SOURCE}"
+    ));
+    assert_eq!(code, Some(0), "a warning, not an error: {err}");
+    let all = format!("{out}{err}");
+    assert!(all.contains("still has the example contact"), "{all}");
+    let (_, out, err) = check(&format!(
+        "[daemon]\nuser_agent = \"tocsin/0.1 (+https://ngo.md/contact)\"\n\n{SOURCE}"
+    ));
+    assert!(!format!("{out}{err}").contains("example contact"));
+}

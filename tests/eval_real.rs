@@ -1,17 +1,19 @@
 //! Quality of the SHIPPED rules on the real evaluation set (tests/eval/real/, issue 16):
 //! real items of the publishers tocsin ships and of relays of them, split by a hash of
 //! their URL when collected (see tests/eval/real/README.md) into `tune.jsonl`,
-//! `holdout.jsonl` (round 1's holdout, measured once and so **spent**: tuning data now)
-//! and `holdout2.jsonl` (round 2's **blind** holdout).
+//! `holdout.jsonl` and `holdout2.jsonl` (the holdouts of rounds 1 and 2, each measured
+//! once and so **spent**: tuning data now) and `holdout3.jsonl` (round 3's **blind**
+//! holdout).
 //!
 //! - `cargo test --test eval_real -- --nocapture` measures the **tuning data**,
-//!   `tune.jsonl` and the spent `holdout.jsonl` together: precision and recall overall,
+//!   `tune.jsonl` and the spent `holdout.jsonl` and `holdout2.jsonl` together: precision
+//!   and recall overall,
 //!   per file, per language, per source and per shipped publisher, then every miss and
 //!   false alarm with its score and evidence. It fails below the targets.
-//! - The blind **holdout2** is measured once, when the rules are final, and never while
+//! - The blind **holdout3** is measured once, when the rules are final, and never while
 //!   changing them. Its test is ignored and guarded by an environment variable, so that
 //!   no `cargo test` (not even `-- --ignored`) reads it by accident:
-//!   `TOCSIN_EVAL_HOLDOUT=1 cargo test --test eval_real -- --ignored --nocapture holdout2`
+//!   `TOCSIN_EVAL_HOLDOUT=1 cargo test --test eval_real -- --ignored --nocapture holdout3`
 //!
 //! `TOCSIN_EVAL_VERBOSE=1` prints every item's score and evidence, not only the errors.
 
@@ -33,12 +35,12 @@ const GROUP_RECALL: f64 = 0.9;
 const GROUP_MIN_ITEMS: usize = 10;
 
 /// The tuning data: every file that may be read while changing rules.
-const TUNING_FILES: [&str; 2] = ["tune", "holdout"];
+const TUNING_FILES: [&str; 3] = ["tune", "holdout", "holdout2"];
 /// Their sizes, as tests/eval/real/README.md counts them (a file that grows or shrinks
 /// is a change of the data, to be documented there first).
-const TUNING_SIZES: [usize; 2] = [311, 244];
-/// The blind holdout of round 2: read only by [`holdout2`].
-const BLIND_HOLDOUT: &str = "holdout2";
+const TUNING_SIZES: [usize; 3] = [412, 244, 79];
+/// The blind holdout of round 3: read only by [`holdout3`].
+const BLIND_HOLDOUT: &str = "holdout3";
 
 /// One line of a `tests/eval/real/*.jsonl` file.
 struct Real {
@@ -281,9 +283,10 @@ fn shortfalls(r: &Report) -> Vec<String> {
     out
 }
 
-/// The tuning data (`tune.jsonl` and the spent `holdout.jsonl`) must reach the targets.
+/// The tuning data (`tune.jsonl` and the spent `holdout.jsonl` and `holdout2.jsonl`)
+/// must reach the targets.
 #[test]
-fn tuning_data_tune_and_spent_holdout_reach_the_targets() {
+fn tuning_data_tune_and_spent_holdouts_reach_the_targets() {
     let r = measure("tuning data", &TUNING_FILES);
     for (file, size) in TUNING_FILES.iter().zip(TUNING_SIZES) {
         assert_eq!(
@@ -299,15 +302,15 @@ fn tuning_data_tune_and_spent_holdout_reach_the_targets() {
     );
 }
 
-/// The one measurement of the blind holdout of round 2. Never run it while changing
-/// rules (see tests/eval/real/README.md): it reads `holdout2.jsonl` only when asked
+/// The one measurement of the blind holdout of round 3. Never run it while changing
+/// rules (see tests/eval/real/README.md): it reads `holdout3.jsonl` only when asked
 /// twice, by `--ignored` and by `TOCSIN_EVAL_HOLDOUT=1`.
 #[test]
 #[ignore = "the blind holdout is measured once, when the rules are final: see tests/eval/real/README.md"]
-fn holdout2() {
+fn holdout3() {
     if std::env::var("TOCSIN_EVAL_HOLDOUT").as_deref() != Ok("1") {
         println!(
-            "SKIPPED: the blind holdout (holdout2.jsonl) is measured once, when the rules \
+            "SKIPPED: the blind holdout (holdout3.jsonl) is measured once, when the rules \
              are final; set TOCSIN_EVAL_HOLDOUT=1 to measure it (tests/eval/real/README.md)"
         );
         return;

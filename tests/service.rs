@@ -243,17 +243,27 @@ fn healthz_and_metrics() {
         ],
         "",
     );
-    let d = RunningDaemon::start(&config, &[]);
+    let mut notify = NotifySocket::new(dir.path());
+    let sock = notify.path.to_str().unwrap().to_string();
+    let d = RunningDaemon::start(&config, &[("NOTIFY_SOCKET", &sock)]);
     eventually(Duration::from_secs(20), "both polls", || {
         let m = d.get("/metrics").1;
         m.contains("tocsin_source_items{source=\"promolex-ro\"} 4")
             && m.contains("tocsin_source_consecutive_failures{source=\"broken\"} 1")
     });
+    // A failing source is not the daemon's failure: 200, and the detail on the next
+    // line for whoever reads it.
     let (status, body) = d.get("/healthz");
     assert!(
-        status.contains("200") && body == "ok\n",
+        status.contains("200") && body.starts_with("ok\n1 of 2 sources failing since 20"),
         "{status} {body:?}"
     );
+    // And in `systemctl status`.
+    let st = notify.wait_for(
+        "STATUS=polling 2 sources, 1 failing since 20",
+        Duration::from_secs(20),
+    );
+    assert!(st.contains("UTC, last publish"), "{st}");
     let (_, m) = d.get("/metrics");
     for want in [
         "tocsin_items 4",

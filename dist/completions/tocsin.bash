@@ -22,6 +22,9 @@ _tocsin() {
             tocsin,completions)
                 cmd="tocsin__subcmd__completions"
                 ;;
+            tocsin,discover)
+                cmd="tocsin__subcmd__discover"
+                ;;
             tocsin,help)
                 cmd="tocsin__subcmd__help"
                 ;;
@@ -33,6 +36,12 @@ _tocsin() {
                 ;;
             tocsin,man)
                 cmd="tocsin__subcmd__man"
+                ;;
+            tocsin,mark)
+                cmd="tocsin__subcmd__mark"
+                ;;
+            tocsin,notify)
+                cmd="tocsin__subcmd__notify"
                 ;;
             tocsin,opml)
                 cmd="tocsin__subcmd__opml"
@@ -58,6 +67,9 @@ _tocsin() {
             tocsin__subcmd__help,completions)
                 cmd="tocsin__subcmd__help__subcmd__completions"
                 ;;
+            tocsin__subcmd__help,discover)
+                cmd="tocsin__subcmd__help__subcmd__discover"
+                ;;
             tocsin__subcmd__help,help)
                 cmd="tocsin__subcmd__help__subcmd__help"
                 ;;
@@ -69,6 +81,12 @@ _tocsin() {
                 ;;
             tocsin__subcmd__help,man)
                 cmd="tocsin__subcmd__help__subcmd__man"
+                ;;
+            tocsin__subcmd__help,mark)
+                cmd="tocsin__subcmd__help__subcmd__mark"
+                ;;
+            tocsin__subcmd__help,notify)
+                cmd="tocsin__subcmd__help__subcmd__notify"
                 ;;
             tocsin__subcmd__help,opml)
                 cmd="tocsin__subcmd__help__subcmd__opml"
@@ -88,6 +106,12 @@ _tocsin() {
             tocsin__subcmd__help,status)
                 cmd="tocsin__subcmd__help__subcmd__status"
                 ;;
+            tocsin__subcmd__help__subcmd__notify,list)
+                cmd="tocsin__subcmd__help__subcmd__notify__subcmd__list"
+                ;;
+            tocsin__subcmd__help__subcmd__notify,test)
+                cmd="tocsin__subcmd__help__subcmd__notify__subcmd__test"
+                ;;
             tocsin__subcmd__help__subcmd__opml,export)
                 cmd="tocsin__subcmd__help__subcmd__opml__subcmd__export"
                 ;;
@@ -96,6 +120,24 @@ _tocsin() {
                 ;;
             tocsin__subcmd__help__subcmd__rules,test)
                 cmd="tocsin__subcmd__help__subcmd__rules__subcmd__test"
+                ;;
+            tocsin__subcmd__notify,help)
+                cmd="tocsin__subcmd__notify__subcmd__help"
+                ;;
+            tocsin__subcmd__notify,list)
+                cmd="tocsin__subcmd__notify__subcmd__list"
+                ;;
+            tocsin__subcmd__notify,test)
+                cmd="tocsin__subcmd__notify__subcmd__test"
+                ;;
+            tocsin__subcmd__notify__subcmd__help,help)
+                cmd="tocsin__subcmd__notify__subcmd__help__subcmd__help"
+                ;;
+            tocsin__subcmd__notify__subcmd__help,list)
+                cmd="tocsin__subcmd__notify__subcmd__help__subcmd__list"
+                ;;
+            tocsin__subcmd__notify__subcmd__help,test)
+                cmd="tocsin__subcmd__notify__subcmd__help__subcmd__test"
                 ;;
             tocsin__subcmd__opml,export)
                 cmd="tocsin__subcmd__opml__subcmd__export"
@@ -134,7 +176,7 @@ _tocsin() {
 
     case "${cmd}" in
         tocsin)
-            opts="-h -V --config --help --version run poll status check render items rules inspect opml completions man help"
+            opts="-h -V --config --help --version run poll status check render items mark rules inspect discover opml notify completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -187,8 +229,26 @@ _tocsin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tocsin__subcmd__discover)
+            opts="-h --json --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tocsin__subcmd__help)
-            opts="run poll status check render items rules inspect opml completions man help"
+            opts="run poll status check render items mark rules inspect discover opml notify completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -216,6 +276,20 @@ _tocsin() {
             return 0
             ;;
         tocsin__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__help__subcmd__discover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -274,6 +348,62 @@ _tocsin() {
         tocsin__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__help__subcmd__mark)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__help__subcmd__notify)
+            opts="list test"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__help__subcmd__notify__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__help__subcmd__notify__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -470,6 +600,138 @@ _tocsin() {
         tocsin__subcmd__man)
             opts="-h --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__mark)
+            opts="-h --urgent --not-urgent --clear --note --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__notify)
+            opts="-h --config --help list test help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__notify__subcmd__help)
+            opts="list test help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__notify__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__notify__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__notify__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__notify__subcmd__list)
+            opts="-h --json --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tocsin__subcmd__notify__subcmd__test)
+            opts="-h --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -34,17 +34,19 @@ pub use phrase::Phrase;
 pub use rule::{Field, RuleConfig};
 
 use crate::model::{Classification, ParsedItem, Reason};
-use crate::text::{codes, hex, html_to_text, normalize_padded};
+use crate::text::{codes, country, hex, html_to_text, normalize_padded};
 
 /// Bumped whenever matching changes meaning for the same rules, so that stored verdicts
 /// are recomputed (see [`Classifier::fingerprint`]).
-const MATCHING_VERSION: u32 = 2;
+/// 3: countries derived (issue 14), evidence chosen by fit; stored items get them.
+const MATCHING_VERSION: u32 = 3;
 
 /// The text of one item, field by field, as rules see it.
 #[derive(Debug, Default)]
 pub struct Subject {
-    /// `" folded words "` per field, for keywords.
-    folded: Vec<(Field, String)>,
+    /// `" folded words "` per field, for keywords, with the field's plain text (what
+    /// evidence is chosen by: see [`fit`]).
+    folded: Vec<(Field, String, String)>,
     /// Plain text per field (HTML reduced to text), for regexes.
     plain: Vec<(Field, String)>,
     /// Case codes with the field they were found in.
@@ -52,6 +54,8 @@ pub struct Subject {
     source: String,
     /// Primary language subtag, lower case.
     language: Option<String>,
+    /// The countries the item is about (see [`country::of_item`]).
+    countries: Vec<String>,
 }
 
 impl Subject {
@@ -88,14 +92,15 @@ impl Subject {
                 codes::extract(&text, &mut found);
                 s.codes.extend(found.into_iter().map(|c| (field, c)));
             }
-            if f {
-                let n = normalize_padded(&text);
-                if !n.is_empty() {
-                    s.folded.push((field, n));
+            let folded = f.then(|| normalize_padded(&text)).filter(|n| !n.is_empty());
+            match (folded, p) {
+                (Some(n), true) => {
+                    s.folded.push((field, n, text.clone()));
+                    s.plain.push((field, text));
                 }
-            }
-            if p {
-                s.plain.push((field, text));
+                (Some(n), false) => s.folded.push((field, n, text)),
+                (None, true) => s.plain.push((field, text)),
+                (None, false) => {}
             }
         };
         add(Field::Title, &|| item.title.clone());
@@ -112,6 +117,15 @@ impl Subject {
             add(Field::Link, &|| l.clone());
         }
         add(Field::Source, &|| source.to_string());
+        let codes = s.case_codes();
+        s.countries = country::of_item(
+            &item.title,
+            item.categories.iter().map(String::as_str),
+            codes.iter().map(String::as_str),
+        )
+        .into_iter()
+        .map(str::to_string)
+        .collect();
         s
     }
 
@@ -149,6 +163,49 @@ fn clip(s: &str) -> std::borrow::Cow<'_, str> {
         end -= 1;
     }
     format!("{}…", &s[..end]).into()
+}
+
+/// How well a keyword that matched (on folded text) fits the text as written, to
+/// choose a rule's evidence among its keywords that match: keywords in several
+/// languages fold alike (`détention*`, `detention*`; `execuți*` reads `execution`), and
+/// an English item must be shown the English one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Fit {
+    /// Neither below: it matched only through folding.
+    Folded,
+    /// An ASCII keyword in an ASCII text.
+    Ascii,
+    /// The keyword is in the text as written (case aside), accents and all.
+    Written,
+}
+
+/// A field's plain text, lower-cased when a choice of evidence first needs it.
+struct FieldText<'a> {
+    original: &'a str,
+    lower: Option<String>,
+}
+
+impl<'a> FieldText<'a> {
+    fn new(original: &'a str) -> FieldText<'a> {
+        FieldText {
+            original,
+            lower: None,
+        }
+    }
+
+    /// How well `keyword` fits this text (see [`Fit`]).
+    fn fit(&mut self, keyword: &str) -> Fit {
+        let original = self.original;
+        let lower = self.lower.get_or_insert_with(|| original.to_lowercase());
+        let written = keyword.to_lowercase().replace('*', "");
+        if !written.trim().is_empty() && lower.contains(written.trim()) {
+            Fit::Written
+        } else if keyword.is_ascii() && original.is_ascii() {
+            Fit::Ascii
+        } else {
+            Fit::Folded
+        }
+    }
 }
 
 /// What an automaton pattern stands for.
@@ -323,18 +380,20 @@ impl Classifier {
     /// Scores `subject`: every rule counts once, with the first evidence found for it.
     pub fn classify(&self, subject: &Subject) -> Classification {
         let in_scope: Vec<bool> = self.rules.iter().map(|r| r.in_scope(subject)).collect();
-        let mut hit: Vec<Option<String>> = vec![None; self.rules.len()];
+        let mut found: Vec<Option<(Fit, String)>> = vec![None; self.rules.len()];
         let mut vetoed = vec![false; self.rules.len()];
-        for (field, text) in &subject.folded {
+        for (field, text, original) in &subject.folded {
             let ascii_text = text.is_ascii();
+            let mut field_text = FieldText::new(original);
             for a in self.automata.iter().filter(|a| a.field == *field) {
                 // An ASCII text cannot contain a needle that is not.
                 if !a.ascii && ascii_text {
                     continue;
                 }
-                self.scan(a, text, &in_scope, &mut hit, &mut vetoed);
+                self.scan(a, text, &mut field_text, &in_scope, &mut found, &mut vetoed);
             }
         }
+        let mut hit: Vec<Option<String>> = found.into_iter().map(|f| f.map(|(_, e)| e)).collect();
         if let Some(set) = &self.regex_set {
             for (field, text) in &subject.plain {
                 if !self.regex_fields.contains(field) {
@@ -371,6 +430,7 @@ impl Classifier {
         }
         let mut out = Classification {
             case_codes: subject.case_codes(),
+            countries: subject.countries.clone(),
             ..Default::default()
         };
         for ((rule, h), veto) in self.rules.iter().zip(hit).zip(vetoed) {
@@ -388,6 +448,7 @@ impl Classifier {
                 rule: rule.config.name.clone(),
                 weight: rule.config.weight,
                 evidence,
+                label: rule.config.label.clone(),
             });
         }
         // Sums of decimal weights carry binary noise (0.6 + 0.4 = 0.9999999999999999):
@@ -397,18 +458,22 @@ impl Classifier {
         out
     }
 
-    /// Runs one automaton over one folded field, recording hits and vetoes.
+    /// Runs one automaton over one folded field, recording hits and vetoes. A rule that
+    /// matched already takes another of its keywords as evidence only when that one
+    /// fits the item's text better (see [`fit`]).
     fn scan(
         &self,
         a: &Automaton,
         text: &str,
+        field_text: &mut FieldText,
         in_scope: &[bool],
-        hit: &mut [Option<String>],
+        hit: &mut [Option<(Fit, String)>],
         vetoed: &mut [bool],
     ) {
         for m in a.ac.find_overlapping_iter(text) {
             let p = &self.patterns[a.ids[m.pattern().as_usize()]];
-            if !in_scope[p.rule] || (!p.veto && hit[p.rule].is_some()) {
+            let best_so_far = hit[p.rule].as_ref().map(|(f, _)| *f);
+            if !in_scope[p.rule] || (!p.veto && best_so_far == Some(Fit::Written)) {
                 continue;
             }
             let open = p.phrase.is_open();
@@ -424,12 +489,16 @@ impl Classifier {
                 vetoed[p.rule] = true;
             } else {
                 let kw = &self.rules[p.rule].config.keywords[p.index];
+                let fit = field_text.fit(kw);
+                if best_so_far.is_some_and(|best| best >= fit) {
+                    continue;
+                }
                 let mut evidence = format!("{}: \"{kw}\"", a.field.name());
                 if open {
                     // What the open ending matched, as folded text.
                     evidence.push_str(&format!(" = \"{}\"", clip(&text[m.start() + 1..end])));
                 }
-                hit[p.rule] = Some(evidence);
+                hit[p.rule] = Some((fit, evidence));
             }
         }
     }

@@ -67,4 +67,8 @@ pub struct RuleConfig {
     pub tag: Option<String>,
     /// Items the rule matches are neither stored nor published.
     pub drop: bool,
+    /// What a reader is told when the rule matches ("Arrest or detention named in the
+    /// title"): shown on the page and in the feeds' summary line; the name and the
+    /// evidence stay for `items --json` and JSON Feed's `_tocsin`.
+    pub label: Option<String>,
 }

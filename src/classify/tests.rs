@@ -330,3 +330,40 @@ fn case_codes_are_capped_per_item() {
     let v = one(&c, &item(&title));
     assert_eq!(v.case_codes.len(), codes::MAX_CASE_CODES);
 }
+
+#[test]
+fn evidence_is_the_keyword_as_written_in_the_item() {
+    // French listed first: it folds like the English word, but an English item is
+    // shown the English one.
+    let c = Classifier::new(
+        &[rule(
+            "v",
+            &["détention*", "detention*", "execuți*"],
+            &[Field::Title],
+            1.0,
+        )],
+        1.0,
+    )
+    .unwrap();
+    let v = one(&c, &item("Arbitrary detention of Mr X"));
+    assert_eq!(
+        v.reasons[0].evidence,
+        "title: \"detention*\" = \"detention\""
+    );
+    let v = one(&c, &item("Détention arbitraire de M. X"));
+    assert_eq!(
+        v.reasons[0].evidence,
+        "title: \"détention*\" = \"detention\""
+    );
+}
+
+#[test]
+fn a_rule_label_is_what_a_reader_is_told() {
+    let mut r = rule("violation-in-title", &["detained"], &[Field::Title], 1.0);
+    r.label = Some("Arrest or detention named in the title".into());
+    let c = Classifier::new(&[r, rule("plain", &["mr"], &[Field::Title], 0.0)], 1.0).unwrap();
+    let v = one(&c, &item("Mr X detained"));
+    let texts: Vec<&str> = v.reasons.iter().map(Reason::reader_text).collect();
+    assert_eq!(texts, ["Arrest or detention named in the title", "plain"]);
+    assert_eq!(v.reasons[0].rule, "violation-in-title");
+}

@@ -40,6 +40,8 @@ pub(super) struct ItemLine<'a> {
     pub case_codes: &'a [String],
     /// Categories added by rules.
     pub tags: &'a [String],
+    /// ISO 3166-1 alpha-3 codes of the countries the item is about.
+    pub countries: &'a [String],
 }
 
 impl<'a> ItemLine<'a> {
@@ -60,6 +62,7 @@ impl<'a> ItemLine<'a> {
             categories: &i.categories,
             case_codes: &i.case_codes,
             tags: &i.tags,
+            countries: &i.countries,
         }
     }
 }
@@ -76,7 +79,8 @@ pub(super) fn print_items(items: &[StoredItem], json: bool) {
         } else {
             writeln!(
                 out,
-                "{} {} {:<16} {}{}",
+                "{} {} {} {:<16} {}{}",
+                i.id,
                 i.published.format("%Y-%m-%d"),
                 if i.urgent { "URGENT" } else { "      " },
                 i.source,

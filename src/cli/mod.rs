@@ -11,15 +11,21 @@
 //! | `items` | [`items`] |
 //! | `rules test` | [`rules`] |
 //! | `inspect` | [`inspect`] |
+//! | `discover` | [`discover`] |
 //! | `opml export`, `opml import` | [`opml`] |
+//! | `notify list`, `notify test` | [`notify`] |
 //! | `completions`, `man` | here |
 //!
 //! Exit codes: 0 success; 1 a command failed at run time; 2 bad usage (from clap);
 //! 3 the config is invalid; 4 the database cannot be used.
 
 mod check;
+mod discover;
 mod inspect;
 mod items;
+mod man;
+mod mark;
+mod notify;
 mod opml;
 mod poll;
 mod render;
@@ -96,6 +102,27 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// An editor's decision on one stored item, which wins over the rules at every
+    /// re-classification: shown in its reasons ("marked by an editor", with the note)
+    /// and published at once (a running daemon publishes it at its next heartbeat, within
+    /// 20 s).
+    Mark {
+        /// The item's id (the first column of `tocsin items`, `id` in `items --json`).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// The item is urgent, whatever the rules say.
+        #[arg(long, group = "decision", required_unless_present_any = ["not_urgent", "clear"])]
+        urgent: bool,
+        /// The item is not urgent, whatever the rules say.
+        #[arg(long, group = "decision")]
+        not_urgent: bool,
+        /// Remove the mark: the rules decide again.
+        #[arg(long, group = "decision", conflicts_with = "note")]
+        clear: bool,
+        /// Why (shown with the mark).
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
     /// Work with the rules.
     Rules {
         #[command(subcommand)]
@@ -111,10 +138,11 @@ pub(crate) enum Command {
         /// Fetch this configured source now and show what its selectors extract.
         #[arg(long, value_name = "ID", conflicts_with_all = ["targets", "html"])]
         source: Option<String>,
-        /// Offline: apply the selectors in SELECTORS.toml to a saved page.
+        /// Offline: apply the selectors in SELECTORS.toml to a saved page; with the
+        /// page alone, show what detection finds on it and the selectors it proposes.
         #[arg(
             long,
-            num_args = 2,
+            num_args = 1..=2,
             value_names = ["SELECTORS.toml", "PAGE.html"],
             conflicts_with = "targets"
         )]
@@ -124,10 +152,26 @@ pub(crate) enum Command {
         #[arg(long, value_name = "URL", requires = "html")]
         base: Option<String>,
     },
+    /// Find a site's feeds from its address (or read its listing without selectors)
+    /// and print a ready [[sources]] entry. Needs no config file; with one, uses its
+    /// [fetch] settings and shows each entry's verdict under its rules.
+    Discover {
+        /// The page's address (http or https).
+        #[arg(value_name = "URL")]
+        url: String,
+        /// One JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Export the configured sources as OPML, or print config entries for an OPML file.
     Opml {
         #[command(subcommand)]
         action: OpmlAction,
+    },
+    /// Alert channels (`[[notify]]`): list them, or send a test alert.
+    Notify {
+        #[command(subcommand)]
+        command: NotifyCommand,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
@@ -147,6 +191,23 @@ pub(crate) enum OpmlAction {
     Import {
         #[arg(value_name = "FILE")]
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum NotifyCommand {
+    /// The channels: kind, target, filters, mode, last delivery, what is pending or
+    /// failed. Reads the database only.
+    List {
+        /// One JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a sample alert through one channel now (outside the outbox) and print
+    /// what the server answered.
+    Test {
+        #[arg(value_name = "ID")]
+        id: String,
     },
 }
 
@@ -224,6 +285,9 @@ fn written(outcome: PublishOutcome) -> Result<PublishOutcome, CliError> {
 pub fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Run) {
+        quiet_on_closed_pipe();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -234,6 +298,22 @@ pub fn main() -> ExitCode {
             eprintln!("tocsin: {e}");
             ExitCode::from(e.code())
         }
+    }
+}
+
+/// `tocsin man | head`: when the reader of standard output goes away, end quietly as
+/// Unix tools do (killed by SIGPIPE, which the shell does not report), rather than
+/// with "Broken pipe (os error 32)" and exit 1. Rust ignores SIGPIPE by default; the
+/// one-shot commands get the default action back. Not `run`: a daemon must never die
+/// because a peer closed a socket.
+#[allow(
+    unsafe_code,
+    reason = "signal is a C call; it restores SIGPIPE's default action before any thread starts"
+)]
+fn quiet_on_closed_pipe() {
+    // SAFETY: setting a signal's disposition to SIG_DFL, before the runtime starts threads.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
@@ -261,7 +341,9 @@ fn init_logging(config: Option<&Config>, daemon: bool) {
     use tracing_subscriber::EnvFilter;
     let configured = match config {
         Some(c) if daemon => c.daemon.log_filter.clone(),
-        _ => "warn,tokio_cron_scheduler=warn".to_string(),
+        // A one-shot `poll` prints each source's failure and warnings on its own
+        // summary line: the poll's log lines would say them a second time.
+        _ => "warn,tocsin::poll::report=error,tokio_cron_scheduler=warn".to_string(),
     };
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&configured))
@@ -322,10 +404,21 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             base,
         } => match (source, html) {
             (Some(id), _) => inspect::run_source(&load(&cli)?, id).await,
-            (None, Some(files)) => inspect::run_html(&files[0], &files[1], base.as_deref()),
+            (None, Some(files)) => match files.as_slice() {
+                [page] => inspect::run_html(None, page, base.as_deref()),
+                [selectors, page, ..] => inspect::run_html(Some(selectors), page, base.as_deref()),
+                [] => Err(CliError::Usage("--html needs a page".into())),
+            },
             (None, None) => inspect::run(&load(&cli)?, targets).await,
         },
+        Command::Discover { url, json } => discover::run(&cli.config, url, *json).await,
         Command::Opml { action } => opml::run(&load(&cli)?, action),
+        Command::Notify {
+            command: NotifyCommand::List { json },
+        } => notify::list(&load(&cli)?, *json),
+        Command::Notify {
+            command: NotifyCommand::Test { id },
+        } => notify::test(&load(&cli)?, id).await,
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "tocsin", &mut std::io::stdout());
@@ -333,10 +426,23 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         }
         Command::Man => {
             let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd)
-                .render(&mut std::io::stdout())
+            man::render(&cmd, &mut std::io::stdout())
                 .map_err(|e| CliError::Other(anyhow::anyhow!("cannot write the man page: {e}")))?;
             Ok(())
+        }
+        Command::Mark {
+            id,
+            urgent,
+            not_urgent: _,
+            clear,
+            note,
+        } => {
+            let decision = match (urgent, clear) {
+                (true, _) => mark::Decision::Urgent,
+                (_, true) => mark::Decision::Clear,
+                _ => mark::Decision::NotUrgent,
+            };
+            mark::run(load(&cli)?, id, decision, note.as_deref()).await
         }
         Command::Rules {
             command: RulesCommand::Test { sources, since },

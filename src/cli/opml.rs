@@ -71,7 +71,7 @@ pub(super) fn export(config: &Config) -> Result<String, OpmlError> {
 }
 
 /// A source id from a title: folded, `[a-z0-9-]`, at most 40 characters.
-fn slug(title: &str) -> String {
+pub(super) fn slug(title: &str) -> String {
     let s: String = normalize(title)
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })

@@ -6,6 +6,7 @@ use std::io::Write;
 use super::{CliError, written};
 use crate::config::Config;
 use crate::daemon::{Daemon, PassLine};
+use crate::parse::detect::split_proposal;
 use crate::poll::{How, PollError, PollReport, Polled};
 use crate::publish::PublishOutcome;
 use crate::source::Source;
@@ -16,11 +17,18 @@ pub(super) async fn run(config: Config, only: &[String], force: bool) -> Result<
     let d = Daemon::new(config)?;
     // Rules edited since the last run: stored verdicts follow them before anything else.
     let reclassified = d.reclassify_if_changed().await?.is_some();
+    // Channels added to the config since the last run exist from now on.
+    if let Err(e) = d.alerts.sync_channels(&d.db, chrono::Utc::now()).await {
+        tracing::error!(error = %e, "cannot record the alert channels");
+    }
     let lines = d.poll_once(sources, force).await;
     let publish = publish_if_needed(&d, &lines, reclassified).await;
     d.db.close().await?;
     if let Ok(Some(outcome)) = &publish {
         d.after_publish(outcome).await;
+    } else {
+        // Nothing new, but alerts of earlier runs may be due again (retries, digests).
+        d.deliver_alerts().await;
     }
     print_pass(&lines, &mut std::io::stdout().lock());
     publish?;
@@ -138,7 +146,23 @@ fn print_polled(r: &PollReport, width: usize, out: &mut impl Write) {
             c.unchanged,
             if *repaired { "  repaired" } else { "" }
         ),
-        Err(e) => writeln!(out, "{:width$}  error: {e}", r.source),
+        Err(e) => {
+            let message = e.to_string();
+            let (cut, proposed) = split_proposal(&message);
+            let line = writeln!(out, "{:width$}  error: {cut}", r.source);
+            // The one-line proposal (as logged and stored) as a table to copy.
+            if let Some(p) = proposed {
+                let pad = " ".repeat(width + 2);
+                let _ = writeln!(
+                    out,
+                    "{pad}selectors detection proposes for the page as it is now:"
+                );
+                for l in p.to_toml().lines().filter(|l| !l.is_empty()) {
+                    let _ = writeln!(out, "{pad}    {l}");
+                }
+            }
+            line
+        }
     };
     for w in &r.warnings {
         let _ = writeln!(out, "{:width$}  warning: {w}", r.source);

@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::CliError;
 use crate::config::Config;
 use crate::model::Classification;
-use crate::reclassify::{Change, compare};
+use crate::reclassify::{Change, Comparison, Disagreement, compare};
 use crate::store::{ItemFilter, Store};
 
 /// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 time.
@@ -69,7 +69,11 @@ pub(super) async fn test(
         since,
         ..Default::default()
     };
-    let (checked, changes) = compare(&store, &classifier, &config.sources, &filter)?;
+    let Comparison {
+        checked,
+        changes,
+        disagreements,
+    } = compare(&store, &classifier, &config.sources, &filter)?;
     let mut out = std::io::stdout().lock();
     fn newly(c: &Change) -> bool {
         !c.class.drop && c.class.urgent
@@ -98,6 +102,20 @@ pub(super) async fn test(
             line(&mut out, c);
         }
     }
+    if !disagreements.is_empty() {
+        let _ = writeln!(
+            out,
+            "marked by an editor, where the rules disagree ({}):",
+            disagreements.len()
+        );
+        for d in &disagreements {
+            disagreement(&mut out, d);
+        }
+    }
+    counts.push(format!(
+        "{} editor's marks the rules disagree with",
+        disagreements.len()
+    ));
     let _ = writeln!(
         out,
         "checked {checked} stored items against {} rules: {}",
@@ -105,4 +123,29 @@ pub(super) async fn test(
         counts.join(", ")
     );
     Ok(())
+}
+
+/// One mark the rules disagree with: what the editor decided (and why), what the
+/// rules say, and the rules behind it, so a rule author sees what to change.
+fn disagreement(out: &mut impl Write, d: &Disagreement) {
+    let s = &d.subject;
+    let said = |urgent: bool| if urgent { "urgent" } else { "not urgent" };
+    let note = d
+        .mark
+        .note
+        .as_deref()
+        .map(|n| format!(" (\"{n}\")"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "  {} {:<16} {}\n      id {}: marked {}{note} on {}; the rules say {}, {}",
+        s.published.format("%Y-%m-%d"),
+        s.source,
+        s.item.title,
+        s.uid,
+        said(d.mark.urgent),
+        d.mark.marked_at.format("%Y-%m-%d"),
+        said(d.class.urgent),
+        why(&d.class),
+    );
 }

@@ -10,13 +10,21 @@ use serde::Serialize;
 
 use super::CliError;
 use crate::config::Config;
+use crate::parse::detect::{proposal_in, split_proposal};
 use crate::store::{SourceState, Store, StoreError};
 
 /// Prints how every source is doing (one JSON array with `json`).
 pub(super) fn run(config: &Config, json: bool) -> Result<(), CliError> {
     let store = Store::open(&config.daemon.database)?;
     let rows = collect(config, &store)?;
-    print(&rows, json, &mut std::io::stdout().lock()).map_err(anyhow::Error::from)?;
+    let mut out = std::io::stdout().lock();
+    print(&rows, json, &mut out).map_err(anyhow::Error::from)?;
+    // The alert channels below the sources (`notify list --json` has them as JSON).
+    if !json && !config.notify.is_empty() {
+        let channels = super::notify::collect(config, &store)?;
+        writeln!(out).map_err(anyhow::Error::from)?;
+        super::notify::print(&channels, false, &mut out).map_err(anyhow::Error::from)?;
+    }
     Ok(())
 }
 
@@ -44,6 +52,11 @@ pub(super) struct SourceStatus {
     pub redirect_seen: u32,
     pub gone_since: Option<DateTime<Utc>>,
     pub repaired: Option<String>,
+    /// The selectors detection proposes for the page as it is now, as a
+    /// `[sources.html]` table: when the layout-change error (or, with
+    /// `on_layout_change = "auto"`, the note of a listing read by detection) carries
+    /// them.
+    pub proposed_selectors: Option<String>,
     pub encoding: Option<String>,
     pub items: i64,
     pub urgent_items: i64,
@@ -75,6 +88,11 @@ pub(super) fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus
             let (items, urgent_items) = counts.get(id).copied().unwrap_or((0, 0));
             let state = state_name(st.as_ref(), enabled, configured);
             let st = st.unwrap_or_default();
+            let proposed_selectors = [&st.last_error, &st.repaired]
+                .into_iter()
+                .flatten()
+                .find_map(|m| proposal_in(m))
+                .map(|s| s.to_toml());
             out.push(SourceStatus {
                 id: id.to_string(),
                 url,
@@ -93,6 +111,7 @@ pub(super) fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus
                 redirect_seen: st.redirect_seen,
                 gone_since: st.gone_since,
                 repaired: st.repaired,
+                proposed_selectors,
                 encoding: st.encoding,
                 items,
                 urgent_items,
@@ -154,7 +173,7 @@ pub(super) fn print(
         )?;
         let pad = " ".repeat(w + 2);
         if let Some(e) = &r.last_error {
-            writeln!(out, "{pad}error: {e}")?;
+            writeln!(out, "{pad}error: {}", split_proposal(e).0)?;
         }
         if let Some(a) = &r.adopted_url {
             writeln!(
@@ -170,7 +189,22 @@ pub(super) fn print(
             )?;
         }
         if let Some(rep) = &r.repaired {
-            writeln!(out, "{pad}repaired: {rep}")?;
+            match split_proposal(rep) {
+                (cut, Some(_)) => writeln!(
+                    out,
+                    "{pad}read by detection (on_layout_change = \"auto\"): {cut}"
+                )?,
+                (_, None) => writeln!(out, "{pad}repaired: {rep}")?,
+            }
+        }
+        if let Some(p) = &r.proposed_selectors {
+            writeln!(
+                out,
+                "{pad}selectors detection proposes for the page as it is now (to replace the source's [sources.html]):"
+            )?;
+            for line in p.lines().filter(|l| !l.is_empty()) {
+                writeln!(out, "{pad}    {line}")?;
+            }
         }
     }
     Ok(())

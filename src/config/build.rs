@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::Config;
+use crate::alert::Alerts;
 use crate::classify::Classifier;
 use crate::fetch::Fetcher;
 use crate::publish::Publisher;
@@ -32,6 +33,18 @@ impl Config {
             &self.server.public_url,
             &self.websub.hubs,
             &self.sources,
+        )
+    }
+
+    /// The alert stage of `[smtp]` and `[[notify]]`; webhooks go through `fetch.proxy`.
+    pub fn alerts(&self) -> Alerts {
+        Alerts::new(
+            self.notify.clone(),
+            self.smtp.clone(),
+            &self.sources,
+            &self.server.public_url,
+            &self.daemon.user_agent,
+            &self.fetch.proxy,
         )
     }
 

@@ -54,6 +54,10 @@ pub struct Config {
     /// `rules` compiled (with `classify.threshold`): validation builds it, so a rule
     /// set that does not compile is a config error, and it is built once.
     pub classifier: Arc<Classifier>,
+    /// `[smtp]`: the server e-mail alerts go through.
+    pub smtp: Option<crate::alert::Smtp>,
+    /// `[[notify]]`: the alert channels.
+    pub notify: Vec<crate::alert::Channel>,
     /// Things that are allowed but probably not what the operator wants.
     pub warnings: Vec<String>,
 }

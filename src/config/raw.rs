@@ -30,6 +30,11 @@ pub(super) struct RawConfig {
     pub sources: Vec<RawSource>,
     #[serde(default)]
     pub rules: Vec<RawRule>,
+    /// `[smtp]`: the server e-mail alerts go through.
+    pub smtp: Option<RawSmtp>,
+    /// `[[notify]]`: alert channels.
+    #[serde(default)]
+    pub notify: Vec<RawNotify>,
 }
 
 /// `[daemon]`: how the process runs.
@@ -144,6 +149,11 @@ pub(super) enum RawKind {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawHtml {
+    /// `true`: the listing is read by detection at every poll, without selectors.
+    pub auto: Option<bool>,
+    /// `error` (the default) or `auto`: what a poll does when the selectors match
+    /// nothing.
+    pub on_layout_change: Option<String>,
     pub item: Option<String>,
     pub title: Option<String>,
     pub link: Option<String>,
@@ -181,4 +191,45 @@ pub(super) struct RawRule {
     pub weight: Option<f64>,
     pub tag: Option<String>,
     pub drop: Option<bool>,
+    pub label: Option<String>,
+}
+
+/// `[smtp]`: the server e-mail alerts are sent through.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSmtp {
+    pub host: Option<String>,
+    pub port: Option<i64>,
+    pub security: Option<String>,
+    pub username: Option<String>,
+    pub password_file: Option<String>,
+    pub from: Option<String>,
+    pub timeout: Option<String>,
+}
+
+/// One `[[notify]]` channel.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNotify {
+    pub id: Option<String>,
+    pub kind: Option<String>,
+    pub to: Option<Vec<String>>,
+    pub url: Option<String>,
+    pub secret_file: Option<String>,
+    #[serde(default)]
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub countries: Vec<String>,
+    pub mode: Option<String>,
+    pub schedule: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub max_age: Option<String>,
+    pub burst: Option<i64>,
+    pub failing_after: Option<String>,
+    pub retry_base: Option<String>,
+    pub retry_cap: Option<String>,
+    pub templates: Option<String>,
+    pub unsubscribe: Option<String>,
 }

@@ -2,6 +2,7 @@
 
 mod fetch;
 mod html;
+mod notify;
 mod rules;
 
 use std::collections::HashSet;
@@ -136,6 +137,8 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
         .filter_map(|(i, s)| source(c, i, s, &daemon.schedule, &fetch, base, &mut ids))
         .collect();
     let (rules, classifier) = rules::rules(c, raw.rules, classify.threshold);
+    let smtp = notify::smtp(c, raw.smtp, base);
+    let notify = notify::channels(c, raw.notify, smtp.as_ref(), base);
     Config {
         path: path.to_path_buf(),
         daemon,
@@ -148,6 +151,8 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
         sources,
         rules,
         classifier,
+        smtp,
+        notify,
         warnings: Vec::new(),
     }
 }
@@ -212,6 +217,11 @@ fn user_agent(c: &mut Checker, value: Option<String>) -> String {
             root("daemon").key("user_agent"),
             "must be one line of printable characters (it is sent as an HTTP header)",
         );
+    } else if user_agent.contains("example.org") || user_agent.contains("example.com") {
+        c.warnings.push(format!(
+            "daemon.user_agent still has the example contact (\"{user_agent}\"): put your own \
+             URL or e-mail address, so that publishers can reach you before they block you"
+        ));
     } else if !user_agent.contains("http") && !user_agent.contains('@') {
         c.warnings.push(
             "daemon.user_agent carries no contact (a URL or e-mail address): publishers \
@@ -467,8 +477,11 @@ fn source(
             format!("`{lang}` is not a language tag such as \"ro\" or \"en-GB\""),
         );
     }
+    // An inherited `daemon.schedule` is reported once, at `daemon.schedule`, not again
+    // for every source that inherits it.
+    let own_schedule = s.schedule.is_some();
     let schedule = s.schedule.unwrap_or_else(|| default_schedule.to_string());
-    if let Err(m) = parse_cron(&schedule) {
+    if own_schedule && let Err(m) = parse_cron(&schedule) {
         c.problem(key().key("schedule"), m);
     }
     let trust = match s.trust {

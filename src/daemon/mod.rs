@@ -9,7 +9,7 @@
 //!                                                  │
 //!                                       PublishOutcome
 //!                                                  ▼
-//!                                   after_publish: WebSub pings (then alerts)
+//!                    after_publish: WebSub pings, alert pass (src/alert: outbox → SMTP/HTTP)
 //! ```
 //!
 //! `run` (run.rs) is the long-running part: start, the tick, reload and shutdown
@@ -67,6 +67,8 @@ pub struct Daemon {
     pub published: Published,
     pub db: Db,
     pub pinger: Pinger,
+    /// The alert channels (`[[notify]]`).
+    pub alerts: crate::alert::Alerts,
     /// Shared by every configuration the process runs with (reloads keep it).
     pub metrics: Arc<Metrics>,
 }
@@ -96,6 +98,7 @@ impl Daemon {
         };
         Ok(Daemon {
             pinger: config.pinger(),
+            alerts: config.alerts(),
             publisher: config.publisher(),
             published,
             config: Arc::new(config),
@@ -145,7 +148,33 @@ impl Daemon {
                 "published, but the files could not be written (served from memory)"
             ),
         }
+        self.log_new_urgent(&outcome).await;
         Ok(outcome)
+    }
+
+    /// One log line per case that became urgent, with its title: what an operator
+    /// reading the journal wants to see.
+    async fn log_new_urgent(&self, outcome: &PublishOutcome) {
+        if outcome.became_urgent.is_empty() {
+            return;
+        }
+        let leads: Vec<String> = outcome
+            .became_urgent
+            .iter()
+            .map(|c| c.lead.clone())
+            .collect();
+        let found = self
+            .db
+            .read(move |s| {
+                leads
+                    .iter()
+                    .filter_map(|uid| s.subject(uid).transpose())
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await;
+        for s in found.unwrap_or_default() {
+            tracing::info!(source = %s.source, id = %s.uid, title = %s.item.title, "new urgent item");
+        }
     }
 
     /// How many polls may be under way at once. Fetching is limited to
@@ -169,12 +198,24 @@ impl Daemon {
     }
 
     /// What follows a publish, for `run` and `poll` alike: the WebSub hubs are told
-    /// which urgent feeds changed. Returns when every ping was answered or given up
-    /// (`run` spawns it, so a slow hub never delays the next publish).
+    /// which urgent feeds changed, and the alerts of what the polls stored go out (see
+    /// [`crate::alert`]: the outbox, not `outcome.became_urgent`, says what is new, so
+    /// that nothing is lost to a crash or a restart). Returns when every ping was
+    /// answered or given up and the alert pass is done (`run` spawns it, so a slow hub
+    /// or mail server never delays the next publish).
     pub async fn after_publish(&self, outcome: &PublishOutcome) {
         let topics = self.topics(&outcome.changed);
         if self.pinger.is_enabled() && !topics.is_empty() {
             self.pinger.ping(&topics).await;
+        }
+        self.deliver_alerts().await;
+    }
+
+    /// One alert pass (plan, digests, source health, send what is due); a failure is
+    /// logged (the outbox keeps everything for the next pass).
+    pub async fn deliver_alerts(&self) {
+        if let Err(e) = self.alerts.pass(&self.db).await {
+            tracing::error!(error = %e, "alert pass failed; the alerts stay queued");
         }
     }
 

@@ -14,7 +14,7 @@
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -49,6 +49,11 @@ struct Shared {
     publish_needed: Notify,
     last_publish: Mutex<Option<DateTime<Utc>>>,
     pruning: AtomicBool,
+    /// Wakes the alert task (a reload changed the channels).
+    alerts_wake: Notify,
+    /// The editors' marks last seen (`marks_version`; -1 when it could not be read): a
+    /// `tocsin mark` run beside the daemon moves it, and the heartbeat republishes.
+    marks_seen: AtomicI64,
 }
 
 impl Daemon {
@@ -124,6 +129,7 @@ struct Runner {
     tracker: TaskTracker,
     server: JoinHandle<std::io::Result<()>>,
     publisher_task: JoinHandle<()>,
+    alert_task: JoinHandle<()>,
     /// Sources being polled now: a tick for one of them is skipped.
     in_flight: Arc<Mutex<HashSet<String>>>,
     /// Polls under way at once (see [`Daemon::in_flight`]).
@@ -141,6 +147,9 @@ impl Runner {
             publish_needed: Notify::new(),
             last_publish: Mutex::new(None),
             pruning: AtomicBool::new(false),
+            alerts_wake: Notify::new(),
+            // Read before the first publish, which shows every mark made until then.
+            marks_seen: AtomicI64::new(d.db.read(|s| s.marks_version()).await.unwrap_or(-1)),
         });
         if let Some(r) = d.reclassify_if_changed().await? {
             tracing::info!(
@@ -186,7 +195,9 @@ impl Runner {
             cancel.clone(),
             tracker.clone(),
         ));
+        let alert_task = tokio::spawn(alert_loop(current.clone(), shared.clone(), cancel.clone()));
         Ok(Runner {
+            alert_task,
             current,
             shared,
             serve_publisher,
@@ -210,6 +221,7 @@ impl Runner {
                 self.shared.health.beat();
                 self.shared.notifier.watchdog();
                 update_status(&self.current, &self.shared).await;
+                marks_changed(&self.current, &self.shared).await;
             }
             Tick::Retention => {
                 self.tracker
@@ -283,6 +295,12 @@ impl Runner {
         }
         self.cancel.cancel();
         let _ = self.publisher_task.await;
+        // An alert being sent may take its timeout; what is not recorded is sent again
+        // (with the same ids) at the next start.
+        let mut alert_task = self.alert_task;
+        if tokio::time::timeout(grace, &mut alert_task).await.is_err() {
+            alert_task.abort();
+        }
         match d.publish().await {
             Err(e) => tracing::error!(error = %e, "final publish failed"),
             Ok(o) if o.write_error.is_some() => {
@@ -430,10 +448,53 @@ async fn publisher_loop(
                 *shared.last_publish.lock().expect("last publish") = Some(Utc::now());
                 // Changed documents are served, written or not: what follows a
                 // publish (WebSub pings) runs beside the next one.
-                pings.spawn(async move { d.after_publish(&outcome).await });
+                // The alert task then takes up what that pass left due later
+                // (retries, digests): it was sleeping on an older deadline.
+                let wake = shared.clone();
+                pings.spawn(async move {
+                    d.after_publish(&outcome).await;
+                    wake.alerts_wake.notify_one();
+                });
             }
         }
         update_status(&current, &shared).await;
+    }
+}
+
+/// The alert task runs a pass at least this often (source health, digests, retries).
+const ALERT_TICK: Duration = Duration::from_secs(30);
+
+/// Alert passes: at start, when a retry or a digest is due, after a reload, and every
+/// [`ALERT_TICK`] (a publish runs one too, in `after_publish`, and wakes this task when
+/// it is done, so that the retries and digests it left are timed here).
+async fn alert_loop(current: Current, shared: Arc<Shared>, cancel: CancellationToken) {
+    loop {
+        let d = now_configured(&current);
+        d.deliver_alerts().await;
+        let wait = d
+            .alerts
+            .next_wake(&d.db, ALERT_TICK)
+            .await
+            .max(Duration::from_millis(20));
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = shared.alerts_wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// Asks for a publish when an editor's mark changed since the last look (`tocsin mark`
+/// ran beside the daemon: it wrote the verdict; what is served from memory follows).
+async fn marks_changed(current: &Current, shared: &Shared) {
+    let d = now_configured(current);
+    let Ok(version) = d.db.read(|s| s.marks_version()).await else {
+        return;
+    };
+    let seen = shared.marks_seen.swap(version, Ordering::SeqCst);
+    if seen >= 0 && seen != version {
+        tracing::info!("an editor's mark changed: publishing");
+        shared.publish_needed.notify_one();
     }
 }
 
@@ -447,13 +508,22 @@ async fn update_status(current: &Current, shared: &Shared) {
         .filter(|s| s.enabled)
         .map(|s| s.id.clone())
         .collect();
-    let failing = match d.db.read(|s| s.source_states()).await {
-        Ok(states) => states
-            .iter()
-            .filter(|st| ids.contains(&st.id) && st.failures > 0)
-            .count()
-            .to_string(),
-        Err(_) => "?".into(),
+    let total = ids.len();
+    let failing = match d
+        .db
+        .read(move |s| s.source_health(&ids.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+    {
+        // "3 failing since 14:00 UTC"
+        Ok(h) => match h.failing_since.filter(|_| h.failing > 0) {
+            Some(t) => format!(
+                "{} failing since {}",
+                h.failing,
+                t.format("%Y-%m-%d %H:%M UTC")
+            ),
+            None => format!("{} failing", h.failing),
+        },
+        Err(_) => "? failing".into(),
     };
     let last = shared
         .last_publish
@@ -461,10 +531,7 @@ async fn update_status(current: &Current, shared: &Shared) {
         .expect("last publish")
         .map(|t| t.format("%H:%M UTC").to_string())
         .unwrap_or_else(|| "never".into());
-    let mut line = format!(
-        "polling {} sources, {failing} failing, last publish {last}",
-        ids.len()
-    );
+    let mut line = format!("polling {total} sources, {failing}, last publish {last}");
     if let Some(f) = shared.health.output_failure() {
         line.push_str(&format!(
             "; OUTPUT NOT WRITTEN ({} failures): {}",
@@ -558,7 +625,7 @@ async fn reload(
         );
     }
     let (sources, rules) = (config.sources.len(), config.rules.len());
-    let d = match Daemon::build(
+    let mut d = match Daemon::build(
         config,
         old.db.clone(),
         old.published.clone(),
@@ -567,6 +634,7 @@ async fn reload(
         Ok(d) => d,
         Err(e) => return reload_refused(shared, &e),
     };
+    d.alerts.adopt(&old.alerts);
     *current.write().unwrap_or_else(|p| p.into_inner()) = d.clone();
     *serve_publisher.write().unwrap_or_else(|p| p.into_inner()) = d.publisher.clone();
     // Polls under way finish with the config they started with.
@@ -596,6 +664,8 @@ async fn reload(
         tracing::error!(error = %e, "cannot queue the reloaded sources");
     }
     shared.publish_needed.notify_one();
+    // Channels added or removed take effect now (a removed one's alerts are dropped).
+    shared.alerts_wake.notify_one();
     tracing::info!(sources, rules, config = %path.display(), "config reloaded");
     shared.notifier.ready();
     update_status(current, shared).await;

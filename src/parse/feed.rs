@@ -118,7 +118,13 @@ fn convert_entry(e: Entry, base: Option<&Url>, language: Option<&str>) -> Parsed
             .collect(),
         published,
         updated: e.updated,
-        language: language.map(str::to_string),
+        // The entry's own `xml:lang` (feed-rs reads it on `<content>`), else the
+        // document's.
+        language: e
+            .language
+            .as_deref()
+            .and_then(language::clean_tag)
+            .or_else(|| language.map(str::to_string)),
     };
     bound_item(&mut item);
     item

@@ -17,10 +17,10 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use super::ParseError;
 use super::bounds::{
     MAX_CATEGORIES, MAX_CONTENT_BYTES, MAX_SUMMARY_BYTES, bound_item, cap_document,
 };
+use super::{Detected, ParseError};
 use crate::model::ParsedItem;
 use crate::text::{collapse_whitespace as collapse, cut_html, language};
 
@@ -61,6 +61,40 @@ pub struct Pick {
     /// As written in the config, for messages.
     pub raw: String,
     alts: Vec<Alt>,
+    /// `SELECTORS /REGEX/`: the part of each value the regex's first group captures
+    /// (its whole match without a group); a value it does not match is skipped.
+    capture: Option<regex::Regex>,
+}
+
+/// How large a capture's compiled regex may be (a config cannot make one costly).
+const CAPTURE_SIZE_LIMIT: usize = 1 << 20;
+
+/// Splits `SELECTORS /REGEX/` at the first ` /` outside brackets and quotes (a CSS
+/// selector has no `/` of its own); the regex without its slashes.
+fn split_capture(raw: &str) -> Result<(&str, Option<regex::Regex>), String> {
+    let mut at = None;
+    let mut prev = ' ';
+    scan_top_level(raw, |i, c| {
+        if at.is_none() && c == '/' && prev.is_whitespace() {
+            at = Some(i);
+        }
+        prev = c;
+    });
+    let Some(at) = at else {
+        return Ok((raw, None));
+    };
+    let pattern = raw[at + 1..].trim_end();
+    let Some(pattern) = pattern.strip_suffix('/') else {
+        return Err(format!(
+            "`{}`: a capture is written between slashes, as in \".card__meta /^([^0-9]+?)\\s*[0-9]/\"",
+            raw.trim()
+        ));
+    };
+    let re = regex::RegexBuilder::new(pattern)
+        .size_limit(CAPTURE_SIZE_LIMIT)
+        .build()
+        .map_err(|e| format!("`/{pattern}/`: not a regular expression: {e}"))?;
+    Ok((&raw[..at], Some(re)))
 }
 
 /// One alternative of a [`Pick`]: `SELECTOR`, `SELECTOR@ATTR` or `@ATTR`.
@@ -80,8 +114,9 @@ impl Pick {
         if raw.trim().is_empty() {
             return Err("must not be empty".into());
         }
+        let (selectors, capture) = split_capture(raw)?;
         let mut alts = Vec::new();
-        for part in split_top_level(raw, ',') {
+        for part in split_top_level(selectors, ',') {
             let (sel, attr) = split_attr(part)?;
             let selector = match sel.trim() {
                 "" if attr.is_none() => {
@@ -98,6 +133,7 @@ impl Pick {
         Ok(Pick {
             raw: raw.to_string(),
             alts,
+            capture,
         })
     }
 
@@ -117,9 +153,20 @@ impl Pick {
                     Some(a) => el.value().attr(a).map(|v| v.trim().to_string()),
                     None => Some(text_of(el)),
                 }
+                .and_then(|v| self.captured(v))
                 .filter(|v| !v.is_empty())
             })
         })
+    }
+
+    /// `value` through the capture, if there is one.
+    fn captured(&self, value: String) -> Option<String> {
+        let Some(re) = &self.capture else {
+            return Some(value);
+        };
+        let caps = re.captures(&value)?;
+        let m = caps.get(1).or_else(|| caps.get(0))?;
+        Some(m.as_str().trim().to_string())
     }
 
     /// The first non-empty value under `scope`.
@@ -241,7 +288,9 @@ pub(crate) fn text_of(el: ElementRef) -> String {
     collapse(&text)
 }
 
-/// The selectors of one HTML source (`[sources.html]`), validated.
+/// The selectors that read one listing page (`[sources.html]`), validated. How the
+/// source's other pages are read (`follow`, `backfill_pages`…) is the source's
+/// ([`crate::source::HtmlSource`]).
 #[derive(Debug, Clone)]
 pub struct ListingSpec {
     /// One element per entry.
@@ -256,16 +305,8 @@ pub struct ListingSpec {
     pub summary: Option<Pick>,
     /// Named values that become the item's categories (country, type label...).
     pub extras: Vec<(String, Pick)>,
-    /// Fetch each new item's page and take its `content`.
-    pub follow: bool,
-    pub content: Option<Sel>,
     /// The link to the next listing page (defaults to its `href`).
     pub next: Option<Pick>,
-    /// Listing pages read on the first poll, page one included.
-    pub backfill_pages: u32,
-    /// Hosts besides the listing's own that `follow` and `next` may fetch from,
-    /// normalised by [`crate::fetch::policy::parse_follow_host`].
-    pub follow_hosts: Vec<String>,
 }
 
 /// One entry found on a listing page, with the raw values `inspect` shows.
@@ -312,19 +353,23 @@ impl Listing {
     /// The layout-change error: a page where `item` matched nothing, or where no
     /// matched element had both a title and a link.
     pub fn check(&self) -> Result<(), ParseError> {
-        if self.matched == 0 {
-            return Err(ParseError::LayoutChanged(format!(
+        let why = if self.matched == 0 {
+            format!(
                 "`item` selector `{}` matched no element",
                 self.item_selector
-            )));
-        }
-        if self.items.is_empty() {
-            return Err(ParseError::LayoutChanged(format!(
+            )
+        } else if self.items.is_empty() {
+            format!(
                 "none of the {} elements matched by `item` (`{}`) has both a title and a link",
                 self.matched, self.item_selector
-            )));
-        }
-        Ok(())
+            )
+        } else {
+            return Ok(());
+        };
+        Err(ParseError::LayoutChanged {
+            why,
+            detected: Detected::NotTried,
+        })
     }
 
     /// Things the operator should know about a page that still yielded items.
@@ -366,18 +411,7 @@ impl Listing {
 /// Applies `spec` to a listing page fetched from `page_url`.
 pub fn parse_listing(html: &str, page_url: &Url, spec: &ListingSpec) -> Listing {
     let doc = Html::parse_document(&cap_document(html));
-    let root = doc.root_element();
-    let (base, ignored_base) = document_base(&doc, page_url);
-    let mut listing = Listing {
-        ignored_base,
-        language: root.value().attr("lang").and_then(language::clean_tag),
-        title: select_first(&doc, "title")
-            .map(text_of)
-            .filter(|t| !t.is_empty()),
-        item_selector: spec.item.raw.clone(),
-        date_format: spec.date_format.clone(),
-        ..Default::default()
-    };
+    let (mut listing, base) = page_of(&doc, page_url, spec);
     for (i, el) in doc.select(&spec.item.selector).enumerate() {
         listing.matched += 1;
         let title = spec.title.first(el);
@@ -397,14 +431,34 @@ pub fn parse_listing(html: &str, page_url: &Url, spec: &ListingSpec) -> Listing 
             }),
         }
     }
-    listing.next = spec
+    listing
+}
+
+/// What a listing page says besides its entries, read the same way whether the entries
+/// come from selectors or from detection: language, title, the next page (by
+/// `spec.next`), an ignored `<base>`; and the URL links resolve against.
+pub(crate) fn page_of(doc: &Html, page_url: &Url, spec: &ListingSpec) -> (Listing, Url) {
+    let root = doc.root_element();
+    let (base, ignored_base) = document_base(doc, page_url);
+    let next = spec
         .next
         .as_ref()
         .and_then(|n| n.first(root))
         .and_then(|h| resolve(&base, page_url, &h))
         .and_then(|u| Url::parse(&u).ok())
         .filter(|u| u != page_url);
-    listing
+    let listing = Listing {
+        ignored_base,
+        language: root.value().attr("lang").and_then(language::clean_tag),
+        title: select_first(doc, "title")
+            .map(text_of)
+            .filter(|t| !t.is_empty()),
+        next,
+        item_selector: spec.item.raw.clone(),
+        date_format: spec.date_format.clone(),
+        ..Default::default()
+    };
+    (listing, base)
 }
 
 /// Why an element matched by `item` yielded no entry.
@@ -422,8 +476,11 @@ fn missing(spec: &ListingSpec, no_title: bool, no_link: bool, href: Option<&str>
     missing.join(", ")
 }
 
-/// The entry of one element matched by `item`, with its title and absolute link.
-fn entry(
+/// The entry of one element matched by `item`, with its title and absolute link: the
+/// one place an entry is built, for configured selectors ([`parse_listing`]) and for
+/// detection alike (which passes the title and link it chose, checked to be what the
+/// selectors read).
+pub(crate) fn entry(
     el: ElementRef,
     spec: &ListingSpec,
     title: String,

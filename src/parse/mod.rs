@@ -5,6 +5,8 @@
 //! - [`html`]: HTML listing pages, through CSS selectors (scraper).
 //! - [`detect`]: HTML listing pages without selectors: finds the entries and proposes
 //!   the selectors.
+//! - [`links`]: the feeds an HTML page advertises (`<link rel="alternate">`), its CMS
+//!   and language, for discovery.
 //! - [`dates`]: dates as listing pages write them, in five languages (both of the
 //!   above read them).
 //! - [`bounds`]: what one item may keep (sizes, counts), cut where items enter.
@@ -20,6 +22,7 @@ mod decode;
 pub mod detect;
 mod feed;
 pub mod html;
+pub mod links;
 pub mod repair;
 
 pub use decode::decode_html;
@@ -45,9 +48,40 @@ pub enum ParseError {
         line: Option<usize>,
         column: Option<usize>,
     },
-    /// An HTML listing answered, but its selectors found nothing usable.
-    #[error("selectors matched nothing: the page layout may have changed ({0})")]
-    LayoutChanged(String),
+    /// An HTML listing answered, but its selectors found nothing usable; `detected`
+    /// says what detection finds on the same page, so the operator has new selectors
+    /// at hand.
+    #[error(
+        "selectors matched nothing: the page layout may have changed ({why}){}",
+        detected.note()
+    )]
+    LayoutChanged { why: String, detected: Detected },
+    /// A listing read without selectors where detection found no list of entries.
+    #[error("{0}")]
+    NoListing(#[from] detect::DetectError),
+}
+
+/// What detection made of a page whose selectors matched nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detected {
+    /// Not tried (a later page of a backfill).
+    NotTried,
+    /// The entries detection reads and the selectors that read them.
+    Found(Box<detect::Proposal>),
+    /// No list of entries either.
+    Nothing,
+}
+
+impl Detected {
+    /// The end of the layout-change message: the proposal, on one line, as a TOML
+    /// inline table (`html = { item = "…", … }`) to put in the source's entry.
+    fn note(&self) -> String {
+        match self {
+            Detected::NotTried => String::new(),
+            Detected::Found(p) => format!("; {p}"),
+            Detected::Nothing => "; detection finds no list of entries on the page either".into(),
+        }
+    }
 }
 
 fn at(line: Option<usize>, column: Option<usize>) -> String {

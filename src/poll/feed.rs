@@ -30,6 +30,7 @@ pub(super) async fn read(ctx: &PollCtx<'_>, fetched: Fetched) -> Result<Read, Po
                 ttl_minutes,
                 encoding: doc.encoding,
                 repairs: doc.repairs.map(|r| r.to_string()),
+                fallback: None,
             })
         })
         .await

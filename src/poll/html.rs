@@ -10,6 +10,12 @@
 //!   later poll. A page that fails is retried on later polls while the item is listed,
 //!   up to [`MAX_FOLLOW_ATTEMPTS`] fetches. The outcomes are written before the items,
 //!   so a crash between the two never loses a body already fetched.
+//! - A source without selectors (`auto`) has page one read by detection at every poll
+//!   ([`crate::parse::detect`]), and the pages after it with page one's detected
+//!   selectors (detection again on a page they do not read). A source whose selectors
+//!   match nothing fails with the layout-change error, which carries the selectors
+//!   detection proposes for the page as it is; with `on_layout_change = "auto"` it is
+//!   read by detection instead, with a warning at every poll.
 //! - Item pages and next pages are *derived* URLs ([`crate::fetch::policy`]): they stay
 //!   on the listing's own site unless `follow_hosts` names another host, are never
 //!   local files, and may not reach internal addresses. A refused item page is a
@@ -24,20 +30,17 @@ use super::{PollCtx, PollError, Read, prepare};
 use crate::dedup::{canonical_link, keys_for};
 use crate::fetch::{ACCEPT_HTML, FetchError, Fetched, Fetcher, Outcome, Request, policy};
 use crate::model::{ParsedFeed, ParsedItem};
-use crate::parse::ParseError;
+use crate::parse::detect::{Detection, Proposal, detect_listing};
 use crate::parse::html::{Listing, ListingSpec, Sel, page_content, parse_listing};
-use crate::source::Source;
+use crate::parse::{Detected, ParseError};
+use crate::source::{HtmlSource, OnLayoutChange, ReadWith, Source};
 use crate::store::FollowOutcome;
 use crate::text::charset::{DocKind, to_utf8};
 
 /// How many times an item page is fetched before tocsin gives up on its body.
 pub const MAX_FOLLOW_ATTEMPTS: u32 = 3;
 
-/// Decodes a fetched listing page and reads its entries with the source's selectors.
-///
-/// This is the one place where a listing page becomes entries (page one, backfill
-/// pages, `inspect`): a source read without selectors (detection, [`crate::parse::detect`])
-/// takes its entries here too.
+/// Decodes a fetched listing page and reads its entries with `spec`.
 pub fn read_listing(fetched: &Fetched, spec: &ListingSpec) -> Listing {
     let html = to_utf8(
         &fetched.body,
@@ -45,6 +48,108 @@ pub fn read_listing(fetched: &Fetched, spec: &ListingSpec) -> Listing {
         DocKind::Html,
     );
     parse_listing(&html.text, &fetched.final_url, spec)
+}
+
+/// Page one of a listing source, read as the source says.
+#[derive(Debug)]
+pub struct PageOne {
+    pub listing: Listing,
+    /// What read it (the configured selectors, or detection's): the pages after it are
+    /// read with the same.
+    pub spec: Arc<ListingSpec>,
+    /// Detection's findings, when detection read the page.
+    pub detection: Option<Detection>,
+    /// With `on_layout_change = "auto"`, the layout-change error that detection stood
+    /// in for.
+    pub fallback: Option<ParseError>,
+    /// The encoding and what decided it.
+    pub encoding: String,
+}
+
+impl PageOne {
+    /// The warning a poll logs when detection stood in for the configured selectors.
+    pub fn fallback_warning(&self) -> Option<String> {
+        self.fallback.as_ref().map(|e| {
+            format!(
+                "{e}; read the {} entries detection finds instead (on_layout_change = \"auto\") \
+                 until the selectors are fixed",
+                self.listing.items.len()
+            )
+        })
+    }
+}
+
+/// Decodes a fetched page one and reads its entries: with the source's selectors, or
+/// by detection. This is the one place where page one becomes entries (poll and
+/// `inspect`); later pages go through [`read_next`].
+pub fn read_page_one(fetched: &Fetched, html: &HtmlSource) -> Result<PageOne, ParseError> {
+    let decoded = to_utf8(
+        &fetched.body,
+        fetched.meta.content_type.as_deref(),
+        DocKind::Html,
+    );
+    let (text, url) = (&decoded.text, &fetched.final_url);
+    let encoding = decoded.describe();
+    let page = |(listing, d): (Listing, Detection), fallback| PageOne {
+        listing,
+        spec: Arc::new(d.spec.clone()),
+        detection: Some(d),
+        fallback,
+        encoding: encoding.clone(),
+    };
+    let (spec, on_layout_change) = match &html.read {
+        ReadWith::Detect { next } => return Ok(page(detect_listing(text, url, Some(next))?, None)),
+        ReadWith::Selectors {
+            spec,
+            on_layout_change,
+        } => (spec, *on_layout_change),
+    };
+    let listing = parse_listing(text, url, spec);
+    let Err(ParseError::LayoutChanged { why, .. }) = listing.check() else {
+        return Ok(PageOne {
+            listing,
+            spec: Arc::new(spec.clone()),
+            detection: None,
+            fallback: None,
+            encoding,
+        });
+    };
+    let Ok(found) = detect_listing(text, url, spec.next.as_ref()) else {
+        return Err(ParseError::LayoutChanged {
+            why,
+            detected: Detected::Nothing,
+        });
+    };
+    let error = ParseError::LayoutChanged {
+        why,
+        detected: Detected::Found(Box::new(Proposal::of(&found.1))),
+    };
+    match on_layout_change {
+        OnLayoutChange::Error => Err(error),
+        OnLayoutChange::Auto => Ok(page(found, Some(error))),
+    }
+}
+
+/// A page after page one (backfill), read with page one's selectors; when they match
+/// nothing and page one was read by detection, by detection on this page.
+pub fn read_next(
+    fetched: &Fetched,
+    spec: &ListingSpec,
+    detect: bool,
+) -> Result<Listing, ParseError> {
+    let listing = read_listing(fetched, spec);
+    match listing.check() {
+        Ok(()) => Ok(listing),
+        Err(_) if detect => {
+            let decoded = to_utf8(
+                &fetched.body,
+                fetched.meta.content_type.as_deref(),
+                DocKind::Html,
+            );
+            Ok(detect_listing(&decoded.text, &fetched.final_url, spec.next.as_ref())?.0)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// A GET of an HTML page of `source`, unconditional, through the shared fetcher (so
@@ -104,31 +209,27 @@ pub async fn get_linked(
 /// a parse slot ([`PollCtx::on_cpu`]), never on the async workers.
 pub(super) async fn read(
     ctx: &mut PollCtx<'_>,
-    spec: &ListingSpec,
+    html: &HtmlSource,
     fetched: Fetched,
 ) -> Result<Read, PollError> {
-    let spec = Arc::new(spec.clone());
     let final_url = fetched.final_url.clone();
-    let (listing, encoding) = {
-        let spec = spec.clone();
-        ctx.on_cpu(move || {
-            let encoding = to_utf8(
-                &fetched.body,
-                fetched.meta.content_type.as_deref(),
-                DocKind::Html,
-            )
-            .encoding
-            .name()
-            .to_string();
-            (read_listing(&fetched, &spec), encoding)
-        })
-        .await
-        .map_err(|e| ctx.parse_error(&final_url, e))?
+    let page = {
+        let html = html.clone();
+        ctx.on_cpu(move || read_page_one(&fetched, &html))
+            .await
+            .and_then(|r| r)
+            .map_err(|e| ctx.parse_error(&final_url, e))?
     };
-    listing
-        .check()
-        .map_err(|e| ctx.parse_error(&final_url, e))?;
-    ctx.warnings.extend(listing.warnings());
+    let fallback = page.fallback_warning();
+    ctx.warnings.extend(fallback.clone());
+    ctx.warnings.extend(page.listing.warnings());
+    let PageOne {
+        listing,
+        spec,
+        detection,
+        encoding,
+        ..
+    } = page;
     let (title, language, next) = (
         listing.title.clone(),
         listing.language.clone(),
@@ -136,10 +237,11 @@ pub(super) async fn read(
     );
     let mut items = listing.into_parsed();
     if ctx.prev.last_success.is_none() {
-        backfill(ctx, &spec, &final_url, next, &mut items).await;
+        let detect = detection.is_some();
+        backfill(ctx, html, &spec, detect, &final_url, next, &mut items).await;
     }
-    if spec.follow
-        && let Some(content) = &spec.content
+    if html.follow
+        && let Some(content) = &html.content
     {
         let outcomes = follow(ctx, content, &mut items).await?;
         if !outcomes.is_empty() {
@@ -167,14 +269,18 @@ pub(super) async fn read(
         ttl_minutes: None,
         encoding,
         repairs: None,
+        fallback,
     })
 }
 
 /// On the first poll of a source, the pages after page one (`next`), up to
-/// `backfill_pages` in all. A page that fails ends the backfill with a warning.
+/// `backfill_pages` in all, read with page one's selectors (`detect`: by detection on
+/// a page they do not read). A page that fails ends the backfill with a warning.
 async fn backfill(
     ctx: &mut PollCtx<'_>,
+    html: &HtmlSource,
     spec: &Arc<ListingSpec>,
+    detect: bool,
     final_url: &Url,
     mut next: Option<Url>,
     items: &mut Vec<ParsedItem>,
@@ -182,7 +288,7 @@ async fn backfill(
     let source = ctx.source;
     let mut seen = HashSet::from([source.url.clone(), final_url.clone()]);
     let mut page = 1;
-    while page < spec.backfill_pages {
+    while page < html.backfill_pages {
         let Some(url) = next.take().filter(|u| seen.insert(u.clone())) else {
             break;
         };
@@ -197,7 +303,11 @@ async fn backfill(
         };
         let page_url = f.final_url.clone();
         let spec = spec.clone();
-        let l = match ctx.on_cpu(move || read_listing(&f, &spec)).await {
+        let l = match ctx
+            .on_cpu(move || read_next(&f, &spec, detect))
+            .await
+            .and_then(|r| r)
+        {
             Ok(l) => l,
             Err(e) => {
                 ctx.warnings
@@ -205,11 +315,6 @@ async fn backfill(
                 break;
             }
         };
-        if let Err(e) = l.check() {
-            ctx.warnings
-                .push(format!("backfill stopped at page {page}: {page_url}: {e}"));
-            break;
-        }
         ctx.warnings.extend(
             l.warnings()
                 .into_iter()
@@ -298,19 +403,19 @@ async fn fetch_page_content(ctx: &PollCtx<'_>, url: &Url, content: &Sel) -> Resu
 }
 
 /// Page one of a listing without storing it (`inspect`): its entries, or the
-/// layout-change error.
+/// layout-change error; with a note when detection read it.
 pub(super) fn preview(
     fetched: &Fetched,
-    spec: &ListingSpec,
+    html: &HtmlSource,
 ) -> Result<(ParsedFeed, Vec<String>), ParseError> {
-    let listing = read_listing(fetched, spec);
-    listing.check()?;
+    let page = read_page_one(fetched, html)?;
+    let notes = page.fallback_warning().into_iter().collect();
     let feed = ParsedFeed {
-        language: listing.language.clone(),
-        items: listing.into_parsed(),
+        language: page.listing.language.clone(),
+        items: page.listing.into_parsed(),
         ..Default::default()
     };
-    Ok((feed, Vec::new()))
+    Ok((feed, notes))
 }
 
 /// Fetches an item page and extracts its body.

@@ -53,6 +53,10 @@ pub enum PollError {
     },
 }
 
+/// The log target of the one line per poll ([`PollReport::log`]): a one-shot `tocsin
+/// poll` prints the same on its summary lines and filters it out.
+pub const REPORT: &str = "tocsin::poll::report";
+
 /// How a successful poll went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum How {
@@ -89,20 +93,47 @@ pub struct PollReport {
     pub warnings: Vec<String>,
 }
 
+impl std::fmt::Display for How {
+    /// As the log says it (`how=not-modified`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            How::NotModified => "not-modified",
+            How::SameBody => "same-body",
+            How::Parsed { repaired: false } => "parsed",
+            How::Parsed { repaired: true } => "parsed-after-repair",
+        })
+    }
+}
+
 impl PollReport {
+    /// An error's message without its "source `ID`: URL: " prefix, which the log line
+    /// carries as fields already (a different URL, after a redirect, is kept).
+    fn without_source_and_url<'a>(&self, message: &'a str) -> &'a str {
+        let prefix = format!("source `{}`: ", self.source);
+        let Some(rest) = message.strip_prefix(&prefix) else {
+            return message;
+        };
+        rest.strip_prefix(&format!("{}: ", self.url))
+            .unwrap_or(rest)
+    }
+
     /// One log line per poll, with the source, URL, counts and duration as fields.
     pub fn log(&self) {
         let ms = self.duration.as_millis() as u64;
         for w in &self.warnings {
-            tracing::warn!(source = %self.source, url = %self.url, "{w}");
+            tracing::warn!(target: REPORT, source = %self.source, url = %self.url, "{w}");
         }
         match &self.result {
             Ok(Polled { counts: c, how }) => tracing::info!(
-                source = %self.source, url = %self.url, new = c.new, updated = c.updated,
-                unchanged = c.unchanged, how = ?how, ms, "polled"
+                target: REPORT, source = %self.source, url = %self.url, new = c.new, updated = c.updated,
+                unchanged = c.unchanged, how = %how, ms, "polled"
             ),
             Err(e) => {
-                tracing::warn!(source = %self.source, url = %self.url, ms, error = %e, "poll failed")
+                let message = e.to_string();
+                tracing::warn!(
+                    target: REPORT, source = %self.source, url = %self.url, ms,
+                    error = self.without_source_and_url(&message), "poll failed"
+                );
             }
         }
     }
@@ -139,8 +170,13 @@ pub fn prepare(classifier: &Classifier, source: &Source, feed: ParsedFeed) -> Ve
     feed.items
         .into_iter()
         .zip(keys)
-        .map(|(item, keys)| {
+        .map(|(mut item, keys)| {
             let subject_lang = item_language(source, &item, feed_lang.as_deref());
+            // Stored as the item's own declaration (`declared_language`): the
+            // document's is no declaration of the item.
+            if own_language(&item, feed_lang.as_deref()).is_none() {
+                item.language = None;
+            }
             let subject = classifier.subject(&item, &source.id, subject_lang.as_deref());
             let class = classifier.classify(&subject);
             StoredPoll {
@@ -153,25 +189,31 @@ pub fn prepare(classifier: &Classifier, source: &Source, feed: ParsedFeed) -> Ve
         .collect()
 }
 
-/// The source's configured language first, then what the item or feed declares, then
-/// what its text looks like (only when nothing is declared: detection is the slow path).
+/// The item's own declaration, then a confident detection, then the source's configured
+/// language, then the document's (see [`language::resolve`]).
 pub fn item_language(source: &Source, item: &ParsedItem, feed: Option<&str>) -> Option<String> {
-    source
-        .language
-        .clone()
-        .or_else(|| item.language.clone())
-        .or_else(|| feed.map(str::to_string))
-        .or_else(|| detect_language(item))
+    language::resolve(
+        own_language(item, feed),
+        source.language.as_deref(),
+        feed,
+        &item.title,
+        || body_text(item),
+    )
 }
 
-fn detect_language(item: &ParsedItem) -> Option<String> {
-    let body = item
-        .summary
+/// What the item declares apart from its document: readers copy the document's
+/// language onto each item, which says nothing of the item itself.
+fn own_language<'a>(item: &'a ParsedItem, feed: Option<&str>) -> Option<&'a str> {
+    item.language.as_deref().filter(|l| Some(*l) != feed)
+}
+
+/// The summary or content as text, for detection.
+pub fn body_text(item: &ParsedItem) -> String {
+    item.summary
         .as_deref()
         .or(item.content.as_deref())
         .map(html_to_text)
-        .unwrap_or_default();
-    language::detect(&item.title, &body).map(str::to_string)
+        .unwrap_or_default()
 }
 
 fn body_hash(body: &[u8]) -> String {
@@ -200,6 +242,10 @@ pub(crate) struct Read {
     pub(crate) encoding: String,
     /// What the repair pass changed, when the document needed it.
     pub(crate) repairs: Option<String>,
+    /// A listing read by detection because its selectors matched nothing
+    /// (`on_layout_change = "auto"`): the warning, kept as the source's `repaired` note
+    /// (`status` shows it) while it lasts.
+    pub(crate) fallback: Option<String>,
 }
 
 impl PollCtx<'_> {
@@ -262,7 +308,7 @@ impl PollCtx<'_> {
             body_hash: hash,
             ttl_minutes: read.ttl_minutes,
             encoding: read.encoding,
-            repaired: read.repairs,
+            repaired: read.repairs.or(read.fallback),
         };
         let (next, adoption) =
             state::on_success(self.source, self.prev, self.plan, meta, &got, self.now);
@@ -306,8 +352,9 @@ impl PollCtx<'_> {
         let hash = body_hash(&fetched.body);
         // A listing with `follow` is read even when unchanged: item pages that failed
         // are retried while their item is listed.
-        let follows = matches!(&source.kind, SourceKind::Html(spec) if spec.follow);
+        let follows = matches!(&source.kind, SourceKind::Html(h) if h.follow);
         if !follows
+            && !state::in_fallback(source, self.prev)
             && self.prev.body_hash.as_deref() == Some(hash.as_str())
             && self.prev.url == self.plan.url.as_str()
             && self.prev.last_success.is_some()
@@ -322,7 +369,7 @@ impl PollCtx<'_> {
         // One reader per kind of source: a new kind is a variant and a file.
         let read = match &source.kind {
             SourceKind::Feed => feed::read(self, fetched).await?,
-            SourceKind::Html(spec) => html::read(self, spec, fetched).await?,
+            SourceKind::Html(h) => html::read(self, h, fetched).await?,
         };
         self.store(&meta, hash, read).await
     }
@@ -430,7 +477,7 @@ pub fn preview(
 ) -> Result<(ParsedFeed, Vec<String>), ParseError> {
     match &source.kind {
         SourceKind::Feed => feed::preview(fetched),
-        SourceKind::Html(spec) => html::preview(fetched, spec),
+        SourceKind::Html(h) => html::preview(fetched, h),
     }
 }
 

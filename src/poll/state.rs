@@ -11,7 +11,7 @@ use crate::fetch::hints::{
     self, GONE_RETRY, REVALIDATE_EVERY, RedirectTrack, permanent_target, track_redirect,
 };
 use crate::fetch::{Meta, Validators};
-use crate::source::Source;
+use crate::source::{Source, SourceKind};
 use crate::store::SourceState;
 
 /// What to fetch for a poll.
@@ -42,7 +42,7 @@ pub fn plan(source: &Source, prev: &SourceState, now: DateTime<Utc>) -> Plan {
     let fresh = prev
         .last_unconditional
         .is_some_and(|t| after(t, REVALIDATE_EVERY) > now);
-    let validators = if fresh && prev.url == url.as_str() {
+    let validators = if fresh && prev.url == url.as_str() && !in_fallback(source, prev) {
         Validators {
             etag: prev.etag.clone(),
             last_modified: prev.last_modified.clone(),
@@ -51,6 +51,15 @@ pub fn plan(source: &Source, prev: &SourceState, now: DateTime<Utc>) -> Plan {
         Validators::default()
     };
     Plan { url, validators }
+}
+
+/// Whether the source is a listing read by detection because its selectors matched
+/// nothing on the last parse (`on_layout_change = "auto"`; its note is kept in
+/// `repaired`). Such a listing is fetched without validators and read whole at every
+/// poll, even when its body did not change, so a fix of the selectors takes effect at
+/// the next poll and the warning is logged at each.
+pub fn in_fallback(source: &Source, prev: &SourceState) -> bool {
+    matches!(&source.kind, SourceKind::Html(h) if !h.is_auto()) && prev.repaired.is_some()
 }
 
 /// What a successful poll brought.

@@ -32,16 +32,45 @@ fn link(href: String, rel: &str, mime: Option<&str>, title: Option<String>) -> L
     }
 }
 
-/// Categories of an item: the rules that selected it, its case codes, the tags rules
-/// added, and the publisher's own categories, each with a scheme saying which.
-pub(super) fn categories(meta: &FeedMeta, i: &PreparedItem) -> Vec<(String, Option<String>)> {
+/// One category of an item: its term, the scheme saying what kind it is, and what a
+/// reader is told (a country's name, a rule's label).
+pub(super) struct Cat {
+    pub(super) term: String,
+    pub(super) scheme: Option<String>,
+    pub(super) label: Option<String>,
+}
+
+/// Categories of an item: its countries (ISO 3166-1 alpha-3, named in the label), the
+/// rules that selected it (labelled as readers are told), its case codes, the tags
+/// rules added, and the publisher's own categories, each with a scheme saying which.
+pub(super) fn categories(meta: &FeedMeta, i: &PreparedItem) -> Vec<Cat> {
     let scheme = |s: &str| Some(join(meta.public_url, &format!("scheme/{s}")));
-    let mut out: Vec<(String, Option<String>)> = Vec::new();
-    out.extend(i.reasons.iter().map(|r| (plain(&r.rule), scheme("rule"))));
-    out.extend(i.case_codes.iter().map(|c| (plain(c), scheme("case"))));
-    out.extend(i.tags.iter().map(|t| (plain(t), scheme("tag"))));
-    out.extend(i.categories.iter().map(|c| (c.clone(), None)));
-    out.retain(|(t, _)| !t.is_empty());
+    let cat = |term: String, scheme: Option<String>, label: Option<String>| Cat {
+        term,
+        scheme,
+        label,
+    };
+    let mut out: Vec<Cat> = Vec::new();
+    out.extend(
+        i.countries
+            .iter()
+            .map(|(c, name)| cat(c.clone(), scheme("country"), Some(name.clone()))),
+    );
+    out.extend(i.reasons.iter().map(|r| {
+        cat(
+            plain(&r.rule),
+            scheme("rule"),
+            r.label.as_deref().map(plain),
+        )
+    }));
+    out.extend(
+        i.case_codes
+            .iter()
+            .map(|c| cat(plain(c), scheme("case"), None)),
+    );
+    out.extend(i.tags.iter().map(|t| cat(plain(t), scheme("tag"), None)));
+    out.extend(i.categories.iter().map(|c| cat(c.clone(), None, None)));
+    out.retain(|c| !c.term.is_empty());
     out
 }
 
@@ -96,7 +125,7 @@ fn entry(meta: &FeedMeta, i: &PreparedItem) -> Entry {
             })
             .collect(),
         links,
-        summary: i.summary_html.clone().map(|s| text(s, lang, true)),
+        summary: i.feed_summary().map(|s| text(s, lang, true)),
         content: i.content_html.clone().map(|c| Content {
             value: Some(c),
             content_type: Some("html".into()),
@@ -105,10 +134,10 @@ fn entry(meta: &FeedMeta, i: &PreparedItem) -> Entry {
         }),
         categories: categories(meta, i)
             .into_iter()
-            .map(|(term, scheme)| Category {
-                term,
-                scheme,
-                label: None,
+            .map(|c| Category {
+                term: c.term,
+                scheme: c.scheme,
+                label: c.label,
             })
             .collect(),
         source: Some(Source {

@@ -6,11 +6,13 @@
 //! | `all.{atom,rss,json,html}` | every item |
 //! | `lang/L/urgent.*`, `lang/L/all.*` | the same, in language L (also `?lang=L`) |
 //! | `sources/ID.{atom,rss,json,html}` | every item of one source |
+//! | `country/C/urgent.{atom,rss,json,html}` | urgent items about country C, an ISO 3166-1 alpha-3 code (also `urgent.*?country=C`) |
 //! | `sources.opml` | the list of sources |
 
 use std::collections::BTreeMap;
 
 use crate::source::Source;
+use crate::text::country;
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +51,15 @@ pub enum Scope {
     Urgent,
     All,
     Source(String),
+    /// The urgent items about one country (ISO 3166-1 alpha-3, upper case).
+    Country(String),
+}
+
+impl Scope {
+    /// Whether the selection holds urgent items only (grouped per case).
+    pub fn is_urgent(&self) -> bool {
+        matches!(self, Scope::Urgent | Scope::Country(_))
+    }
 }
 
 /// One selection, rendered in every format.
@@ -68,6 +79,7 @@ impl Selection {
             (Scope::Urgent, Some(l)) => format!("lang/{l}/urgent.{ext}"),
             (Scope::All, Some(l)) => format!("lang/{l}/all.{ext}"),
             (Scope::Source(id), _) => format!("sources/{id}.{ext}"),
+            (Scope::Country(c), _) => format!("country/{c}/urgent.{ext}"),
         }
     }
 
@@ -77,6 +89,7 @@ impl Selection {
             Scope::Urgent => base.to_string(),
             Scope::All => format!("{base}: all items"),
             Scope::Source(id) => format!("{base}: {}", source_title.unwrap_or(id)),
+            Scope::Country(c) => format!("{base}: {}", country::name(c, None).unwrap_or(c)),
         };
         if let Some(l) = &self.language {
             t.push_str(&format!(" [{l}]"));
@@ -207,6 +220,10 @@ impl Catalog {
                 },
                 language: Some(l.to_string()),
             },
+            ["country", c, "urgent"] if country::is_code(c) => Selection {
+                scope: Scope::Country(c.to_string()),
+                language: None,
+            },
             ["sources", id] if self.sources.contains_key(*id) => Selection {
                 scope: Scope::Source(id.to_string()),
                 language: None,
@@ -217,7 +234,8 @@ impl Catalog {
     }
 }
 
-/// Maps a request path and query (`urgent.atom`, `lang=ro`) to a published path.
+/// Maps a request path and query (`urgent.atom`, `lang=ro`, `country=MDA`) to a
+/// published path.
 pub fn resolve(path: &str, query: Option<&str>) -> String {
     let path = path.trim_start_matches('/');
     let path = if path.is_empty() || path == "index.html" {
@@ -225,11 +243,21 @@ pub fn resolve(path: &str, query: Option<&str>) -> String {
     } else {
         path
     };
-    let lang = query.and_then(|q| {
-        url::form_urlencoded::parse(q.as_bytes())
-            .find(|(k, _)| k == "lang")
-            .map(|(_, v)| v.to_ascii_lowercase())
-    });
+    let param = |name: &str| {
+        query.and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        })
+    };
+    if let Some(c) = param("country").map(|c| c.to_ascii_uppercase())
+        && c.len() == 3
+        && c.bytes().all(|b| b.is_ascii_uppercase())
+        && path.starts_with("urgent.")
+    {
+        return format!("country/{c}/{path}");
+    }
+    let lang = param("lang").map(|l| l.to_ascii_lowercase());
     match lang {
         Some(l)
             if !l.is_empty()
@@ -279,6 +307,12 @@ mod tests {
             "lang/ro/urgent.atom"
         );
         assert_eq!(resolve("/urgent.atom", Some("lang=%2E%2E")), "urgent.atom");
+        assert_eq!(
+            resolve("/urgent.atom", Some("country=mda")),
+            "country/MDA/urgent.atom"
+        );
+        assert_eq!(resolve("/urgent.atom", Some("country=../")), "urgent.atom");
+        assert_eq!(resolve("/all.atom", Some("country=MDA")), "all.atom");
     }
 
     #[test]
@@ -293,6 +327,15 @@ mod tests {
             }
         }
         assert_eq!(c.selection_for_path("lang/fr/urgent.atom"), None);
+        let mda = Selection {
+            scope: Scope::Country("MDA".into()),
+            language: None,
+        };
+        for f in Format::ALL {
+            assert_eq!(c.selection_for_path(&mda.path(f)), Some(mda.clone()));
+        }
+        assert_eq!(c.selection_for_path("country/XYZ/urgent.atom"), None);
+        assert_eq!(c.selection_for_path("country/MDA/all.atom"), None);
         assert_eq!(c.selection_for_path("sources/other.atom"), None);
         assert_eq!(c.selection_for_path("urgent.txt"), None);
     }

@@ -43,11 +43,14 @@ impl Disk {
             let same_on_disk = std::fs::read(&path).is_ok_and(|b| b == doc.body);
             if !same_on_disk {
                 let dir = path.parent().unwrap_or(&self.dir);
-                std::fs::create_dir_all(dir).map_err(|source| PublishError::Write {
-                    path: dir.to_path_buf(),
-                    source,
-                })?;
-                write_atomic(&path, &doc.body).map_err(|source| PublishError::Write {
+                if !written.contains_key(name) || !dir.is_dir() {
+                    // Once per document per process: the directories stay as made.
+                    public_dir(&self.dir, dir).map_err(|source| PublishError::Write {
+                        path: dir.to_path_buf(),
+                        source,
+                    })?;
+                }
+                write_public(&path, &doc.body).map_err(|source| PublishError::Write {
                     path: path.clone(),
                     source,
                 })?;
@@ -61,6 +64,45 @@ impl Disk {
         written.retain(|k, _| snap.disk.contains(k));
         Ok(changed)
     }
+}
+
+/// [`write_atomic`] for a public document: the file is 0644 whatever the umask (the
+/// unit's `UMask=0077`; a temporary file is otherwise 0600), so that a web server on
+/// the same host can serve `output.dir` where the operator puts it within its reach
+/// (README, "Publishing"). The mode is set when the temporary file is created.
+fn write_public(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tocsin-")
+        .permissions(std::fs::Permissions::from_mode(0o644))
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    // Created with the mode, then cut by the umask: set it again on the open file.
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Creates `dir` (under `root`) and makes it and every directory between them readable
+/// and searchable by all.
+fn public_dir(root: &Path, dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir)?;
+    let mut d = Some(dir);
+    while let Some(p) = d {
+        // Read and search for all added; other bits (setgid, group write) kept.
+        let mode = std::fs::metadata(p)?.permissions().mode();
+        if mode & 0o755 != 0o755 {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode | 0o755))?;
+        }
+        if p == root {
+            break;
+        }
+        d = p.parent().filter(|q| q.starts_with(root));
+    }
+    Ok(())
 }
 
 /// Deletes files under `dir` that tocsin published before but the snapshot no longer

@@ -31,9 +31,10 @@ h2 a{color:#0645ad}\
 .meta{color:#444;font-size:.9rem;margin:.2rem 0}\
 .code{font-family:ui-monospace,monospace;background:#f3f3f3;padding:0 .25rem;border-radius:.2rem}\
 .why{font-size:.88rem;color:#7a1010;margin:.3rem 0}\
+.failing{background:#fff4ce;color:#3d2e00;border:1px solid #e0c060;border-radius:.4rem;padding:.5rem .75rem;margin:.5rem 0}\
 .summary{overflow-wrap:anywhere}.summary img{max-width:100%;height:auto}\
 .related{font-size:.9rem;margin:.3rem 0;padding-left:1.2rem}\
-@media (prefers-color-scheme:dark){body{background:#111;color:#eee}.meta{color:#bbb}h2 a,nav a{color:#8ab4f8}.code{background:#333}.why{color:#f28b82}}";
+@media (prefers-color-scheme:dark){body{background:#111;color:#eee}.meta{color:#bbb}h2 a,nav a{color:#8ab4f8}.code{background:#333}.why{color:#f28b82}.failing{background:#3d2e00;color:#ffe08a;border-color:#806020}}";
 
 fn selection_label(meta: &FeedMeta) -> String {
     match (&meta.selection.scope, &meta.selection.language) {
@@ -42,6 +43,10 @@ fn selection_label(meta: &FeedMeta) -> String {
         (Scope::Urgent, Some(l)) => format!("urgent interventions in {l}"),
         (Scope::All, Some(l)) => format!("all items in {l}"),
         (Scope::Source(_), _) => "items of this source".into(),
+        (Scope::Country(c), _) => format!(
+            "urgent interventions about {}",
+            crate::text::country::name(c, None).unwrap_or(c)
+        ),
     }
 }
 
@@ -76,7 +81,7 @@ pub(super) fn render(meta: &FeedMeta, items: &[Arc<PreparedItem>]) -> (Vec<u8>, 
         rss = attr(&meta.url_of(Format::Rss)),
         json = attr(&meta.url_of(Format::Json)),
     );
-    if !meta.languages.is_empty() && !matches!(meta.selection.scope, Scope::Source(_)) {
+    if !meta.languages.is_empty() && matches!(meta.selection.scope, Scope::Urgent | Scope::All) {
         let scope = if meta.selection.scope == Scope::All {
             "all"
         } else {
@@ -101,14 +106,9 @@ pub(super) fn render(meta: &FeedMeta, items: &[Arc<PreparedItem>]) -> (Vec<u8>, 
         }
         out.push_str("</nav>\n");
     }
-    let _ = write!(
-        out,
-        "<p class=\"meta\">{n} {label} · updated <time datetime=\"{iso}\">{updated}</time></p></header>\n<main>\n",
-        n = items.len(),
-        label = text(&selection_label(meta)),
-        iso = meta.updated.to_rfc3339(),
-        updated = meta.updated.format("%Y-%m-%d %H:%M UTC"),
-    );
+    country_nav(&mut out, meta, items);
+    header_meta(&mut out, meta, items.len());
+    out.push_str("</header>\n<main>\n");
     if items.is_empty() {
         out.push_str("<p>Nothing here at the moment.</p>\n");
     }
@@ -121,7 +121,89 @@ pub(super) fn render(meta: &FeedMeta, items: &[Arc<PreparedItem>]) -> (Vec<u8>, 
     (out.into_bytes(), CONTENT_TYPE)
 }
 
+/// The line under the title: how many items, when the sources were checked and the
+/// page published; and the banner when sources fail.
+fn header_meta(out: &mut String, meta: &FeedMeta, n: usize) {
+    let _ = write!(
+        out,
+        "<p class=\"meta\">{n} {label}",
+        label = text(&selection_label(meta)),
+    );
+    let minute = |t: chrono::DateTime<chrono::Utc>| {
+        format!(
+            "<time datetime=\"{}\">{}</time>",
+            t.to_rfc3339(),
+            t.format("%Y-%m-%d %H:%M UTC")
+        )
+    };
+    // When tocsin last looked, not the newest item's date: a page checked a minute ago
+    // must not look a year stale.
+    if let Some(t) = meta.health.checked {
+        let _ = write!(out, " · sources checked {}", minute(t));
+    }
+    let _ = writeln!(out, " · page published {}</p>", minute(chrono::Utc::now()));
+    if let Some(line) = meta.health.failing_line() {
+        let _ = writeln!(
+            out,
+            "<p class=\"failing\" role=\"status\">{}: what is shown may be out of date.</p>",
+            text(&line)
+        );
+    }
+}
+
+/// The country filter: a link to each country's own page, for the countries of the
+/// urgent items shown (the page is static: no script, no form), by name.
+fn country_nav(out: &mut String, meta: &FeedMeta, items: &[Arc<PreparedItem>]) {
+    if !meta.selection.scope.is_urgent() || meta.selection.language.is_some() {
+        return;
+    }
+    let mut countries: Vec<(&str, &str)> = items
+        .iter()
+        .flat_map(|i| i.countries.iter())
+        .map(|(c, _)| (c.as_str(), crate::text::country::name(c, None).unwrap_or(c)))
+        .collect();
+    countries.sort_by(|a, b| a.1.cmp(b.1));
+    countries.dedup();
+    if countries.is_empty() && meta.selection.scope == Scope::Urgent {
+        return;
+    }
+    out.push_str("<nav aria-label=\"countries\"><span>Country:</span> ");
+    let _ = write!(
+        out,
+        "<a href=\"{}\">any</a> ",
+        attr(&super::join(meta.public_url, "urgent.html"))
+    );
+    for (code, name) in countries {
+        let _ = write!(
+            out,
+            "<a href=\"{}\" title=\"{code}\">{}</a> ",
+            attr(&super::join(
+                meta.public_url,
+                &format!("country/{code}/urgent.html")
+            )),
+            text(name),
+            code = attr(code),
+        );
+    }
+    out.push_str("</nav>\n");
+}
+
+/// An item's date as a reader should see it: the date alone when the publisher gave
+/// no time.
+fn when(i: &PreparedItem) -> (String, String) {
+    if i.date_only {
+        let d = i.published.format("%Y-%m-%d").to_string();
+        (d.clone(), d)
+    } else {
+        (
+            i.published.to_rfc3339(),
+            i.published.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
+    }
+}
+
 fn article(out: &mut String, i: &PreparedItem) {
+    let (iso, date) = when(i);
     let lang = i.language.as_deref().unwrap_or("");
     let _ = write!(
         out,
@@ -136,9 +218,17 @@ fn article(out: &mut String, i: &PreparedItem) {
         href = attr(&i.link),
         title = text(&i.title),
         source = text(&plain(&i.source_info.title)),
-        iso = i.published.to_rfc3339(),
-        date = i.published.format("%Y-%m-%d %H:%M UTC"),
+        iso = iso,
+        date = date,
     );
+    for (code, name) in &i.countries {
+        let _ = write!(
+            out,
+            " · <span class=\"country\" title=\"{}\">{}</span>",
+            attr(code),
+            text(name)
+        );
+    }
     if !lang.is_empty() {
         let _ = write!(out, " · <span class=\"lang\">{}</span>", text(lang));
     }
@@ -146,21 +236,14 @@ fn article(out: &mut String, i: &PreparedItem) {
         let _ = write!(out, " · <span class=\"code\">{}</span>", text(&plain(c)));
     }
     out.push_str("</p>\n");
-    if let Some(s) = i.summary_html.as_deref().or(i.content_html.as_deref()) {
+    // Our own summary repeats the line above: the page shows only the publisher's.
+    if let Some(s) = i.summary_html.as_deref().or(i.content_html.as_deref())
+        && !i.summary_is_ours
+    {
         let _ = writeln!(out, "<div class=\"summary\">{s}</div>");
     }
-    if !i.reasons.is_empty() {
-        let why: Vec<String> = i
-            .reasons
-            .iter()
-            .map(|r| {
-                let mut s = plain(&r.rule);
-                if !r.evidence.is_empty() {
-                    s.push_str(&format!(" ({})", plain(&r.evidence)));
-                }
-                s
-            })
-            .collect();
+    let why = i.why();
+    if !why.is_empty() {
         let _ = writeln!(
             out,
             "<p class=\"why\">Selected because: {}</p>",

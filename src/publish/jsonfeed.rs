@@ -68,6 +68,9 @@ struct Ext<'a> {
     reasons: &'a [Reason],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     case_codes: &'a [String],
+    /// ISO 3166-1 alpha-3 codes of the countries the item is about.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    countries: Vec<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related: Vec<Related<'a>>,
     /// For a follow-up: the first item of the case it develops.
@@ -124,7 +127,7 @@ pub(super) fn render(
                 date_modified: rfc3339(i.updated),
                 tags: super::atom::categories(meta, i)
                     .into_iter()
-                    .map(|(t, _)| t)
+                    .map(|c| c.term)
                     .collect(),
                 language: i.language.as_deref(),
                 authors: i
@@ -139,6 +142,7 @@ pub(super) fn render(
                     score: i.score,
                     reasons: &i.reasons,
                     case_codes: &i.case_codes,
+                    countries: i.countries.iter().map(|(c, _)| c.as_str()).collect(),
                     related: i
                         .related
                         .iter()

@@ -40,7 +40,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::source::Source;
-use crate::store::{ItemFilter, Store, StoreError, Trust};
+use crate::store::{ItemFilter, SourceHealth, Store, StoreError, Trust};
 use catalog::{Catalog, Format, Scope, Selection, SourceInfo};
 use disk::Disk;
 pub use disk::write_atomic;
@@ -93,6 +93,8 @@ pub struct FeedMeta<'a> {
     pub updated: DateTime<Utc>,
     pub hubs: &'a [Url],
     pub languages: &'a [String],
+    /// How the sources fare and when they were last checked (the page's header).
+    pub health: &'a SourceHealth,
 }
 
 impl FeedMeta<'_> {
@@ -237,11 +239,12 @@ impl Publisher {
 
     /// Whether `sel` is rendered at every publish and written to disk. The main
     /// selections always are; per-language and per-source ones only with
-    /// `output.on_disk = "all"`, else on the first request for them (see
+    /// `output.on_disk = "all"`, else on the first request for them; per-country ones
+    /// (not in [`Catalog::selections`]) always on request (see
     /// [`render_on_demand`](Self::render_on_demand)).
     pub fn is_eager(&self, sel: &Selection) -> bool {
         self.settings.on_disk == OnDisk::All
-            || (sel.language.is_none() && !matches!(sel.scope, Scope::Source(_)))
+            || (sel.language.is_none() && matches!(sel.scope, Scope::Urgent | Scope::All))
     }
 
     /// Writes the documents of `snap` that differ from what is on disk, each atomically,
@@ -251,16 +254,32 @@ impl Publisher {
         self.disk.write(snap)
     }
 
-    /// The newest item's `updated` time: what an empty selection shows as its own.
+    /// The newest item's `updated` time: what an empty selection shows as its own;
+    /// for an empty store, when the database was created (an empty feed never says
+    /// 1970), else `empty_since`.
     fn newest(store: &Store, empty_since: DateTime<Utc>) -> Result<DateTime<Utc>, PublishError> {
-        Ok(store
+        match store
             .items(&ItemFilter {
                 limit: Some(1),
                 ..Default::default()
             })?
             .first()
-            .map(|i| i.updated)
-            .unwrap_or(empty_since))
+        {
+            Some(i) => Ok(i.updated),
+            None => Ok(store.created()?.unwrap_or(empty_since)),
+        }
+    }
+
+    /// How the configured sources fare, with the last check to the minute (the page
+    /// changes at most once a minute for it).
+    fn health(&self, store: &Store) -> Result<SourceHealth, PublishError> {
+        use chrono::{DurationRound, TimeDelta};
+        let ids: Vec<&str> = self.catalog.sources().keys().map(String::as_str).collect();
+        let mut h = store.source_health(&ids)?;
+        h.checked = h
+            .checked
+            .and_then(|t| t.duration_trunc(TimeDelta::minutes(1)).ok());
+        Ok(h)
     }
 
     /// Renders the eager selections into a snapshot, and again every on-demand
@@ -278,8 +297,9 @@ impl Publisher {
         let mut snap = Snapshot::default();
         let mut used = HashSet::new();
         let newest = Self::newest(store, empty_since)?;
-        self.render_eager(store, newest, &mut snap, &mut used)?;
-        self.refresh_on_demand(store, newest, &mut snap, &mut used)?;
+        let health = self.health(store)?;
+        self.render_eager(store, newest, &health, &mut snap, &mut used)?;
+        self.refresh_on_demand(store, newest, &health, &mut snap, &mut used)?;
         snap.add(
             "sources.opml".into(),
             opml::render(
@@ -303,6 +323,7 @@ impl Publisher {
         &self,
         store: &Store,
         newest: DateTime<Utc>,
+        health: &SourceHealth,
         snap: &mut Snapshot,
         used: &mut HashSet<String>,
     ) -> Result<(), PublishError> {
@@ -314,7 +335,7 @@ impl Publisher {
             .into_iter()
             .filter(|s| self.is_eager(s))
         {
-            let done = self.render_selection(store, &sel, newest, cache.remove(&sel))?;
+            let done = self.render_selection(store, &sel, newest, health, cache.remove(&sel))?;
             for (path, doc) in &done.docs {
                 snap.files.insert(path.clone(), doc.clone());
                 snap.disk.insert(path.clone());
@@ -336,6 +357,7 @@ impl Publisher {
         &self,
         store: &Store,
         newest: DateTime<Utc>,
+        health: &SourceHealth,
         snap: &mut Snapshot,
         used: &mut HashSet<String>,
     ) -> Result<(), PublishError> {
@@ -350,7 +372,7 @@ impl Publisher {
                 .iter()
                 .map(|(p, d)| (p.clone(), d.etag.clone()))
                 .collect();
-            let done = self.render_selection(store, &sel, newest, Some(prev))?;
+            let done = self.render_selection(store, &sel, newest, health, Some(prev))?;
             snap.refreshed.extend(
                 done.docs
                     .iter()
@@ -396,24 +418,22 @@ impl Publisher {
         sel: &Selection,
     ) -> Result<Vec<(String, Arc<Rendered>)>, PublishError> {
         let newest = Self::newest(store, DateTime::UNIX_EPOCH)?;
+        let health = self.health(store)?;
         let prev = self.on_demand().peek(sel).cloned();
-        let done = self.render_selection(store, sel, newest, prev)?;
+        let done = self.render_selection(store, sel, newest, &health, prev)?;
         let docs = done.docs.clone();
         self.on_demand().put(sel.clone(), done);
         Ok(docs)
     }
 
-    /// Renders `sel` in every format, or returns `prev` when its fingerprint shows
-    /// that nothing it shows has changed.
-    fn render_selection(
-        &self,
-        store: &Store,
-        sel: &Selection,
-        newest: DateTime<Utc>,
-        prev: Option<RenderedSelection>,
-    ) -> Result<RenderedSelection, PublishError> {
-        let filter = ItemFilter {
-            urgent_only: sel.scope == Scope::Urgent,
+    /// The items `sel` shows.
+    fn filter(&self, sel: &Selection) -> ItemFilter {
+        ItemFilter {
+            urgent_only: sel.scope.is_urgent(),
+            country: match &sel.scope {
+                Scope::Country(c) => Some(c.clone()),
+                _ => None,
+            },
             sources: match &sel.scope {
                 Scope::Source(id) => vec![id.clone()],
                 _ => vec![],
@@ -426,10 +446,23 @@ impl Publisher {
                 _ => Some(self.settings.max_per_source),
             },
             ..Default::default()
-        };
+        }
+    }
+
+    /// Renders `sel` in every format, or returns `prev` when its fingerprint shows
+    /// that nothing it shows has changed.
+    fn render_selection(
+        &self,
+        store: &Store,
+        sel: &Selection,
+        newest: DateTime<Utc>,
+        health: &SourceHealth,
+        prev: Option<RenderedSelection>,
+    ) -> Result<RenderedSelection, PublishError> {
+        let filter = self.filter(sel);
         // An urgent selection is grouped per case: its items come from a larger pool
         // of urgent items, and whether they group depends on the codes of others.
-        let urgent = sel.scope == Scope::Urgent;
+        let urgent = sel.scope.is_urgent();
         let (mut fingerprint, count) = if urgent {
             let (fp, n) = store.selection_fingerprint(&Store::urgent_pool_filter(&filter))?;
             (fp ^ (store.codes_version()? as u64).rotate_left(17), n)
@@ -440,6 +473,13 @@ impl Publisher {
             // An empty selection shows the newest item's time as its own.
             fingerprint ^= newest.timestamp() as u64;
         }
+        // The page says how the sources fare and when they were checked.
+        fingerprint ^= {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            health.hash(&mut h);
+            h.finish()
+        };
         if let Some(prev) = prev
             && prev.fingerprint == fingerprint
         {
@@ -477,6 +517,7 @@ impl Publisher {
                 updated: prepared.iter().map(|i| i.updated).max().unwrap_or(newest),
                 hubs: &self.settings.hubs,
                 languages: self.catalog.languages(),
+                health,
             };
             let (body, content_type) = render_format(&meta, &prepared)?;
             docs.push((meta.path(), Arc::new(Rendered::new(body, content_type))));

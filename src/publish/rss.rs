@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use rss::extension::atom::{AtomExtension, Link};
+use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Guid, Item, Source};
 
 use super::atom::categories;
@@ -28,17 +29,25 @@ fn item(meta: &FeedMeta, i: &PreparedItem) -> Item {
     Item {
         title: Some(i.title.clone()),
         link: Some(i.link.clone()),
-        description: i.summary_html.clone().or_else(|| i.content_html.clone()),
+        description: i.feed_summary().or_else(|| i.content_html.clone()),
         content: i.content_html.clone(),
         guid: Some(Guid {
             value: i.id.clone(),
             permalink: false,
         }),
         pub_date: Some(i.published.to_rfc2822()),
+        // RSS `author` must be an e-mail address: the names go in `dc:creator`.
         author: None,
+        dublin_core_ext: (!i.authors.is_empty()).then(|| DublinCoreExtension {
+            creators: i.authors.clone(),
+            ..Default::default()
+        }),
         categories: categories(meta, i)
             .into_iter()
-            .map(|(name, domain)| Category { name, domain })
+            .map(|c| Category {
+                name: c.term,
+                domain: c.scheme,
+            })
             .collect(),
         source: (!i.source_info.feed_url.is_empty()).then(|| Source {
             url: i.source_info.feed_url.clone(),

@@ -16,6 +16,8 @@ pub struct ItemFilter {
     /// Only these sources (all when empty).
     pub sources: Vec<String>,
     pub language: Option<String>,
+    /// Only items about this country (ISO 3166-1 alpha-3), through `item_countries`.
+    pub country: Option<String>,
     /// Only items published at or after this time.
     pub since: Option<DateTime<Utc>>,
     pub limit: Option<usize>,
@@ -43,6 +45,15 @@ impl ItemFilter {
         if let Some(l) = &self.language {
             sql.push_str(" AND language = ?");
             args.push(l.clone());
+        }
+        if let Some(c) = &self.country {
+            // A probe of item_countries' key per candidate row: the scan stays on the
+            // items' own index (urgent, newest first), a country's rows are not sorted.
+            sql.push_str(
+                " AND EXISTS (SELECT 1 FROM item_countries \
+                 WHERE country = ? AND item_uid = items.uid)",
+            );
+            args.push(c.clone());
         }
         if let Some(t) = self.since {
             sql.push_str(" AND published >= ?");
@@ -96,7 +107,8 @@ impl<'a> Quota<'a> {
 
 /// The columns [`item_from_row`] reads, in its order.
 pub(super) const ITEM_COLUMNS: &str = "uid, source, title, link, summary, content, categories, \
-     authors, published, updated, first_seen, language, urgent, score, reasons, case_codes, tags";
+     authors, published, updated, first_seen, language, urgent, score, reasons, case_codes, tags, \
+     countries";
 
 /// A row of [`ITEM_COLUMNS`] as a [`StoredItem`] (not grouped: no related items).
 pub(super) fn item_from_row(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
@@ -121,6 +133,7 @@ pub(super) fn item_from_row(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
         reasons: serde_json::from_str::<Vec<Reason>>(&r.get::<_, String>(14)?).unwrap_or_default(),
         case_codes: list(15)?,
         tags: list(16)?,
+        countries: list(17)?,
         related: Vec::new(),
         original: None,
     })
@@ -161,7 +174,7 @@ impl Store {
             );
             let mut stmt = self.conn.prepare_cached(&sql)?;
             let rows = stmt.query_map(params_from_iter(chunk.iter()), |r| {
-                Ok((r.get::<_, i64>(17)?, item_from_row(r)?))
+                Ok((r.get::<_, i64>(18)?, item_from_row(r)?))
             })?;
             for r in rows {
                 let (id, item) = r?;

@@ -9,9 +9,11 @@
 //! [`Store`] is synchronous and owns the one connection; async code reaches it through
 //! [`Db`], which runs each call on the blocking pool.
 
+mod alerts;
 mod cases;
 mod follow;
 mod items;
+mod marks;
 mod probe;
 mod retention;
 mod sources;
@@ -26,10 +28,14 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 
+pub use alerts::{
+    AlertCandidate, ChannelStats, ChannelSync, Disposition, FailingSource, NewAlert, OutboxRow,
+    Planned,
+};
 pub use cases::Trust;
 pub use follow::{FollowOutcome, FollowState};
 pub use items::ItemFilter;
-pub use sources::SourceState;
+pub use sources::{SourceHealth, SourceState};
 pub use verdicts::{StoredSubject, Verdict};
 pub use write::{Batch, PollCounts, PollWrite, StoredPoll};
 
@@ -41,6 +47,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/0004_html.sql")),
     (5, include_str!("migrations/0005_publish_indexes.sql")),
     (6, include_str!("migrations/0006_source_in_time_index.sql")),
+    (7, include_str!("migrations/0007_alerts.sql")),
+    // 7 is another branch's (issue 12): numbers need not be contiguous here, only
+    // increasing, each with its file (see `migration_tests`).
+    (8, include_str!("migrations/0008_readers.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -53,13 +53,15 @@ pub(super) fn write_state(conn: &Connection, s: &SourceState) -> Result<(), Stor
     conn.prepare_cached(
         "INSERT INTO sources (id, url, last_poll, last_success, last_status, last_error, failures, \
          next_due, due_reason, etag, last_modified, body_hash, last_unconditional, adopted_url, \
-         adopted_from, redirect_target, redirect_seen, gone_since, repaired, encoding) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) \
+         adopted_from, redirect_target, redirect_seen, gone_since, repaired, encoding, failing_since) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
+         CASE WHEN ?7 > 0 THEN ?3 END) \
          ON CONFLICT (id) DO UPDATE SET url = ?2, last_poll = ?3, last_success = ?4, \
          last_status = ?5, last_error = ?6, failures = ?7, next_due = ?8, due_reason = ?9, \
          etag = ?10, last_modified = ?11, body_hash = ?12, last_unconditional = ?13, \
          adopted_url = ?14, adopted_from = ?15, redirect_target = ?16, redirect_seen = ?17, \
-         gone_since = ?18, repaired = ?19, encoding = ?20",
+         gone_since = ?18, repaired = ?19, encoding = ?20, \
+         failing_since = CASE WHEN ?7 > 0 THEN COALESCE(sources.failing_since, ?3) END",
     )?
     .execute(params![
         s.id,
@@ -86,7 +88,88 @@ pub(super) fn write_state(conn: &Connection, s: &SourceState) -> Result<(), Stor
     Ok(())
 }
 
+/// How the configured sources fare: what the page, systemd's STATUS and `/healthz`
+/// say ("2 of 5 sources failing since …").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct SourceHealth {
+    /// Sources configured.
+    pub total: usize,
+    /// Of those, the ones whose last poll failed.
+    pub failing: usize,
+    /// Since when the longest-failing of them has failed without a success between.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// The last poll of any of them (successful or not).
+    pub checked: Option<DateTime<Utc>>,
+}
+
+impl SourceHealth {
+    /// "2 of 5 sources failing since 2026-11-29 15:00 UTC", or `None` when none fails.
+    pub fn failing_line(&self) -> Option<String> {
+        if self.failing == 0 {
+            return None;
+        }
+        let mut line = format!(
+            "{} of {} source{} failing",
+            self.failing,
+            self.total,
+            if self.total == 1 { "" } else { "s" }
+        );
+        if let Some(t) = self.failing_since {
+            line.push_str(&format!(" since {}", t.format("%Y-%m-%d %H:%M UTC")));
+        }
+        Some(line)
+    }
+}
+
 impl Store {
+    /// How the sources `ids` (the configured ones) fare (see [`SourceHealth`]).
+    pub fn source_health(&self, ids: &[&str]) -> Result<SourceHealth, StoreError> {
+        let mut health = SourceHealth {
+            total: ids.len(),
+            ..Default::default()
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, failures, failing_since, last_poll FROM sources")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, failures, since, last_poll) = row?;
+            if !ids.contains(&id.as_str()) {
+                continue;
+            }
+            let last_poll = last_poll.as_deref().and_then(parse_ts);
+            health.checked = health.checked.max(last_poll);
+            if failures > 0 {
+                health.failing += 1;
+                let since = since.as_deref().and_then(parse_ts).or(last_poll);
+                health.failing_since = match (health.failing_since, since) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+        }
+        Ok(health)
+    }
+
+    /// When this database was created (or migrated to keep the time): what an empty
+    /// feed shows as its `updated` time.
+    pub fn created(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM classify_state WHERE key = 'created'")?
+            .query_row([], |r| r.get::<_, String>(0))
+            .optional()?
+            .as_deref()
+            .and_then(parse_ts))
+    }
+
     /// Saves a source's state after a poll that wrote no items (a 304, an unchanged
     /// body, a failure). Items are never touched.
     pub fn save_source(&mut self, state: &SourceState) -> Result<(), StoreError> {

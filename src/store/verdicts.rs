@@ -17,7 +17,9 @@ pub struct StoredSubject {
     pub rowid: i64,
     pub uid: String,
     pub source: String,
+    /// The item as stored; its `language` is what the item itself declared.
     pub item: ParsedItem,
+    /// The language it was classified in.
     pub language: Option<String>,
     pub published: DateTime<Utc>,
     pub urgent: bool,
@@ -25,6 +27,7 @@ pub struct StoredSubject {
     pub reasons: Vec<Reason>,
     pub tags: Vec<String>,
     pub case_codes: Vec<String>,
+    pub countries: Vec<String>,
 }
 
 impl StoredSubject {
@@ -36,6 +39,7 @@ impl StoredSubject {
             || class.reasons != self.reasons
             || class.tags != self.tags
             || class.case_codes != self.case_codes
+            || class.countries != self.countries
     }
 }
 
@@ -49,6 +53,44 @@ pub struct Verdict {
 
 const FINGERPRINT_KEY: &str = "rules_fingerprint";
 
+/// The columns [`subject_row`] reads, in its order.
+const SUBJECT_SELECT: &str = "SELECT id, uid, source, guid, link, title, summary, content, \
+     categories, authors, language, published, updated, urgent, score, reasons, tags, \
+     case_codes, declared_language, countries FROM items";
+
+fn subject_row(r: &rusqlite::Row) -> rusqlite::Result<StoredSubject> {
+    let list = |i: usize| -> rusqlite::Result<Vec<String>> {
+        Ok(serde_json::from_str(&r.get::<_, String>(i)?).unwrap_or_default())
+    };
+    let published = parse_ts(&r.get::<_, String>(11)?).unwrap_or_default();
+    Ok(StoredSubject {
+        rowid: r.get(0)?,
+        uid: r.get(1)?,
+        source: r.get(2)?,
+        item: ParsedItem {
+            guid: r.get(3)?,
+            link: r.get(4)?,
+            title: r.get(5)?,
+            summary: r.get(6)?,
+            content: r.get(7)?,
+            categories: list(8)?,
+            authors: list(9)?,
+            published: Some(published),
+            updated: parse_ts(&r.get::<_, String>(12)?),
+            // What the item itself declared (see `text::language::resolve`).
+            language: r.get(18)?,
+        },
+        language: r.get(10)?,
+        published,
+        urgent: r.get(13)?,
+        score: r.get(14)?,
+        reasons: serde_json::from_str(&r.get::<_, String>(15)?).unwrap_or_default(),
+        tags: list(16)?,
+        case_codes: list(17)?,
+        countries: list(19)?,
+    })
+}
+
 impl Store {
     /// Up to `batch` items with a rowid above `after`, in rowid order, restricted by
     /// `filter`'s sources and `since` (its other fields are ignored).
@@ -58,11 +100,7 @@ impl Store {
         batch: usize,
         filter: &ItemFilter,
     ) -> Result<Vec<StoredSubject>, StoreError> {
-        let mut sql = String::from(
-            "SELECT id, uid, source, guid, link, title, summary, content, categories, authors, \
-             language, published, updated, urgent, score, reasons, tags, case_codes \
-             FROM items WHERE id > ?",
-        );
+        let mut sql = format!("{SUBJECT_SELECT} WHERE id > ?");
         let mut args = vec![after.to_string()];
         if !filter.sources.is_empty() {
             sql.push_str(&format!(
@@ -77,37 +115,16 @@ impl Store {
         }
         sql.push_str(&format!(" ORDER BY id LIMIT {batch}"));
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
-            let list = |i: usize| -> rusqlite::Result<Vec<String>> {
-                Ok(serde_json::from_str(&r.get::<_, String>(i)?).unwrap_or_default())
-            };
-            let published = parse_ts(&r.get::<_, String>(11)?).unwrap_or_default();
-            Ok(StoredSubject {
-                rowid: r.get(0)?,
-                uid: r.get(1)?,
-                source: r.get(2)?,
-                item: ParsedItem {
-                    guid: r.get(3)?,
-                    link: r.get(4)?,
-                    title: r.get(5)?,
-                    summary: r.get(6)?,
-                    content: r.get(7)?,
-                    categories: list(8)?,
-                    authors: list(9)?,
-                    published: Some(published),
-                    updated: parse_ts(&r.get::<_, String>(12)?),
-                    language: r.get(10)?,
-                },
-                language: r.get(10)?,
-                published,
-                urgent: r.get(13)?,
-                score: r.get(14)?,
-                reasons: serde_json::from_str(&r.get::<_, String>(15)?).unwrap_or_default(),
-                tags: list(16)?,
-                case_codes: list(17)?,
-            })
-        })?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), subject_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The stored item `uid` as the classifier sees it.
+    pub fn subject(&self, uid: &str) -> Result<Option<StoredSubject>, StoreError> {
+        let sql = format!("{SUBJECT_SELECT} WHERE uid = ?");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query_map([uid], subject_row)?;
+        Ok(rows.next().transpose()?)
     }
 
     /// Writes new verdicts in one transaction. An item whose verdict is `drop` is
@@ -129,9 +146,10 @@ impl Store {
             tx.prepare_cached(
                 "UPDATE items SET \
                  version = version + (urgent IS NOT ?2 OR score IS NOT ?3 OR reasons IS NOT ?4 \
-                 OR tags IS NOT ?5 OR case_codes IS NOT ?6 OR language IS NOT ?7), \
+                 OR tags IS NOT ?5 OR case_codes IS NOT ?6 OR language IS NOT ?7 \
+                 OR countries IS NOT ?8), \
                  urgent = ?2, score = ?3, reasons = ?4, tags = ?5, \
-                 case_codes = ?6, language = ?7 WHERE uid = ?1",
+                 case_codes = ?6, language = ?7, countries = ?8 WHERE uid = ?1",
             )?
             .execute(params![
                 v.uid,
@@ -141,6 +159,7 @@ impl Store {
                 serde_json::to_string(&v.class.tags).expect("plain data"),
                 serde_json::to_string(&v.class.case_codes).expect("plain data"),
                 v.language,
+                serde_json::to_string(&v.class.countries).expect("plain data"),
             ])?;
             write_codes(&tx, &v.uid, &v.class.case_codes, false)?;
         }

@@ -146,15 +146,23 @@ fn write_poll(
 ) -> Result<PollCounts, StoreError> {
     let mut counts = PollCounts::default();
     let mut touched = HashSet::new();
+    // Items of a source's first poll are its history (the backfill), not news: they
+    // are never alert candidates.
+    let news = super::alerts::polled_before(tx, source)?;
     for it in items.iter().filter(|it| !it.class.drop) {
-        upsert(tx, source, now, it, &mut counts, &mut touched)?;
+        let became = upsert(tx, source, now, it, &mut counts, &mut touched)?;
+        if let Some(uid) = became.filter(|_| news) {
+            super::alerts::add_candidate(tx, &uid, now)?;
+        }
     }
     super::sources::write_state(tx, state)?;
     Ok(counts)
 }
 
 /// Writes one item of a poll: found again by one of its keys (then updated, or left
-/// alone when it was pruned), or inserted; then its keys.
+/// alone when it was pruned), or inserted; then its keys. Returns the item's uid when
+/// it became urgent by this write (new and urgent, or its content changed and made it
+/// urgent); a verdict changed by new rules alone does not count.
 fn upsert(
     tx: &Connection,
     source: &str,
@@ -162,7 +170,7 @@ fn upsert(
     it: &StoredPoll,
     counts: &mut PollCounts,
     touched: &mut HashSet<String>,
-) -> Result<(), StoreError> {
+) -> Result<Option<String>, StoreError> {
     let found = find(tx, source, &it.keys)?;
     let uid = found
         .clone()
@@ -170,22 +178,36 @@ fn upsert(
     if !touched.insert(uid.clone()) {
         // The same item twice in one document: the first occurrence wins.
         counts.unchanged += 1;
-        return Ok(());
+        return Ok(None);
     }
+    let mut became_urgent = false;
+    // An editor's mark wins over the rules (see `tocsin mark`).
+    let marked;
+    let it = match super::marks::mark_of(tx, &uid)? {
+        Some(mark) => {
+            let mut m = it.clone();
+            mark.apply(&mut m.class);
+            marked = m;
+            &marked
+        }
+        None => it,
+    };
     if found.is_none() {
         // An item none of whose keys is known is new: no need to look for its row.
         insert(tx, source, now, &uid, it)?;
         counts.new += 1;
+        became_urgent = it.class.urgent;
     } else {
         match stored_version(tx, &uid)? {
             // Keys without an item: it was pruned. It must not come back as new.
             None => {
                 counts.unchanged += 1;
-                return Ok(());
+                return Ok(None);
             }
             Some(old) if old.content_hash != content_hash(&it.item) => {
                 update(tx, now, &uid, it, &old)?;
                 counts.updated += 1;
+                became_urgent = it.class.urgent && !old.urgent;
             }
             Some(_) => {
                 update_verdict(tx, now, &uid, it)?;
@@ -193,7 +215,8 @@ fn upsert(
             }
         }
     }
-    add_keys(tx, source, &uid, &it.keys)
+    add_keys(tx, source, &uid, &it.keys)?;
+    Ok(became_urgent.then_some(uid))
 }
 
 /// The item one of `keys` names, in one lookup for all of them: the strongest key
@@ -228,12 +251,13 @@ struct StoredVersion {
     updated: String,
     published: String,
     first_seen: String,
+    urgent: bool,
 }
 
 fn stored_version(tx: &Connection, uid: &str) -> Result<Option<StoredVersion>, StoreError> {
     Ok(tx
         .prepare_cached(
-            "SELECT content_hash, updated, published, first_seen FROM items WHERE uid = ?",
+            "SELECT content_hash, updated, published, first_seen, urgent FROM items WHERE uid = ?",
         )?
         .query_row([uid], |r| {
             Ok(StoredVersion {
@@ -241,6 +265,7 @@ fn stored_version(tx: &Connection, uid: &str) -> Result<Option<StoredVersion>, S
                 updated: r.get(1)?,
                 published: r.get(2)?,
                 first_seen: r.get(3)?,
+                urgent: r.get(4)?,
             })
         })
         .optional()?)
@@ -258,8 +283,9 @@ fn insert(
     tx.prepare_cached(
         "INSERT INTO items (uid, source, guid, link, title, summary, content, categories, \
          authors, language, published, updated, first_seen, last_seen, sort_time, \
-         content_hash, urgent, score, reasons, case_codes, tags) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+         content_hash, urgent, score, reasons, case_codes, tags, countries, declared_language) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18, \
+         ?19, ?20, ?21, ?22)",
     )?
     .execute(params![
         uid,
@@ -282,6 +308,8 @@ fn insert(
         json(&it.class.reasons),
         json(&it.class.case_codes),
         json(&it.class.tags),
+        json(&it.class.countries),
+        it.item.language,
     ])?;
     write_codes(tx, uid, &it.class.case_codes, true)?;
     Ok(())
@@ -310,7 +338,8 @@ fn update(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6, \
          categories = ?7, authors = ?8, language = ?9, published = ?10, updated = ?11, \
          last_seen = ?12, sort_time = ?13, content_hash = ?14, urgent = ?15, score = ?16, \
-         reasons = ?17, case_codes = ?18, tags = ?19, version = version + 1 WHERE uid = ?1",
+         reasons = ?17, case_codes = ?18, tags = ?19, countries = ?20, declared_language = ?21, \
+         version = version + 1 WHERE uid = ?1",
     )?
     .execute(params![
         uid,
@@ -332,6 +361,8 @@ fn update(
         json(&it.class.reasons),
         json(&it.class.case_codes),
         json(&it.class.tags),
+        json(&it.class.countries),
+        it.item.language,
     ])?;
     write_codes(tx, uid, &it.class.case_codes, false)?;
     Ok(())
@@ -348,8 +379,9 @@ fn update_verdict(
     tx.prepare_cached(
         "UPDATE items SET last_seen = ?2, \
          version = version + (urgent IS NOT ?3 OR score IS NOT ?4 OR reasons IS NOT ?5 \
-         OR language IS NOT ?6 OR tags IS NOT ?7), \
-         urgent = ?3, score = ?4, reasons = ?5, language = ?6, tags = ?7 WHERE uid = ?1",
+         OR language IS NOT ?6 OR tags IS NOT ?7 OR countries IS NOT ?8), \
+         urgent = ?3, score = ?4, reasons = ?5, language = ?6, tags = ?7, countries = ?8, \
+         declared_language = ?9 WHERE uid = ?1",
     )?
     .execute(params![
         uid,
@@ -359,6 +391,8 @@ fn update_verdict(
         json(&it.class.reasons),
         it.language,
         json(&it.class.tags),
+        json(&it.class.countries),
+        it.item.language,
     ])?;
     Ok(())
 }

@@ -28,7 +28,7 @@ static CODE: LazyLock<Regex> = LazyLock::new(|| {
         (?-u:\b)(?P<cc>[A-Z]{3})\s*(?P<seq>[0-9]{3})\s*/\s*(?P<my>[0-9]{4})\s*/\s*OBS\s*
             (?P<num>[0-9]{1,3}[0-9A-Z]?)(?P<osuf>\.[0-9]{1,2})?(?-u:\b)
         |
-        (?P<fu>(?i:follow[-\x20]up\x20of\x20the|seguimiento\x20del|suivi\x20du)\s+)?
+        (?P<fu>(?i:follow[-\x20]?up\x20(?:of|to|on)(?:\x20the)?|seguimiento\x20(?:del|al|de)|suivi\x20(?:du|de))\s+)?
         (?-u:\b)(?i:case|cas|caso)\s+(?P<scc>[A-Z]{3})\s?(?P<snum>[0-9]{6})(?P<ssuf>\.[0-9]{1,2})?(?-u:\b)
         ",
     )
@@ -163,6 +163,18 @@ mod tests {
             codes("Moldova: Follow-up of the case MDA 170811"),
             ["Case MDA 170811 (follow-up)"]
         );
+        // The wordings publishers use, with or without the article.
+        for title in [
+            "Follow-up of case MDA 170811",
+            "Follow up to the case MDA 170811",
+            "Followup on case MDA 170811",
+            "Seguimiento de caso MDA 170811",
+            "Seguimiento al caso MDA 170811",
+            "Suivi du cas MDA 170811",
+            "Suivi de cas MDA 170811",
+        ] {
+            assert_eq!(codes(title), ["Case MDA 170811 (follow-up)"], "{title}");
+        }
     }
 
     #[test]

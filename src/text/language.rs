@@ -119,6 +119,33 @@ fn iso639_1(code: &str) -> Option<&'static str> {
     })
 }
 
+/// The languages rules are written in: a detection overrides a configured or declared
+/// default only when it names one of these (a Romanian title read as Italian must not
+/// take a Romanian item out of its rules).
+pub const RULE_LANGUAGES: [&str; 5] = ["en", "fr", "es", "ro", "ru"];
+
+/// An item's language, in order: what the item itself declares (`own`: an Atom entry's
+/// `xml:lang`, not the document's); a confident detection from its text; the source's
+/// configured language (`configured`); what the document declares (`document`: RSS
+/// `<language>`, the feed's `xml:lang`, `<html lang>`). While a configured or declared
+/// default exists, a detection wins only in one of [`RULE_LANGUAGES`]. `body` (the
+/// summary or content as text) is asked for only when detection runs.
+pub fn resolve(
+    own: Option<&str>,
+    configured: Option<&str>,
+    document: Option<&str>,
+    title: &str,
+    body: impl FnOnce() -> String,
+) -> Option<String> {
+    if let Some(l) = own {
+        return Some(l.to_string());
+    }
+    let default = configured.or(document);
+    let detected =
+        detect(title, &body()).filter(|d| default.is_none() || RULE_LANGUAGES.contains(d));
+    detected.or(default).map(str::to_string)
+}
+
 /// Reduces a declared language (`ro-RO`, `en_US`, `RU`) to a BCP 47 tag, or drops it.
 pub fn clean_tag(raw: &str) -> Option<String> {
     let tag = raw.trim().replace('_', "-");
@@ -173,6 +200,37 @@ mod tests {
         for (title, body, lang) in cases {
             assert_eq!(detect(title, body), Some(lang), "{title}");
         }
+    }
+
+    #[test]
+    fn the_item_then_a_confident_detection_then_the_configured_default() {
+        let fr = || {
+            "L’Observatoire vous prie d’intervenir de toute urgence sur la situation suivante."
+                .to_string()
+        };
+        let title =
+            "Détention arbitraire et mauvais traitements à l’encontre de M. Patient Kabongo";
+        // The item's own declaration wins.
+        assert_eq!(
+            resolve(Some("es"), Some("en"), None, title, fr).as_deref(),
+            Some("es")
+        );
+        // A confident detection beats the configured language (FIDH's French item in an
+        // English source).
+        assert_eq!(
+            resolve(None, Some("en"), Some("en"), title, fr).as_deref(),
+            Some("fr")
+        );
+        // Too little text: the configured language, then the document's.
+        assert_eq!(
+            resolve(None, Some("ro"), Some("en"), "OK", String::new).as_deref(),
+            Some("ro")
+        );
+        assert_eq!(
+            resolve(None, None, Some("en"), "OK", String::new).as_deref(),
+            Some("en")
+        );
+        assert_eq!(resolve(None, None, None, "OK", String::new), None);
     }
 
     #[test]

@@ -1,6 +1,9 @@
-//! `tocsin inspect --source ID` and `tocsin inspect --html SELECTORS.toml PAGE.html`:
+//! `tocsin inspect --source ID` and `tocsin inspect --html [SELECTORS.toml] PAGE.html`:
 //! what an HTML source's selectors extract from a page, value by value, with what did
-//! not match and why. Exits 1 on the layout-change error, like a poll would fail.
+//! not match and why; and, for a source read by detection (or a page given without
+//! selectors, or selectors that match nothing), what detection found and why it chose
+//! it. Exits 1 when a poll would fail on the page (the layout-change error, or no list
+//! found).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -9,19 +12,25 @@ use chrono::SecondsFormat;
 use url::Url;
 
 use super::super::CliError;
+use crate::classify::Classifier;
 use crate::config::Config;
+use crate::fetch::Fetched;
 use crate::model::{Classification, ParsedFeed};
 use crate::parse::decode_html;
+use crate::parse::detect::{Detection, detect_listing};
 use crate::parse::html::{Listing, ListingItem, ListingSpec, parse_listing};
-use crate::poll::html::{fetch_content, get_page, read_listing};
+use crate::parse::{Detected, ParseError};
+use crate::poll::html::{fetch_content, get_page, read_listing, read_page_one};
 use crate::poll::prepare;
-use crate::source::SourceKind;
+use crate::source::{ReadWith, Source, SourceKind};
+use crate::text::charset::{DocKind, to_utf8};
 use crate::text::html_to_text;
 
 /// Characters of an item page's body shown as a sample.
 const SAMPLE_CHARS: usize = 300;
 
-/// Fetches a configured source's page one and reports what its selectors extract.
+/// Fetches a configured source's page one and reports what its selectors (or
+/// detection) extract, as a poll would read it.
 pub(crate) async fn run_source(config: &Config, id: &str) -> Result<(), CliError> {
     let Some(source) = config.source(id) else {
         return Err(CliError::Usage(format!(
@@ -29,43 +38,73 @@ pub(crate) async fn run_source(config: &Config, id: &str) -> Result<(), CliError
             config.path.display()
         )));
     };
-    let spec = match &source.kind {
-        SourceKind::Html(spec) => spec.clone(),
+    let html = match &source.kind {
+        SourceKind::Html(h) => h.clone(),
         SourceKind::Feed => return super::run(config, &[source.url.to_string()]).await,
     };
     let fetcher = config.fetcher();
     let fetched = get_page(&fetcher, source, &source.url)
         .await
         .map_err(|e| CliError::Other(anyhow::anyhow!("{e}")))?;
-    let listing = read_listing(&fetched, &spec);
     let classifier = config.classifier();
-    let verdicts: Vec<Classification> = prepare(
-        &classifier,
-        source,
-        ParsedFeed {
-            items: listing.items.iter().map(|i| i.item.clone()).collect(),
-            ..Default::default()
-        },
-    )
-    .into_iter()
-    .map(|p| p.class)
-    .collect();
+    let page_url = &fetched.final_url;
     let mut out = format!("source {id}\n");
-    report(
-        &mut out,
-        &fetched.final_url,
-        &listing,
-        &spec,
-        Some(&verdicts),
-    );
-    if spec.follow
-        && let (Some(content), Some(link)) = (
-            &spec.content,
-            listing.items.first().and_then(|i| i.item.link.as_deref()),
-        )
-        && let Ok(url) = Url::parse(link)
+    if let ReadWith::Selectors { spec, .. } = &html.read {
+        let configured = read_listing(&fetched, spec);
+        if configured.check().is_err() {
+            report(&mut out, page_url, &configured, spec, None);
+        }
+    }
+    let page = match read_page_one(&fetched, &html) {
+        Ok(page) => page,
+        Err(e) => {
+            if let ParseError::LayoutChanged {
+                detected: Detected::Found(_),
+                ..
+            } = &e
+            {
+                instead(&mut out, &fetched, source, &classifier);
+            }
+            print(&out);
+            return Err(CliError::Other(anyhow::Error::new(e)));
+        }
+    };
+    if let Some(w) = page.fallback_warning() {
+        let _ = writeln!(out, "\nwarning: {w}\n");
+    }
+    match &page.detection {
+        Some(d) => detected(&mut out, page_url, &page.listing, d, source, &classifier),
+        None => {
+            let verdicts = verdicts(&classifier, source, &page.listing);
+            report(
+                &mut out,
+                page_url,
+                &page.listing,
+                &page.spec,
+                Some(&verdicts),
+            );
+        }
+    }
+    if html.follow {
+        item_page(&mut out, &fetcher, source, &html, &page.listing).await;
+    }
+    finish(out, &page.listing)
+}
+
+/// A sample of the first item's page, read with `content`, as `follow` keeps it.
+async fn item_page(
+    out: &mut String,
+    fetcher: &crate::fetch::Fetcher,
+    source: &Source,
+    html: &crate::source::HtmlSource,
+    listing: &Listing,
+) {
+    if let (Some(content), Some(link)) = (
+        &html.content,
+        listing.items.first().and_then(|i| i.item.link.as_deref()),
+    ) && let Ok(url) = Url::parse(link)
     {
-        match fetch_content(&fetcher, source, &url, content).await {
+        match fetch_content(fetcher, source, &url, content).await {
             Ok(body) => {
                 let text = html_to_text(&body);
                 let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -82,12 +121,80 @@ pub(crate) async fn run_source(config: &Config, id: &str) -> Result<(), CliError
             }
         }
     }
-    finish(out, &listing)
 }
 
-/// Applies a selectors file to a saved page, offline.
-pub(crate) fn run_html(selectors: &str, page: &str, base: Option<&str>) -> Result<(), CliError> {
-    let spec = Config::load_selectors(std::path::Path::new(selectors))?;
+/// What detection reads on a page whose selectors match nothing.
+fn instead(out: &mut String, fetched: &Fetched, source: &Source, classifier: &Classifier) {
+    let page_url = &fetched.final_url;
+    let text = to_utf8(
+        &fetched.body,
+        fetched.meta.content_type.as_deref(),
+        DocKind::Html,
+    );
+    if let Ok((listing, d)) = detect_listing(&text.text, page_url, None) {
+        let _ = writeln!(
+            out,
+            "\nthe selectors match nothing; detection reads the page as below \
+             (a poll fails instead: on_layout_change = \"error\")\n"
+        );
+        detected(out, page_url, &listing, &d, source, classifier);
+    }
+}
+
+/// The rules' verdict on each entry of a listing.
+pub(in crate::cli) fn verdicts(
+    classifier: &Classifier,
+    source: &Source,
+    listing: &Listing,
+) -> Vec<Classification> {
+    prepare(
+        classifier,
+        source,
+        ParsedFeed {
+            items: listing.items.iter().map(|i| i.item.clone()).collect(),
+            language: listing.language.clone(),
+            ..Default::default()
+        },
+    )
+    .into_iter()
+    .map(|p| p.class)
+    .collect()
+}
+
+/// What detection found: why that list, the selectors it proposes, and the entries.
+fn detected(
+    out: &mut String,
+    page_url: &Url,
+    listing: &Listing,
+    d: &Detection,
+    source: &Source,
+    classifier: &Classifier,
+) {
+    explain(out, d);
+    let verdicts = verdicts(classifier, source, listing);
+    report(out, page_url, listing, &d.spec, Some(&verdicts));
+}
+
+/// Detection's explanation and proposed selectors.
+pub(in crate::cli) fn explain(out: &mut String, d: &Detection) {
+    let _ = write!(out, "detection {}", d.explanation);
+    let _ = writeln!(
+        out,
+        "\nselectors detection uses (a [sources.html] table to keep or edit):\n{}",
+        d.selectors.to_toml()
+    );
+}
+
+/// Applies a selectors file to a saved page, offline; without one, shows what
+/// detection finds on it.
+pub(crate) fn run_html(
+    selectors: Option<&str>,
+    page: &str,
+    base: Option<&str>,
+) -> Result<(), CliError> {
+    let spec = selectors
+        .map(|s| Config::load_selectors(std::path::Path::new(s)))
+        .transpose()?;
     let bytes = std::fs::read(page)
         .map_err(|e| CliError::Other(anyhow::anyhow!("cannot read {page}: {e}")))?;
     let base = match base {
@@ -100,16 +207,31 @@ pub(crate) fn run_html(selectors: &str, page: &str, base: Option<&str>) -> Resul
             .and_then(|p| Url::from_file_path(p).ok())
             .ok_or_else(|| CliError::Usage(format!("{page}: not a usable path")))?,
     };
-    let listing = parse_listing(&decode_html(&bytes, None), &base, &spec);
+    let text = decode_html(&bytes, None);
     let mut out = String::new();
+    let Some(spec) = spec else {
+        return match detect_listing(&text, &base, None) {
+            Ok((listing, d)) => {
+                explain(&mut out, &d);
+                report(&mut out, &base, &listing, &d.spec, None);
+                finish(out, &listing)
+            }
+            Err(e) => Err(CliError::Other(anyhow::anyhow!("{page}: {e}"))),
+        };
+    };
+    let listing = parse_listing(&text, &base, &spec);
     report(&mut out, &base, &listing, &spec, None);
     finish(out, &listing)
 }
 
-fn finish(out: String, listing: &Listing) -> Result<(), CliError> {
+fn print(out: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());
     let _ = stdout.flush();
+}
+
+fn finish(out: String, listing: &Listing) -> Result<(), CliError> {
+    print(&out);
     listing
         .check()
         .map_err(|e| CliError::Other(anyhow::Error::new(e)))
@@ -124,7 +246,7 @@ fn sample(text: &str) -> String {
 }
 
 /// Writes the human-readable report of one page.
-fn report(
+pub(in crate::cli) fn report(
     out: &mut String,
     page: &Url,
     l: &Listing,

@@ -4,7 +4,7 @@
 //! source's selectors extract (see [`listing`]), so an operator can fix them when a
 //! site changes.
 
-mod listing;
+pub(super) mod listing;
 
 use chrono::Utc;
 use url::Url;
@@ -113,6 +113,7 @@ async fn inspect_one(
                 reasons: p.class.reasons,
                 case_codes: p.class.case_codes,
                 tags: p.class.tags,
+                countries: p.class.countries,
                 related: Vec::new(),
                 original: None,
             }

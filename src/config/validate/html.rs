@@ -1,13 +1,14 @@
 //! `kind` and `[sources.html]`: every selector is compiled at load (scraper), so a typo
 //! is a config error naming its key and line, never a source that silently finds
-//! nothing.
+//! nothing. A listing without selectors (no table, or `auto = true`) is read by
+//! detection.
 
 use std::sync::Arc;
 
 use super::super::raw::{RawHtml, RawKind};
 use super::{Checker, KeyPath};
 use crate::parse::html::{ListingSpec, Pick, Sel, check_date_format};
-use crate::source::SourceKind;
+use crate::source::{HtmlSource, OnLayoutChange, ReadWith, SourceKind};
 
 /// Listing pages read on the first poll of an HTML source unless configured.
 const DEFAULT_BACKFILL_PAGES: u32 = 3;
@@ -30,21 +31,124 @@ pub(super) fn source_kind(
             );
             None
         }
-        (RawKind::Html, None) => {
-            c.problem(
-                key.key("kind"),
-                "an html source needs a [sources.html] table with item, title and link selectors",
-            );
-            None
-        }
+        // No table: the listing is read by detection, everything else at its default.
+        (RawKind::Html, None) => Some(SourceKind::Html(Arc::new(HtmlSource::auto(
+            DEFAULT_BACKFILL_PAGES,
+        )))),
         (RawKind::Html, Some(h)) => {
-            listing(c, key.key("html"), h).map(|s| SourceKind::Html(Arc::new(s)))
+            html_source(c, key.key("html"), h).map(|s| SourceKind::Html(Arc::new(s)))
         }
     }
 }
 
-/// Builds the selectors of one listing; `key` is where the table is (`sources[2].html`,
-/// or the top level of a selectors file).
+/// The selector keys, which `auto = true` replaces.
+const SELECTOR_KEYS: [&str; 6] = ["item", "title", "link", "date", "date_format", "summary"];
+
+/// Builds one `[sources.html]` table.
+fn html_source(c: &mut Checker, key: KeyPath, mut h: RawHtml) -> Option<HtmlSource> {
+    let auto = h.auto.unwrap_or(false);
+    let on_layout_change = on_layout_change(c, &key, h.on_layout_change.take(), auto);
+    let content = optional(c, &key, "content", h.content.take(), Sel::parse);
+    let follow = h.follow.unwrap_or(false);
+    if follow && content.is_none() {
+        c.problem(
+            key.clone().key("follow"),
+            "follow = true needs a `content` selector: what to take from each item's page",
+        );
+    } else if !follow && content.is_some() {
+        c.warnings.push(format!(
+            "{}: ignored: item pages are fetched only with follow = true",
+            key.clone().key("content")
+        ));
+    }
+    let backfill = h.backfill_pages.take();
+    let follow_hosts = h.follow_hosts.take();
+    // Every key is checked, so that every problem of the table is reported at once.
+    let read = if auto {
+        let next = optional(c, &key, "next", h.next.take(), |v| {
+            Pick::parse(v, Some("href"))
+        });
+        not_with_auto(c, &key, &h);
+        let next = next.or_else(|| Pick::parse(HtmlSource::REL_NEXT, Some("href")).ok());
+        next.map(|next| ReadWith::Detect { next })
+    } else {
+        listing(c, key.clone(), h).map(|spec| ReadWith::Selectors {
+            spec,
+            on_layout_change,
+        })
+    };
+    let has_next = match &read {
+        Some(ReadWith::Selectors { spec, .. }) => spec.next.is_some(),
+        Some(ReadWith::Detect { .. }) | None => true,
+    };
+    let backfill_pages = backfill_pages(c, &key, backfill, has_next);
+    let follow_hosts = self::follow_hosts(c, &key, follow_hosts, follow || has_next);
+    Some(HtmlSource {
+        read: read?,
+        follow,
+        content,
+        backfill_pages,
+        follow_hosts,
+    })
+}
+
+/// `on_layout_change`: `error` or `auto` (meaningless, so a warning, with `auto = true`).
+fn on_layout_change(
+    c: &mut Checker,
+    key: &KeyPath,
+    value: Option<String>,
+    auto: bool,
+) -> OnLayoutChange {
+    let k = || key.clone().key("on_layout_change");
+    let v = match value.as_deref() {
+        None => return OnLayoutChange::Error,
+        Some("error") => OnLayoutChange::Error,
+        Some("auto") => OnLayoutChange::Auto,
+        Some(other) => {
+            c.problem(k(), format!("`{other}` is not one of \"error\", \"auto\""));
+            return OnLayoutChange::Error;
+        }
+    };
+    if auto {
+        c.warnings.push(format!(
+            "{}: ignored: with auto = true the listing is always read by detection",
+            k()
+        ));
+    }
+    v
+}
+
+/// With `auto = true` the selector keys have no use: each one set is a problem (which
+/// of the two did the operator mean?).
+fn not_with_auto(c: &mut Checker, key: &KeyPath, h: &RawHtml) {
+    let set = [
+        &h.item,
+        &h.title,
+        &h.link,
+        &h.date,
+        &h.date_format,
+        &h.summary,
+    ];
+    for (name, v) in SELECTOR_KEYS.iter().zip(set) {
+        if v.is_some() {
+            c.problem(
+                key.clone().key(name),
+                "auto = true reads the listing by detection, without selectors: remove the \
+                 selectors, or remove auto = true to read the listing with them",
+            );
+        }
+    }
+    if let Some(name) = h.extra.keys().next() {
+        c.problem(
+            key.clone().key("extra").key(name),
+            "auto = true reads the listing by detection, without selectors: remove \
+             [sources.html.extra], or remove auto = true to read the listing with it",
+        );
+    }
+}
+
+/// Builds the selectors of one listing page; `key` is where the table is
+/// (`sources[2].html`, or the top level of a selectors file).
 pub(super) fn listing(c: &mut Checker, key: KeyPath, h: RawHtml) -> Option<ListingSpec> {
     let item = required(
         c,
@@ -72,22 +176,7 @@ pub(super) fn listing(c: &mut Checker, key: KeyPath, h: RawHtml) -> Option<Listi
         }
     }
     let summary = optional(c, &key, "summary", h.summary, |v| Pick::parse(v, None));
-    let content = optional(c, &key, "content", h.content, Sel::parse);
-    let follow = h.follow.unwrap_or(false);
-    if follow && content.is_none() {
-        c.problem(
-            key.clone().key("follow"),
-            "follow = true needs a `content` selector: what to take from each item's page",
-        );
-    } else if !follow && content.is_some() {
-        c.warnings.push(format!(
-            "{}: ignored: item pages are fetched only with follow = true",
-            key.clone().key("content")
-        ));
-    }
     let next = optional(c, &key, "next", h.next, |v| Pick::parse(v, Some("href")));
-    let backfill_pages = backfill_pages(c, &key, h.backfill_pages, next.is_some());
-    let follow_hosts = follow_hosts(c, &key, h.follow_hosts, follow || next.is_some());
     let extras = extras(c, &key, h.extra);
     Some(ListingSpec {
         item: item?,
@@ -97,11 +186,7 @@ pub(super) fn listing(c: &mut Checker, key: KeyPath, h: RawHtml) -> Option<Listi
         date_format: h.date_format,
         summary,
         extras,
-        follow,
-        content,
         next,
-        backfill_pages,
-        follow_hosts,
     })
 }
 
@@ -185,7 +270,10 @@ fn required<T>(
         None => {
             c.problem(
                 key.clone().key(name),
-                format!("missing: an html source needs `{name}` ({hint})"),
+                format!(
+                    "missing: an html source needs `{name}` ({hint}), or auto = true to read \
+                     the listing without selectors"
+                ),
             );
             None
         }

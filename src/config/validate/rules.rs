@@ -75,6 +75,16 @@ fn rule(c: &mut Checker, i: usize, r: RawRule, names: &mut HashSet<String>) -> O
     {
         c.problem(key().key("tag"), "must not be empty");
     }
+    let label = r.label.as_deref().map(str::trim).map(str::to_string);
+    if let Some(l) = &label
+        && (l.is_empty() || l.chars().any(char::is_control))
+    {
+        c.problem(
+            key().key("label"),
+            "must be one line of text (what a reader is told: \"Arrest or detention named in \
+             the title\")",
+        );
+    }
     Some(RuleConfig {
         name,
         keywords: r.keywords,
@@ -87,6 +97,7 @@ fn rule(c: &mut Checker, i: usize, r: RawRule, names: &mut HashSet<String>) -> O
         weight,
         tag: r.tag.map(|t| t.trim().to_string()),
         drop: r.drop.unwrap_or(false),
+        label,
     })
 }
 

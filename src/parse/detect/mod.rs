@@ -94,8 +94,8 @@ use std::fmt;
 use scraper::Html;
 use url::Url;
 
-use super::bounds::{MAX_CATEGORIES, bound_item, cap_document};
-use super::html::{ListingItem, ListingSpec, Pick, Sel};
+use super::bounds::cap_document;
+use super::html::{Listing, ListingItem, ListingSpec, Pick, Sel, entry, page_of};
 use crate::model::ParsedItem;
 use candidates::{Candidate, Field, read};
 use page::Page;
@@ -145,6 +145,72 @@ impl Selectors {
         self.write("")
     }
 
+    /// The selectors on one line, as a TOML inline table (`{ item = "…", title = "…",
+    /// … }`): `html = ` and this in a `[[sources]]` entry is its `[sources.html]`.
+    /// Messages carry it (the layout-change error, the log) and
+    /// [`Selectors::from_inline`] reads it back.
+    pub fn to_inline(&self) -> String {
+        let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+        let mut parts = vec![
+            format!("item = {}", q(&self.item)),
+            format!("title = {}", q(&self.title)),
+            format!("link = {}", q(&self.link)),
+        ];
+        for (k, v) in self.optional() {
+            if let Some(v) = v {
+                parts.push(format!("{k} = {}", q(v)));
+            }
+        }
+        if !self.extra.is_empty() {
+            let extra: Vec<String> = self
+                .extra
+                .iter()
+                .map(|(n, sel)| format!("{} = {}", key(n), q(sel)))
+                .collect();
+            parts.push(format!("extra = {{ {} }}", extra.join(", ")));
+        }
+        format!("{{ {} }}", parts.join(", "))
+    }
+
+    /// Reads back what [`Selectors::to_inline`] wrote.
+    pub fn from_inline(inline: &str) -> Option<Selectors> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Inline {
+            item: String,
+            title: String,
+            link: String,
+            date: Option<String>,
+            date_format: Option<String>,
+            summary: Option<String>,
+            #[serde(default)]
+            extra: std::collections::BTreeMap<String, String>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Html {
+            html: Inline,
+        }
+        let h: Html = toml::from_str(&format!("html = {inline}")).ok()?;
+        let i = h.html;
+        Some(Selectors {
+            item: i.item,
+            title: i.title,
+            link: i.link,
+            date: i.date,
+            date_format: i.date_format,
+            summary: i.summary,
+            extra: i.extra.into_iter().collect(),
+        })
+    }
+
+    fn optional(&self) -> [(&'static str, &Option<String>); 3] {
+        [
+            ("date", &self.date),
+            ("date_format", &self.date_format),
+            ("summary", &self.summary),
+        ]
+    }
+
     fn write(&self, table: &str) -> String {
         let q = |s: &str| toml::Value::String(s.to_string()).to_string();
         let mut out = String::new();
@@ -154,11 +220,7 @@ impl Selectors {
         out.push_str(&format!("item = {}\n", q(&self.item)));
         out.push_str(&format!("title = {}\n", q(&self.title)));
         out.push_str(&format!("link = {}\n", q(&self.link)));
-        for (k, v) in [
-            ("date", &self.date),
-            ("date_format", &self.date_format),
-            ("summary", &self.summary),
-        ] {
+        for (k, v) in self.optional() {
             if let Some(v) = v {
                 out.push_str(&format!("{k} = {}\n", q(v)));
             }
@@ -171,14 +233,13 @@ impl Selectors {
             };
             out.push_str(&format!("\n[{extra}]\n"));
             for (name, sel) in &self.extra {
-                out.push_str(&format!("{name} = {}\n", q(sel)));
+                out.push_str(&format!("{} = {}\n", key(name), q(sel)));
             }
         }
         out
     }
 
-    /// The selectors compiled, as a configured source would have them (no `follow`,
-    /// no `next`, one page).
+    /// The selectors compiled, as a configured source would have them (no `next`).
     pub fn spec(&self) -> Result<ListingSpec, String> {
         let opt = |v: &Option<String>| v.as_deref().map(|s| Pick::parse(s, None)).transpose();
         Ok(ListingSpec {
@@ -193,12 +254,89 @@ impl Selectors {
                 .iter()
                 .map(|(n, s)| Pick::parse(s, None).map(|p| (n.clone(), p)))
                 .collect::<Result<_, _>>()?,
-            follow: false,
-            content: None,
             next: None,
-            backfill_pages: 1,
-            follow_hosts: Vec::new(),
         })
+    }
+}
+
+/// A TOML key: bare when it can be, quoted otherwise.
+fn key(name: &str) -> String {
+    if !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        name.to_string()
+    } else {
+        toml::Value::String(name.to_string()).to_string()
+    }
+}
+
+/// What detection proposes for a page whose configured selectors matched nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proposal {
+    pub selectors: Selectors,
+    /// How many entries they read.
+    pub entries: usize,
+    /// The first entry's title, to recognise the list.
+    pub first: String,
+}
+
+/// What comes before the inline table in a proposal's text; [`proposal_in`] looks for
+/// it.
+const PROPOSES: &str = "detection proposes, for the page as it is now";
+
+impl fmt::Display for Proposal {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(
+            f,
+            "{PROPOSES} ({} entries, the first \"{}\"): html = {}",
+            self.entries,
+            self.first,
+            self.selectors.to_inline()
+        )
+    }
+}
+
+impl Proposal {
+    pub fn of(d: &Detection) -> Proposal {
+        Proposal {
+            selectors: d.selectors.clone(),
+            entries: d.entries.len(),
+            first: d
+                .entries
+                .first()
+                .map(|e| e.item.title.chars().take(80).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The selectors a message (a stored last error, a log line) proposes, when it carries
+/// a [`Proposal`]: what `status` shows as a `[sources.html]` table.
+pub fn proposal_in(message: &str) -> Option<Selectors> {
+    split_proposal(message).1
+}
+
+/// A message cut before the [`Proposal`] it carries (`"…; detection proposes…"`), and
+/// the proposal's selectors; the whole message and `None` when it carries none.
+pub fn split_proposal(message: &str) -> (&str, Option<Selectors>) {
+    let Some(at) = message.rfind(PROPOSES) else {
+        return (message, None);
+    };
+    let rest = &message[at..];
+    let Some(table_at) = rest.find("html = {") else {
+        return (message, None);
+    };
+    let table = &rest[table_at + "html = ".len()..];
+    // The table ends at one of its closing braces: try from the last one back.
+    let found = table
+        .match_indices('}')
+        .rev()
+        .find_map(|(i, _)| Selectors::from_inline(&table[..=i]));
+    match found {
+        Some(s) => (message[..at].trim_end_matches([' ', ';']), Some(s)),
+        None => (message, None),
     }
 }
 
@@ -283,7 +421,29 @@ pub fn detect(html: &str, page_url: &Url) -> Result<Detection, DetectError> {
     // Nesting capped first, as for configured listings: html5ever's cost grows with
     // the square of the depth.
     let doc = Html::parse_document(&cap_document(html));
-    let page = Page::new(&doc, page_url);
+    detect_in(&doc, page_url)
+}
+
+/// Detection as a poll reads a page: the entries as a [`Listing`], with what the page
+/// says besides (title, language, and the next page by `next`, the source's own
+/// `next` selector), read as `parse_listing` reads them; and the detection, whose
+/// `spec` carries `next` too, so later pages are read the same way. One parse.
+pub fn detect_listing(
+    html: &str,
+    page_url: &Url,
+    next: Option<&Pick>,
+) -> Result<(Listing, Detection), DetectError> {
+    let doc = Html::parse_document(&cap_document(html));
+    let mut d = detect_in(&doc, page_url)?;
+    d.spec.next = next.cloned();
+    let (mut listing, _) = page_of(&doc, page_url, &d.spec);
+    listing.matched = d.entries.len();
+    listing.items = d.entries.clone();
+    Ok((listing, d))
+}
+
+fn detect_in(doc: &Html, page_url: &Url) -> Result<Detection, DetectError> {
+    let page = Page::new(doc, page_url);
     let cands = candidates::candidates(&page);
     let mut ranked: Vec<(f64, Vec<Component>, Candidate)> = merge_levels(&page, cands)
         .into_iter()
@@ -312,7 +472,7 @@ pub fn detect(html: &str, page_url: &Url) -> Result<Detection, DetectError> {
         .spec()
         .map_err(|_| DetectError::NoSelectors(considered))?;
     let winner = &ranked[won].2;
-    let entries = read_entries(&page, &doc, winner, &selectors, &spec);
+    let entries = read_entries(&page, doc, winner, &spec);
     let describe = |(score, comps, c): &(f64, Vec<Component>, Candidate), item: String| Ranked {
         item,
         entries: c.entry_count(),
@@ -448,64 +608,29 @@ fn propose(page: &Page, c: &Candidate) -> Option<(Selectors, Option<String>)> {
     ))
 }
 
-/// The winner's entries, built from the elements detection chose (checked above to be
-/// what the selectors read) the way `parse_listing` builds them.
-fn read_entries(
-    page: &Page,
-    doc: &Html,
-    c: &Candidate,
-    selectors: &Selectors,
-    spec: &ListingSpec,
-) -> Vec<ListingItem> {
+/// The winner's entries: the elements detection chose (checked above to be what the
+/// selectors read), each built by [`entry`], as `parse_listing` builds them.
+fn read_entries(page: &Page, doc: &Html, c: &Candidate, spec: &ListingSpec) -> Vec<ListingItem> {
     let language = doc
         .root_element()
         .value()
         .attr("lang")
         .and_then(crate::text::language::clean_tag);
-    let mut out = Vec::new();
-    for (k, &item) in c.items.iter().enumerate() {
-        let Some(v) = &c.values[k] else { continue };
-        let el = page.node(item).el;
-        let date_text = spec.date.as_ref().and_then(|p| p.first(el));
-        let summary = spec
-            .summary
-            .as_ref()
-            .and_then(|p| p.first(el))
-            .map(|s| html_escape::encode_text(&s).into_owned());
-        let extras: Vec<(String, Vec<String>)> = spec
-            .extras
-            .iter()
-            .map(|(name, p)| (name.clone(), p.all(el, MAX_CATEGORIES)))
-            .collect();
-        let mut seen = std::collections::HashSet::new();
-        let categories: Vec<String> = extras
-            .iter()
-            .flat_map(|(_, vs)| vs)
-            .filter(|v| seen.insert(v.as_str()))
-            .cloned()
-            .collect();
-        let published = if selectors.date.is_some() {
-            v.date
-        } else {
-            None
-        };
-        let mut item = ParsedItem {
-            link: Some(v.url.clone()),
-            title: v.title.clone(),
-            summary,
-            categories,
-            published,
-            language: language.clone(),
-            ..Default::default()
-        };
-        bound_item(&mut item);
-        out.push(ListingItem {
-            item,
-            date_text,
-            extras,
-        });
-    }
-    out
+    c.items
+        .iter()
+        .zip(&c.values)
+        .filter_map(|(&item, v)| {
+            let v = v.as_ref()?;
+            let el = page.node(item).el;
+            Some(entry(
+                el,
+                spec,
+                v.title.clone(),
+                v.url.clone(),
+                language.as_deref(),
+            ))
+        })
+        .collect()
 }
 
 #[cfg(test)]

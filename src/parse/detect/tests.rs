@@ -252,3 +252,42 @@ fn selectors_and_explanation_serialise_for_json_output() {
     assert_eq!(v[1]["winner"]["entries"], 6);
     assert!(v[1]["winner"]["components"][0]["points"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn a_proposal_is_one_line_of_toml_that_reads_back() {
+    let d = detect(&fixture("auto-omct-en.html"), &url()).unwrap();
+    let p = Proposal::of(&d);
+    let text = format!("source `omct-en`: https://x/: selectors matched nothing (…); {p}");
+    assert!(!text.contains('\n'), "{text}");
+    assert!(text.contains("html = { item = \".card\""), "{text}");
+    assert!(text.contains("extra = { "), "{text}");
+    assert_eq!(proposal_in(&text), Some(d.selectors.clone()));
+    // Text after the table (a wrapping message) does not hide it.
+    assert_eq!(
+        proposal_in(&format!("{text} (while polling)")),
+        Some(d.selectors)
+    );
+    assert_eq!(proposal_in("selectors matched nothing (…)"), None);
+}
+
+#[test]
+fn odd_extra_names_and_quotes_survive_the_inline_table() {
+    let s = Selectors {
+        item: "li[data-x=\"a b\"]".into(),
+        title: "h3".into(),
+        link: "a@href".into(),
+        date: None,
+        date_format: Some("%d.%m.%y".into()),
+        summary: None,
+        extra: vec![
+            ("a name".into(), ".x, .y".into()),
+            ("type".into(), "\\".into()),
+        ],
+    };
+    assert_eq!(Selectors::from_inline(&s.to_inline()), Some(s.clone()));
+    let table: toml::Table = toml::from_str(&s.to_toml()).unwrap();
+    assert_eq!(
+        table["sources"]["html"]["extra"]["a name"].as_str(),
+        Some(".x, .y")
+    );
+}

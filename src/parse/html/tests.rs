@@ -11,11 +11,7 @@ fn spec(item: &str, title: &str, link: &str) -> ListingSpec {
         date_format: None,
         summary: None,
         extras: Vec::new(),
-        follow: false,
-        content: None,
         next: None,
-        backfill_pages: 3,
-        follow_hosts: Vec::new(),
     }
 }
 
@@ -347,4 +343,32 @@ fn item_page_content() {
         r#"a<div class="rich-text">b</div>"#,
         "a match inside a match is not taken twice"
     );
+}
+
+#[test]
+fn a_capture_takes_part_of_a_selector_text() {
+    // OMCT's card: the country is a bare text node before the <time> in .card__meta.
+    let page = r#"<html><body><article class="card"><a href="/a"><h3>Arbitrary detention</h3></a>
+        <div class="card__meta">Moldova <time datetime="2024-03-12">12 March 2024</time></div>
+        </article></body></html>"#;
+    let mut s = spec("article.card", "h3", "a");
+    s.extras = vec![(
+        "country".to_string(),
+        Pick::parse(r".card__meta /^([^0-9]+?)\s*[0-9]/", None).unwrap(),
+    )];
+    let items = parse_listing(page, &url(), &s).into_parsed();
+    assert_eq!(items[0].categories, ["Moldova"]);
+    // A value the regex does not match is skipped; a regex without a group keeps its
+    // whole match; commas inside the regex are not alternatives.
+    let p = Pick::parse(r".card__meta /[0-9]{4}/", None).unwrap();
+    let doc = Html::parse_document(page);
+    let card = doc
+        .select(&Selector::parse("article").unwrap())
+        .next()
+        .unwrap();
+    assert_eq!(p.first(card).as_deref(), Some("2024"));
+    let p = Pick::parse(r".card__meta /^(x{1,3})/", None).unwrap();
+    assert_eq!(p.first(card), None);
+    assert!(Pick::parse(r".card__meta /(unclosed/", None).is_err());
+    assert!(Pick::parse(r".card__meta /no end slash", None).is_err());
 }
