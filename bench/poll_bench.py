@@ -18,8 +18,9 @@ run, with the ratios the targets (issue 15) are stated in:
              conditional (`If-None-Match` with nginx's ETag: all 304).
 
 Options (all figures in README "Benchmarks" come from this script):
-  --rules bench|shipped  the bench's two rules (default), or config/tocsin.toml's
-                         [classify] and [[rules]] (the shipped rule set)
+  --rules bench|shipped|FILE  the bench's two rules (default), config/tocsin.toml's
+                         [classify] and [[rules]] (the shipped rule set), or those of
+                         another config file
   --no-language          feeds declare no language (no <language>, no xml:lang): every
                          item's language is detected from its text
   --feeds N              feeds (addresses) to serve and poll (e.g. 10000)
@@ -400,7 +401,7 @@ def rule_lines(which):
             'keywords = ["arbitrary detention", "incommunicado"]',
             'fields = ["title"]',
         ]
-    with open(os.path.join(ROOT, "config", "tocsin.toml"), "rb") as f:
+    with open(rules_file(which), "rb") as f:
         shipped = tomllib.load(f)
     lines = ["[classify]"] + [f"{k} = {toml_value(v)}" for k, v in shipped.get("classify", {}).items()]
     for rule in shipped.get("rules", []):
@@ -409,8 +410,14 @@ def rule_lines(which):
     return lines
 
 
-def shipped_rule_count():
-    with open(os.path.join(ROOT, "config", "tocsin.toml"), "rb") as f:
+def rules_file(which):
+    """`shipped`: config/tocsin.toml; else the path of another config file (another
+    revision's rules, to compare two builds on the rules both understand)."""
+    return os.path.join(ROOT, "config", "tocsin.toml") if which == "shipped" else which
+
+
+def shipped_rule_count(which):
+    with open(rules_file(which), "rb") as f:
         return len(tomllib.load(f).get("rules", []))
 
 
@@ -715,7 +722,7 @@ def main():
     ap.add_argument("--baseline-feeds", type=int)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--port", type=int, default=18080)
-    ap.add_argument("--rules", choices=["bench", "shipped"], default="bench")
+    ap.add_argument("--rules", default="bench", help="bench, shipped, or a config file whose rules to use")
     ap.add_argument("--no-language", action="store_true")
     ap.add_argument("--latency", help="LO-HI milliseconds, e.g. 50-300")
     ap.add_argument("--runs", type=int, default=3)
@@ -748,7 +755,8 @@ def main():
         shutil.rmtree(os.path.join(work, d), ignore_errors=True)
     n = args.feeds
     docs, total = generate(work, n, not args.no_language)
-    rules = "the bench's 2 rules" if args.rules == "bench" else f"the shipped {shipped_rule_count()} rules"
+    rules = ("the bench's 2 rules" if args.rules == "bench"
+             else f"the {shipped_rule_count(args.rules)} rules of {'config/tocsin.toml' if args.rules == 'shipped' else args.rules}")
     print(f"{n} feeds, {n * ITEMS_PER_FEED} items, {total / 1e6:.1f} MB ({total / n / 1024:.1f} KiB per feed), "
           f"{rules}, {'no declared language' if args.no_language else 'language declared by each feed'}, "
           f"concurrency {args.concurrency}, {os.cpu_count()} CPUs, "
