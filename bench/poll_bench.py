@@ -701,7 +701,9 @@ def report(args, n, t, nb, curl, base, lat):
         ratio = t1 / med(rs[1])[0]
         print(f"scale: pass 1 over {n} feeds took {ratio:.2f}x the {m}-feed pass 1 "
               f"({fmt_spread(rs[1])} s; target <= {1.1 * n / m:.1f}x: {verdict(ratio <= 1.1 * n / m)}); "
-              f"peak RSS {rss1:.1f} MiB (target <= 100: {verdict(rss1 <= 100)})")
+              f"peak RSS {rss1:.1f} MiB (target <= 100: {verdict(rss1 <= 100)}); CPU time "
+              f"{med(t[1], 'cpu')[0] / med(rs[1], 'cpu')[0]:.2f}x ({med(t[1], 'cpu')[0]:.2f} s against "
+              f"{med(rs[1], 'cpu')[0]:.2f} s)")
     if lat:
         for p in (1, 2):
             srv = [r["server"] for r in t[p] if r.get("server")]
