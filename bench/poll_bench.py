@@ -40,7 +40,7 @@ Options (all figures in README "Benchmarks" come from this script):
                          window) and measure its RSS and CPU over SECONDS
   --dump DIR             keep `items --json` and the output documents of run 1 in DIR
                          (compare two builds with bench/compare_outputs.py)
-  --runs N, --no-newsboat, --concurrency N, --port P, --keep DIR, --tocsin PATH,
+  --runs N, --no-newsboat, --newsboat-passes 1|2, --concurrency N, --port P, --keep DIR, --tocsin PATH,
   --perf PASS            record that pass of run 1 with `perf record -g`
 
 Usage: bench/poll_bench.py [options]
@@ -525,7 +525,7 @@ def bench_newsboat(args, work, n):
     env = dict(os.environ, HOME=nb)
     results = {}
     prev = 0
-    for p in (1, 2):
+    for p in range(1, args.newsboat_passes + 1):
         cmd = ["newsboat", "-u", "urls", "-c", "cache.db", "-C", "config", "-x", "reload"]
         wall, rss, _, _ = measured(cmd, cwd=nb, env=env)
         cpu = measured.cpu
@@ -672,7 +672,7 @@ def report(args, n, t, nb, curl, base, lat):
         print(f"{'tocsin':10} {p:>4} {fmt_spread(rs):>26} {med(rs, 'cpu')[0]:>7.2f} {rs[0]['new']:>7} {rs[0]['new'] / m:>9.0f} "
               f"{fmt_spread(rs, 'rss', 1):>22}  {notes}")
     if nb:
-        for p in (1, 2):
+        for p in sorted(nb):
             rs = nb[p]
             print(f"{'newsboat':10} {p:>4} {fmt_spread(rs):>26} {med(rs, 'cpu')[0]:>7.2f} {rs[0]['new']:>7} {rs[0]['new'] / med(rs)[0]:>9.0f} "
                   f"{fmt_spread(rs, 'rss', 1):>22}")
@@ -729,6 +729,8 @@ def main():
     ap.add_argument("--latency", help="LO-HI milliseconds, e.g. 50-300")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-newsboat", action="store_true")
+    ap.add_argument("--newsboat-passes", type=int, choices=[1, 2], default=2,
+                    help="1: newsboat's first pass only (its second is no target and slow)")
     ap.add_argument("--stored", type=int)
     ap.add_argument("--idle", type=int)
     ap.add_argument("--dump")
