@@ -16,6 +16,27 @@ use crate::source::Source;
 /// Checks a cron expression the way the scheduler will read it (six fields, seconds
 /// first), returning a message fit for an operator.
 pub(crate) fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
+    // Thousands of sources share a handful of schedules (most the default): each is
+    // parsed once per thread, not once per source at every load and overdue check.
+    thread_local! {
+        static PARSED: std::cell::RefCell<std::collections::HashMap<String, Result<croner::Cron, String>>> =
+            std::cell::RefCell::default();
+    }
+    const KEEP: usize = 64;
+    PARSED.with_borrow_mut(|parsed| {
+        if let Some(known) = parsed.get(expr) {
+            return known.clone();
+        }
+        let result = parse_cron_uncached(expr);
+        if parsed.len() >= KEEP {
+            parsed.clear();
+        }
+        parsed.insert(expr.to_string(), result.clone());
+        result
+    })
+}
+
+fn parse_cron_uncached(expr: &str) -> Result<croner::Cron, String> {
     let fields = expr.split_whitespace().count();
     if fields != 6 {
         return Err(format!(

@@ -1,10 +1,15 @@
 //! Compiling a rule set: keyword phrases into Aho-Corasick automata per field, regexes
-//! into one [`RegexSet`], source globs into a [`GlobSet`] per rule, each within
+//! into one [`regex::RegexSet`], source globs into a [`GlobSet`] per rule, each within
 //! [`Limits`], every failure a [`RuleError`] naming the rule and key.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use std::sync::{Mutex, OnceLock, PoisonError};
+
+use regex::{Regex, RegexBuilder, RegexSetBuilder};
+use regex_automata::nfa::thompson::WhichCaptures;
+use regex_automata::util::syntax;
+use regex_automata::{Input, PatternSet, meta};
 
 use super::{Automaton, Field, Pattern, Phrase, RuleConfig, RuleError, RuleKey};
 
@@ -84,21 +89,132 @@ fn build_automaton(needles: &[String], dfa_bytes: usize) -> Result<AhoCorasick, 
     Err(last)
 }
 
+/// One rule regex, compiled alone only when the set says it matched (to quote what it
+/// matched): the set is what runs on every item, and compiling each regex a second time
+/// at every start cost as much as the set itself (a Unicode class under a bounded
+/// repetition compiles to megabytes), for evidence most regexes never have to give.
+#[derive(Debug, Clone)]
+pub(super) struct LazyRegex {
+    pattern: String,
+    /// The set's size limit: the set holds this regex, so it fits alone.
+    size_limit: usize,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    fn new(pattern: &str, size_limit: usize) -> LazyRegex {
+        LazyRegex {
+            pattern: pattern.to_string(),
+            size_limit,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    pub(super) fn as_str(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The regex alone; `None` only if it does not compile alone, which the set it
+    /// belongs to rules out.
+    pub(super) fn get(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| {
+                RegexBuilder::new(&self.pattern)
+                    .size_limit(self.size_limit)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
+}
+
+/// All rules' regexes as one set, built as the regex crate builds a `RegexSet` (same
+/// syntax, match semantics and limits), but searched with lazy DFA caches of its own:
+/// the regex crate keeps one per thread that ever searched (up to 8 of them, 2 MiB
+/// each with the shipped rules), and polls classify on whichever blocking thread is
+/// free, so a long pass ended up with all of them; here there are as many as searches
+/// ever ran at once (one per parse slot).
+#[derive(Debug)]
+pub(super) struct Set {
+    meta: meta::Regex,
+    caches: Mutex<Vec<meta::Cache>>,
+}
+
+impl Clone for Set {
+    fn clone(&self) -> Set {
+        Set {
+            meta: self.meta.clone(),
+            caches: Mutex::default(),
+        }
+    }
+}
+
+impl Set {
+    /// The indexes of the regexes that match somewhere in `text`, ascending (what
+    /// `RegexSet::matches` gives).
+    pub(super) fn matches(&self, text: &str) -> impl Iterator<Item = usize> {
+        let pooled = self
+            .caches
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let mut cache = pooled.unwrap_or_else(|| self.meta.create_cache());
+        let mut found = PatternSet::new(self.meta.pattern_len());
+        self.meta
+            .which_overlapping_matches_with(&mut cache, &Input::new(text), &mut found);
+        self.caches
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(cache);
+        found
+            .iter()
+            .map(|p| p.as_usize())
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+}
+
+/// The regex crate's `RegexSetBuilder` settings (regex 1.x: `builders.rs`).
+fn build_set(patterns: &[&str], size_limit: usize) -> Result<meta::Regex, String> {
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .nfa_size_limit(Some(size_limit))
+                .hybrid_cache_capacity(2 << 20)
+                .match_kind(regex_automata::MatchKind::All)
+                .utf8_empty(true)
+                .which_captures(WhichCaptures::None),
+        )
+        .syntax(syntax::Config::default().utf8(true))
+        .build_many(patterns)
+        .map_err(|e| e.to_string())
+}
+
 /// Compiles the regexes as one set; on failure, the index of the first regex whose
 /// addition makes the set fail (found by bisection: a set's size grows with its
-/// members) and the error.
+/// members) and the regex crate's error.
 fn regex_set(
-    regexes: &[(usize, usize, Regex)],
+    regexes: &[(usize, usize, LazyRegex)],
     size_limit: usize,
-) -> Result<RegexSet, (usize, regex::Error)> {
+) -> Result<Set, (usize, String)> {
+    let patterns: Vec<&str> = regexes.iter().map(|(_, _, re)| re.as_str()).collect();
+    let first = match build_set(&patterns, size_limit) {
+        Ok(meta) => {
+            return Ok(Set {
+                meta,
+                caches: Mutex::default(),
+            });
+        }
+        Err(e) => e,
+    };
+    // The error path only: the regex crate's own builder, for its messages.
     let build = |n: usize| {
-        RegexSetBuilder::new(regexes[..n].iter().map(|(_, _, re)| re.as_str()))
+        RegexSetBuilder::new(&patterns[..n])
             .size_limit(size_limit)
             .build()
     };
-    let err = match build(regexes.len()) {
-        Ok(set) => return Ok(set),
-        Err(e) => e,
+    let Err(err) = build(regexes.len()) else {
+        return Err((regexes.len() - 1, first));
     };
     // The smallest failing prefix: `lo` regexes compile together, `hi` do not.
     let (mut lo, mut hi, mut last) = (0, regexes.len(), err);
@@ -112,7 +228,7 @@ fn regex_set(
             }
         }
     }
-    Err((hi - 1, last))
+    Err((hi - 1, last.to_string()))
 }
 
 /// A rule set being compiled: the patterns and regexes gathered rule by rule, then
@@ -122,7 +238,7 @@ pub(super) struct Build<'a> {
     limits: Limits,
     patterns: Vec<Pattern>,
     /// Per regex: (rule, index in the rule's `regex`, the regex alone).
-    regexes: Vec<(usize, usize, Regex)>,
+    regexes: Vec<(usize, usize, LazyRegex)>,
     /// Needle bytes over all automata, counted per field a pattern is looked for in.
     keyword_bytes: usize,
 }
@@ -189,17 +305,20 @@ impl<'a> Build<'a> {
         Ok(())
     }
 
-    /// The regexes of rule `r`, each compiled alone.
+    /// The regexes of rule `r`, each parsed alone (its syntax, with the regex crate's
+    /// own parser and messages); they are compiled as one set by
+    /// [`regex_set`](Self::regex_set), which also finds one too large alone.
     pub(super) fn regexes(&mut self, r: usize, rule: &RuleConfig) -> Result<(), RuleError> {
         for (k, re) in rule.regex.iter().enumerate() {
-            let re = Regex::new(re).map_err(|e| {
+            regex_syntax::Parser::new().parse(re).map_err(|e| {
                 self.error(
                     r,
                     RuleKey::Regex(k),
                     format!("`{re}` does not compile: {e}"),
                 )
             })?;
-            self.regexes.push((r, k, re));
+            let lazy = LazyRegex::new(re, self.limits.regex_set_bytes);
+            self.regexes.push((r, k, lazy));
         }
         Ok(())
     }
@@ -283,15 +402,21 @@ impl<'a> Build<'a> {
 
     /// All rules' regexes as one set (`None` without regexes); on failure, the regex
     /// that breaks it.
-    pub(super) fn regex_set(&self) -> Result<Option<RegexSet>, RuleError> {
+    pub(super) fn regex_set(&self) -> Result<Option<Set>, RuleError> {
         if self.regexes.is_empty() {
             return Ok(None);
         }
         let limit = self.limits.regex_set_bytes;
         regex_set(&self.regexes, limit).map(Some).map_err(|(n, e)| {
             let (r, k, re) = &self.regexes[n];
-            let message = if n == 0 {
-                format!("`{re}` does not compile: {e}")
+            let re = re.as_str();
+            // Too large even alone (the regex crate's own limit): said as such.
+            let alone = if n == 0 { None } else { Regex::new(re).err() };
+            let message = if n == 0 || alone.is_some() {
+                format!(
+                    "`{re}` does not compile: {}",
+                    alone.map_or(e, |a| a.to_string())
+                )
             } else {
                 let before = if n == 1 {
                     "the regex".to_string()
@@ -304,7 +429,7 @@ impl<'a> Build<'a> {
                      simplify it (a smaller repetition, or `(?-u:\\w)` / `[0-9]` for \
                      Unicode `\\w` / `\\d`)",
                     limit >> 20,
-                    e.to_string().trim_end_matches('.')
+                    e.trim_end_matches('.')
                 )
             };
             self.error(*r, RuleKey::Regex(*k), message)
@@ -325,7 +450,7 @@ impl<'a> Build<'a> {
     }
 
     /// The patterns and regexes, for the classifier to keep.
-    pub(super) fn finish(self) -> (Vec<Pattern>, Vec<(usize, usize, Regex)>) {
+    pub(super) fn finish(self) -> (Vec<Pattern>, Vec<(usize, usize, LazyRegex)>) {
         (self.patterns, self.regexes)
     }
 }

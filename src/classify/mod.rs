@@ -14,7 +14,7 @@
 //!   nor scanned. Matches fall on word
 //!   boundaries: text and keywords are folded to space-separated words and matched with
 //!   a space on each side; a word written with a trailing `*` matches any ending.
-//! - `regex`: all regular expressions are one [`RegexSet`], run once per field over the
+//! - `regex`: all regular expressions are one [`regex::RegexSet`], run once per field over the
 //!   plain (unfolded) text.
 //! - `case_code`: the item carries a case code ([`codes`], one regex pass per field).
 //!
@@ -27,7 +27,6 @@ mod rule;
 
 use aho_corasick::AhoCorasick;
 use globset::GlobSet;
-use regex::{Regex, RegexSet};
 use sha2::{Digest, Sha256};
 
 pub use compile::Limits;
@@ -264,9 +263,9 @@ pub struct Classifier {
     patterns: Vec<Pattern>,
     /// Per field, the automata over the patterns of the rules that look at it.
     automata: Vec<Automaton>,
-    regex_set: Option<RegexSet>,
+    regex_set: Option<compile::Set>,
     /// Per regex of the set: (rule, index in the rule's `regex`, the regex alone).
-    regexes: Vec<(usize, usize, Regex)>,
+    regexes: Vec<(usize, usize, compile::LazyRegex)>,
     /// The fields some regex rule looks at: the set runs on those only.
     regex_fields: Vec<Field>,
     /// The fields some keyword or veto phrase looks at: only those are folded.
@@ -400,12 +399,16 @@ impl Classifier {
                 if !self.regex_fields.contains(field) {
                     continue;
                 }
-                for i in set.matches(text).iter() {
+                for i in set.matches(text) {
                     let (r, _, re) = &self.regexes[i];
                     if !in_scope[*r] || !self.rules[*r].looks_at(*field) || hit[*r].is_some() {
                         continue;
                     }
-                    let found = re.find(text).map(|m| m.as_str()).unwrap_or_default();
+                    let found = re
+                        .get()
+                        .and_then(|re| re.find(text))
+                        .map(|m| m.as_str())
+                        .unwrap_or_default();
                     hit[*r] = Some(format!("{}: \"{}\"", field.name(), clip(found)));
                 }
             }
