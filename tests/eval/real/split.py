@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Check the tune/holdout split of tests/eval/real/ (four files).
+"""Check the tune/holdout split of tests/eval/real/ (five files).
 
 The split is a pure function of an item's URL, fixed when the item is collected:
 holdout when the first byte of SHA-256(url, UTF-8) is odd, tune when it is even.
 The holdouts of round 1 (`holdout.jsonl`) and round 2 (`holdout2.jsonl`) are spent: each
 was measured once and its misses were reported. Items collected in round 3 go to
-`holdout3.jsonl` (odd) or `tune.jsonl` (even); every holdout file must hold odd URLs
-only, and no URL or id may appear twice across the four files. `add.py` appends new
+`holdout3.jsonl` (odd) or `tune.jsonl` (even); round 3's holdout is spent too, and items
+collected in round 4 go to `holdout4.jsonl` (odd) or `tune.jsonl` (even); every holdout file must hold odd URLs
+only, and no URL or id may appear twice across the five files. `add.py` appends new
 items by this rule.
 
     python3 tests/eval/real/split.py            # check; exit 1 on any problem
@@ -29,11 +30,13 @@ from collections import Counter
 
 HERE = pathlib.Path(__file__).resolve().parent
 FILES = {"tune": HERE / "tune.jsonl", "holdout": HERE / "holdout.jsonl",
-         "holdout2": HERE / "holdout2.jsonl", "holdout3": HERE / "holdout3.jsonl"}
+         "holdout2": HERE / "holdout2.jsonl", "holdout3": HERE / "holdout3.jsonl",
+         "holdout4": HERE / "holdout4.jsonl"}
 # The hash side each file holds: every holdout takes the odd URLs.
-SIDE = {"tune": "tune", "holdout": "holdout", "holdout2": "holdout", "holdout3": "holdout"}
+SIDE = {"tune": "tune", "holdout": "holdout", "holdout2": "holdout", "holdout3": "holdout",
+        "holdout4": "holdout"}
 # The file add.py appends new odd-hash items to: the blind holdout of the current round.
-CURRENT_HOLDOUT = "holdout3"
+CURRENT_HOLDOUT = "holdout4"
 LANGUAGES = {"en", "fr", "es", "ro", "ru"}
 # Trap names of tests/eval/README.md, by the label they imply (None: either label).
 TRAPS = {
@@ -118,7 +121,7 @@ def check(items):
     return errors
 
 
-SPLITS = list(FILES)  # tune, holdout (round 1, spent), holdout2 (round 2, spent), holdout3 (round 3, blind)
+SPLITS = list(FILES)  # tune, holdout (round 1, spent), holdout2 (round 2, spent), holdout3 (round 3, spent), holdout4 (round 4, blind)
 
 
 def counts(items):
