@@ -319,6 +319,24 @@ fn tuning_data_tune_and_three_spent_holdouts_reach_the_targets() {
     );
 }
 
+/// `release-demand-in-title` repeats `release-demand`'s phrases and vetoes (0.2 more when
+/// the demand is in the title): an edit to one list must reach the other.
+#[test]
+fn release_demand_in_title_keeps_release_demands_phrases() {
+    let config = shipped_config();
+    let rule = |name: &str| {
+        config
+            .rules
+            .iter()
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("no rule {name}"))
+    };
+    let (all, title) = (rule("release-demand"), rule("release-demand-in-title"));
+    assert_eq!(title.keywords, all.keywords, "the same phrases");
+    assert_eq!(title.unless, all.unless, "the same vetoes");
+    assert!(all.weight + title.weight >= config.classify.threshold);
+}
+
 /// Why a blind holdout file cannot be measured yet (missing, or no items in it), or
 /// `None` when it holds items. Reads the file only to see whether it is blank.
 fn nothing_to_measure(path: &Path) -> Option<String> {
