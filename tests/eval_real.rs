@@ -1,19 +1,19 @@
 //! Quality of the SHIPPED rules on the real evaluation set (tests/eval/real/, issue 16):
 //! real items of the publishers tocsin ships and of relays of them, split by a hash of
 //! their URL when collected (see tests/eval/real/README.md) into `tune.jsonl`,
-//! `holdout.jsonl` and `holdout2.jsonl` (the holdouts of rounds 1 and 2, each measured
-//! once and so **spent**: tuning data now) and `holdout3.jsonl` (round 3's **blind**
-//! holdout).
+//! `holdout.jsonl`, `holdout2.jsonl` and `holdout3.jsonl` (the holdouts of rounds 1 to
+//! 3, each measured once and so **spent**: tuning data now) and `holdout4.jsonl` (round
+//! 4's **blind** holdout).
 //!
 //! - `cargo test --test eval_real -- --nocapture` measures the **tuning data**,
-//!   `tune.jsonl` and the spent `holdout.jsonl` and `holdout2.jsonl` together: precision
-//!   and recall overall,
-//!   per file, per language, per source and per shipped publisher, then every miss and
-//!   false alarm with its score and evidence. It fails below the targets.
-//! - The blind **holdout3** is measured once, when the rules are final, and never while
+//!   `tune.jsonl` and the spent `holdout.jsonl`, `holdout2.jsonl` and `holdout3.jsonl`
+//!   together: precision and recall overall, per file, per language, per source and per
+//!   shipped publisher, then every miss and false alarm with its score and evidence. It
+//!   fails below the targets.
+//! - The blind **holdout4** is measured once, when the rules are final, and never while
 //!   changing them. Its test is ignored and guarded by an environment variable, so that
 //!   no `cargo test` (not even `-- --ignored`) reads it by accident:
-//!   `TOCSIN_EVAL_HOLDOUT=1 cargo test --test eval_real -- --ignored --nocapture holdout3`
+//!   `TOCSIN_EVAL_HOLDOUT=1 cargo test --test eval_real -- --ignored --nocapture holdout4`
 //!
 //! `TOCSIN_EVAL_VERBOSE=1` prints every item's score and evidence, not only the errors.
 
@@ -35,12 +35,16 @@ const GROUP_RECALL: f64 = 0.9;
 const GROUP_MIN_ITEMS: usize = 10;
 
 /// The tuning data: every file that may be read while changing rules.
-const TUNING_FILES: [&str; 3] = ["tune", "holdout", "holdout2"];
-/// Their sizes, as tests/eval/real/README.md counts them (a file that grows or shrinks
-/// is a change of the data, to be documented there first).
-const TUNING_SIZES: [usize; 3] = [412, 244, 79];
-/// The blind holdout of round 3: read only by [`holdout3`].
-const BLIND_HOLDOUT: &str = "holdout3";
+const TUNING_FILES: [&str; 4] = ["tune", "holdout", "holdout2", "holdout3"];
+/// Their sizes, as tests/eval/real/README.md counts them. The spent holdouts are frozen:
+/// a line more or less there is a change of the data, to be documented first. `tune.jsonl`
+/// grows while collectors add even-hash items to it (412 after round 3, 568 after round
+/// 4's two collections), so its size is a floor.
+const TUNING_SIZES: [usize; 4] = [568, 244, 79, 96];
+/// The file whose size is a floor, not an exact count.
+const GROWING_FILE: &str = "tune";
+/// The blind holdout of round 4: read only by [`holdout4`].
+const BLIND_HOLDOUT: &str = "holdout4";
 
 /// One line of a `tests/eval/real/*.jsonl` file.
 struct Real {
@@ -63,11 +67,16 @@ impl Real {
     }
 }
 
+fn path_of(split: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/eval/real/{split}.jsonl"))
+}
+
 fn load(split: &'static str) -> Vec<Real> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/eval/real/{split}.jsonl"));
+    let path = path_of(split);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
         .map(|(n, l)| {
             let v: serde_json::Value = serde_json::from_str(l)
                 .unwrap_or_else(|e| panic!("{split}.jsonl line {}: {e}", n + 1));
@@ -283,17 +292,25 @@ fn shortfalls(r: &Report) -> Vec<String> {
     out
 }
 
-/// The tuning data (`tune.jsonl` and the spent `holdout.jsonl` and `holdout2.jsonl`)
-/// must reach the targets.
+/// The tuning data (`tune.jsonl` and the spent `holdout.jsonl`, `holdout2.jsonl` and
+/// `holdout3.jsonl`) must reach the targets.
 #[test]
-fn tuning_data_tune_and_spent_holdouts_reach_the_targets() {
+fn tuning_data_tune_and_three_spent_holdouts_reach_the_targets() {
     let r = measure("tuning data", &TUNING_FILES);
     for (file, size) in TUNING_FILES.iter().zip(TUNING_SIZES) {
-        assert_eq!(
-            r.by_file.get(file).map_or(0, Counts::total),
-            size,
-            "{file}.jsonl as documented in tests/eval/real/README.md"
-        );
+        let found = r.by_file.get(file).map_or(0, Counts::total);
+        if *file == GROWING_FILE {
+            assert!(
+                found >= size,
+                "{file}.jsonl has {found} items, fewer than the {size} documented in \
+                 tests/eval/real/README.md"
+            );
+        } else {
+            assert_eq!(
+                found, size,
+                "{file}.jsonl as documented in tests/eval/real/README.md"
+            );
+        }
     }
     let short = shortfalls(&r);
     assert!(
@@ -302,17 +319,80 @@ fn tuning_data_tune_and_spent_holdouts_reach_the_targets() {
     );
 }
 
-/// The one measurement of the blind holdout of round 3. Never run it while changing
-/// rules (see tests/eval/real/README.md): it reads `holdout3.jsonl` only when asked
-/// twice, by `--ignored` and by `TOCSIN_EVAL_HOLDOUT=1`.
+/// `release-demand-in-title` repeats `release-demand`'s phrases and vetoes (0.2 more when
+/// the demand is in the title): an edit to one list must reach the other.
+#[test]
+fn release_demand_in_title_keeps_release_demands_phrases() {
+    let config = shipped_config();
+    let rule = |name: &str| {
+        config
+            .rules
+            .iter()
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("no rule {name}"))
+    };
+    let (all, title) = (rule("release-demand"), rule("release-demand-in-title"));
+    assert_eq!(title.keywords, all.keywords, "the same phrases");
+    assert_eq!(title.unless, all.unless, "the same vetoes");
+    assert!(all.weight + title.weight >= config.classify.threshold);
+}
+
+/// Why a blind holdout file cannot be measured yet (missing, or no items in it), or
+/// `None` when it holds items. Reads the file only to see whether it is blank.
+fn nothing_to_measure(path: &Path) -> Option<String> {
+    match std::fs::read_to_string(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(format!(
+            "{} does not exist (no blind items yet)",
+            path.display()
+        )),
+        Ok(text) if text.trim().is_empty() => {
+            Some(format!("{} is empty (no blind items yet)", path.display()))
+        }
+        _ => None,
+    }
+}
+
+/// The guard of [`holdout4`] on files it must skip and files it must measure, tried on
+/// scratch files (never on the blind holdout itself).
+#[test]
+fn a_missing_or_empty_blind_holdout_is_skipped() {
+    let dir = std::env::temp_dir().join(format!("tocsin-eval-real-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let missing = dir.join("missing.jsonl");
+    let empty = dir.join("empty.jsonl");
+    let blank = dir.join("blank.jsonl");
+    let full = dir.join("full.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    std::fs::write(&blank, "\n  \n").unwrap();
+    std::fs::write(&full, "{\"id\": \"x-001\"}\n").unwrap();
+    assert!(
+        nothing_to_measure(&missing)
+            .unwrap()
+            .contains("does not exist")
+    );
+    assert!(nothing_to_measure(&empty).unwrap().contains("is empty"));
+    assert!(nothing_to_measure(&blank).unwrap().contains("is empty"));
+    assert_eq!(nothing_to_measure(&full), None);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The one measurement of the blind holdout of round 4. Never run it while changing
+/// rules (see tests/eval/real/README.md): it reads `holdout4.jsonl` only when asked
+/// twice, by `--ignored` and by `TOCSIN_EVAL_HOLDOUT=1`. A missing or empty file (the
+/// collectors have not filled it yet) is skipped, loudly, not measured as perfect.
 #[test]
 #[ignore = "the blind holdout is measured once, when the rules are final: see tests/eval/real/README.md"]
-fn holdout3() {
+fn holdout4() {
     if std::env::var("TOCSIN_EVAL_HOLDOUT").as_deref() != Ok("1") {
         println!(
-            "SKIPPED: the blind holdout (holdout3.jsonl) is measured once, when the rules \
-             are final; set TOCSIN_EVAL_HOLDOUT=1 to measure it (tests/eval/real/README.md)"
+            "SKIPPED: the blind holdout ({BLIND_HOLDOUT}.jsonl) is measured once, when the \
+             rules are final; set TOCSIN_EVAL_HOLDOUT=1 to measure it \
+             (tests/eval/real/README.md)"
         );
+        return;
+    }
+    if let Some(why) = nothing_to_measure(&path_of(BLIND_HOLDOUT)) {
+        println!("SKIPPED: {why}");
         return;
     }
     let r = measure("blind holdout", &[BLIND_HOLDOUT]);
