@@ -17,7 +17,8 @@
 //!   (`model_weight`) and probability levels (`model_min_probability`), each with the
 //!   items it turns urgent and not urgent;
 //! - per language, the rules alone and with the model at `CV_WEIGHT` / `CV_LEVEL` (or the
-//!   setting of the grid with the best recall at precision ≥ 0.95).
+//!   setting of the grid with the best recall at precision ≥ 0.95, or, when the rules
+//!   alone are below 0.95, at most 0.005 below the rules alone).
 //!
 //! The rules were written by people who had read all these items, so the rules' own
 //! figures here are in-sample: the model's added value on new items is understated.
@@ -214,7 +215,14 @@ fn main() {
         println!("  p >= {level}: {}", c.show());
     }
     println!("rules alone (in-sample): {}", rules_alone.show());
-    println!("rules + model (weight w when p >= level):");
+    // "Without hurting precision": at least 0.95 (the target), or, where the
+    // rules alone are below it, at most 0.005 below theirs (about 2 false alarms in 400).
+    let floor = if rules_alone.p() >= 0.95 {
+        0.95
+    } else {
+        rules_alone.p() - 0.005
+    };
+    println!("rules + model (weight w when p >= level; * = precision >= {floor:.3}):");
     let mut best: Option<(f64, f64, Counts)> = None;
     for weight in [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0] {
         for level in [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95] {
@@ -222,23 +230,26 @@ fn main() {
             for s in &scored {
                 c.add(s.urgent, combined(s, threshold, weight, level));
             }
-            let mark = if c.p() >= 0.95 { " *" } else { "" };
+            let mark = if c.p() >= floor { " *" } else { "" };
             println!("  w {weight:.1} p >= {level:.2}: {}{mark}", c.show());
             let better = best
                 .as_ref()
                 .is_none_or(|(_, _, b)| c.r() > b.r() || (c.r() == b.r() && c.p() > b.p()));
-            if c.p() >= 0.95 && better {
+            if c.p() >= floor && better {
                 best = Some((weight, level, c));
             }
         }
     }
     let (weight, level) = match best {
         Some((w, l, c)) => {
-            println!("best recall at P >= 0.95: w {w} p >= {l}: {}", c.show());
+            println!(
+                "best recall at P >= {floor:.3}: w {w} p >= {l}: {}",
+                c.show()
+            );
             (env("CV_WEIGHT", w), env("CV_LEVEL", l))
         }
         None => {
-            println!("no setting keeps precision >= 0.95");
+            println!("no setting keeps precision >= {floor:.3}");
             (env("CV_WEIGHT", 0.5), env("CV_LEVEL", 0.9))
         }
     };

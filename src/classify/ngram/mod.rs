@@ -20,6 +20,7 @@
 pub mod train;
 
 use std::fmt::Write as _;
+use std::ops::Range;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -78,17 +79,9 @@ fn seed(field: Field) -> u64 {
     }
 }
 
-/// FNV-1a's 64-bit prime, applied per character.
-const PRIME: u64 = 0x0000_0100_0000_01b3;
-
-/// A final mix (from SplitMix64), so the top bits depend on every character.
-fn mix(mut h: u64) -> u64 {
-    h ^= h >> 30;
-    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h ^= h >> 27;
-    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
-    h ^ (h >> 31)
-}
+/// Multiplicative hashing, one step per character: the top bits of the product depend
+/// on every character so far.
+const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// The first `chars` characters of `text`.
 fn bounded(text: &str, chars: usize) -> &str {
@@ -110,25 +103,49 @@ pub struct Shape {
 }
 
 impl Shape {
-    /// Calls `f(bucket, field, n-gram)` for every n-gram of `subject` this shape reads,
-    /// in order of field, then position, then length.
-    pub(crate) fn each<'s>(&self, subject: &'s Subject, mut f: impl FnMut(u32, Field, &'s str)) {
+    /// Calls `f(bucket, field, text, start..end)` for every n-gram `text[start..end]`
+    /// of `subject` this shape reads, in order of field, then of position (each starting
+    /// position once its n-grams are all read), then of length. One pass over each
+    /// field's characters, keeping the last few, and nothing allocated.
+    #[inline]
+    pub(crate) fn each<'s>(
+        &self,
+        subject: &'s Subject,
+        mut f: impl FnMut(u32, Field, &'s str, Range<usize>),
+    ) {
         let shift = 64 - self.bits;
+        let (min, max) = (self.min, self.max);
         for &(field, chars) in &self.fields {
             let Some((_, folded, _)) = subject.folded.iter().find(|(g, _, _)| *g == field) else {
                 continue;
             };
             let text = bounded(folded, chars);
-            for (start, _) in text.char_indices() {
-                let mut h = seed(field);
-                for (n, (offset, c)) in text[start..].char_indices().take(self.max).enumerate() {
-                    h = (h ^ u64::from(c)).wrapping_mul(PRIME);
-                    if n + 1 >= self.min {
-                        let end = start + offset + c.len_utf8();
+            // The last RING characters: (code point, byte start, byte end).
+            let mut ring = [(0u64, 0usize, 0usize); RING];
+            let seed = seed(field);
+            // The n-grams starting at character `from` (of `n` read), up to `max` long.
+            let mut emit = |ring: &[(u64, usize, usize); RING], from: usize, n: usize| {
+                let mut h = seed;
+                let start = ring[from % RING].1;
+                for k in from..n.min(from + max) {
+                    let (c, _, end) = ring[k % RING];
+                    h = (h ^ c).wrapping_mul(MULTIPLIER);
+                    if k + 1 - from >= min {
                         // `shift` ≥ 40: the bucket fits in 24 bits.
-                        f((mix(h) >> shift) as u32, field, &text[start..end]);
+                        f((h >> shift) as u32, field, text, start..end);
                     }
                 }
+            };
+            let mut n = 0;
+            for (at, c) in text.char_indices() {
+                ring[n % RING] = (u64::from(c), at, at + c.len_utf8());
+                n += 1;
+                if n >= max {
+                    emit(&ring, n - max, n);
+                }
+            }
+            for from in n.saturating_sub(max - 1)..n {
+                emit(&ring, from, n);
             }
         }
     }
@@ -136,6 +153,60 @@ impl Shape {
     /// The fields whose folded text the model needs.
     pub fn fields(&self) -> impl Iterator<Item = Field> + '_ {
         self.fields.iter().map(|(f, _)| *f)
+    }
+}
+
+/// How many characters [`Shape::each`] keeps: more than the longest n-gram.
+const RING: usize = 16;
+
+/// One n-gram of an item that pushed the model's probability up.
+#[derive(Debug, Clone, Copy)]
+struct Hit<'s> {
+    bucket: u32,
+    weight: f32,
+    field: Field,
+    gram: &'s str,
+}
+
+/// The strongest [`EVIDENCE_FEATURES`] hits of one item, kept while scoring.
+struct Top<'s>([Option<Hit<'s>>; EVIDENCE_FEATURES]);
+
+impl<'s> Top<'s> {
+    fn offer(&mut self, bucket: u32, weight: f32, field: Field, text: &'s str, at: Range<usize>) {
+        // A bucket hit again adds up (while it is among the strongest).
+        if let Some(h) = self.0.iter_mut().flatten().find(|h| h.bucket == bucket) {
+            h.weight += weight;
+            return;
+        }
+        let weakest = (0..self.0.len())
+            .min_by(|&a, &b| {
+                let w = |i: usize| self.0[i].map_or(f32::NEG_INFINITY, |h| h.weight);
+                w(a).total_cmp(&w(b))
+            })
+            .unwrap_or(0);
+        if self.0[weakest].is_none_or(|h| h.weight < weight) {
+            self.0[weakest] = Some(Hit {
+                bucket,
+                weight,
+                field,
+                gram: &text[at],
+            });
+        }
+    }
+
+    /// The hits, strongest first (among equals the longer n-gram, which reads better),
+    /// each with its part of the logit of an item of `count` n-grams.
+    fn parts(self, count: u32) -> Vec<(Field, &'s str, f64)> {
+        let mut hits: Vec<Hit> = self.0.into_iter().flatten().collect();
+        hits.sort_by(|a, b| {
+            b.weight
+                .total_cmp(&a.weight)
+                .then(b.gram.len().cmp(&a.gram.len()))
+        });
+        let norm = f64::from(count.max(1)).sqrt();
+        hits.into_iter()
+            .map(|h| (h.field, h.gram, f64::from(h.weight) / norm))
+            .collect()
     }
 }
 
@@ -366,12 +437,34 @@ impl NgramModel {
 
     /// The probability that `subject` is urgent.
     pub fn probability(&self, subject: &Subject) -> f64 {
+        self.score(subject).0
+    }
+
+    /// The probability, and the n-grams of `subject` that pushed it up most, strongest
+    /// first, each with its field and its part of the logit.
+    pub fn explain(&self, subject: &Subject) -> (f64, Vec<(Field, String, f64)>) {
+        let (p, top, count) = self.score(subject);
+        let parts = top
+            .parts(count)
+            .into_iter()
+            .map(|(f, g, w)| (f, g.to_string(), w))
+            .collect();
+        (p, parts)
+    }
+
+    /// One pass: the probability, the strongest hits and how many n-grams were read.
+    fn score<'s>(&self, subject: &'s Subject) -> (f64, Top<'s>, u32) {
         let (mut sum, mut count) = (0.0f32, 0u32);
-        self.shape.each(subject, |bucket, _, _| {
-            sum += self.weight(bucket);
+        let mut top = Top([None; EVIDENCE_FEATURES]);
+        self.shape.each(subject, |bucket, field, text, at| {
+            let w = self.weight(bucket);
+            sum += w;
             count += 1;
+            if w > 0.0 {
+                top.offer(bucket, w, field, text, at);
+            }
         });
-        self.logistic(sum, count)
+        (self.logistic(sum, count), top, count)
     }
 
     fn logistic(&self, sum: f32, count: u32) -> f64 {
@@ -382,45 +475,6 @@ impl NgramModel {
                 f64::from(sum) / f64::from(count).sqrt()
             };
         1.0 / (1.0 + (-z).exp())
-    }
-
-    /// The n-grams of `subject` that pushed its probability up most, strongest first,
-    /// each with its field and its part of the logit.
-    pub fn strongest(&self, subject: &Subject, k: usize) -> Vec<(Field, String, f64)> {
-        let mut hits: Vec<(u32, Field, &str, f32)> = Vec::new();
-        let mut count = 0u32;
-        self.shape.each(subject, |bucket, field, gram| {
-            count += 1;
-            let w = self.weight(bucket);
-            if w > 0.0 {
-                hits.push((bucket, field, gram, w));
-            }
-        });
-        // A bucket hit several times counts with all its hits, shown once.
-        hits.sort_by_key(|h| h.0);
-        let mut merged: Vec<(Field, &str, f32)> = Vec::new();
-        let mut last = None;
-        for (bucket, field, gram, w) in hits {
-            if last == Some(bucket) {
-                if let Some(m) = merged.last_mut() {
-                    m.2 += w;
-                }
-            } else {
-                merged.push((field, gram, w));
-            }
-            last = Some(bucket);
-        }
-        // Strongest first; among equals, the longer n-gram reads better.
-        merged.sort_by(|a, b| {
-            b.2.total_cmp(&a.2)
-                .then(b.1.chars().count().cmp(&a.1.chars().count()))
-        });
-        let norm = f64::from(count.max(1)).sqrt();
-        merged
-            .into_iter()
-            .take(k)
-            .map(|(f, g, w)| (f, g.to_string(), f64::from(w) / norm))
-            .collect()
     }
 }
 
@@ -450,17 +504,12 @@ impl ModelEvidence {
 
     /// The model's reason for `subject`, when its probability reaches the level.
     pub(super) fn reason(&self, subject: &Subject) -> Option<Reason> {
-        let p = self.model.probability(subject);
+        let (p, top, count) = self.model.score(subject);
         if p < self.min_probability {
             return None;
         }
         let mut evidence = format!("p = {p:.2}");
-        for (i, (field, gram, part)) in self
-            .model
-            .strongest(subject, EVIDENCE_FEATURES)
-            .into_iter()
-            .enumerate()
-        {
+        for (i, (field, gram, part)) in top.parts(count).into_iter().enumerate() {
             let sep = if i == 0 { "; " } else { ", " };
             let _ = write!(evidence, "{sep}{}: \"{gram}\" {part:+.2}", field.name());
         }

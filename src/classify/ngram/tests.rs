@@ -34,8 +34,8 @@ fn model_text(bias: f32, weights: &[(&str, f32)]) -> String {
         // to exactly it is the title itself (padded with spaces, so `gram` has them).
         let s = subject(gram.trim(), "");
         let mut bucket = None;
-        shape().each(&s, |b, _, g| {
-            if g == *gram {
+        shape().each(&s, |b, _, text, at| {
+            if &text[at] == *gram {
                 bucket = Some(b);
             }
         });
@@ -89,7 +89,7 @@ fn evidence_names_the_probability_and_the_ngrams_that_pushed() {
         &[(" ab", 2.0), ("ab ", 1.0), (" cd", -3.0)],
     ))
     .unwrap();
-    let top = m.strongest(&subject("ab cd", ""), 4);
+    let (_, top) = m.explain(&subject("ab cd", ""));
     let grams: Vec<&str> = top.iter().map(|(_, g, _)| g.as_str()).collect();
     assert_eq!(
         grams,
@@ -276,4 +276,60 @@ fn training_is_deterministic_and_learns() {
     assert!(m.len() <= 50 && !m.is_empty());
     assert!(m.probability(&subject("urgent appeal for a journalist", "")) > 0.7);
     assert!(m.probability(&subject("report of the year", "")) < 0.3);
+}
+
+#[test]
+fn every_ngram_of_every_field_is_read_once() {
+    let item = ParsedItem {
+        title: "Ab cdé, фыв!".into(),
+        summary: Some("<p>x yz</p>".into()),
+        ..Default::default()
+    };
+    let s = Subject::of(&item, "src", None);
+    let shape = Shape {
+        bits: 18,
+        min: 2,
+        max: 4,
+        fields: vec![(Field::Title, 100), (Field::Summary, 4)],
+    };
+    let mut got: Vec<(Field, String)> = Vec::new();
+    shape.each(&s, |_, f, text, at| got.push((f, text[at].to_string())));
+    let mut want: Vec<(Field, String)> = Vec::new();
+    for (field, text) in [
+        (Field::Title, crate::text::normalize_padded("Ab cdé, фыв!")),
+        (Field::Summary, " x y".to_string()),
+    ] {
+        let chars: Vec<char> = text.chars().collect();
+        for i in 0..chars.len() {
+            for n in 2..=4 {
+                if i + n <= chars.len() {
+                    want.push((field, chars[i..i + n].iter().collect()));
+                }
+            }
+        }
+    }
+    let key = |(f, g): &(Field, String)| (f.name(), g.clone());
+    got.sort_by_key(key);
+    want.sort_by_key(key);
+    assert_eq!(got, want);
+    // Shorter than the shortest n-gram: nothing.
+    let short = Shape {
+        min: 5,
+        max: 5,
+        fields: vec![(Field::Summary, 100)],
+        ..shape
+    };
+    let mut n = 0;
+    short.each(
+        &Subject::of(
+            &ParsedItem {
+                summary: Some("ab".into()),
+                ..Default::default()
+            },
+            "s",
+            None,
+        ),
+        |_, _, _, _| n += 1,
+    );
+    assert_eq!(n, 0);
 }

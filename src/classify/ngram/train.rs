@@ -121,7 +121,7 @@ struct Example {
 
 fn example(shape: &Shape, subject: &Subject, urgent: bool) -> Example {
     let mut buckets = Vec::new();
-    shape.each(subject, |b, _, _| buckets.push(b));
+    shape.each(subject, |b, _, _, _| buckets.push(b));
     let norm = (buckets.len().max(1) as f64).sqrt();
     buckets.sort_unstable();
     let mut x: Vec<(u32, f64)> = Vec::new();
@@ -225,12 +225,12 @@ pub fn train(items: &[(&Subject, bool)], opts: &Options, comment: &str) -> Strin
     // What each kept bucket stands for: its most frequent n-gram in the data.
     let mut names: HashMap<u32, HashMap<(Field, String), usize>> = HashMap::new();
     for (s, _) in items {
-        opts.shape.each(s, |b, f, g| {
+        opts.shape.each(s, |b, f, text, at| {
             if active[b as usize] {
                 *names
                     .entry(b)
                     .or_default()
-                    .entry((f, g.to_string()))
+                    .entry((f, text[at].to_string()))
                     .or_default() += 1;
             }
         });
