@@ -13,11 +13,11 @@
 
 use tocsin::classify::ngram::train::{Options, train_files};
 
-fn main() {
+fn main() -> std::process::ExitCode {
     let paths: Vec<String> = std::env::args().skip(1).collect();
     if paths.is_empty() || paths.iter().any(|p| p.starts_with('-')) {
         eprintln!("usage: train_model FILE.jsonl... > model.tsv");
-        std::process::exit(2);
+        return std::process::ExitCode::from(2);
     }
     let mut files = Vec::new();
     for p in paths {
@@ -25,15 +25,18 @@ fn main() {
             Ok(text) => files.push((p, text)),
             Err(e) => {
                 eprintln!("{p}: {e}");
-                std::process::exit(1);
+                return std::process::ExitCode::FAILURE;
             }
         }
     }
     match train_files(&files, &Options::default()) {
-        Ok(model) => print!("{model}"),
+        Ok(model) => {
+            print!("{model}");
+            std::process::ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("{e}");
-            std::process::exit(1);
+            std::process::ExitCode::FAILURE
         }
     }
 }

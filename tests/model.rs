@@ -117,7 +117,7 @@ fn the_config_turns_the_model_on_off_or_to_a_file() {
     // Defaults of the weight and level.
     let d = config("model = \"builtin\"").unwrap();
     let m = d.classifier.model().unwrap();
-    assert_eq!((m.weight, m.min_probability), (0.2, 0.6));
+    assert_eq!((m.weight, m.min_probability), (0.2, 0.7));
 }
 
 #[test]

@@ -482,12 +482,8 @@ impl Classifier {
                 label: rule.config.label.clone(),
             });
         }
-        if let Some(m) = &self.model
-            && !out.drop
-            && let Some(reason) = m.reason(subject)
-        {
-            out.score += reason.weight;
-            out.reasons.push(reason);
+        if let Some(m) = &self.model {
+            m.add_to(subject, &mut out);
         }
         // Sums of decimal weights carry binary noise (0.6 + 0.4 = 0.9999999999999999):
         // round to a precision no rule set needs more of.

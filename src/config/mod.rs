@@ -133,7 +133,7 @@ pub enum ModelChoice {
 /// "The statistical model").
 pub const DEFAULT_MODEL_WEIGHT: f64 = 0.2;
 /// `model_min_probability` when the config does not say.
-pub const DEFAULT_MODEL_MIN_PROBABILITY: f64 = 0.6;
+pub const DEFAULT_MODEL_MIN_PROBABILITY: f64 = 0.7;
 
 /// WebSub (W3C): hubs pinged after a publish that changed the urgent feed, and
 /// advertised in the feeds with `rel="hub"`.

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use super::{Field, Subject};
-use crate::model::Reason;
+use crate::model::{Classification, Reason};
 use crate::text::hex;
 
 /// The model shipped in the binary (`[classify] model = "builtin"`).
@@ -169,35 +169,50 @@ struct Hit<'s> {
 }
 
 /// The strongest [`EVIDENCE_FEATURES`] hits of one item, kept while scoring.
-struct Top<'s>([Option<Hit<'s>>; EVIDENCE_FEATURES]);
+struct Top<'s> {
+    hits: [Option<Hit<'s>>; EVIDENCE_FEATURES],
+    /// What a hit must weigh to enter: once all are taken, the weakest's weight.
+    floor: f32,
+}
 
 impl<'s> Top<'s> {
-    fn offer(&mut self, bucket: u32, weight: f32, field: Field, text: &'s str, at: Range<usize>) {
-        // A bucket hit again adds up (while it is among the strongest).
-        if let Some(h) = self.0.iter_mut().flatten().find(|h| h.bucket == bucket) {
-            h.weight += weight;
-            return;
+    fn new() -> Top<'s> {
+        Top {
+            hits: [None; EVIDENCE_FEATURES],
+            floor: 0.0,
         }
-        let weakest = (0..self.0.len())
-            .min_by(|&a, &b| {
-                let w = |i: usize| self.0[i].map_or(f32::NEG_INFINITY, |h| h.weight);
-                w(a).total_cmp(&w(b))
-            })
-            .unwrap_or(0);
-        if self.0[weakest].is_none_or(|h| h.weight < weight) {
-            self.0[weakest] = Some(Hit {
+    }
+
+    /// A hit above the floor: it adds to its bucket's if that is kept (a bucket hit
+    /// again), else it takes the weakest's place.
+    fn offer(&mut self, bucket: u32, weight: f32, field: Field, text: &'s str, at: Range<usize>) {
+        if let Some(h) = self.hits.iter_mut().flatten().find(|h| h.bucket == bucket) {
+            h.weight += weight;
+        } else {
+            let weakest = (0..self.hits.len())
+                .min_by(|&a, &b| {
+                    let w = |i: usize| self.hits[i].map_or(f32::NEG_INFINITY, |h| h.weight);
+                    w(a).total_cmp(&w(b))
+                })
+                .unwrap_or(0);
+            self.hits[weakest] = Some(Hit {
                 bucket,
                 weight,
                 field,
                 gram: &text[at],
             });
         }
+        self.floor = self
+            .hits
+            .iter()
+            .map(|h| h.map_or(0.0, |h| h.weight))
+            .fold(f32::INFINITY, f32::min);
     }
 
     /// The hits, strongest first (among equals the longer n-gram, which reads better),
     /// each with its part of the logit of an item of `count` n-grams.
     fn parts(self, count: u32) -> Vec<(Field, &'s str, f64)> {
-        let mut hits: Vec<Hit> = self.0.into_iter().flatten().collect();
+        let mut hits: Vec<Hit> = self.hits.into_iter().flatten().collect();
         hits.sort_by(|a, b| {
             b.weight
                 .total_cmp(&a.weight)
@@ -215,9 +230,9 @@ impl<'s> Top<'s> {
 pub struct NgramModel {
     shape: Shape,
     bias: f32,
-    /// Open addressing: bucket + 1 (0 = empty slot) and its weight.
-    keys: Vec<u32>,
-    weights: Vec<f32>,
+    /// Open addressing: bucket + 1 (0 = empty slot) and its weight, side by side so a
+    /// probe reads one cache line.
+    slots: Vec<(u32, f32)>,
     /// How many buckets carry a weight.
     len: usize,
     /// A hash of the file, for [`super::Classifier::fingerprint`].
@@ -232,165 +247,35 @@ impl NgramModel {
 
     /// Reads a model file (see `config/urgent-model.tsv` for the format).
     pub fn parse(text: &str) -> Result<NgramModel, ModelError> {
-        let mut format_seen = false;
-        let mut bits = None;
-        let mut ngram = None;
-        let mut fields: Vec<(Field, usize)> = Vec::new();
-        let mut bias = None;
-        let mut pairs: Vec<(u32, f32, usize)> = Vec::new();
+        let mut r = Reader::default();
         for (i, line) in text.lines().enumerate() {
-            let n = i + 1;
             let line = line.trim_end_matches('\r');
             if line.trim().is_empty() || line.starts_with('#') {
                 continue;
             }
-            let cols: Vec<&str> = line.split('\t').collect();
-            if !format_seen {
+            if !r.format_seen {
                 if line != FORMAT {
                     return Err(error(
-                        n,
+                        i + 1,
                         format!("not a tocsin model file: expected `{FORMAT}` first"),
                     ));
                 }
-                format_seen = true;
+                r.format_seen = true;
                 continue;
             }
-            let want = |k: usize| {
-                if cols.len() == k {
-                    Ok(())
-                } else {
-                    Err(error(
-                        n,
-                        format!(
-                            "`{}` takes {} tab-separated columns, found {}",
-                            cols[0],
-                            k,
-                            cols.len()
-                        ),
-                    ))
-                }
-            };
-            let int = |s: &str, lo: usize, hi: usize| -> Result<usize, ModelError> {
-                s.parse::<usize>()
-                    .ok()
-                    .filter(|v| (lo..=hi).contains(v))
-                    .ok_or_else(|| {
-                        error(n, format!("`{s}` is not a whole number from {lo} to {hi}"))
-                    })
-            };
-            let float = |s: &str| -> Result<f32, ModelError> {
-                s.parse::<f32>()
-                    .ok()
-                    .filter(|v| v.is_finite())
-                    .ok_or_else(|| error(n, format!("`{s}` is not a finite number")))
-            };
-            match cols[0] {
-                "bits" => {
-                    want(2)?;
-                    bits = Some(int(cols[1], 1, MAX_BITS as usize)? as u32);
-                }
-                "ngram" => {
-                    want(3)?;
-                    let min = int(cols[1], 1, MAX_NGRAM)?;
-                    let max = int(cols[2], min, MAX_NGRAM)?;
-                    ngram = Some((min, max));
-                }
-                "field" => {
-                    want(3)?;
-                    let field = Field::from_name(cols[1])
-                        .filter(|f| MODEL_FIELDS.contains(f))
-                        .ok_or_else(|| {
-                            error(
-                                n,
-                                format!(
-                                    "`{}` is not a field a model reads (title, summary, \
-                                     content, categories)",
-                                    cols[1]
-                                ),
-                            )
-                        })?;
-                    if fields.iter().any(|(f, _)| *f == field) {
-                        return Err(error(n, format!("field `{}` given twice", cols[1])));
-                    }
-                    fields.push((field, int(cols[2], 1, MAX_FIELD_CHARS)?));
-                }
-                "bias" => {
-                    want(2)?;
-                    bias = Some(float(cols[1])?);
-                }
-                "weight" => {
-                    // weight, bucket, weight, then what a reader is shown (field and
-                    // n-grams of the training data), which scoring does not need.
-                    if cols.len() < 3 {
-                        return Err(error(n, "`weight` needs a bucket and a weight"));
-                    }
-                    let Some(bits) = bits else {
-                        return Err(error(n, "`bits` must come before the weights"));
-                    };
-                    let bucket = int(cols[1], 0, (1usize << bits) - 1)? as u32;
-                    if pairs.len() >= MAX_WEIGHTS {
-                        return Err(error(n, format!("more than {MAX_WEIGHTS} weights")));
-                    }
-                    pairs.push((bucket, float(cols[2])?, n));
-                }
-                other => {
-                    return Err(error(
-                        n,
-                        format!(
-                            "unknown line `{other}` (expected bits, ngram, field, bias or \
-                             weight)"
-                        ),
-                    ));
-                }
-            }
+            r.line(i + 1, &line.split('\t').collect::<Vec<_>>())?;
         }
-        let missing = |what: &str| ModelError {
-            line: None,
-            message: format!("no `{what}` line"),
-        };
-        if !format_seen {
-            return Err(ModelError {
-                line: None,
-                message: format!("empty: expected `{FORMAT}` first"),
-            });
-        }
-        let bits = bits.ok_or_else(|| missing("bits"))?;
-        let (min, max) = ngram.ok_or_else(|| missing("ngram"))?;
-        let bias = bias.ok_or_else(|| missing("bias"))?;
-        if fields.is_empty() {
-            return Err(missing("field"));
-        }
-        let size = (pairs.len() * 2).max(8).next_power_of_two();
-        let mut model = NgramModel {
-            shape: Shape {
-                bits,
-                min,
-                max,
-                fields,
-            },
-            bias,
-            keys: vec![0; size],
-            weights: vec![0.0; size],
-            len: 0,
-            hash: hex(&Sha256::digest(text.as_bytes())[..16]),
-        };
-        for (bucket, weight, n) in pairs {
-            if !model.insert(bucket, weight) {
-                return Err(error(n, format!("bucket {bucket} given twice")));
-            }
-        }
-        Ok(model)
+        r.finish(text)
     }
 
     /// Adds a weight; false when the bucket has one already.
     fn insert(&mut self, bucket: u32, weight: f32) -> bool {
-        let mask = self.keys.len() - 1;
+        let mask = self.slots.len() - 1;
         let mut i = bucket as usize & mask;
         loop {
-            match self.keys[i] {
+            match self.slots[i].0 {
                 0 => {
-                    self.keys[i] = bucket + 1;
-                    self.weights[i] = weight;
+                    self.slots[i] = (bucket + 1, weight);
                     self.len += 1;
                     return true;
                 }
@@ -403,12 +288,12 @@ impl NgramModel {
     /// The weight of a bucket (0 when the model does not name it).
     #[inline]
     fn weight(&self, bucket: u32) -> f32 {
-        let mask = self.keys.len() - 1;
+        let mask = self.slots.len() - 1;
         let mut i = bucket as usize & mask;
         loop {
-            let k = self.keys[i];
+            let (k, w) = self.slots[i];
             if k == bucket + 1 {
-                return self.weights[i];
+                return w;
             }
             if k == 0 {
                 return 0.0;
@@ -455,12 +340,12 @@ impl NgramModel {
     /// One pass: the probability, the strongest hits and how many n-grams were read.
     fn score<'s>(&self, subject: &'s Subject) -> (f64, Top<'s>, u32) {
         let (mut sum, mut count) = (0.0f32, 0u32);
-        let mut top = Top([None; EVIDENCE_FEATURES]);
+        let mut top = Top::new();
         self.shape.each(subject, |bucket, field, text, at| {
             let w = self.weight(bucket);
             sum += w;
             count += 1;
-            if w > 0.0 {
+            if w > top.floor {
                 top.offer(bucket, w, field, text, at);
             }
         });
@@ -475,6 +360,153 @@ impl NgramModel {
                 f64::from(sum) / f64::from(count).sqrt()
             };
         1.0 / (1.0 + (-z).exp())
+    }
+}
+
+/// A model file being read: what its lines said so far.
+#[derive(Default)]
+struct Reader {
+    format_seen: bool,
+    bits: Option<u32>,
+    ngram: Option<(usize, usize)>,
+    fields: Vec<(Field, usize)>,
+    bias: Option<f32>,
+    /// Bucket, weight and line.
+    pairs: Vec<(u32, f32, usize)>,
+}
+
+/// `s` as a whole number from `lo` to `hi`.
+fn int(n: usize, s: &str, lo: usize, hi: usize) -> Result<usize, ModelError> {
+    s.parse::<usize>()
+        .ok()
+        .filter(|v| (lo..=hi).contains(v))
+        .ok_or_else(|| error(n, format!("`{s}` is not a whole number from {lo} to {hi}")))
+}
+
+/// `s` as a finite number.
+fn float(n: usize, s: &str) -> Result<f32, ModelError> {
+    s.parse::<f32>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| error(n, format!("`{s}` is not a finite number")))
+}
+
+impl Reader {
+    /// One line after the format line, split at tabs.
+    fn line(&mut self, n: usize, cols: &[&str]) -> Result<(), ModelError> {
+        let want = |k: usize| {
+            if cols.len() == k {
+                Ok(())
+            } else {
+                Err(error(
+                    n,
+                    format!(
+                        "`{}` takes {k} tab-separated columns, found {}",
+                        cols[0],
+                        cols.len()
+                    ),
+                ))
+            }
+        };
+        match cols[0] {
+            "bits" => {
+                want(2)?;
+                self.bits = Some(int(n, cols[1], 1, MAX_BITS as usize)? as u32);
+            }
+            "ngram" => {
+                want(3)?;
+                let min = int(n, cols[1], 1, MAX_NGRAM)?;
+                self.ngram = Some((min, int(n, cols[2], min, MAX_NGRAM)?));
+            }
+            "field" => {
+                want(3)?;
+                let field = Field::from_name(cols[1])
+                    .filter(|f| MODEL_FIELDS.contains(f))
+                    .ok_or_else(|| {
+                        error(
+                            n,
+                            format!(
+                                "`{}` is not a field a model reads (title, summary, content, \
+                                 categories)",
+                                cols[1]
+                            ),
+                        )
+                    })?;
+                if self.fields.iter().any(|(f, _)| *f == field) {
+                    return Err(error(n, format!("field `{}` given twice", cols[1])));
+                }
+                self.fields
+                    .push((field, int(n, cols[2], 1, MAX_FIELD_CHARS)?));
+            }
+            "bias" => {
+                want(2)?;
+                self.bias = Some(float(n, cols[1])?);
+            }
+            "weight" => {
+                // weight, bucket, weight, then what a reader is shown (field and the
+                // n-gram of the training data), which scoring does not need.
+                if cols.len() < 3 {
+                    return Err(error(n, "`weight` needs a bucket and a weight"));
+                }
+                let Some(bits) = self.bits else {
+                    return Err(error(n, "`bits` must come before the weights"));
+                };
+                let bucket = int(n, cols[1], 0, (1usize << bits) - 1)? as u32;
+                if self.pairs.len() >= MAX_WEIGHTS {
+                    return Err(error(n, format!("more than {MAX_WEIGHTS} weights")));
+                }
+                self.pairs.push((bucket, float(n, cols[2])?, n));
+            }
+            other => {
+                return Err(error(
+                    n,
+                    format!("unknown line `{other}` (expected bits, ngram, field, bias or weight)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The model, once every line is read.
+    fn finish(self, text: &str) -> Result<NgramModel, ModelError> {
+        let missing = |what: &str| ModelError {
+            line: None,
+            message: format!("no `{what}` line"),
+        };
+        if !self.format_seen {
+            return Err(ModelError {
+                line: None,
+                message: format!("empty: expected `{FORMAT}` first"),
+            });
+        }
+        let bits = self.bits.ok_or_else(|| missing("bits"))?;
+        if let Some((bucket, _, n)) = self.pairs.iter().find(|p| p.0 >= 1 << bits) {
+            return Err(error(*n, format!("bucket {bucket} is not below 2^{bits}")));
+        }
+        let (min, max) = self.ngram.ok_or_else(|| missing("ngram"))?;
+        let bias = self.bias.ok_or_else(|| missing("bias"))?;
+        if self.fields.is_empty() {
+            return Err(missing("field"));
+        }
+        let size = (self.pairs.len() * 2).max(8).next_power_of_two();
+        let mut model = NgramModel {
+            shape: Shape {
+                bits,
+                min,
+                max,
+                fields: self.fields,
+            },
+            bias,
+            slots: vec![(0, 0.0); size],
+            len: 0,
+            hash: hex(&Sha256::digest(text.as_bytes())[..16]),
+        };
+        for (bucket, weight, n) in self.pairs {
+            if !model.insert(bucket, weight) {
+                return Err(error(n, format!("bucket {bucket} given twice")));
+            }
+        }
+        Ok(model)
     }
 }
 
@@ -502,8 +534,20 @@ impl ModelEvidence {
         )
     }
 
+    /// Adds the model's reason to the rules' verdict on `subject`, when its
+    /// probability reaches the level (and not when a rule drops the item anyway).
+    pub(super) fn add_to(&self, subject: &Subject, out: &mut Classification) {
+        if out.drop {
+            return;
+        }
+        if let Some(r) = self.reason(subject) {
+            out.score += r.weight;
+            out.reasons.push(r);
+        }
+    }
+
     /// The model's reason for `subject`, when its probability reaches the level.
-    pub(super) fn reason(&self, subject: &Subject) -> Option<Reason> {
+    fn reason(&self, subject: &Subject) -> Option<Reason> {
         let (p, top, count) = self.model.score(subject);
         if p < self.min_probability {
             return None;

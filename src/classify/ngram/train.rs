@@ -96,8 +96,8 @@ impl Default for Options {
         Options {
             shape: Shape {
                 bits: 18,
-                min: 3,
-                max: 5,
+                min: 4,
+                max: 4,
                 fields: vec![
                     (Field::Title, 300),
                     (Field::Summary, 200),
