@@ -233,6 +233,9 @@ pub struct NgramModel {
     /// Open addressing: bucket + 1 (0 = empty slot) and its weight, side by side so a
     /// probe reads one cache line.
     slots: Vec<(u32, f32)>,
+    /// One bit per bucket, set for those in `slots`: most n-grams weigh nothing, and
+    /// this answers them from 32 KiB (2^18 buckets) instead of the table.
+    kept: Vec<u64>,
     /// How many buckets carry a weight.
     len: usize,
     /// A hash of the file, for [`super::Classifier::fingerprint`].
@@ -276,6 +279,7 @@ impl NgramModel {
             match self.slots[i].0 {
                 0 => {
                     self.slots[i] = (bucket + 1, weight);
+                    self.kept[bucket as usize / 64] |= 1 << (bucket % 64);
                     self.len += 1;
                     return true;
                 }
@@ -288,6 +292,9 @@ impl NgramModel {
     /// The weight of a bucket (0 when the model does not name it).
     #[inline]
     fn weight(&self, bucket: u32) -> f32 {
+        if self.kept[bucket as usize / 64] & (1 << (bucket % 64)) == 0 {
+            return 0.0;
+        }
         let mask = self.slots.len() - 1;
         let mut i = bucket as usize & mask;
         loop {
@@ -498,6 +505,7 @@ impl Reader {
             },
             bias,
             slots: vec![(0, 0.0); size],
+            kept: vec![0; (1usize << bits).div_ceil(64)],
             len: 0,
             hash: hex(&Sha256::digest(text.as_bytes())[..16]),
         };
