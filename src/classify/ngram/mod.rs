@@ -159,18 +159,23 @@ impl Shape {
 /// How many characters [`Shape::each`] keeps: more than the longest n-gram.
 const RING: usize = 16;
 
-/// One n-gram of an item that pushed the model's probability up.
+/// How many hits scoring keeps: overlapping ones are joined into the spans shown.
+const KEPT_HITS: usize = 2 * EVIDENCE_FEATURES;
+
+/// One n-gram of an item that pushed the model's probability up: `text[start..end]`.
 #[derive(Debug, Clone, Copy)]
 struct Hit<'s> {
     bucket: u32,
     weight: f32,
     field: Field,
-    gram: &'s str,
+    text: &'s str,
+    start: usize,
+    end: usize,
 }
 
-/// The strongest [`EVIDENCE_FEATURES`] hits of one item, kept while scoring.
+/// The strongest [`KEPT_HITS`] hits of one item, kept while scoring.
 struct Top<'s> {
-    hits: [Option<Hit<'s>>; EVIDENCE_FEATURES],
+    hits: [Option<Hit<'s>>; KEPT_HITS],
     /// What a hit must weigh to enter: once all are taken, the weakest's weight.
     floor: f32,
 }
@@ -178,7 +183,7 @@ struct Top<'s> {
 impl<'s> Top<'s> {
     fn new() -> Top<'s> {
         Top {
-            hits: [None; EVIDENCE_FEATURES],
+            hits: [None; KEPT_HITS],
             floor: 0.0,
         }
     }
@@ -199,7 +204,9 @@ impl<'s> Top<'s> {
                 bucket,
                 weight,
                 field,
-                gram: &text[at],
+                text,
+                start: at.start,
+                end: at.end,
             });
         }
         self.floor = self
@@ -209,18 +216,36 @@ impl<'s> Top<'s> {
             .fold(f32::INFINITY, f32::min);
     }
 
-    /// The hits, strongest first (among equals the longer n-gram, which reads better),
-    /// each with its part of the logit of an item of `count` n-grams.
+    /// What a reader is shown: overlapping hits in one field joined into one span
+    /// ("urge", "rgen", "gent" → "urgent") with their weights added, strongest first
+    /// (among equals the longer), at most [`EVIDENCE_FEATURES`], each with its part of
+    /// the logit of an item of `count` n-grams.
     fn parts(self, count: u32) -> Vec<(Field, &'s str, f64)> {
         let mut hits: Vec<Hit> = self.hits.into_iter().flatten().collect();
-        hits.sort_by(|a, b| {
+        hits.sort_by_key(|h| (h.field.name(), h.start));
+        let mut spans: Vec<Hit> = Vec::new();
+        for h in hits {
+            match spans.last_mut() {
+                Some(s) if s.field == h.field && h.start < s.end => {
+                    s.end = s.end.max(h.end);
+                    s.weight += h.weight;
+                }
+                _ => spans.push(h),
+            }
+        }
+        spans.sort_by(|a, b| {
             b.weight
                 .total_cmp(&a.weight)
-                .then(b.gram.len().cmp(&a.gram.len()))
+                .then((b.end - b.start).cmp(&(a.end - a.start)))
         });
         let norm = f64::from(count.max(1)).sqrt();
-        hits.into_iter()
-            .map(|h| (h.field, h.gram, f64::from(h.weight) / norm))
+        spans
+            .into_iter()
+            .take(EVIDENCE_FEATURES)
+            .map(|h| {
+                let text = h.text[h.start..h.end].trim();
+                (h.field, text, f64::from(h.weight) / norm)
+            })
             .collect()
     }
 }
