@@ -3,15 +3,19 @@
 //! `cargo bench --bench classify` (release). Classifies 50,000 realistic items (title +
 //! ~500 bytes of summary, five languages, from tests/eval/items.jsonl) with the SHIPPED
 //! rules and prints µs per item: with the language given (the normal case: source
-//! config or feed declaration) and with detection (nothing declared). Then stores
-//! 50,000 items and times `urgent_cases(200)`, what every publish reads.
+//! config or feed declaration) and with detection (nothing declared), and then with the
+//! built-in statistical model on as well (`[classify] model = "builtin"`, whatever the
+//! shipped config says). Then stores 50,000 items and times `urgent_cases(200)`, what
+//! every publish reads.
 
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
 
 use chrono::{Duration, TimeZone, Utc};
-use tocsin::classify::{Classifier, Subject};
+use std::sync::Arc;
+
+use tocsin::classify::{Classifier, ModelEvidence, NgramModel, Subject};
 use tocsin::config::Config;
 use tocsin::dedup::keys_for;
 use tocsin::model::ParsedItem;
@@ -135,6 +139,34 @@ fn main() {
     timed("  of which matching the rules", || {
         for s in &subjects {
             black_box(c.classify(s));
+        }
+    });
+    drop(subjects);
+    let m = c.clone().with_model(Some(ModelEvidence {
+        model: Arc::new(NgramModel::builtin()),
+        weight: config.classify.model_weight,
+        min_probability: config.classify.model_min_probability,
+    }));
+    for round in 0..2 {
+        let urgent = timed(
+            &format!("round {round}: classify with the built-in model, language given"),
+            || {
+                let mut urgent = 0;
+                for (source, lang, item) in &items {
+                    urgent += usize::from(m.classify(&m.subject(item, source, Some(lang))).urgent);
+                }
+                urgent
+            },
+        );
+        black_box(urgent);
+    }
+    let subjects: Vec<Subject> = items
+        .iter()
+        .map(|(source, lang, item)| m.subject(item, source, Some(lang)))
+        .collect();
+    timed("  of which matching the rules and the model", || {
+        for s in &subjects {
+            black_box(m.classify(s));
         }
     });
     drop(subjects);

@@ -22,6 +22,7 @@
 //! [`crate::text::language::detect`] guesses an item's language when nothing declares it.
 
 mod compile;
+pub mod ngram;
 mod phrase;
 mod rule;
 
@@ -30,6 +31,7 @@ use globset::GlobSet;
 use sha2::{Digest, Sha256};
 
 pub use compile::Limits;
+pub use ngram::{ModelEvidence, NgramModel};
 pub use phrase::Phrase;
 pub use rule::{Field, RuleConfig};
 
@@ -143,10 +145,13 @@ impl Subject {
     }
 }
 
-/// A hash of `rules`, `threshold` and [`MATCHING_VERSION`].
-fn fingerprint(rules: &[RuleConfig], threshold: f64) -> String {
+/// A hash of `rules`, `threshold`, [`MATCHING_VERSION`] and the model, if any.
+fn fingerprint(rules: &[RuleConfig], threshold: f64, model: Option<&ModelEvidence>) -> String {
     let mut h = Sha256::new();
     h.update(format!("{MATCHING_VERSION}\n{threshold:?}\n{rules:?}").as_bytes());
+    if let Some(m) = model {
+        h.update(m.fingerprint().as_bytes());
+    }
     hex(&h.finalize()[..16])
 }
 
@@ -271,6 +276,8 @@ pub struct Classifier {
     /// The fields some keyword or veto phrase looks at: only those are folded.
     keyword_fields: Vec<Field>,
     threshold: f64,
+    /// The statistical model, when `[classify] model` is not `off`.
+    model: Option<ModelEvidence>,
     fingerprint: String,
 }
 
@@ -352,7 +359,8 @@ impl Classifier {
             regex_fields,
             keyword_fields,
             threshold,
-            fingerprint: fingerprint(rules, threshold),
+            model: None,
+            fingerprint: fingerprint(rules, threshold, None),
         })
     }
 
@@ -367,8 +375,31 @@ impl Classifier {
             regex_fields: Vec::new(),
             keyword_fields: Vec::new(),
             threshold: f64::INFINITY,
-            fingerprint: fingerprint(&[], f64::INFINITY),
+            model: None,
+            fingerprint: fingerprint(&[], f64::INFINITY, None),
         }
+    }
+
+    /// These rules with the statistical model as one more piece of evidence (`None`:
+    /// without). The fingerprint changes with the model, so stored verdicts are
+    /// recomputed when it does.
+    pub fn with_model(mut self, model: Option<ModelEvidence>) -> Classifier {
+        if let Some(m) = &model {
+            for f in m.model.shape().fields() {
+                if !self.keyword_fields.contains(&f) {
+                    self.keyword_fields.push(f);
+                }
+            }
+        }
+        let rules: Vec<RuleConfig> = self.rules.iter().map(|r| r.config.clone()).collect();
+        self.fingerprint = fingerprint(&rules, self.threshold, model.as_ref());
+        self.model = model;
+        self
+    }
+
+    /// The statistical model and how it counts, if on.
+    pub fn model(&self) -> Option<&ModelEvidence> {
+        self.model.as_ref()
     }
 
     /// A hash of the rules, the threshold and the matching semantics: when it differs
@@ -450,6 +481,9 @@ impl Classifier {
                 evidence,
                 label: rule.config.label.clone(),
             });
+        }
+        if let Some(m) = &self.model {
+            m.add_to(subject, &mut out);
         }
         // Sums of decimal weights carry binary noise (0.6 + 0.4 = 0.9999999999999999):
         // round to a precision no rule set needs more of.

@@ -112,7 +112,28 @@ pub struct ServerConfig {
 pub struct ClassifyConfig {
     /// An item is urgent when the weights of the rules that matched sum to at least this.
     pub threshold: f64,
+    /// The statistical model (`model`): off, built in, or read from a file.
+    pub model: ModelChoice,
+    /// Added to the score when the model's probability reaches `model_min_probability`.
+    pub model_weight: f64,
+    pub model_min_probability: f64,
 }
+
+/// `[classify] model`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelChoice {
+    Off,
+    /// The model embedded in the binary (`config/urgent-model.tsv`).
+    Builtin,
+    /// A model file (a relative path resolves against the config file's directory).
+    File(PathBuf),
+}
+
+/// `model_weight` when the config does not say (chosen by cross-validation: README
+/// "The statistical model").
+pub const DEFAULT_MODEL_WEIGHT: f64 = 0.2;
+/// `model_min_probability` when the config does not say.
+pub const DEFAULT_MODEL_MIN_PROBABILITY: f64 = 0.7;
 
 /// WebSub (W3C): hubs pinged after a publish that changed the urgent feed, and
 /// advertised in the feeds with `rel="hub"`.

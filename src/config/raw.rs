@@ -92,6 +92,10 @@ pub(super) struct RawFetch {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawClassify {
     pub threshold: Option<f64>,
+    /// `"off"`, `"builtin"` or the path of a model file.
+    pub model: Option<String>,
+    pub model_weight: Option<f64>,
+    pub model_min_probability: Option<f64>,
 }
 
 /// `[retention]`: how long non-urgent items are kept.

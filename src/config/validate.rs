@@ -8,6 +8,7 @@ mod rules;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
@@ -18,9 +19,11 @@ use super::raw::{
     RawClassify, RawConfig, RawDaemon, RawOutput, RawRetention, RawServer, RawSource, RawWebsub,
 };
 use super::{
-    ClassifyConfig, Config, DaemonConfig, LogFormat, Problem, RetentionConfig, ServerConfig,
-    WebsubConfig, default_user_agent,
+    ClassifyConfig, Config, DEFAULT_MODEL_MIN_PROBABILITY, DEFAULT_MODEL_WEIGHT, DaemonConfig,
+    LogFormat, ModelChoice, Problem, RetentionConfig, ServerConfig, WebsubConfig,
+    default_user_agent,
 };
+use crate::classify::{ModelEvidence, NgramModel};
 use crate::publish::{OnDisk, Output};
 use crate::schedule::parse_cron;
 use crate::source::Source;
@@ -125,7 +128,7 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
     let daemon = daemon(c, raw.daemon, base);
     let server = server(c, raw.server);
     let output = output(c, raw.output, base);
-    let classify = classify(c, &raw.classify);
+    let (classify, model) = classify(c, &raw.classify, base);
     let fetch = fetch::fetch_config(c, &raw.fetch);
     let websub = websub(c, &raw.websub);
     let retention = retention(c, raw.retention);
@@ -136,7 +139,7 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
         .enumerate()
         .filter_map(|(i, s)| source(c, i, s, &daemon.schedule, &fetch, base, &mut ids))
         .collect();
-    let (rules, classifier) = rules::rules(c, raw.rules, classify.threshold);
+    let (rules, classifier) = rules::rules(c, raw.rules, classify.threshold, model);
     let smtp = notify::smtp(c, raw.smtp, base);
     let notify = notify::channels(c, raw.notify, smtp.as_ref(), base);
     Config {
@@ -322,8 +325,12 @@ fn output(c: &mut Checker, o: RawOutput, base: &Path) -> Output {
     }
 }
 
-/// `[classify]`.
-fn classify(c: &mut Checker, raw: &RawClassify) -> ClassifyConfig {
+/// `[classify]`, and the statistical model it turns on, read and checked.
+fn classify(
+    c: &mut Checker,
+    raw: &RawClassify,
+    base: &Path,
+) -> (ClassifyConfig, Option<ModelEvidence>) {
     let threshold = raw.threshold.unwrap_or(1.0);
     if !threshold.is_finite() || threshold <= 0.0 {
         c.problem(
@@ -331,7 +338,69 @@ fn classify(c: &mut Checker, raw: &RawClassify) -> ClassifyConfig {
             format!("{threshold} must be a positive number"),
         );
     }
-    ClassifyConfig { threshold }
+    let model_weight = raw.model_weight.unwrap_or(DEFAULT_MODEL_WEIGHT);
+    if !model_weight.is_finite() || model_weight <= 0.0 {
+        c.problem(
+            root("classify").key("model_weight"),
+            format!("{model_weight} must be a positive number"),
+        );
+    }
+    let model_min_probability = raw
+        .model_min_probability
+        .unwrap_or(DEFAULT_MODEL_MIN_PROBABILITY);
+    if !(model_min_probability > 0.0 && model_min_probability <= 1.0) {
+        c.problem(
+            root("classify").key("model_min_probability"),
+            format!("{model_min_probability} must be a probability above 0, at most 1"),
+        );
+    }
+    let model = match raw.model.as_deref().map(str::trim) {
+        None | Some("off") => ModelChoice::Off,
+        Some("builtin") => ModelChoice::Builtin,
+        Some("") => {
+            c.problem(
+                root("classify").key("model"),
+                "must be \"off\", \"builtin\" or the path of a model file",
+            );
+            ModelChoice::Off
+        }
+        Some(p) => ModelChoice::File(resolve(base, p)),
+    };
+    let loaded = match &model {
+        ModelChoice::Off => None,
+        ModelChoice::Builtin => Some(NgramModel::builtin()),
+        ModelChoice::File(path) => match std::fs::read_to_string(path) {
+            Ok(text) => match NgramModel::parse(&text) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    c.problem(
+                        root("classify").key("model"),
+                        format!("{}: {e}", path.display()),
+                    );
+                    None
+                }
+            },
+            Err(e) => {
+                c.problem(
+                    root("classify").key("model"),
+                    format!("cannot read model file {}: {e}", path.display()),
+                );
+                None
+            }
+        },
+    };
+    let evidence = loaded.map(|m| ModelEvidence {
+        model: Arc::new(m),
+        weight: model_weight,
+        min_probability: model_min_probability,
+    });
+    let config = ClassifyConfig {
+        threshold,
+        model,
+        model_weight,
+        model_min_probability,
+    };
+    (config, evidence)
 }
 
 /// `[websub]`.

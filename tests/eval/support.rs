@@ -14,10 +14,10 @@ pub(crate) fn shipped_config() -> Config {
     Config::load(&path).expect("the shipped config is valid")
 }
 
-/// The shipped rules and threshold, compiled.
+/// The shipped rules and threshold, compiled, with the statistical model when the
+/// shipped config turns it on (`[classify] model`): what the daemon runs.
 pub(crate) fn shipped() -> Classifier {
-    let config = shipped_config();
-    Classifier::new(&config.rules, config.classify.threshold).unwrap()
+    Classifier::clone(&shipped_config().classifier)
 }
 
 /// A confusion matrix: urgent is the positive class.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::super::raw::RawRule;
 use super::{Checker, KeyPath, root, valid_language};
-use crate::classify::{Classifier, Field, Phrase, RuleConfig};
+use crate::classify::{Classifier, Field, ModelEvidence, Phrase, RuleConfig};
 
 /// `[[rules]]`, each checked alone, then compiled together as the daemon will run them,
 /// so that a set too large to compile is refused here and not by a panic at run time.
@@ -14,6 +14,7 @@ pub(super) fn rules(
     c: &mut Checker,
     raw: Vec<RawRule>,
     threshold: f64,
+    model: Option<ModelEvidence>,
 ) -> (Vec<RuleConfig>, Arc<Classifier>) {
     let mut names = HashSet::new();
     let before = c.problems.len();
@@ -28,7 +29,7 @@ pub(super) fn rules(
         return (rules, Arc::new(Classifier::empty()));
     }
     let classifier = match Classifier::new(&rules, threshold) {
-        Ok(classifier) => classifier,
+        Ok(classifier) => classifier.with_model(model),
         Err(e) => {
             let (key, index) = e.key.parts();
             c.problem(root("rules").index(e.rule).key(key).index(index), e.message);
