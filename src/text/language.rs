@@ -102,7 +102,10 @@ struct ScriptModel {
     /// The other letters of the alphabets, sorted, with theirs.
     letters: Vec<(char, u16)>,
     /// Each profile trigram: which of `langs` has it, at which rank.
-    trigrams: HashMap<u64, Vec<(u8, u16)>, BuildHasherDefault<TrigramHasher>>,
+    /// (where its entries start in `hits` << 8 | how many there are).
+    trigrams: HashMap<u64, u32, BuildHasherDefault<TrigramHasher>>,
+    /// The profile entries of every trigram, one run each: (language, rank).
+    hits: Vec<(u8, u16)>,
 }
 
 /// Buffers reused across guesses on one thread.
@@ -144,7 +147,7 @@ impl ScriptModel {
             .collect();
         assert!(langs.len() <= MAX_LANGS, "too many {name} languages");
         let mut letters: HashMap<char, u16> = HashMap::new();
-        let mut trigrams: HashMap<u64, Vec<(u8, u16)>, _> = HashMap::default();
+        let mut profiles: HashMap<u64, Vec<(u8, u16)>> = HashMap::new();
         let mut seen = (0u16, 0u16);
         for line in PROFILES.lines().filter(|l| !l.starts_with('#')) {
             let mut fields = line.splitn(4, ' ');
@@ -175,7 +178,7 @@ impl ScriptModel {
                         .collect();
                     assert_eq!(chars.len(), 3 * MAX_TRIGRAM_DISTANCE as usize, "{code}");
                     for (rank, t) in chars.chunks(3).enumerate() {
-                        let entry = trigrams.entry(pack(t[0], t[1], t[2])).or_default();
+                        let entry = profiles.entry(pack(t[0], t[1], t[2])).or_default();
                         assert!(!entry.iter().any(|&(l, _)| usize::from(l) == i), "{code}");
                         entry.push((i as u8, rank as u16));
                     }
@@ -197,11 +200,19 @@ impl ScriptModel {
             }
         }
         others.sort_unstable();
+        let mut trigrams = HashMap::default();
+        let mut hits = Vec::new();
+        for (t, entries) in profiles {
+            let start = u32::try_from(hits.len()).expect("a few thousand entries");
+            trigrams.insert(t, start << 8 | entries.len() as u32);
+            hits.extend(entries);
+        }
         ScriptModel {
             langs,
             ascii,
             letters: others,
             trigrams,
+            hits,
         }
     }
 
@@ -258,22 +269,27 @@ impl ScriptModel {
     fn alphabet_scores(&self, lower: &str) -> (usize, Vec<(Lang, usize)>) {
         let mut letters = 0usize;
         let mut in_alphabet = [0usize; MAX_LANGS];
+        let add = |in_alphabet: &mut [usize; MAX_LANGS], mut bits: u16, n: usize| {
+            while bits != 0 {
+                in_alphabet[bits.trailing_zeros() as usize] += n;
+                bits &= bits - 1;
+            }
+        };
+        // ASCII letters counted first, then given to their alphabets once each.
+        let mut ascii = [0usize; 128];
         for c in lower.chars().filter(|&c| !is_stop_char(c)) {
             letters += 1;
-            let bits = match usize::try_from(u32::from(c)) {
-                Ok(i) if i < self.ascii.len() => self.ascii[i],
-                _ => match self.letters.binary_search_by_key(&c, |&(l, _)| l) {
-                    Ok(at) => self.letters[at].1,
-                    Err(_) => 0,
-                },
-            };
-            if bits != 0 {
-                for (i, n) in in_alphabet.iter_mut().enumerate().take(self.langs.len()) {
-                    if bits & (1 << i) != 0 {
-                        *n += 1;
+            match usize::try_from(u32::from(c)) {
+                Ok(i) if i < ascii.len() => ascii[i] += 1,
+                _ => {
+                    if let Ok(at) = self.letters.binary_search_by_key(&c, |&(l, _)| l) {
+                        add(&mut in_alphabet, self.letters[at].1, 1);
                     }
                 }
             }
+        }
+        for (i, &n) in ascii.iter().enumerate().filter(|&(_, &n)| n > 0) {
+            add(&mut in_alphabet, self.ascii[i], n);
         }
         let mut alphabet: Vec<(Lang, usize)> = self
             .langs
@@ -335,8 +351,9 @@ impl ScriptModel {
             if pos >= TEXT_TRIGRAMS_SIZE {
                 continue;
             }
-            if let Some(hits) = self.trigrams.get(&t) {
-                for &(l, rank) in hits {
+            if let Some(&at) = self.trigrams.get(&t) {
+                let start = (at >> 8) as usize;
+                for &(l, rank) in &self.hits[start..start + (at & 0xff) as usize] {
                     let d = (pos as i64 - i64::from(rank)).abs();
                     saved[usize::from(l)] += i64::from(MAX_TRIGRAM_DISTANCE) - d;
                 }
@@ -383,8 +400,12 @@ impl Hasher for TrigramHasher {
         }
     }
     fn write_u64(&mut self, n: u64) {
-        let h = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 = h ^ (h >> 32);
+        // splitmix64's finaliser: every bit of the key reaches the low bits (the
+        // bucket) and the top ones (hashbrown's tag).
+        let mut h = self.0 ^ n;
+        h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        self.0 = h ^ (h >> 31);
     }
 }
 
