@@ -68,14 +68,17 @@ const RELIABLE_CONFIDENCE: f64 = 0.9;
 /// whatlang's guess and its confidence, as `DETECTOR.detect` gives them.
 fn guess(text: &str) -> Option<(Lang, f64)> {
     let model = match whatlang::detect_script(text)? {
-        Script::Latin => &MODELS.latin,
-        Script::Cyrillic => &MODELS.cyrillic,
-        _ => {
-            let info = DETECTOR.detect(text)?;
-            return Some((info.lang(), info.confidence()));
-        }
+        Script::Latin => MODELS.latin.as_ref(),
+        Script::Cyrillic => MODELS.cyrillic.as_ref(),
+        _ => None,
     };
-    Some(SCRATCH.with_borrow_mut(|scratch| model.guess(text, scratch)))
+    match model {
+        Some(model) => Some(SCRATCH.with_borrow_mut(|scratch| model.guess(text, scratch))),
+        None => {
+            let info = DETECTOR.detect(text)?;
+            Some((info.lang(), info.confidence()))
+        }
+    }
 }
 
 /// A trigram's three characters in one integer, ordered as whatlang orders its
@@ -121,9 +124,10 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
+/// `None` for a script none of whose languages is allowlisted: whatlang answers those.
 struct Models {
-    latin: ScriptModel,
-    cyrillic: ScriptModel,
+    latin: Option<ScriptModel>,
+    cyrillic: Option<ScriptModel>,
 }
 
 static MODELS: LazyLock<Models> = LazyLock::new(|| Models {
@@ -138,13 +142,16 @@ const PROFILES: &str = include_str!("language_profiles.txt");
 impl ScriptModel {
     /// Reads the script's tables from [`PROFILES`]. The file is part of the binary and
     /// checked by the tests: a language missing from it is a build defect.
-    fn load(script: Script, name: &str) -> Self {
+    fn load(script: Script, name: &str) -> Option<Self> {
         let langs: Vec<Lang> = script
             .langs()
             .iter()
             .copied()
             .filter(|l| ALLOWLIST.contains(l))
             .collect();
+        if langs.is_empty() {
+            return None;
+        }
         assert!(langs.len() <= MAX_LANGS, "too many {name} languages");
         let mut letters: HashMap<char, u16> = HashMap::new();
         let mut profiles: HashMap<u64, Vec<(u8, u16)>> = HashMap::new();
@@ -186,7 +193,7 @@ impl ScriptModel {
                 _ => panic!("language_profiles.txt: unknown kind {kind:?}"),
             }
         }
-        let all = (1u16 << langs.len()) - 1;
+        let all = u16::MAX >> (16 - langs.len());
         assert!(
             seen == (all, all),
             "language_profiles.txt lacks a {name} language"
@@ -207,13 +214,13 @@ impl ScriptModel {
             trigrams.insert(t, start << 8 | entries.len() as u32);
             hits.extend(entries);
         }
-        ScriptModel {
+        Some(ScriptModel {
             langs,
             ascii,
             letters: others,
             trigrams,
             hits,
-        }
+        })
     }
 
     /// whatlang's combined method (alphabet and trigram scores) over this script's
@@ -686,6 +693,7 @@ mod tests {
         texts.push(String::new());
         texts.push("1234 -- !!".to_string());
 
+        assert!(MODELS.latin.is_some() && MODELS.cyrillic.is_some());
         let (mut fast, mut reliable) = (0, 0);
         for text in &texts {
             let ours = guess(text).map(|(l, c)| (l, c.to_bits()));
