@@ -8,11 +8,12 @@
 //!
 //! For texts in Latin or Cyrillic script (nearly every item) the guess is computed here,
 //! with whatlang's own alphabets, trigram profiles, scores, weights and confidence rule
-//! (`language_profiles.txt`, generated from whatlang 0.18), but only over the
-//! allowlisted languages and with an inverted trigram index: whatlang looks each of a
-//! language's 300 profile trigrams up in a hash map of the text's trigrams (2,700 lookups
-//! for the nine Latin languages), counts trigrams in a hash map and allocates a dozen
-//! vectors per call; here each of the text's trigrams is looked up once. The crate offers
+//! (`language_profiles.txt`, generated from whatlang 0.18's source by
+//! `tools/gen_language_profiles.py`), but only over the allowlisted languages and with
+//! an inverted trigram index: whatlang looks each of a language's 300 profile trigrams
+//! up in a hash map of the text's trigrams (2,700 lookups for the nine Latin languages),
+//! counts trigrams in a hash map and allocates a dozen vectors per call; here each of
+//! the text's trigrams is looked up once. The crate offers
 //! no way to reuse its tables or pass a smaller search, so this is the one part written
 //! here; the script is still whatlang's (`detect_script`) and every other script goes to
 //! whatlang whole. `the_fast_path_gives_whatlangs_answers` proves the two equal, score
