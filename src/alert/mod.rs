@@ -85,10 +85,31 @@ pub struct Alerts {
     feed_url: String,
     /// The host part of Message-IDs.
     domain: String,
-    sources: Arc<Vec<Source>>,
+    sources: Arc<Vec<SourceRef>>,
     trust: Arc<Trust>,
     /// One pass at a time in this process (kept across reloads: see [`Alerts::adopt`]).
     pass_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// What alerts need of a configured source: a copy of every whole [`Source`] cost 5 MB
+/// with 10,000 sources.
+#[derive(Debug, Clone)]
+struct SourceRef {
+    id: String,
+    title: String,
+    url: String,
+    enabled: bool,
+}
+
+impl SourceRef {
+    fn of(s: &Source) -> SourceRef {
+        SourceRef {
+            id: s.id.clone(),
+            title: s.title.clone(),
+            url: s.url.to_string(),
+            enabled: s.enabled,
+        }
+    }
 }
 
 impl std::fmt::Debug for Alerts {
@@ -141,7 +162,7 @@ impl Alerts {
                 .host_str()
                 .unwrap_or("tocsin.invalid")
                 .to_string(),
-            sources: Arc::new(sources.to_vec()),
+            sources: Arc::new(sources.iter().map(SourceRef::of).collect()),
             trust: Arc::new(Trust::new(sources.iter().map(|s| (s.id.clone(), s.trust)))),
             pass_lock: Arc::default(),
         }
@@ -739,14 +760,14 @@ fn source_alert(
     ch: &Channel,
     key: &str,
     kind: &str,
-    src: &Source,
+    src: &SourceRef,
     st: &SourceState,
     since: DateTime<Utc>,
 ) -> NewAlert {
     let s = SourceAlert {
         id: src.id.clone(),
         title: src.title.clone(),
-        url: src.url.to_string(),
+        url: src.url.clone(),
         since,
         failures: st.failures,
         last_error: st
