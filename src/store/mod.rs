@@ -51,11 +51,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     // 7 is another branch's (issue 12): numbers need not be contiguous here, only
     // increasing, each with its file (see `migration_tests`).
     (8, include_str!("migrations/0008_readers.sql")),
-    // 9 is another branch's (issue 15, speed-a).
-    (
-        10,
-        include_str!("migrations/0010_source_health_indexes.sql"),
-    ),
+    (9, include_str!("migrations/0009_source_health_indexes.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -566,10 +562,10 @@ mod migration_tests {
         }
     }
 
-    /// A database of the version before migration 0010 (sources stored) is upgraded in
+    /// A database of the version before migration 0009 (sources stored) is upgraded in
     /// place: its rows kept, the health queries answered from the new indexes.
     #[test]
-    fn migration_10_upgrades_a_database_in_place() {
+    fn migration_9_upgrades_a_database_in_place() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");
         {

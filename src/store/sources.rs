@@ -125,7 +125,7 @@ impl Store {
     /// How the sources `ids` (the configured ones) fare (see [`SourceHealth`]).
     ///
     /// Read at every publish and heartbeat: with 10,000 sources it reads the failing
-    /// ones and the newest check only, each on its index (migration 0010), not every
+    /// ones and the newest check only, each on its index (migration 0009), not every
     /// row (stored times are `ts`, fixed width, so they sort as times do).
     pub fn source_health(&self, ids: &[&str]) -> Result<SourceHealth, StoreError> {
         let total = ids.len();
