@@ -1,23 +1,15 @@
 //! Schedule: when each source is polled.
 //!
-//! One task holds every job (one per source, on the source's cron expression: six
-//! fields, seconds first, UTC; the heartbeat; retention) in a queue ordered by the next
-//! time each fires, and sleeps until the first of them. A job only sends its tick down
-//! a channel: the daemon's dispatcher decides whether to poll (not while a poll of that
-//! source is still running; not before the source's `next_due` when a server asked us
-//! to wait). The scheduler keeps nothing across restarts, so at start every source
-//! whose next cron time after its last poll has passed is polled at once.
-//!
-//! It replaced tokio-cron-scheduler, which woke every 500 ms to walk every job (with
-//! 10,000 sources, 20,000 job visits a second of an idle daemon) and kept some 7 MB of
-//! job records, locks and boxed closures for them.
-
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-use std::time::Duration;
+//! tokio-cron-scheduler fires one job per source on the source's cron expression (six
+//! fields, seconds first, UTC). A job only sends the source id down a channel: the
+//! daemon's dispatcher decides whether to poll (not while a poll of that source is still
+//! running; not before the source's `next_due` when a server asked us to wait). The
+//! scheduler keeps nothing across restarts, so at start every source whose next cron
+//! time after its last poll has passed is polled at once.
 
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
+use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
 use crate::source::Source;
 
@@ -92,22 +84,11 @@ pub(crate) fn is_overdue(
 
 #[derive(Debug, thiserror::Error)]
 #[error("scheduler: {0}")]
-pub struct ScheduleError(String);
+pub struct ScheduleError(#[from] JobSchedulerError);
 
-/// The scheduler sleeps at most this long at once, then reads the clock again: a wall
-/// clock set forward (or a resumed machine) is noticed within this, not at the next
-/// planned time.
-const MAX_SLEEP: Duration = Duration::from_secs(60);
-
-/// The running scheduler.
+/// The running cron scheduler.
 pub(crate) struct Scheduler {
-    task: tokio::task::JoinHandle<()>,
-}
-
-/// One cron job: its expression and what it sends.
-struct Job {
-    expr: String,
-    tick: Tick,
+    inner: JobScheduler,
 }
 
 impl Scheduler {
@@ -118,63 +99,39 @@ impl Scheduler {
         extra: &[(String, Tick)],
         tx: mpsc::Sender<Tick>,
     ) -> Result<Scheduler, ScheduleError> {
-        let jobs: Vec<Job> = sources
-            .iter()
-            .filter(|s| s.enabled)
-            .map(|s| Job {
-                expr: s.schedule.clone(),
-                tick: Tick::Source(s.id.clone()),
-            })
-            .chain(extra.iter().map(|(expr, tick)| Job {
-                expr: expr.clone(),
-                tick: tick.clone(),
-            }))
-            .collect();
-        for job in &jobs {
-            parse_cron(&job.expr).map_err(ScheduleError)?;
+        let inner = JobScheduler::new().await?;
+        for s in sources.iter().filter(|s| s.enabled) {
+            let id = s.id.clone();
+            let tx = tx.clone();
+            let job = Job::new_async(s.schedule.as_str(), move |_, _| {
+                let (id, tx) = (id.clone(), tx.clone());
+                Box::pin(async move {
+                    // A full channel means the dispatcher is busy with this backlog
+                    // already; the source's next tick or overdue check catches up.
+                    let _ = tx.try_send(Tick::Source(id));
+                })
+            })?;
+            inner.add(job).await?;
         }
-        Ok(Scheduler {
-            task: tokio::spawn(run(jobs, tx, Utc::now)),
-        })
+        for (expr, tick) in extra {
+            let (tx, tick) = (tx.clone(), tick.clone());
+            let job = Job::new_async(expr.as_str(), move |_, _| {
+                let (tx, tick) = (tx.clone(), tick.clone());
+                Box::pin(async move {
+                    let _ = tx.try_send(tick);
+                })
+            })?;
+            inner.add(job).await?;
+        }
+        inner.start().await?;
+        Ok(Scheduler { inner })
     }
 
     /// Stops firing. Running polls are the dispatcher's to wait for.
-    pub(crate) async fn shutdown(self) {
-        self.task.abort();
-        let _ = self.task.await;
-    }
-}
-
-/// Fires `jobs` on `clock`'s time: each at every time its expression gives, strictly
-/// after the time it was planned at (a missed time fires once, late, not once per
-/// time missed). A full channel drops the tick: the dispatcher is busy with this
-/// backlog already, and the source's next tick or overdue check catches up.
-async fn run(jobs: Vec<Job>, tx: mpsc::Sender<Tick>, clock: impl Fn() -> DateTime<Utc>) {
-    let mut now = clock();
-    let mut queue: BinaryHeap<Reverse<(DateTime<Utc>, usize)>> = jobs
-        .iter()
-        .enumerate()
-        .filter_map(|(n, job)| Some(Reverse((next_after(&job.expr, now)?, n))))
-        .collect();
-    loop {
-        while let Some(&Reverse((at, n))) = queue.peek() {
-            if at > now {
-                break;
-            }
-            queue.pop();
-            if tx.try_send(jobs[n].tick.clone()).is_err() && tx.is_closed() {
-                return;
-            }
-            if let Some(next) = next_after(&jobs[n].expr, now.max(at)) {
-                queue.push(Reverse((next, n)));
-            }
+    pub(crate) async fn shutdown(mut self) {
+        if let Err(e) = self.inner.shutdown().await {
+            tracing::warn!(error = %e, "scheduler did not stop cleanly");
         }
-        let Some(&Reverse((first, _))) = queue.peek() else {
-            return;
-        };
-        let wait = (first - now).to_std().unwrap_or_default().min(MAX_SLEEP);
-        tokio::time::sleep(wait).await;
-        now = clock();
     }
 }
 
@@ -191,100 +148,5 @@ mod tests {
         assert!(!is_overdue(every10, Some(t(10, 1)), t(10, 9)));
         assert!(is_overdue(every10, Some(t(10, 1)), t(10, 10)));
         assert_eq!(next_after(every10, t(10, 1)), Some(t(10, 10)));
-    }
-
-    /// An idle hour on a faked clock: every job fires at each of its times, on time,
-    /// and the scheduler wakes only for them (the heartbeat's 180), not on a polling
-    /// interval (tokio-cron-scheduler's 500 ms was 7,200 wake-ups an hour).
-    #[tokio::test(start_paused = true)]
-    async fn fires_each_job_on_time_and_wakes_only_when_one_is_due() {
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        let base = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 5).unwrap();
-        let start = tokio::time::Instant::now();
-        let clock = move || base + chrono::Duration::from_std(start.elapsed()).unwrap();
-        let looks = Arc::new(AtomicUsize::new(0));
-        let counted = {
-            let looks = looks.clone();
-            move || {
-                looks.fetch_add(1, Ordering::SeqCst);
-                clock()
-            }
-        };
-        let mut jobs: Vec<Job> = (0..3)
-            .map(|i| Job {
-                expr: "0 */10 * * * *".into(),
-                tick: Tick::Source(format!("s{i}")),
-            })
-            .collect();
-        jobs.push(Job {
-            expr: "*/20 * * * * *".into(),
-            tick: Tick::Heartbeat,
-        });
-        let (tx, mut rx) = mpsc::channel(4096);
-        let task = tokio::spawn(run(jobs, tx, counted));
-        let got = tokio::spawn(async move {
-            let mut got = Vec::new();
-            while let Some(t) = rx.recv().await {
-                got.push((clock(), t));
-            }
-            got
-        });
-        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
-        task.abort();
-        let _ = task.await;
-        let got = got.await.unwrap();
-        let beats: Vec<_> = got.iter().filter(|(_, t)| *t == Tick::Heartbeat).collect();
-        assert_eq!(beats.len(), 180);
-        assert!(
-            beats.iter().all(|(at, _)| at.timestamp() % 20 == 0),
-            "{beats:?}"
-        );
-        for i in 0..3 {
-            let polls: Vec<_> = got
-                .iter()
-                .filter(|(_, t)| *t == Tick::Source(format!("s{i}")))
-                .map(|(at, _)| *at)
-                .collect();
-            let want: Vec<_> = (1..=6)
-                .map(|k| {
-                    Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap()
-                        + chrono::Duration::minutes(10 * k)
-                })
-                .collect();
-            assert_eq!(polls, want);
-        }
-        // One look at the clock at start, one per wake-up.
-        assert_eq!(looks.load(Ordering::SeqCst), 1 + 180);
-    }
-
-    /// Without a job due for an hour the scheduler still looks at the clock once a
-    /// minute at most ([`MAX_SLEEP`]), no more.
-    #[tokio::test(start_paused = true)]
-    async fn a_quiet_hour_is_a_look_a_minute() {
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        let base = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 5).unwrap();
-        let start = tokio::time::Instant::now();
-        let looks = Arc::new(AtomicUsize::new(0));
-        let counted = {
-            let looks = looks.clone();
-            move || {
-                looks.fetch_add(1, Ordering::SeqCst);
-                base + chrono::Duration::from_std(start.elapsed()).unwrap()
-            }
-        };
-        let jobs = vec![Job {
-            expr: "0 0 3 * * *".into(),
-            tick: Tick::Retention,
-        }];
-        let (tx, mut rx) = mpsc::channel(16);
-        let task = tokio::spawn(run(jobs, tx, counted));
-        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
-        task.abort();
-        let _ = task.await;
-        assert!(rx.try_recv().is_err());
-        let n = looks.load(Ordering::SeqCst);
-        assert!((60..=62).contains(&n), "{n} looks at the clock in an hour");
     }
 }
