@@ -25,7 +25,10 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    pub(super) fn new(body: Vec<u8>, content_type: &'static str) -> Rendered {
+    pub(super) fn new(mut body: Vec<u8>, content_type: &'static str) -> Rendered {
+        // Rendered into a growing buffer and then held until the next publish: without
+        // its spare capacity (up to as much again).
+        body.shrink_to_fit();
         let etag = format!("\"{}\"", sha256_hex(&body, 12));
         Rendered {
             body: Bytes::from(body),

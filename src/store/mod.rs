@@ -51,6 +51,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     // 7 is another branch's (issue 12): numbers need not be contiguous here, only
     // increasing, each with its file (see `migration_tests`).
     (8, include_str!("migrations/0008_readers.sql")),
+    (9, include_str!("migrations/0009_source_health_indexes.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -559,5 +560,57 @@ mod migration_tests {
             .unwrap();
             assert_eq!(&text, sql);
         }
+    }
+
+    /// A database of the version before migration 0009 (sources stored) is upgraded in
+    /// place: its rows kept, the health queries answered from the new indexes.
+    #[test]
+    fn migration_9_upgrades_a_database_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v <= 8) {
+                conn.execute_batch(sql).unwrap();
+                conn.pragma_update(None, "user_version", v).unwrap();
+            }
+            conn.execute(
+                "INSERT INTO sources (id, url, last_poll, failures, failing_since) VALUES \
+                 ('a', 'http://a/', '2026-05-01T10:00:00Z', 0, NULL), \
+                 ('b', 'http://b/', '2026-05-01T11:00:00Z', 2, '2026-05-01T09:00:00Z')",
+                [],
+            )
+            .unwrap();
+        }
+        let s = super::Store::open(&path).unwrap();
+        let version: i64 = s
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.last().unwrap().0);
+        let plan = |sql: &str| -> String {
+            let mut stmt = s
+                .conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap();
+            let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
+            rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
+        };
+        let newest = plan(
+            "SELECT id, last_poll FROM sources WHERE last_poll IS NOT NULL ORDER BY last_poll DESC",
+        );
+        assert!(newest.contains("sources_by_last_poll"), "{newest}");
+        let failing = plan("SELECT id, failing_since, last_poll FROM sources WHERE failures > 0");
+        assert!(failing.contains("sources_failing"), "{failing}");
+        let h = s.source_health(&["a", "b"]).unwrap();
+        assert_eq!(h.failing, 1);
+        assert_eq!(
+            h.checked.map(super::ts).as_deref(),
+            Some("2026-05-01T11:00:00Z")
+        );
+        assert_eq!(
+            h.failing_since.map(super::ts).as_deref(),
+            Some("2026-05-01T09:00:00Z")
+        );
     }
 }

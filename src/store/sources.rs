@@ -123,36 +123,51 @@ impl SourceHealth {
 
 impl Store {
     /// How the sources `ids` (the configured ones) fare (see [`SourceHealth`]).
+    ///
+    /// Read at every publish and heartbeat: with 10,000 sources it reads the failing
+    /// ones and the newest check only, each on its index (migration 0009), not every
+    /// row (stored times are `ts`, fixed width, so they sort as times do).
     pub fn source_health(&self, ids: &[&str]) -> Result<SourceHealth, StoreError> {
+        let total = ids.len();
+        let ids: std::collections::HashSet<&str> = ids.iter().copied().collect();
         let mut health = SourceHealth {
-            total: ids.len(),
+            total,
             ..Default::default()
         };
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, failures, failing_since, last_poll FROM sources")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, failing_since, last_poll FROM sources WHERE failures > 0",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
-                r.get::<_, u32>(1)?,
+                r.get::<_, Option<String>>(1)?,
                 r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
             ))
         })?;
         for row in rows {
-            let (id, failures, since, last_poll) = row?;
-            if !ids.contains(&id.as_str()) {
+            let (id, since, last_poll) = row?;
+            if !ids.contains(id.as_str()) {
                 continue;
             }
             let last_poll = last_poll.as_deref().and_then(parse_ts);
-            health.checked = health.checked.max(last_poll);
-            if failures > 0 {
-                health.failing += 1;
-                let since = since.as_deref().and_then(parse_ts).or(last_poll);
-                health.failing_since = match (health.failing_since, since) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
+            health.failing += 1;
+            let since = since.as_deref().and_then(parse_ts).or(last_poll);
+            health.failing_since = match (health.failing_since, since) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        // The newest check of a configured source: newest first on the index, the
+        // first row unless that source is no longer configured.
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, last_poll FROM sources WHERE last_poll IS NOT NULL \
+             ORDER BY last_poll DESC",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            if ids.contains(r.get_ref(0)?.as_str().unwrap_or_default()) {
+                health.checked = parse_ts(r.get_ref(1)?.as_str().unwrap_or_default());
+                break;
             }
         }
         Ok(health)
@@ -188,6 +203,17 @@ impl Store {
     /// The stored state of every source ever polled.
     pub fn source_states(&self) -> Result<Vec<SourceState>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!("{SELECT} ORDER BY id"))?;
+        let rows = stmt.query_map([], row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The states of the sources that fail now or were recorded failing for alerts
+    /// (`alert_sources`): the only ones an alert pass's source-health step acts on. An
+    /// idle daemon with 10,000 healthy sources reads none of them at each pass.
+    pub fn failing_or_noted_states(&self) -> Result<Vec<SourceState>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{SELECT} WHERE failures > 0 OR id IN (SELECT source FROM alert_sources) ORDER BY id"
+        ))?;
         let rows = stmt.query_map([], row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -256,5 +282,51 @@ mod tests {
         st2.adopted_url = None;
         s.save_source(&st2).unwrap();
         assert_eq!(s.source_states().unwrap(), vec![st2]);
+    }
+
+    #[test]
+    fn health_counts_the_configured_sources_only() {
+        let mut s = Store::in_memory().unwrap();
+        let t = |h| Utc.with_ymd_and_hms(2026, 5, 1, h, 0, 0).unwrap();
+        let put = |s: &mut Store, id: &str, polled: u32, failures: u32| {
+            s.save_source(&SourceState {
+                id: id.into(),
+                url: "http://x/".into(),
+                last_poll: Some(t(polled)),
+                failures,
+                ..Default::default()
+            })
+            .unwrap();
+        };
+        assert_eq!(
+            s.source_health(&["a"]).unwrap(),
+            SourceHealth {
+                total: 1,
+                ..Default::default()
+            }
+        );
+        put(&mut s, "a", 10, 0);
+        put(&mut s, "b", 9, 2);
+        put(&mut s, "c", 8, 1);
+        // Polled last, but no longer configured: neither counted nor the last check.
+        put(&mut s, "gone", 12, 3);
+        let h = s.source_health(&["a", "b", "c", "new"]).unwrap();
+        assert_eq!(h.total, 4);
+        assert_eq!(h.failing, 2);
+        // failing_since is set by the first failed write: c's (08:00) is the oldest.
+        assert_eq!(h.failing_since, Some(t(8)));
+        assert_eq!(h.checked, Some(t(10)));
+        let h = s.source_health(&["b", "c"]).unwrap();
+        assert_eq!(h.checked, Some(t(9)));
+        let h = s.source_health(&["gone"]).unwrap();
+        assert_eq!((h.failing, h.checked), (1, Some(t(12))));
+        // The alert pass reads the failing sources (and those noted failing) only.
+        let ids: Vec<String> = s
+            .failing_or_noted_states()
+            .unwrap()
+            .into_iter()
+            .map(|st| st.id)
+            .collect();
+        assert_eq!(ids, ["b", "c", "gone"]);
     }
 }
