@@ -40,9 +40,9 @@ const TUNING_FILES: [&str; 5] = ["tune", "holdout", "holdout2", "holdout3", "hol
 /// Their sizes, as tests/eval/real/README.md counts them. The spent holdouts are frozen:
 /// a line more or less there is a change of the data, to be documented first. `tune.jsonl`
 /// grows while collectors add even-hash items to it (412 after round 3, 568 after round
-/// 4's two collections), so its size is a floor. `holdout4.jsonl` (150) joined the tuning
+/// 4's two collections, 705 after round 5's), so its size is a floor. `holdout4.jsonl` (150) joined the tuning
 /// data in round 5, once measured.
-const TUNING_SIZES: [usize; 5] = [568, 244, 79, 96, 150];
+const TUNING_SIZES: [usize; 5] = [705, 244, 79, 96, 150];
 /// The file whose size is a floor, not an exact count.
 const GROWING_FILE: &str = "tune";
 /// The blind holdout of round 5: read only by [`holdout5`].
@@ -294,19 +294,22 @@ fn shortfalls(r: &Report) -> Vec<String> {
     out
 }
 
-/// The floor the tuning data may not fall below: round 4's figures on the 987 items
-/// (precision 0.952, recall 0.929; recall en 0.959, fr 0.932, es 0.911, ro 0.808, ru
-/// 0.894), each rounded down. Issue 16's targets are higher and not met yet
+/// The floor the tuning data may not fall below: round 5's figures on the 1,274 items
+/// (precision 0.914, recall 0.901; recall en 0.955, fr 0.896, es 0.841, ro 0.828, ru
+/// 0.845), each rounded down. Issue 16's targets are higher and not met yet
 /// ([`tuning_data_reaches_the_targets`], ignored until they are): this floor is what keeps
-/// a rule change from making selection worse in the meantime, and it only ever rises.
-const FLOOR_PRECISION: f64 = 0.95;
-const FLOOR_RECALL: f64 = 0.925;
+/// a rule change from making selection worse in the meantime, and it only rises while the
+/// data stays the same. It is below round 4's floor (0.95 / 0.925 on 987 items) because
+/// the data grew by 287 items the round-4 rules had not been written against (`holdout4`
+/// and round 5's tune items): on the 1,274 the round-4 rules score 0.897 / 0.881.
+const FLOOR_PRECISION: f64 = 0.91;
+const FLOOR_RECALL: f64 = 0.90;
 const FLOOR_LANGUAGE_RECALL: [(&str, f64); 5] = [
     ("en", 0.95),
-    ("fr", 0.93),
-    ("es", 0.91),
-    ("ro", 0.80),
-    ("ru", 0.89),
+    ("fr", 0.89),
+    ("es", 0.84),
+    ("ro", 0.82),
+    ("ru", 0.84),
 ];
 
 /// Checks the documented sizes of the tuning files.
