@@ -1,21 +1,20 @@
 //! Quality of the SHIPPED rules on the real evaluation set (tests/eval/real/, issue 16):
 //! real items of the publishers tocsin ships and of relays of them, split by a hash of
 //! their URL when collected (see tests/eval/real/README.md) into `tune.jsonl`,
-//! `holdout.jsonl`, `holdout2.jsonl` and `holdout3.jsonl` (the holdouts of rounds 1 to
-//! 3, each measured once and so **spent**: tuning data now) and `holdout4.jsonl` (round
-//! 4's **blind** holdout).
+//! `holdout.jsonl`, `holdout2.jsonl`, `holdout3.jsonl` and `holdout4.jsonl` (the holdouts
+//! of rounds 1 to 4, each measured once and so **spent**: tuning data now) and
+//! `holdout5.jsonl` (round 5's **blind** holdout).
 //!
 //! - `cargo test --test eval_real -- --nocapture` measures the **tuning data**,
-//!   `tune.jsonl` and the spent `holdout.jsonl`, `holdout2.jsonl` and `holdout3.jsonl`
-//!   together: precision and recall overall, per file, per language, per source and per
-//!   shipped publisher, then every miss and false alarm with its score and evidence. It
-//!   fails below round 4's figures (a floor that only rises); the test of issue 16's
-//!   targets, not met yet, is ignored and fails when asked
-//!   (`-- --ignored tuning_data_reaches_the_targets`).
-//! - The blind **holdout4** is measured once, when the rules are final, and never while
+//!   `tune.jsonl` and the spent `holdout.jsonl` to `holdout4.jsonl` together: precision
+//!   and recall overall, per file, per language, per source and per shipped publisher,
+//!   then every miss and false alarm with its score and evidence. It fails below round
+//!   5's figures (a floor that only rises); the test of issue 16's targets, not met yet,
+//!   is ignored and fails when asked (`-- --ignored tuning_data_reaches_the_targets`).
+//! - The blind **holdout5** is measured once, when the rules are final, and never while
 //!   changing them. Its test is ignored and guarded by an environment variable, so that
 //!   no `cargo test` (not even `-- --ignored`) reads it by accident:
-//!   `TOCSIN_EVAL_HOLDOUT=1 cargo test --test eval_real -- --ignored --nocapture holdout4`
+//!   `TOCSIN_EVAL_HOLDOUT=1 cargo test --test eval_real -- --ignored --nocapture holdout5`
 //!
 //! `TOCSIN_EVAL_VERBOSE=1` prints every item's score and evidence, not only the errors.
 
@@ -37,16 +36,17 @@ const GROUP_RECALL: f64 = 0.9;
 const GROUP_MIN_ITEMS: usize = 10;
 
 /// The tuning data: every file that may be read while changing rules.
-const TUNING_FILES: [&str; 4] = ["tune", "holdout", "holdout2", "holdout3"];
+const TUNING_FILES: [&str; 5] = ["tune", "holdout", "holdout2", "holdout3", "holdout4"];
 /// Their sizes, as tests/eval/real/README.md counts them. The spent holdouts are frozen:
 /// a line more or less there is a change of the data, to be documented first. `tune.jsonl`
 /// grows while collectors add even-hash items to it (412 after round 3, 568 after round
-/// 4's two collections), so its size is a floor.
-const TUNING_SIZES: [usize; 4] = [568, 244, 79, 96];
+/// 4's two collections, 705 after round 5's), so its size is a floor. `holdout4.jsonl` (150) joined the tuning
+/// data in round 5, once measured.
+const TUNING_SIZES: [usize; 5] = [705, 244, 79, 96, 150];
 /// The file whose size is a floor, not an exact count.
 const GROWING_FILE: &str = "tune";
-/// The blind holdout of round 4: read only by [`holdout4`].
-const BLIND_HOLDOUT: &str = "holdout4";
+/// The blind holdout of round 5: read only by [`holdout5`].
+const BLIND_HOLDOUT: &str = "holdout5";
 
 /// One line of a `tests/eval/real/*.jsonl` file.
 struct Real {
@@ -294,19 +294,22 @@ fn shortfalls(r: &Report) -> Vec<String> {
     out
 }
 
-/// The floor the tuning data may not fall below: round 4's figures on the 987 items
-/// (precision 0.952, recall 0.929; recall en 0.959, fr 0.932, es 0.911, ro 0.808, ru
-/// 0.894), each rounded down. Issue 16's targets are higher and not met yet
+/// The floor the tuning data may not fall below: round 5's figures on the 1,274 items
+/// (precision 0.914, recall 0.901; recall en 0.955, fr 0.896, es 0.841, ro 0.828, ru
+/// 0.845), each rounded down. Issue 16's targets are higher and not met yet
 /// ([`tuning_data_reaches_the_targets`], ignored until they are): this floor is what keeps
-/// a rule change from making selection worse in the meantime, and it only ever rises.
-const FLOOR_PRECISION: f64 = 0.95;
-const FLOOR_RECALL: f64 = 0.925;
+/// a rule change from making selection worse in the meantime, and it only rises while the
+/// data stays the same. It is below round 4's floor (0.95 / 0.925 on 987 items) because
+/// the data grew by 287 items the round-4 rules had not been written against (`holdout4`
+/// and round 5's tune items): on the 1,274 the round-4 rules score 0.897 / 0.881.
+const FLOOR_PRECISION: f64 = 0.91;
+const FLOOR_RECALL: f64 = 0.90;
 const FLOOR_LANGUAGE_RECALL: [(&str, f64); 5] = [
     ("en", 0.95),
-    ("fr", 0.93),
-    ("es", 0.91),
-    ("ro", 0.80),
-    ("ru", 0.89),
+    ("fr", 0.89),
+    ("es", 0.84),
+    ("ro", 0.82),
+    ("ru", 0.84),
 ];
 
 /// Checks the documented sizes of the tuning files.
@@ -328,10 +331,10 @@ fn check_sizes(r: &Report) {
     }
 }
 
-/// The tuning data (`tune.jsonl` and the spent `holdout.jsonl`, `holdout2.jsonl` and
-/// `holdout3.jsonl`) must not fall below round 4's figures ([`FLOOR_PRECISION`] …).
+/// The tuning data (`tune.jsonl` and the spent `holdout.jsonl` to `holdout4.jsonl`) must
+/// not fall below round 5's figures ([`FLOOR_PRECISION`] …).
 #[test]
-fn tuning_data_stays_above_round_4s_floor() {
+fn tuning_data_stays_above_round_5s_floor() {
     let r = measure("tuning data", &TUNING_FILES);
     check_sizes(&r);
     let mut short = Vec::new();
@@ -352,7 +355,7 @@ fn tuning_data_stays_above_round_4s_floor() {
     }
     assert!(
         short.is_empty(),
-        "tuning data below round 4's floor: {short:#?}"
+        "tuning data below round 5's floor: {short:#?}"
     );
 }
 
@@ -405,7 +408,7 @@ fn nothing_to_measure(path: &Path) -> Option<String> {
     }
 }
 
-/// The guard of [`holdout4`] on files it must skip and files it must measure, tried on
+/// The guard of [`holdout5`] on files it must skip and files it must measure, tried on
 /// scratch files (never on the blind holdout itself).
 #[test]
 fn a_missing_or_empty_blind_holdout_is_skipped() {
@@ -429,13 +432,13 @@ fn a_missing_or_empty_blind_holdout_is_skipped() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The one measurement of the blind holdout of round 4. Never run it while changing
-/// rules (see tests/eval/real/README.md): it reads `holdout4.jsonl` only when asked
+/// The one measurement of the blind holdout of round 5. Never run it while changing
+/// rules (see tests/eval/real/README.md): it reads `holdout5.jsonl` only when asked
 /// twice, by `--ignored` and by `TOCSIN_EVAL_HOLDOUT=1`. A missing or empty file (the
 /// collectors have not filled it yet) is skipped, loudly, not measured as perfect.
 #[test]
 #[ignore = "the blind holdout is measured once, when the rules are final: see tests/eval/real/README.md"]
-fn holdout4() {
+fn holdout5() {
     if std::env::var("TOCSIN_EVAL_HOLDOUT").as_deref() != Ok("1") {
         println!(
             "SKIPPED: the blind holdout ({BLIND_HOLDOUT}.jsonl) is measured once, when the \
