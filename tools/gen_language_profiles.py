@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Generates src/text/language_profiles.txt: whatlang's alphabets and trigram profiles of
-the allowlisted languages written in Latin or Cyrillic script (src/text/language/scoring.rs's
+the allowlisted languages written in Latin or Cyrillic script (src/text/language.rs's
 ALLOWLIST), read from the crate's source in Cargo's registry.
 
 Run by hand after upgrading whatlang (the path below names the version), then run
