@@ -428,9 +428,18 @@ burst = 2
         let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
         let report = d.alerts.pass_at(&d.db, tomorrow).await.unwrap();
         assert_eq!(report.sent, 1, "{report:?}");
-        // Another pass later sends nothing more.
+        // Another pass later sends nothing more, and with nothing due it writes
+        // nothing either (an idle daemon runs one every 30 s): another connection sees
+        // the database unchanged.
+        let watcher = rusqlite::Connection::open(&d.config.daemon.database).unwrap();
+        let version = |c: &rusqlite::Connection| -> i64 {
+            c.pragma_query_value(None, "data_version", |r| r.get(0))
+                .unwrap()
+        };
+        let before = version(&watcher);
         let report = d.alerts.pass_at(&d.db, tomorrow).await.unwrap();
         assert_eq!(report.sent, 0);
+        assert_eq!(version(&watcher), before, "an idle alert pass wrote");
     });
     let msgs = smtp.messages();
     assert_eq!(msgs.len(), 2);
