@@ -218,6 +218,7 @@ fn main() {
             keys,
             class,
             language: Some(lang),
+            text: None,
         });
     }
     let now = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();

@@ -98,6 +98,7 @@ fn main() {
                         ..Default::default()
                     },
                     language: Some(LANGS[s % LANGS.len()].to_string()),
+                    text: None,
                 }
             })
             .collect();
@@ -161,6 +162,7 @@ fn main() {
                 ..Default::default()
             },
             language: Some("en".into()),
+            text: None,
         };
         store
             .apply_poll("src-00", Utc::now(), &[poll], &SourceState::default())

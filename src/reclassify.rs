@@ -319,6 +319,7 @@ mod tests {
                 item: item.clone(),
                 keys,
                 language: None,
+                text: None,
             })
             .collect();
         s.apply_poll("src", Utc::now(), &polls, &SourceState::default())

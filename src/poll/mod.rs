@@ -161,7 +161,8 @@ impl Pipeline {
     }
 }
 
-/// Turns parsed items into what the store writes: language resolved, verdict and keys.
+/// Turns parsed items into what the store writes: language resolved, verdict, keys and
+/// the row's text columns (here, on a parse slot, rather than on the one writer thread).
 /// Items a `drop` rule matched keep their verdict (`inspect` shows why) and the store
 /// skips them: they are never stored.
 pub fn prepare(classifier: &Classifier, source: &Source, feed: ParsedFeed) -> Vec<StoredPoll> {
@@ -184,7 +185,9 @@ pub fn prepare(classifier: &Classifier, source: &Source, feed: ParsedFeed) -> Ve
                 keys,
                 class,
                 language: subject_lang,
+                text: None,
             }
+            .with_text()
         })
         .collect()
 }

@@ -375,6 +375,7 @@ mod tests {
                 ..Default::default()
             },
             language: Some("en".into()),
+            text: None,
         };
         s.apply_poll(source, t(day), &[poll], &SourceState::default())
             .unwrap();
@@ -412,6 +413,7 @@ mod tests {
                         ..Default::default()
                     },
                     language: Some("en".into()),
+                    text: None,
                 }
             })
             .collect();

@@ -135,6 +135,7 @@ mod tests {
                 keys,
                 class: Default::default(),
                 language: None,
+                text: None,
             })
             .collect();
         let now = Utc::now();

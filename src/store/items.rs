@@ -265,6 +265,7 @@ mod tests {
                 keys,
                 class: Classification::default(),
                 language: None,
+                text: None,
             })
             .collect()
     }

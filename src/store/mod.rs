@@ -257,10 +257,12 @@ pub struct Db {
     probe: Arc<probe::Probe>,
 }
 
-type QueuedPoll = (
-    PollWrite,
-    tokio::sync::oneshot::Sender<Result<PollCounts, StoreError>>,
-);
+type QueuedPoll = (PollWrite, tokio::sync::oneshot::Sender<Written>);
+
+/// The writer's answer to one poll: its counts or its error, and the write itself, handed
+/// back so that its items are freed by the poll's task, on any core, rather than by the
+/// one writer thread between two transactions.
+type Written = (Result<PollCounts, StoreError>, PollWrite);
 
 /// At most this many polls share one commit.
 const MAX_GROUP: usize = 64;
@@ -326,8 +328,11 @@ impl Db {
         self.writes
             .send((write, tx))
             .map_err(|_| StoreError::Task("the database writer stopped".into()))?;
-        rx.await
-            .map_err(|_| StoreError::Task("the database writer stopped".into()))?
+        let (result, written) = rx
+            .await
+            .map_err(|_| StoreError::Task("the database writer stopped".into()))?;
+        drop(written);
+        result
     }
 
     /// Leaves the database file whole when a command is done: its write-ahead log
@@ -427,20 +432,21 @@ fn group_writer(
         tracing::debug!(polls = jobs.len(), failed, "wrote polls in one transaction");
         match committed {
             Ok(()) if !failed => {
-                for ((_, reply), c) in jobs.into_iter().zip(counts) {
-                    let _ = reply.send(Ok(c));
+                for ((w, reply), c) in jobs.into_iter().zip(counts) {
+                    let _ = reply.send((Ok(c), w));
                 }
             }
             Ok(()) => {
                 // One poll failed: every poll of the group, alone, so that the others
                 // land and the failing one gets its own error.
                 for (w, reply) in jobs {
-                    let _ = reply.send(store.apply_one(&w));
+                    let result = store.apply_one(&w);
+                    let _ = reply.send((result, w));
                 }
             }
             Err(e) => {
-                for (_, reply) in jobs {
-                    let _ = reply.send(Err(e.shared()));
+                for (w, reply) in jobs {
+                    let _ = reply.send((Err(e.shared()), w));
                 }
             }
         }
@@ -472,6 +478,7 @@ mod writer_tests {
                     keys,
                     class: Classification::default(),
                     language: None,
+                    text: None,
                 })
                 .collect(),
             state: SourceState {
@@ -504,7 +511,7 @@ mod writer_tests {
         group_writer(&store, &rx, &AtomicUsize::new(3));
         let results: Vec<_> = answers
             .into_iter()
-            .map(|mut a| a.try_recv().unwrap())
+            .map(|mut a| a.try_recv().unwrap().0)
             .collect();
         assert_eq!(results[0].as_ref().unwrap().new, 1);
         assert!(

@@ -66,6 +66,7 @@ mod tests {
                     ..Default::default()
                 },
                 language: None,
+                text: None,
             })
             .collect()
     }

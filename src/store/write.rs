@@ -21,6 +21,61 @@ pub struct StoredPoll {
     pub keys: Keys,
     pub class: Classification,
     pub language: Option<String>,
+    /// The row's text columns, when computed ahead ([`StoredPoll::with_text`]); `None`:
+    /// the writer computes them. Whoever changes `item` or `class` after `with_text`
+    /// must set it back to `None` (debug builds check it at every write).
+    pub text: Option<RowText>,
+}
+
+impl StoredPoll {
+    /// Computes the row's text columns now: the poll path does it where it classifies
+    /// (on a parse slot, any core), so that the one writer thread only runs statements.
+    pub fn with_text(mut self) -> StoredPoll {
+        self.text = Some(RowText::of(&self.item, &self.class));
+        self
+    }
+
+    /// The row's text columns: computed ahead, or now.
+    fn row_text(&self) -> std::borrow::Cow<'_, RowText> {
+        match &self.text {
+            Some(t) => {
+                debug_assert_eq!(
+                    *t,
+                    RowText::of(&self.item, &self.class),
+                    "StoredPoll::text is stale: item or class changed after with_text"
+                );
+                std::borrow::Cow::Borrowed(t)
+            }
+            None => std::borrow::Cow::Owned(RowText::of(&self.item, &self.class)),
+        }
+    }
+}
+
+/// The text columns of an item's row that follow from the item and its verdict alone:
+/// the content hash and the JSON lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowText {
+    content_hash: String,
+    categories: String,
+    authors: String,
+    reasons: String,
+    case_codes: String,
+    tags: String,
+    countries: String,
+}
+
+impl RowText {
+    fn of(item: &ParsedItem, class: &Classification) -> RowText {
+        RowText {
+            content_hash: content_hash(item),
+            categories: json(&item.categories),
+            authors: json(&item.authors),
+            reasons: json(&class.reasons),
+            case_codes: json(&class.case_codes),
+            tags: json(&class.tags),
+            countries: json(&class.countries),
+        }
+    }
 }
 
 /// What a poll changed.
@@ -187,6 +242,7 @@ fn upsert(
         Some(mark) => {
             let mut m = it.clone();
             mark.apply(&mut m.class);
+            m.text = None;
             marked = m;
             &marked
         }
@@ -204,7 +260,7 @@ fn upsert(
                 counts.unchanged += 1;
                 return Ok(None);
             }
-            Some(old) if old.content_hash != content_hash(&it.item) => {
+            Some(old) if old.content_hash != it.row_text().content_hash => {
                 update(tx, now, &uid, it, &old)?;
                 counts.updated += 1;
                 became_urgent = it.class.urgent && !old.urgent;
@@ -271,6 +327,12 @@ fn stored_version(tx: &Connection, uid: &str) -> Result<Option<StoredVersion>, S
         .optional()?)
 }
 
+/// The statements on `items` say `OR FAIL`: with the triggers that keep
+/// `item_countries` in step, a statement changes several tables, and under SQLite's
+/// default (`ABORT`) it would copy every page it touches into a statement journal to undo
+/// itself alone (a tenth of the writer thread's time on a large pass). Nothing here needs
+/// that: an error fails the whole transaction ([`Batch`] or [`Store::apply_poll`]), which
+/// is rolled back, so a statement's partial changes are never committed.
 fn insert(
     tx: &Connection,
     source: &str,
@@ -278,10 +340,11 @@ fn insert(
     uid: &str,
     it: &StoredPoll,
 ) -> Result<(), StoreError> {
+    let text = it.row_text();
     let published = it.item.published.unwrap_or(now);
     let updated = it.item.updated.unwrap_or(published).max(published);
     tx.prepare_cached(
-        "INSERT INTO items (uid, source, guid, link, title, summary, content, categories, \
+        "INSERT OR FAIL INTO items (uid, source, guid, link, title, summary, content, categories, \
          authors, language, published, updated, first_seen, last_seen, sort_time, \
          content_hash, urgent, score, reasons, case_codes, tags, countries, declared_language) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18, \
@@ -295,20 +358,20 @@ fn insert(
         it.item.title,
         it.item.summary,
         it.item.content,
-        json(&it.item.categories),
-        json(&it.item.authors),
+        &text.categories,
+        &text.authors,
         it.language,
         ts(published),
         ts(updated),
         ts(now),
         ts(published.min(now)),
-        content_hash(&it.item),
+        &text.content_hash,
         it.class.urgent,
         it.class.score,
-        json(&it.class.reasons),
-        json(&it.class.case_codes),
-        json(&it.class.tags),
-        json(&it.class.countries),
+        &text.reasons,
+        &text.case_codes,
+        &text.tags,
+        &text.countries,
         it.item.language,
     ])?;
     write_codes(tx, uid, &it.class.case_codes, true)?;
@@ -323,6 +386,7 @@ fn update(
     it: &StoredPoll,
     old: &StoredVersion,
 ) -> Result<(), StoreError> {
+    let text = it.row_text();
     let first_seen = parse_ts(&old.first_seen).unwrap_or(now);
     let published = it
         .item
@@ -335,7 +399,7 @@ fn update(
         _ => now.max(old_updated),
     };
     tx.prepare_cached(
-        "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6, \
+        "UPDATE OR FAIL items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6, \
          categories = ?7, authors = ?8, language = ?9, published = ?10, updated = ?11, \
          last_seen = ?12, sort_time = ?13, content_hash = ?14, urgent = ?15, score = ?16, \
          reasons = ?17, case_codes = ?18, tags = ?19, countries = ?20, declared_language = ?21, \
@@ -348,20 +412,20 @@ fn update(
         it.item.title,
         it.item.summary,
         it.item.content,
-        json(&it.item.categories),
-        json(&it.item.authors),
+        &text.categories,
+        &text.authors,
         it.language,
         ts(published),
         ts(updated),
         ts(now),
         ts(published.min(first_seen)),
-        content_hash(&it.item),
+        &text.content_hash,
         it.class.urgent,
         it.class.score,
-        json(&it.class.reasons),
-        json(&it.class.case_codes),
-        json(&it.class.tags),
-        json(&it.class.countries),
+        &text.reasons,
+        &text.case_codes,
+        &text.tags,
+        &text.countries,
         it.item.language,
     ])?;
     write_codes(tx, uid, &it.class.case_codes, false)?;
@@ -376,8 +440,9 @@ fn update_verdict(
     uid: &str,
     it: &StoredPoll,
 ) -> Result<(), StoreError> {
+    let text = it.row_text();
     tx.prepare_cached(
-        "UPDATE items SET last_seen = ?2, \
+        "UPDATE OR FAIL items SET last_seen = ?2, \
          version = version + (urgent IS NOT ?3 OR score IS NOT ?4 OR reasons IS NOT ?5 \
          OR language IS NOT ?6 OR tags IS NOT ?7 OR countries IS NOT ?8), \
          urgent = ?3, score = ?4, reasons = ?5, language = ?6, tags = ?7, countries = ?8, \
@@ -388,10 +453,10 @@ fn update_verdict(
         ts(now),
         it.class.urgent,
         it.class.score,
-        json(&it.class.reasons),
+        &text.reasons,
         it.language,
-        json(&it.class.tags),
-        json(&it.class.countries),
+        &text.tags,
+        &text.countries,
         it.item.language,
     ])?;
     Ok(())
