@@ -509,10 +509,13 @@ mod writer_tests {
         drop(tx);
         let store = Mutex::new(store);
         group_writer(&store, &rx, &AtomicUsize::new(3));
-        let results: Vec<_> = answers
+        let (results, written): (Vec<_>, Vec<_>) = answers
             .into_iter()
-            .map(|mut a| a.try_recv().unwrap().0)
-            .collect();
+            .map(|mut a| a.try_recv().unwrap())
+            .unzip();
+        // Each answer hands its own write back, to be freed by the poll's task.
+        let sources: Vec<&str> = written.iter().map(|w| w.source.as_str()).collect();
+        assert_eq!(sources, ["a", "bad", "c"]);
         assert_eq!(results[0].as_ref().unwrap().new, 1);
         assert!(
             results[1]

@@ -481,3 +481,44 @@ fn add_keys(tx: &Connection, source: &str, uid: &str, keys: &Keys) -> Result<(),
     tx.prepare_cached(&sql)?.execute(params_from_iter(args))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod row_text_tests {
+    use super::*;
+    use crate::dedup::keys_for;
+
+    fn poll(title: &str) -> StoredPoll {
+        let item = ParsedItem {
+            guid: Some("g".into()),
+            title: title.into(),
+            categories: vec!["Urgent Appeals".into()],
+            ..Default::default()
+        };
+        let keys = keys_for(std::slice::from_ref(&item)).remove(0);
+        StoredPoll {
+            item,
+            keys,
+            class: Classification::default(),
+            language: None,
+            text: None,
+        }
+    }
+
+    #[test]
+    fn text_computed_ahead_is_the_text_the_writer_would_compute() {
+        let ahead = poll("Detained: A. B.").with_text();
+        let now = poll("Detained: A. B.");
+        assert_eq!(*ahead.row_text(), *now.row_text());
+        assert_eq!(ahead.row_text().categories, r#"["Urgent Appeals"]"#);
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "stale")]
+    fn text_left_stale_after_a_change_is_caught_in_debug_builds() {
+        let mut p = poll("Detained: A. B.").with_text();
+        p.class.urgent = true;
+        p.class.tags.push("changed".into());
+        let _ = p.row_text();
+    }
+}
