@@ -60,7 +60,17 @@ fn load(root: &Path, files: &[String]) -> Vec<Item> {
             f, BLIND,
             "{BLIND}.jsonl is the blind holdout: never read it here"
         );
-        let path = root.join(format!("tests/eval/real/{f}.jsonl"));
+        // A name is a file of tests/eval/real/; a path (with a `/`) is read as it is,
+        // e.g. an older round's `tune.jsonl` from git.
+        let path = if f.contains('/') {
+            PathBuf::from(f)
+        } else {
+            root.join(format!("tests/eval/real/{f}.jsonl"))
+        };
+        assert!(
+            !f.ends_with(&format!("{BLIND}.jsonl")),
+            "{BLIND}.jsonl is the blind holdout: never read it here"
+        );
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for (line, l) in text
@@ -308,12 +318,21 @@ fn main() {
     let with = per_file(&items, &base, nf);
     // ABLATION_VERDICTS=path: every item's verdict, one line each (file, id, label,
     // verdict, score), to diff two rule sets item by item.
+    // With ABLATION_MODEL=1 the verdicts are the config's own classifier's, with the
+    // statistical model when its `[classify] model` turns it on.
     if let Ok(path) = std::env::var("ABLATION_VERDICTS") {
+        let with_model = std::env::var("ABLATION_MODEL").as_deref() == Ok("1");
         let lines: Vec<String> = items
             .iter()
             .zip(&subjects)
             .map(|(it, s)| {
-                let v = full.classify(s);
+                let v = if with_model {
+                    config
+                        .classifier
+                        .classify_item(&it.item, &it.source, Some(&it.language))
+                } else {
+                    full.classify(s)
+                };
                 format!(
                     "{}\t{}\t{}\t{}\t{:.2}",
                     files[it.file],
@@ -411,6 +430,7 @@ fn main() {
     );
     println!("{}", table_header("rule: keyword (sole items)", &files));
     let mut summary: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut newcomers: (usize, usize, usize, Vec<String>) = (0, 0, 0, Vec::new());
     let mut unmatched_per_rule: Vec<(String, usize, usize)> = Vec::new();
     for (r, rule) in rules.iter().enumerate() {
         if rule.keywords.is_empty() {
@@ -449,6 +469,8 @@ fn main() {
         let c = Classifier::new(&singles, 1.0).expect("single keywords compile");
         let mut sole: Vec<Vec<usize>> = vec![Vec::new(); rule.keywords.len()];
         let mut any: Vec<usize> = vec![0; rule.keywords.len()];
+        // Items matched in the last file only, per keyword.
+        let mut in_last: Vec<usize> = vec![0; rule.keywords.len()];
         for (i, it) in items.iter().enumerate() {
             if !m.rules[i][r] {
                 continue;
@@ -462,6 +484,9 @@ fn main() {
             let other = v.reasons.iter().any(|x| x.rule == "other");
             for k in &ks {
                 any[*k] += 1;
+                if it.file == nf - 1 {
+                    in_last[*k] += 1;
+                }
             }
             if ks.len() == 1 && !other {
                 sole[ks[0]].push(i);
@@ -504,6 +529,16 @@ fn main() {
                 }
             };
             *summary.entry(kind).or_default() += 1;
+            // The newest file against the older ones: did keywords that matched nothing
+            // before match there, and decide anything?
+            if any[k] > 0 && any[k] == in_last[k] {
+                newcomers.0 += 1;
+                newcomers.1 += e.net(nf - 1).max(0) as usize;
+                newcomers.2 += (-e.net(nf - 1)).max(0) as usize;
+                newcomers
+                    .3
+                    .push(format!("{}: \"{kw}\" ({:+})", rule.name, e.net(nf - 1)));
+            }
             if e.moved() || all_keywords {
                 println!(
                     "{}",
@@ -519,6 +554,15 @@ fn main() {
     for (k, n) in &summary {
         println!("- {k}: {n}");
     }
+    println!(
+        "\nKeywords that match items of {} only, none of the older files: {} (net there: \
+         {} verdicts earned, {} lost): {}",
+        files[nf - 1],
+        newcomers.0,
+        newcomers.1,
+        newcomers.2,
+        newcomers.3.join(", ")
+    );
     println!("\nKeywords that match no item, per rule (rule: never / all):");
     let line: Vec<String> = unmatched_per_rule
         .iter()
@@ -618,6 +662,46 @@ fn main() {
             );
         }
     }
+    // 6. Pairs of weight changes: those that help in two files or more and lose in none.
+    println!("\n## Pairs of weight changes that gain in two files or more and lose in none\n");
+    println!("{}", table_header("rules: weights → new", &files));
+    let deltas = [-0.2, -0.1, 0.1, 0.2];
+    let options: Vec<(usize, f64)> = (0..rules.len())
+        .filter(|r| !rules[*r].drop)
+        .flat_map(|r| deltas.iter().map(move |d| (r, *d)))
+        .collect();
+    let mut pairs = 0;
+    for (a, &(ra, da)) in options.iter().enumerate() {
+        for &(rb, db) in &options[a + 1..] {
+            if ra == rb {
+                continue;
+            }
+            let mut w = weights.clone();
+            w[ra] = ((w[ra] + da) * 10.0).round() / 10.0;
+            w[rb] = ((w[rb] + db) * 10.0).round() / 10.0;
+            let e = Effect {
+                with: per_file(&items, &verdicts(&m, &w, &drops, threshold), nf),
+                without: with.clone(),
+                change: true,
+            };
+            let gains = (0..nf).filter(|f| e.net(*f) > 0).count();
+            let losses = (0..nf).filter(|f| e.net(*f) < 0).count();
+            if gains >= 2 && losses == 0 {
+                pairs += 1;
+                println!(
+                    "{}",
+                    e.row(
+                        &format!(
+                            "`{}` {} → {}, `{}` {} → {}",
+                            rules[ra].name, weights[ra], w[ra], rules[rb].name, weights[rb], w[rb]
+                        ),
+                        nf
+                    )
+                );
+            }
+        }
+    }
+    println!("\n{pairs} pairs.");
     // Items by id, for the reader who wants to look one up: the errors.
     let errors: Vec<String> = items
         .iter()
