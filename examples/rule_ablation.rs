@@ -33,9 +33,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use tocsin::classify::ngram::train::Labelled;
 use tocsin::classify::{Classifier, RuleConfig, Subject};
 use tocsin::config::Config;
 use tocsin::model::ParsedItem;
+
+#[path = "../tests/eval/support.rs"]
+mod support;
+use support::Counts;
 
 /// The tuning files, in the order of their rounds.
 const FILES: [&str; 6] = [
@@ -73,73 +78,28 @@ fn load(root: &Path, files: &[String]) -> Vec<Item> {
         );
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        for (line, l) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let v: serde_json::Value = serde_json::from_str(l)
-                .unwrap_or_else(|e| panic!("{f}.jsonl line {}: {e}", line + 1));
-            let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
-            out.push(Item {
-                file: n,
-                id: s("id"),
-                urgent: v["urgent"].as_bool().expect("urgent"),
-                source: s("source"),
-                language: s("language"),
-                item: ParsedItem {
-                    title: s("title"),
-                    summary: Some(s("summary")).filter(|x| !x.is_empty()),
-                    categories: v["categories"]
-                        .as_array()
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|c| c.as_str().map(str::to_string))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    ..Default::default()
-                },
-            });
-        }
+        let items = Labelled::from_jsonl(&text).unwrap_or_else(|e| panic!("{f}: {e}"));
+        out.extend(items.into_iter().map(|l| Item {
+            file: n,
+            id: l.id,
+            urgent: l.urgent,
+            source: l.source,
+            language: l.language,
+            item: l.item,
+        }));
     }
     out
 }
 
-/// tp, fp, fn per file.
-#[derive(Clone, Copy, Default, PartialEq)]
-struct Counts {
-    tp: i64,
-    fp: i64,
-    fn_: i64,
+/// Misses and false alarms.
+fn errors(c: &Counts) -> i64 {
+    (c.fp + c.fn_) as i64
 }
 
-impl Counts {
-    fn add(&mut self, truth: bool, said: bool) {
-        match (truth, said) {
-            (true, true) => self.tp += 1,
-            (false, true) => self.fp += 1,
-            (true, false) => self.fn_ += 1,
-            (false, false) => {}
-        }
-    }
-    fn errors(&self) -> i64 {
-        self.fp + self.fn_
-    }
-    fn p(&self) -> f64 {
-        if self.tp + self.fp == 0 {
-            1.0
-        } else {
-            self.tp as f64 / (self.tp + self.fp) as f64
-        }
-    }
-    fn r(&self) -> f64 {
-        if self.tp + self.fn_ == 0 {
-            1.0
-        } else {
-            self.tp as f64 / (self.tp + self.fn_) as f64
-        }
-    }
+/// Two counts alike (the shared `Counts` has no `PartialEq`).
+fn same(a: &[Counts], b: &[Counts]) -> bool {
+    let key = |c: &Counts| (c.tp, c.fp, c.fn_, c.tn);
+    a.iter().map(key).eq(b.iter().map(key))
 }
 
 /// What the rule set said of every item: which rules matched.
@@ -189,13 +149,13 @@ struct Effect {
 
 impl Effect {
     fn net(&self, f: usize) -> i64 {
-        self.without[f].errors() - self.with[f].errors()
+        errors(&self.without[f]) - errors(&self.with[f])
     }
     fn total(&self) -> i64 {
         (0..self.with.len()).map(|f| self.net(f)).sum()
     }
     fn moved(&self) -> bool {
-        self.with != self.without
+        !same(&self.with, &self.without)
     }
     fn mark(&self) -> &'static str {
         let nets: Vec<i64> = (0..self.with.len()).map(|f| self.net(f)).collect();
@@ -219,16 +179,16 @@ impl Effect {
     /// `net (Δtp/Δfp/Δfn)` for one file, `–` when nothing moved there.
     fn cell(&self, f: usize) -> String {
         let (a, b) = (self.with[f], self.without[f]);
-        if a == b {
+        if same(&[a], &[b]) {
             "–".to_string()
         } else {
             let (a, b) = if self.change { (b, a) } else { (a, b) };
             format!(
                 "{:+} ({:+}/{:+}/{:+})",
                 self.net(f),
-                b.tp - a.tp,
-                b.fp - a.fp,
-                b.fn_ - a.fn_
+                b.tp as i64 - a.tp as i64,
+                b.fp as i64 - a.fp as i64,
+                b.fn_ as i64 - a.fn_ as i64
             )
         }
     }
@@ -360,8 +320,8 @@ fn main() {
         let n = items.iter().filter(|i| i.file == f).count();
         println!(
             "| {name} | {n} | {:.3} | {:.3} | {} | {} | {} |",
-            c.p(),
-            c.r(),
+            c.precision(),
+            c.recall(),
             c.tp,
             c.fp,
             c.fn_
@@ -373,8 +333,8 @@ fn main() {
     println!(
         "| all | {} | {:.3} | {:.3} | {} | {} | {} |\n",
         items.len(),
-        all.p(),
-        all.r(),
+        all.precision(),
+        all.recall(),
         all.tp,
         all.fp,
         all.fn_
@@ -620,14 +580,14 @@ fn main() {
                 all.tp += k.tp;
                 all.fp += k.fp;
                 all.fn_ += k.fn_;
-                format!("{:.3} / {:.3}", k.p(), k.r())
+                format!("{:.3} / {:.3}", k.precision(), k.recall())
             })
             .collect();
         println!(
             "| {t} | {} | {:.3} / {:.3} (fp {} fn {}) |",
             cells.join(" | "),
-            all.p(),
-            all.r(),
+            all.precision(),
+            all.recall(),
             all.fp,
             all.fn_
         );
