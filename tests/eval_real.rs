@@ -1,20 +1,19 @@
 //! Quality of the SHIPPED rules on the real evaluation set (tests/eval/real/, issue 16):
 //! real items of the publishers tocsin ships and of relays of them, split by a hash of
 //! their URL when collected (see tests/eval/real/README.md) into `tune.jsonl`,
-//! `holdout.jsonl`, `holdout2.jsonl`, `holdout3.jsonl` and `holdout4.jsonl` (the holdouts
-//! of rounds 1 to 4, each measured once and so **spent**: tuning data now) and
-//! `holdout5.jsonl` (round 5's **blind** holdout).
+//! `holdout.jsonl` to `holdout5.jsonl` (the holdouts of rounds 1 to 5, each measured once
+//! and so **spent**: tuning data now) and `holdout6.jsonl` (round 6's **blind** holdout).
 //!
 //! - `cargo test --test eval_real -- --nocapture` measures the **tuning data**,
-//!   `tune.jsonl` and the spent `holdout.jsonl` to `holdout4.jsonl` together: precision
+//!   `tune.jsonl` and the spent `holdout.jsonl` to `holdout5.jsonl` together: precision
 //!   and recall overall, per file, per language, per source and per shipped publisher,
 //!   then every miss and false alarm with its score and evidence. It fails below round
-//!   5's figures (a floor that only rises); the test of issue 16's targets, not met yet,
+//!   6's figures (a floor that only rises); the test of issue 16's targets, not met yet,
 //!   is ignored and fails when asked (`-- --ignored tuning_data_reaches_the_targets`).
-//! - The blind **holdout5** is measured once, when the rules are final, and never while
+//! - The blind **holdout6** is measured once, when the rules are final, and never while
 //!   changing them. Its test is ignored and guarded by an environment variable, so that
 //!   no `cargo test` (not even `-- --ignored`) reads it by accident:
-//!   `TOCSIN_EVAL_HOLDOUT=1 cargo test --test eval_real -- --ignored --nocapture holdout5`
+//!   `TOCSIN_EVAL_HOLDOUT=1 cargo test --test eval_real -- --ignored --nocapture holdout6`
 //!
 //! `TOCSIN_EVAL_VERBOSE=1` prints every item's score and evidence, not only the errors.
 
@@ -36,17 +35,19 @@ const GROUP_RECALL: f64 = 0.9;
 const GROUP_MIN_ITEMS: usize = 10;
 
 /// The tuning data: every file that may be read while changing rules.
-const TUNING_FILES: [&str; 5] = ["tune", "holdout", "holdout2", "holdout3", "holdout4"];
+const TUNING_FILES: [&str; 6] = [
+    "tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5",
+];
 /// Their sizes, as tests/eval/real/README.md counts them. The spent holdouts are frozen:
 /// a line more or less there is a change of the data, to be documented first. `tune.jsonl`
 /// grows while collectors add even-hash items to it (412 after round 3, 568 after round
-/// 4's two collections, 705 after round 5's), so its size is a floor. `holdout4.jsonl` (150) joined the tuning
-/// data in round 5, once measured.
-const TUNING_SIZES: [usize; 5] = [705, 244, 79, 96, 150];
+/// 4's two collections, 705 after round 5's, 847 after round 6's), so its size is a
+/// floor. `holdout5.jsonl` (153) joined the tuning data in round 6, once measured.
+const TUNING_SIZES: [usize; 6] = [847, 244, 79, 96, 150, 153];
 /// The file whose size is a floor, not an exact count.
 const GROWING_FILE: &str = "tune";
-/// The blind holdout of round 5: read only by [`holdout5`].
-const BLIND_HOLDOUT: &str = "holdout5";
+/// The blind holdout of round 6: read only by [`holdout6`].
+const BLIND_HOLDOUT: &str = "holdout6";
 
 /// One line of a `tests/eval/real/*.jsonl` file.
 struct Real {
@@ -294,22 +295,26 @@ fn shortfalls(r: &Report) -> Vec<String> {
     out
 }
 
-/// The floor the tuning data may not fall below: round 5's figures on the 1,274 items
-/// (precision 0.914, recall 0.901; recall en 0.955, fr 0.896, es 0.841, ro 0.828, ru
-/// 0.845), each rounded down. Issue 16's targets are higher and not met yet
-/// ([`tuning_data_reaches_the_targets`], ignored until they are): this floor is what keeps
-/// a rule change from making selection worse in the meantime, and it only rises while the
-/// data stays the same. It is below round 4's floor (0.95 / 0.925 on 987 items) because
-/// the data grew by 287 items the round-4 rules had not been written against (`holdout4`
-/// and round 5's tune items): on the 1,274 the round-4 rules score 0.897 / 0.881.
-const FLOOR_PRECISION: f64 = 0.91;
-const FLOOR_RECALL: f64 = 0.90;
+/// The floor the tuning data may not fall below: round 6's figures on the 1,569 items
+/// with the shipped config, the statistical model on (precision 0.940, recall 0.893;
+/// recall en 0.937, fr 0.906, es 0.859, ro 0.784, ru 0.838), each rounded down. The model
+/// was trained on these items, so its part is in-sample; the rules alone score 0.939 /
+/// 0.871 (en 0.925, fr 0.882, es 0.795, ro 0.784, ru 0.819). Issue 16's targets are higher
+/// and not met yet ([`tuning_data_reaches_the_targets`], ignored until they are): this
+/// floor is what keeps a rule change from making selection worse in the meantime, and it
+/// only rises while the data stays the same. Overall recall and the English, Romanian and
+/// Russian floors are below round 5's (0.90; 0.95, 0.82, 0.84) only because the data grew
+/// by 295 items the round-5 rules had not been written against (`holdout5` and round 6's
+/// tune items): on the 1,569 the round-5 rules score 0.884 / 0.855 (en 0.925, ro 0.703,
+/// ru 0.790), below those floors too.
+const FLOOR_PRECISION: f64 = 0.94;
+const FLOOR_RECALL: f64 = 0.89;
 const FLOOR_LANGUAGE_RECALL: [(&str, f64); 5] = [
-    ("en", 0.95),
-    ("fr", 0.89),
-    ("es", 0.84),
-    ("ro", 0.82),
-    ("ru", 0.84),
+    ("en", 0.93),
+    ("fr", 0.90),
+    ("es", 0.85),
+    ("ro", 0.78),
+    ("ru", 0.83),
 ];
 
 /// Checks the documented sizes of the tuning files.
@@ -331,10 +336,10 @@ fn check_sizes(r: &Report) {
     }
 }
 
-/// The tuning data (`tune.jsonl` and the spent `holdout.jsonl` to `holdout4.jsonl`) must
-/// not fall below round 5's figures ([`FLOOR_PRECISION`] …).
+/// The tuning data (`tune.jsonl` and the spent `holdout.jsonl` to `holdout5.jsonl`) must
+/// not fall below round 6's figures ([`FLOOR_PRECISION`] …).
 #[test]
-fn tuning_data_stays_above_round_5s_floor() {
+fn tuning_data_stays_above_round_6s_floor() {
     let r = measure("tuning data", &TUNING_FILES);
     check_sizes(&r);
     let mut short = Vec::new();
@@ -355,7 +360,7 @@ fn tuning_data_stays_above_round_5s_floor() {
     }
     assert!(
         short.is_empty(),
-        "tuning data below round 5's floor: {short:#?}"
+        "tuning data below round 6's floor: {short:#?}"
     );
 }
 
@@ -375,24 +380,6 @@ fn tuning_data_reaches_the_targets() {
     );
 }
 
-/// `release-demand-in-title` repeats `release-demand`'s phrases and vetoes (0.2 more when
-/// the demand is in the title): an edit to one list must reach the other.
-#[test]
-fn release_demand_in_title_keeps_release_demands_phrases() {
-    let config = shipped_config();
-    let rule = |name: &str| {
-        config
-            .rules
-            .iter()
-            .find(|r| r.name == name)
-            .unwrap_or_else(|| panic!("no rule {name}"))
-    };
-    let (all, title) = (rule("release-demand"), rule("release-demand-in-title"));
-    assert_eq!(title.keywords, all.keywords, "the same phrases");
-    assert_eq!(title.unless, all.unless, "the same vetoes");
-    assert!(all.weight + title.weight >= config.classify.threshold);
-}
-
 /// Why a blind holdout file cannot be measured yet (missing, or no items in it), or
 /// `None` when it holds items. Reads the file only to see whether it is blank.
 fn nothing_to_measure(path: &Path) -> Option<String> {
@@ -408,7 +395,7 @@ fn nothing_to_measure(path: &Path) -> Option<String> {
     }
 }
 
-/// The guard of [`holdout5`] on files it must skip and files it must measure, tried on
+/// The guard of [`holdout6`] on files it must skip and files it must measure, tried on
 /// scratch files (never on the blind holdout itself).
 #[test]
 fn a_missing_or_empty_blind_holdout_is_skipped() {
@@ -432,13 +419,13 @@ fn a_missing_or_empty_blind_holdout_is_skipped() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The one measurement of the blind holdout of round 5. Never run it while changing
-/// rules (see tests/eval/real/README.md): it reads `holdout5.jsonl` only when asked
+/// The one measurement of the blind holdout of round 6. Never run it while changing
+/// rules (see tests/eval/real/README.md): it reads `holdout6.jsonl` only when asked
 /// twice, by `--ignored` and by `TOCSIN_EVAL_HOLDOUT=1`. A missing or empty file (the
 /// collectors have not filled it yet) is skipped, loudly, not measured as perfect.
 #[test]
 #[ignore = "the blind holdout is measured once, when the rules are final: see tests/eval/real/README.md"]
-fn holdout5() {
+fn holdout6() {
     if std::env::var("TOCSIN_EVAL_HOLDOUT").as_deref() != Ok("1") {
         println!(
             "SKIPPED: the blind holdout ({BLIND_HOLDOUT}.jsonl) is measured once, when the \
