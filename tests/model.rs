@@ -165,5 +165,5 @@ fn the_shipped_configs_say_how_the_model_is_set() {
         }
     }
     let shipped = Config::load(&root().join("config/tocsin.toml")).unwrap();
-    assert_eq!(shipped.classify.model, ModelChoice::Builtin);
+    assert_eq!(shipped.classify.model, ModelChoice::Off);
 }
