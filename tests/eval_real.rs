@@ -296,25 +296,24 @@ fn shortfalls(r: &Report) -> Vec<String> {
 }
 
 /// The floor the tuning data may not fall below: round 6's figures on the 1,569 items
-/// with the shipped config, the statistical model on (precision 0.940, recall 0.893;
-/// recall en 0.937, fr 0.906, es 0.859, ro 0.784, ru 0.838), each rounded down. The model
-/// was trained on these items, so its part is in-sample; the rules alone score 0.939 /
-/// 0.871 (en 0.925, fr 0.882, es 0.795, ro 0.784, ru 0.819). Issue 16's targets are higher
-/// and not met yet ([`tuning_data_reaches_the_targets`], ignored until they are): this
-/// floor is what keeps a rule change from making selection worse in the meantime, and it
-/// only rises while the data stays the same. Overall recall and the English, Romanian and
-/// Russian floors are below round 5's (0.90; 0.95, 0.82, 0.84) only because the data grew
-/// by 295 items the round-5 rules had not been written against (`holdout5` and round 6's
-/// tune items): on the 1,569 the round-5 rules score 0.884 / 0.855 (en 0.925, ro 0.703,
-/// ru 0.790), below those floors too.
-const FLOOR_PRECISION: f64 = 0.94;
-const FLOOR_RECALL: f64 = 0.89;
+/// with the shipped config (the rules alone: the statistical model is off; precision
+/// 0.939, recall 0.871; recall en 0.925, fr 0.882, es 0.795, ro 0.784, ru 0.819), each
+/// rounded down. Issue 16's targets are higher and not met yet
+/// ([`tuning_data_reaches_the_targets`], ignored until they are): this floor is what keeps
+/// a rule change from making selection worse in the meantime, and it only rises while the
+/// data stays the same. Overall recall and the English, Spanish and Russian floors are
+/// below round 5's (0.90; 0.95, 0.84, 0.84) only because the data grew by 295 items the
+/// round-5 rules had not been written against (`holdout5` and round 6's tune items): on
+/// the 1,569 the round-5 rules score 0.884 / 0.855 (en 0.925, es 0.769, ro 0.703, ru
+/// 0.790), below those floors too.
+const FLOOR_PRECISION: f64 = 0.93;
+const FLOOR_RECALL: f64 = 0.87;
 const FLOOR_LANGUAGE_RECALL: [(&str, f64); 5] = [
-    ("en", 0.93),
-    ("fr", 0.90),
-    ("es", 0.85),
+    ("en", 0.92),
+    ("fr", 0.88),
+    ("es", 0.79),
     ("ro", 0.78),
-    ("ru", 0.83),
+    ("ru", 0.81),
 ];
 
 /// Checks the documented sizes of the tuning files.
