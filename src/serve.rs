@@ -204,9 +204,8 @@ async fn sources_failing(state: &ServeState) -> Option<String> {
         .read()
         .unwrap_or_else(|p| p.into_inner())
         .catalog()
-        .sources()
-        .keys()
-        .cloned()
+        .ids()
+        .map(String::from)
         .collect();
     let read = state.db.read(move |s| {
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();

@@ -138,7 +138,8 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
         .into_iter()
         .enumerate()
         .filter_map(|(i, s)| source(c, i, s, &daemon.schedule, &fetch, base, &mut ids))
-        .collect();
+        .collect::<Vec<_>>()
+        .into();
     let (rules, classifier) = rules::rules(c, raw.rules, classify.threshold, model);
     let smtp = notify::smtp(c, raw.smtp, base);
     let notify = notify::channels(c, raw.notify, smtp.as_ref(), base);
