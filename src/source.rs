@@ -33,8 +33,9 @@ pub struct Source {
     /// How far the operator trusts this source (higher leads): when several sources
     /// publish the same case, the entry is the most trusted one's item.
     pub trust: i32,
-    /// Limits, proxy and `allow_private`: `[fetch]` with this source's overrides.
-    pub fetch: SourceFetch,
+    /// Limits, proxy and `allow_private`: `[fetch]` with this source's overrides. The
+    /// sources that override nothing share one (with 10,000 sources, 1.4 MB less).
+    pub fetch: Arc<SourceFetch>,
     /// Cache-Control / Expires / RSS `<ttl>` may defer a poll by at most this.
     pub max_defer: Duration,
     /// How the document at `url` is read.

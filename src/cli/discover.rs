@@ -111,7 +111,7 @@ fn proposed_source(config: &Config, d: &Discovery) -> Source {
         enabled: true,
         trust: 0,
         kind: SourceKind::Feed,
-        fetch: config.fetch.for_source(),
+        fetch: config.fetch.for_source().into(),
         max_defer: config.fetch.max_defer,
     }
 }

@@ -133,11 +133,18 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
     let websub = websub(c, &raw.websub);
     let retention = retention(c, raw.retention);
     let mut ids = HashSet::new();
+    let shared_fetch = Arc::new(fetch.for_source());
     let sources = raw
         .sources
         .into_iter()
         .enumerate()
-        .filter_map(|(i, s)| source(c, i, s, &daemon.schedule, &fetch, base, &mut ids))
+        .filter_map(|(i, s)| {
+            let mut s = source(c, i, s, &daemon.schedule, &fetch, base, &mut ids)?;
+            if *s.fetch == *shared_fetch {
+                s.fetch = shared_fetch.clone();
+            }
+            Some(s)
+        })
         .collect::<Vec<_>>()
         .into();
     let (rules, classifier) = rules::rules(c, raw.rules, classify.threshold, model);
@@ -575,7 +582,7 @@ fn source(
         enabled: s.enabled.unwrap_or(true),
         trust,
         kind: kind?,
-        fetch,
+        fetch: Arc::new(fetch),
         max_defer,
     })
 }

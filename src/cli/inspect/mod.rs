@@ -76,7 +76,7 @@ async fn inspect_one(
             enabled: true,
             trust: 0,
             kind: Default::default(),
-            fetch: config.fetch.for_source(),
+            fetch: config.fetch.for_source().into(),
             max_defer: config.fetch.max_defer,
         });
     let req =
