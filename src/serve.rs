@@ -403,7 +403,7 @@ fn respond(doc: &Rendered, hub_link: Option<&HeaderValue>, req: &Request<Body>) 
     }
 
     let body = match coding {
-        Coding::Identity => doc.body.clone(),
+        Coding::Identity => doc.body(),
         Coding::Gzip => doc.gzip().clone(),
         Coding::Brotli => doc.brotli().clone(),
     };

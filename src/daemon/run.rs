@@ -197,7 +197,9 @@ impl Runner {
         ));
         let alert_task = tokio::spawn(alert_loop(current.clone(), shared.clone(), cancel.clone()));
         // Start-up's peak (the config's TOML, the rule compiles, the first render) is
-        // over: what it freed goes back to the system rather than staying in the heap.
+        // over: the documents are kept compressed, and what was freed goes back to the
+        // system rather than staying in the heap.
+        compact(now_configured(&current).published).await;
         release_free_memory();
         Ok(Runner {
             alert_task,
@@ -383,6 +385,12 @@ async fn queue_overdue(d: &Daemon, tx: &mpsc::Sender<Tick>) -> Result<(), Daemon
     Ok(())
 }
 
+/// Keeps the documents served gzip-compressed between publishes (see
+/// [`crate::publish::Rendered`]); compressing what changed takes a blocking thread.
+async fn compact(published: crate::publish::Published) {
+    let _ = tokio::task::spawn_blocking(move || published.compact()).await;
+}
+
 /// Returns the memory glibc's arenas hold free to the system. The heap only shrinks
 /// from its top by itself, so the transient peaks of start-up and of a publish (a
 /// parsed config, rendered documents) stayed resident between polls: with 10,000
@@ -475,6 +483,7 @@ async fn publisher_loop(
                     d.after_publish(&outcome).await;
                     wake.alerts_wake.notify_one();
                     // The previous documents and the render's buffers are freed by now.
+                    compact(d.published.clone()).await;
                     release_free_memory();
                 });
             }

@@ -206,7 +206,8 @@ impl Catalog {
 
     /// Every source as subscribers see it, in id order.
     pub fn infos(&self) -> impl ExactSizeIterator<Item = (&str, SourceInfo)> {
-        self.in_id_order().map(|s| (s.id.as_str(), SourceInfo::of(s)))
+        self.in_id_order()
+            .map(|s| (s.id.as_str(), SourceInfo::of(s)))
     }
 
     /// Every selection, in the order they are rendered.

@@ -495,12 +495,9 @@ impl Publisher {
         } else {
             store.items(&filter)?
         };
-        let prepared = self.cache.prepare(
-            &items,
-            &self.settings.public_url,
-            "all.html",
-            &self.catalog,
-        );
+        let prepared =
+            self.cache
+                .prepare(&items, &self.settings.public_url, "all.html", &self.catalog);
         let uids: Vec<String> = prepared.iter().map(|p| p.uid.clone()).collect();
         let cases = if urgent {
             items.iter().map(UrgentCase::of).collect()

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::sanitize::{html, plain, title};
 use super::catalog::Catalog;
+use super::sanitize::{html, plain, title};
 use super::{SourceInfo, entry_id, join};
 use crate::model::{Reason, Related, StoredItem};
 use crate::parse::bounds::{MAX_AUTHORS, MAX_CATEGORIES, MAX_LABEL_BYTES, MAX_SUMMARY_BYTES};
@@ -99,12 +99,7 @@ fn version_key(item: &StoredItem) -> u64 {
 }
 
 impl PreparedItem {
-    fn new(
-        item: &StoredItem,
-        public_url: &Url,
-        page: &str,
-        sources: &Catalog,
-    ) -> PreparedItem {
+    fn new(item: &StoredItem, public_url: &Url, page: &str, sources: &Catalog) -> PreparedItem {
         let source_info = info(sources, &item.source);
         let link = match &item.link {
             Some(l) if l.starts_with("http://") || l.starts_with("https://") => l.clone(),
