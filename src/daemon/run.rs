@@ -197,10 +197,9 @@ impl Runner {
         ));
         let alert_task = tokio::spawn(alert_loop(current.clone(), shared.clone(), cancel.clone()));
         // Start-up's peak (the config's TOML, the rule compiles, the first render) is
-        // over: the documents are kept compressed, and what was freed goes back to the
-        // system rather than staying in the heap.
-        compact(now_configured(&current).published).await;
-        release_free_memory();
+        // over: what it left is made small, and what was freed goes back to the system
+        // rather than staying in the heap.
+        shed_memory(&now_configured(&current)).await;
         Ok(Runner {
             alert_task,
             current,
@@ -385,10 +384,15 @@ async fn queue_overdue(d: &Daemon, tx: &mpsc::Sender<Tick>) -> Result<(), Daemon
     Ok(())
 }
 
-/// Keeps the documents served gzip-compressed between publishes (see
-/// [`crate::publish::Rendered`]); compressing what changed takes a blocking thread.
-async fn compact(published: crate::publish::Published) {
+/// What the daemon holds between publishes, made small: the documents served are kept
+/// gzip-compressed (see [`crate::publish::Rendered`]; compressing what changed takes a
+/// blocking thread), SQLite's page caches are emptied, and the freed memory goes back
+/// to the system.
+async fn shed_memory(d: &Daemon) {
+    let published = d.published.clone();
     let _ = tokio::task::spawn_blocking(move || published.compact()).await;
+    d.db.release_memory().await;
+    release_free_memory();
 }
 
 /// Returns the memory glibc's arenas hold free to the system. The heap only shrinks
@@ -483,8 +487,7 @@ async fn publisher_loop(
                     d.after_publish(&outcome).await;
                     wake.alerts_wake.notify_one();
                     // The previous documents and the render's buffers are freed by now.
-                    compact(d.published.clone()).await;
-                    release_free_memory();
+                    shed_memory(&d).await;
                 });
             }
         }
