@@ -27,8 +27,9 @@ pub struct Source {
     pub url: Url,
     /// Language of the items when the source is single-language (BCP 47 primary tag).
     pub language: Option<String>,
-    /// Cron expression (six fields, seconds first, UTC).
-    pub schedule: String,
+    /// Cron expression (six fields, seconds first, UTC); the sources that inherit
+    /// `daemon.schedule` share one.
+    pub schedule: Arc<str>,
     pub enabled: bool,
     /// How far the operator trusts this source (higher leads): when several sources
     /// publish the same case, the entry is the most trusted one's item.

@@ -107,7 +107,7 @@ fn proposed_source(config: &Config, d: &Discovery) -> Source {
         title,
         url,
         language,
-        schedule: config.daemon.schedule.clone(),
+        schedule: config.daemon.schedule.as_str().into(),
         enabled: true,
         trust: 0,
         kind: SourceKind::Feed,

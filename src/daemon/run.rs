@@ -356,14 +356,7 @@ async fn schedule(
     if d.config.retention.max_age.is_some() {
         extra.push((d.config.retention.schedule.clone(), Tick::Retention));
     }
-    let sources: Vec<_> = d
-        .config
-        .sources
-        .iter()
-        .filter(|s| s.enabled)
-        .cloned()
-        .collect();
-    Ok(Scheduler::start(&sources, &extra, tx).await?)
+    Ok(Scheduler::start(&d.config.sources, &extra, tx).await?)
 }
 
 /// Queues every enabled source whose last poll is older than its schedule says (the

@@ -72,7 +72,7 @@ async fn inspect_one(
             title: target.to_string(),
             url: url.clone(),
             language: None,
-            schedule: config.daemon.schedule.clone(),
+            schedule: config.daemon.schedule.as_str().into(),
             enabled: true,
             trust: 0,
             kind: Default::default(),
