@@ -126,7 +126,7 @@ fn main() {
     publisher.write(&snap).unwrap();
     let cold_write = t.elapsed();
     let docs = snap.files.len();
-    let urgent_bytes = snap.get("urgent.atom").unwrap().body.len();
+    let urgent_bytes = snap.get("urgent.atom").unwrap().body().len();
 
     let mut renders = Vec::new();
     let mut writes = Vec::new();

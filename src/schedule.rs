@@ -95,22 +95,19 @@ pub(crate) struct Scheduler {
     inner: JobScheduler,
 }
 
-/// The enabled sources' ids grouped by schedule, each group in config order, the groups
-/// in the order their first source appears.
-fn by_schedule(sources: &[Source]) -> Vec<(String, Arc<[String]>)> {
-    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+/// The enabled sources (their positions in `sources`) grouped by schedule, each group
+/// in config order, the groups in the order their first source appears.
+fn by_schedule(sources: &[Source]) -> Vec<(&str, Vec<u32>)> {
+    let mut groups: Vec<(&str, Vec<u32>)> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
-    for s in sources.iter().filter(|s| s.enabled) {
-        let i = *index.entry(s.schedule.as_str()).or_insert_with(|| {
-            groups.push((s.schedule.clone(), Vec::new()));
+    for (k, s) in sources.iter().enumerate().filter(|(_, s)| s.enabled) {
+        let i = *index.entry(&s.schedule).or_insert_with(|| {
+            groups.push((&s.schedule, Vec::new()));
             groups.len() - 1
         });
-        groups[i].1.push(s.id.clone());
+        groups[i].1.push(k as u32);
     }
     groups
-        .into_iter()
-        .map(|(expr, ids)| (expr, Arc::from(ids)))
-        .collect()
 }
 
 impl Scheduler {
@@ -120,22 +117,23 @@ impl Scheduler {
     /// One job per schedule rather than per source: tokio-cron-scheduler looks at every
     /// job on each of its ticks (twice a second), so 10,000 sources as 10,000 jobs kept
     /// an idle daemon walking 20,000 jobs a second and holding a record, a lock and a
-    /// boxed closure for each; sources share a handful of schedules.
+    /// boxed closure for each; sources share a handful of schedules. A job keeps the
+    /// config's sources (shared, not copied) and the positions of its own.
     pub(crate) async fn start(
-        sources: &[Source],
+        sources: &Arc<[Source]>,
         extra: &[(String, Tick)],
         tx: mpsc::Sender<Tick>,
     ) -> Result<Scheduler, ScheduleError> {
         let inner = JobScheduler::new().await?;
-        for (expr, ids) in by_schedule(sources) {
-            let tx = tx.clone();
-            let job = Job::new_async(expr.as_str(), move |_, _| {
-                let (ids, tx) = (ids.clone(), tx.clone());
+        for (expr, members) in by_schedule(sources) {
+            let (tx, sources, members) = (tx.clone(), sources.clone(), Arc::<[u32]>::from(members));
+            let job = Job::new_async(expr, move |_, _| {
+                let (sources, members, tx) = (sources.clone(), members.clone(), tx.clone());
                 Box::pin(async move {
-                    for id in ids.iter() {
+                    for &k in members.iter() {
                         // A full channel means the dispatcher is busy with this backlog
                         // already; the source's next tick or overdue check catches up.
-                        let _ = tx.try_send(Tick::Source(id.clone()));
+                        let _ = tx.try_send(Tick::Source(sources[k as usize].id.clone()));
                     }
                 })
             })?;
@@ -204,13 +202,17 @@ mod tests {
         sources[4].enabled = false;
         let groups = by_schedule(&sources);
         assert_eq!(groups.len(), 3);
-        for (k, (expr, ids)) in groups.iter().enumerate() {
-            assert_eq!(expr, schedules[k]);
+        for (k, (expr, members)) in groups.iter().enumerate() {
+            assert_eq!(*expr, schedules[k]);
+            let ids: Vec<&str> = members
+                .iter()
+                .map(|&i| sources[i as usize].id.as_str())
+                .collect();
             let want: Vec<String> = (0..10_000)
                 .filter(|i| i % 3 == k && *i != 4)
                 .map(|i| format!("s{i}"))
                 .collect();
-            assert_eq!(ids.to_vec(), want);
+            assert_eq!(ids, want);
         }
         assert!(by_schedule(&[source("off", schedules[0], false)]).is_empty());
     }

@@ -204,9 +204,8 @@ async fn sources_failing(state: &ServeState) -> Option<String> {
         .read()
         .unwrap_or_else(|p| p.into_inner())
         .catalog()
-        .sources()
-        .keys()
-        .cloned()
+        .ids()
+        .map(String::from)
         .collect();
     let read = state.db.read(move |s| {
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -404,7 +403,7 @@ fn respond(doc: &Rendered, hub_link: Option<&HeaderValue>, req: &Request<Body>) 
     }
 
     let body = match coding {
-        Coding::Identity => doc.body.clone(),
+        Coding::Identity => doc.body(),
         Coding::Gzip => doc.gzip().clone(),
         Coding::Brotli => doc.brotli().clone(),
     };

@@ -27,14 +27,16 @@ pub struct Source {
     pub url: Url,
     /// Language of the items when the source is single-language (BCP 47 primary tag).
     pub language: Option<String>,
-    /// Cron expression (six fields, seconds first, UTC).
-    pub schedule: String,
+    /// Cron expression (six fields, seconds first, UTC); the sources that inherit
+    /// `daemon.schedule` share one.
+    pub schedule: Arc<str>,
     pub enabled: bool,
     /// How far the operator trusts this source (higher leads): when several sources
     /// publish the same case, the entry is the most trusted one's item.
     pub trust: i32,
-    /// Limits, proxy and `allow_private`: `[fetch]` with this source's overrides.
-    pub fetch: SourceFetch,
+    /// Limits, proxy and `allow_private`: `[fetch]` with this source's overrides. The
+    /// sources that override nothing share one (with 10,000 sources, 1.4 MB less).
+    pub fetch: Arc<SourceFetch>,
     /// Cache-Control / Expires / RSS `<ttl>` may defer a poll by at most this.
     pub max_defer: Duration,
     /// How the document at `url` is read.

@@ -285,3 +285,24 @@ fn the_example_contact_in_user_agent_is_a_warning() {
     ));
     assert!(!format!("{out}{err}").contains("example contact"));
 }
+
+/// Sources that override no `[fetch]` setting share one copy of it (10,000 sources
+/// held 10,000 copies); a source that overrides one has its own, with the override.
+#[test]
+fn sources_without_fetch_overrides_share_the_global_settings() {
+    let text = "[fetch]\nmax_body = \"2 MiB\"\nproxy = \"none\"\n\
+                [[sources]]\nid = \"a\"\nurl = \"https://example.org/a\"\n\
+                [[sources]]\nid = \"b\"\nurl = \"https://example.org/b\"\nmax_body = \"1 MiB\"\n\
+                [[sources]]\nid = \"c\"\nurl = \"https://example.org/c\"\nmax_body = \"2 MiB\"\n";
+    let config =
+        tocsin::config::Config::from_str_at(text, std::path::Path::new("/tmp/x.toml")).unwrap();
+    let [a, b, c] = &config.sources[..] else {
+        panic!("three sources")
+    };
+    assert!(std::sync::Arc::ptr_eq(&a.fetch, &c.fetch));
+    assert!(!std::sync::Arc::ptr_eq(&a.fetch, &b.fetch));
+    assert_eq!(a.fetch.limits.max_body, 2 << 20);
+    assert_eq!(b.fetch.limits.max_body, 1 << 20);
+    assert_eq!(*a.fetch, config.fetch.for_source());
+    assert_eq!(b.fetch.proxy, tocsin::fetch::Proxy::Direct);
+}

@@ -39,7 +39,7 @@ async fn a_reload_request_applies_the_edited_config_without_a_restart() {
         published
             .get()
             .get("urgent.atom")
-            .map(|doc| String::from_utf8_lossy(&doc.body).into_owned())
+            .map(|doc| String::from_utf8_lossy(&doc.body()).into_owned())
             .unwrap_or_default()
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

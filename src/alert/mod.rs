@@ -85,31 +85,12 @@ pub struct Alerts {
     feed_url: String,
     /// The host part of Message-IDs.
     domain: String,
-    sources: Arc<Vec<SourceRef>>,
+    /// The configured sources, shared with the config (their titles and URLs are in
+    /// messages): no copy of 10,000 sources' strings.
+    sources: Arc<[Source]>,
     trust: Arc<Trust>,
     /// One pass at a time in this process (kept across reloads: see [`Alerts::adopt`]).
     pass_lock: Arc<tokio::sync::Mutex<()>>,
-}
-
-/// What alerts need of a configured source: a copy of every whole [`Source`] cost 5 MB
-/// with 10,000 sources.
-#[derive(Debug, Clone)]
-struct SourceRef {
-    id: String,
-    title: String,
-    url: String,
-    enabled: bool,
-}
-
-impl SourceRef {
-    fn of(s: &Source) -> SourceRef {
-        SourceRef {
-            id: s.id.clone(),
-            title: s.title.clone(),
-            url: s.url.to_string(),
-            enabled: s.enabled,
-        }
-    }
 }
 
 impl std::fmt::Debug for Alerts {
@@ -146,7 +127,7 @@ impl Alerts {
     pub fn new(
         channels: Vec<Channel>,
         smtp: Option<Smtp>,
-        sources: &[Source],
+        sources: &Arc<[Source]>,
         public_url: &url::Url,
         user_agent: &str,
         proxy: &crate::fetch::Proxy,
@@ -162,7 +143,7 @@ impl Alerts {
                 .host_str()
                 .unwrap_or("tocsin.invalid")
                 .to_string(),
-            sources: Arc::new(sources.iter().map(SourceRef::of).collect()),
+            sources: sources.clone(),
             trust: Arc::new(Trust::new(sources.iter().map(|s| (s.id.clone(), s.trust)))),
             pass_lock: Arc::default(),
         }
@@ -760,14 +741,14 @@ fn source_alert(
     ch: &Channel,
     key: &str,
     kind: &str,
-    src: &SourceRef,
+    src: &Source,
     st: &SourceState,
     since: DateTime<Utc>,
 ) -> NewAlert {
     let s = SourceAlert {
         id: src.id.clone(),
         title: src.title.clone(),
-        url: src.url.clone(),
+        url: src.url.to_string(),
         since,
         failures: st.failures,
         last_error: st

@@ -42,19 +42,35 @@ pub struct Envelope {
 /// HTTP user agent and timeouts for webhooks.
 #[derive(Debug, Clone)]
 pub struct WebClient {
-    pub client: Result<reqwest::Client, String>,
+    /// Built at the first webhook, so that a process without one does not hold a TLS
+    /// configuration and its root certificates.
+    client: std::sync::Arc<std::sync::OnceLock<Result<reqwest::Client, String>>>,
+    user_agent: String,
+    proxy: crate::fetch::Proxy,
+    timeout: Duration,
 }
 
 impl WebClient {
     /// A client through the `[fetch] proxy`, that never follows a redirect.
     pub fn new(user_agent: &str, proxy: &crate::fetch::Proxy, timeout: Duration) -> WebClient {
-        let client = crate::fetch::client_builder(user_agent, Duration::from_secs(10), proxy)
-            .and_then(|b| {
-                b.timeout(timeout)
-                    .build()
-                    .map_err(|e| format!("cannot build the HTTP client: {e}"))
-            });
-        WebClient { client }
+        WebClient {
+            client: Default::default(),
+            user_agent: user_agent.to_string(),
+            proxy: proxy.clone(),
+            timeout,
+        }
+    }
+
+    /// The client, or why it could not be built.
+    pub fn client(&self) -> &Result<reqwest::Client, String> {
+        self.client.get_or_init(|| {
+            crate::fetch::client_builder(&self.user_agent, Duration::from_secs(10), &self.proxy)
+                .and_then(|b| {
+                    b.timeout(self.timeout)
+                        .build()
+                        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+                })
+        })
     }
 }
 
@@ -209,7 +225,7 @@ async fn webhook(
     body: &str,
 ) -> Result<String, SendError> {
     let client = web
-        .client
+        .client()
         .as_ref()
         .map_err(|e| SendError::Transient(e.clone()))?;
     let mut req = client

@@ -344,8 +344,11 @@ impl Classifier {
                 sources: b.sources(r, rule)?,
             });
         }
-        let automata = b.automata()?;
+        // The regex set first: compiling it peaks at several times what it keeps
+        // (9.6 MB against 2.7 with the shipped rules), and that peak no longer stacks
+        // on the 6 MB of keyword automata kept (a pass of all-304 polls peaked there).
         let regex_set = b.regex_set()?;
+        let automata = b.automata()?;
         let regex_fields = b.regex_fields();
         let mut keyword_fields: Vec<Field> = automata.iter().map(|a| a.field).collect();
         keyword_fields.dedup();

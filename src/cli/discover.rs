@@ -107,11 +107,11 @@ fn proposed_source(config: &Config, d: &Discovery) -> Source {
         title,
         url,
         language,
-        schedule: config.daemon.schedule.clone(),
+        schedule: config.daemon.schedule.as_str().into(),
         enabled: true,
         trust: 0,
         kind: SourceKind::Feed,
-        fetch: config.fetch.for_source(),
+        fetch: config.fetch.for_source().into(),
         max_defer: config.fetch.max_defer,
     }
 }

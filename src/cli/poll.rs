@@ -2,6 +2,7 @@
 //! changed, then one summary line per source.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use super::{CliError, written};
 use crate::config::Config;
@@ -46,8 +47,9 @@ pub(super) async fn run(config: Config, only: &[String], force: bool) -> Result<
     }
 }
 
-/// The sources to poll: the named ones (each must exist), else every enabled one.
-fn selected(config: &Config, only: &[String]) -> Result<Vec<Source>, CliError> {
+/// The sources to poll: the named ones (each must exist), else every enabled one (the
+/// config's own list when all are: no copy of every source).
+fn selected(config: &Config, only: &[String]) -> Result<Arc<[Source]>, CliError> {
     for id in only {
         if config.source(id).is_none() {
             return Err(CliError::Usage(format!(
@@ -61,6 +63,9 @@ fn selected(config: &Config, only: &[String]) -> Result<Vec<Source>, CliError> {
                     .join(", ")
             )));
         }
+    }
+    if only.is_empty() && config.sources.iter().all(|s| s.enabled) {
+        return Ok(config.sources.clone());
     }
     Ok(config
         .sources

@@ -117,7 +117,7 @@ pub(super) fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus
                 urgent_items,
             });
         };
-    for s in &config.sources {
+    for s in config.sources.iter() {
         let st = states.remove(&s.id);
         line(&s.id, s.url.to_string(), s.enabled, true, st);
     }

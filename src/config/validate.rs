@@ -133,12 +133,21 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
     let websub = websub(c, &raw.websub);
     let retention = retention(c, raw.retention);
     let mut ids = HashSet::new();
+    let shared_fetch = Arc::new(fetch.for_source());
+    let default_schedule: Arc<str> = Arc::from(daemon.schedule.as_str());
     let sources = raw
         .sources
         .into_iter()
         .enumerate()
-        .filter_map(|(i, s)| source(c, i, s, &daemon.schedule, &fetch, base, &mut ids))
-        .collect();
+        .filter_map(|(i, s)| {
+            let mut s = source(c, i, s, &default_schedule, &fetch, base, &mut ids)?;
+            if *s.fetch == *shared_fetch {
+                s.fetch = shared_fetch.clone();
+            }
+            Some(s)
+        })
+        .collect::<Vec<_>>()
+        .into();
     let (rules, classifier) = rules::rules(c, raw.rules, classify.threshold, model);
     let smtp = notify::smtp(c, raw.smtp, base);
     let notify = notify::channels(c, raw.notify, smtp.as_ref(), base);
@@ -503,7 +512,7 @@ fn source(
     c: &mut Checker,
     i: usize,
     s: RawSource,
-    default_schedule: &str,
+    default_schedule: &Arc<str>,
     fetch: &FetchConfig,
     base: &Path,
     ids: &mut HashSet<String>,
@@ -548,11 +557,15 @@ fn source(
     }
     // An inherited `daemon.schedule` is reported once, at `daemon.schedule`, not again
     // for every source that inherits it.
-    let own_schedule = s.schedule.is_some();
-    let schedule = s.schedule.unwrap_or_else(|| default_schedule.to_string());
-    if own_schedule && let Err(m) = parse_cron(&schedule) {
-        c.problem(key().key("schedule"), m);
-    }
+    let schedule = match s.schedule {
+        Some(own) => {
+            if let Err(m) = parse_cron(&own) {
+                c.problem(key().key("schedule"), m);
+            }
+            Arc::from(own)
+        }
+        None => default_schedule.clone(),
+    };
     let trust = match s.trust {
         None => 0,
         Some(t) if (-100..=100).contains(&t) => t as i32,
@@ -574,7 +587,7 @@ fn source(
         enabled: s.enabled.unwrap_or(true),
         trust,
         kind: kind?,
-        fetch,
+        fetch: Arc::new(fetch),
         max_defer,
     })
 }

@@ -66,7 +66,7 @@ pub enum Proxy {
 }
 
 /// What a source fetches with: `[fetch]` with the source's overrides.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceFetch {
     pub limits: Limits,
     pub proxy: Proxy,

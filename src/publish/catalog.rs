@@ -9,7 +9,7 @@
 //! | `country/C/urgent.{atom,rss,json,html}` | urgent items about country C, an ISO 3166-1 alpha-3 code (also `urgent.*?country=C`) |
 //! | `sources.opml` | the list of sources |
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::source::Source;
 use crate::text::country;
@@ -136,24 +136,39 @@ impl SourceInfo {
 #[derive(Debug, Default)]
 pub struct Catalog {
     languages: Vec<String>,
-    sources: BTreeMap<String, SourceInfo>,
+    /// The configured sources, shared with the config: a copy of each one's title and
+    /// URLs (a map of 10,000 entries) cost some 2 MB of the idle daemon's memory.
+    sources: Arc<[Source]>,
+    /// Positions in `sources`, in id order.
+    by_id: Vec<u32>,
 }
 
 impl Catalog {
-    pub fn new(sources: &[Source]) -> Catalog {
+    pub fn new(sources: Arc<[Source]>) -> Catalog {
         let mut languages: Vec<String> = CORE_LANGUAGES.iter().map(|s| s.to_string()).collect();
-        for s in sources {
+        for s in sources.iter() {
             if let Some(l) = &s.language
                 && !languages.contains(l)
             {
                 languages.push(l.clone());
             }
         }
-        let sources = sources
-            .iter()
-            .map(|s| (s.id.clone(), SourceInfo::of(s)))
-            .collect();
-        Catalog { languages, sources }
+        let mut by_id: Vec<u32> = (0..sources.len() as u32).collect();
+        by_id.sort_by(|&a, &b| sources[a as usize].id.cmp(&sources[b as usize].id));
+        // Ids are unique in a valid config; were one repeated, the last one would win,
+        // as in the map this replaces.
+        by_id.dedup_by(|later, earlier| {
+            let same = sources[*later as usize].id == sources[*earlier as usize].id;
+            if same {
+                *earlier = (*earlier).max(*later);
+            }
+            same
+        });
+        Catalog {
+            languages,
+            sources,
+            by_id,
+        }
     }
 
     /// The languages that have their own selections.
@@ -161,9 +176,38 @@ impl Catalog {
         &self.languages
     }
 
-    /// The sources by id, as subscribers see them.
-    pub fn sources(&self) -> &BTreeMap<String, SourceInfo> {
-        &self.sources
+    /// The sources in id order.
+    fn in_id_order(&self) -> impl ExactSizeIterator<Item = &Source> {
+        self.by_id.iter().map(|&i| &self.sources[i as usize])
+    }
+
+    /// The source `id`, if configured.
+    fn get(&self, id: &str) -> Option<&Source> {
+        self.by_id
+            .binary_search_by(|&i| self.sources[i as usize].id.as_str().cmp(id))
+            .ok()
+            .map(|k| &self.sources[self.by_id[k] as usize])
+    }
+
+    /// The configured source ids, in order.
+    pub fn ids(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.in_id_order().map(|s| s.id.as_str())
+    }
+
+    /// Whether `id` is a configured source.
+    pub fn contains(&self, id: &str) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// The source `id` as subscribers see it (made on request, not kept).
+    pub fn info(&self, id: &str) -> Option<SourceInfo> {
+        self.get(id).map(SourceInfo::of)
+    }
+
+    /// Every source as subscribers see it, in id order.
+    pub fn infos(&self) -> impl ExactSizeIterator<Item = (&str, SourceInfo)> {
+        self.in_id_order()
+            .map(|s| (s.id.as_str(), SourceInfo::of(s)))
     }
 
     /// Every selection, in the order they are rendered.
@@ -186,9 +230,9 @@ impl Catalog {
                 });
             }
         }
-        for id in self.sources.keys() {
+        for id in self.ids() {
             out.push(Selection {
-                scope: Scope::Source(id.clone()),
+                scope: Scope::Source(id.to_string()),
                 language: None,
             });
         }
@@ -224,7 +268,7 @@ impl Catalog {
                 scope: Scope::Country(c.to_string()),
                 language: None,
             },
-            ["sources", id] if self.sources.contains_key(*id) => Selection {
+            ["sources", id] if self.contains(id) => Selection {
                 scope: Scope::Source(id.to_string()),
                 language: None,
             },
@@ -274,6 +318,39 @@ pub fn resolve(path: &str, query: Option<&str>) -> String {
 mod tests {
     use super::*;
 
+    fn source(id: &str) -> Source {
+        Source {
+            id: id.into(),
+            title: id.into(),
+            url: url::Url::parse("http://example.org/feed").unwrap(),
+            language: None,
+            schedule: "0 */10 * * * *".into(),
+            enabled: true,
+            trust: 0,
+            fetch: Default::default(),
+            max_defer: std::time::Duration::from_secs(3600),
+            kind: Default::default(),
+        }
+    }
+
+    /// Looked up by id, listed in id order, whatever the config's order.
+    #[test]
+    fn sources_by_id() {
+        let c = Catalog::new(Arc::from(vec![source("b"), source("c"), source("a")]));
+        assert_eq!(c.ids().collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert!(c.contains("c") && !c.contains("d"));
+        assert_eq!(c.info("a").map(|i| i.title), Some("a".to_string()));
+        assert_eq!(
+            c.info("b").map(|i| (i.url, i.feed_url)),
+            Some((
+                "http://example.org/".to_string(),
+                "http://example.org/feed".to_string()
+            ))
+        );
+        assert_eq!(c.info("d"), None);
+        assert!(Catalog::new(Arc::from(Vec::new())).ids().next().is_none());
+    }
+
     #[test]
     fn paths() {
         let s = Selection {
@@ -317,10 +394,8 @@ mod tests {
 
     #[test]
     fn paths_and_selections_map_both_ways() {
-        let c = Catalog {
-            languages: vec!["ro".into()],
-            sources: BTreeMap::from([("omct-en".to_string(), SourceInfo::default())]),
-        };
+        let mut c = Catalog::new(Arc::from(vec![source("omct-en")]));
+        c.languages = vec!["ro".into()];
         for sel in c.selections() {
             for f in Format::ALL {
                 assert_eq!(c.selection_for_path(&sel.path(f)), Some(sel.clone()));

@@ -40,7 +40,8 @@ impl Disk {
             if written.get(name) == Some(&doc.etag) && path.is_file() {
                 continue;
             }
-            let same_on_disk = std::fs::read(&path).is_ok_and(|b| b == doc.body);
+            let body = doc.body();
+            let same_on_disk = std::fs::read(&path).is_ok_and(|b| b == body);
             if !same_on_disk {
                 let dir = path.parent().unwrap_or(&self.dir);
                 if !written.contains_key(name) || !dir.is_dir() {
@@ -50,7 +51,7 @@ impl Disk {
                         source,
                     })?;
                 }
-                write_public(&path, &doc.body).map_err(|source| PublishError::Write {
+                write_public(&path, &body).map_err(|source| PublishError::Write {
                     path: path.clone(),
                     source,
                 })?;

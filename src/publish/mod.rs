@@ -199,7 +199,12 @@ pub struct Publisher {
 impl Publisher {
     /// Renders `output` for subscribers at `public_url`, advertising `hubs`, from the
     /// items of `sources`.
-    pub fn new(output: &Output, public_url: &Url, hubs: &[Url], sources: &[Source]) -> Publisher {
+    pub fn new(
+        output: &Output,
+        public_url: &Url,
+        hubs: &[Url],
+        sources: &Arc<[Source]>,
+    ) -> Publisher {
         Publisher {
             settings: Arc::new(Settings {
                 title: output.title.clone(),
@@ -209,7 +214,7 @@ impl Publisher {
                 on_disk: output.on_disk,
                 hubs: hubs.to_vec(),
             }),
-            catalog: Arc::new(Catalog::new(sources)),
+            catalog: Arc::new(Catalog::new(sources.clone())),
             trust: Arc::new(Trust::new(sources.iter().map(|s| (s.id.clone(), s.trust)))),
             cache: Arc::default(),
             rendered: Arc::default(),
@@ -274,7 +279,7 @@ impl Publisher {
     /// changes at most once a minute for it).
     fn health(&self, store: &Store) -> Result<SourceHealth, PublishError> {
         use chrono::{DurationRound, TimeDelta};
-        let ids: Vec<&str> = self.catalog.sources().keys().map(String::as_str).collect();
+        let ids: Vec<&str> = self.catalog.ids().collect();
         let mut h = store.source_health(&ids)?;
         h.checked = h
             .checked
@@ -305,7 +310,7 @@ impl Publisher {
             opml::render(
                 &self.settings.title,
                 &self.settings.public_url,
-                self.catalog.sources(),
+                self.catalog.infos(),
             ),
         );
         snap.disk.insert("sources.opml".into());
@@ -490,12 +495,9 @@ impl Publisher {
         } else {
             store.items(&filter)?
         };
-        let prepared = self.cache.prepare(
-            &items,
-            &self.settings.public_url,
-            "all.html",
-            self.catalog.sources(),
-        );
+        let prepared =
+            self.cache
+                .prepare(&items, &self.settings.public_url, "all.html", &self.catalog);
         let uids: Vec<String> = prepared.iter().map(|p| p.uid.clone()).collect();
         let cases = if urgent {
             items.iter().map(UrgentCase::of).collect()
@@ -503,10 +505,10 @@ impl Publisher {
             Vec::new()
         };
         let source_title = match &sel.scope {
-            Scope::Source(id) => self.catalog.sources().get(id).map(|s| s.title.as_str()),
+            Scope::Source(id) => self.catalog.info(id).map(|s| s.title),
             _ => None,
         };
-        let title = sel.title(&self.settings.title, source_title);
+        let title = sel.title(&self.settings.title, source_title.as_deref());
         let mut docs = Vec::with_capacity(Format::ALL.len());
         for format in Format::ALL {
             let meta = FeedMeta {

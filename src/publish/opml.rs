@@ -6,8 +6,6 @@
 //! crate's writer (a `format!` per attribute, an escaped copy of each value) and a URL
 //! parse per source took half of a publish's instructions.
 
-use std::collections::BTreeMap;
-
 use url::Url;
 
 use super::catalog::{Format, Scope, Selection};
@@ -16,16 +14,16 @@ use super::{SourceInfo, join};
 
 pub(super) const CONTENT_TYPE: &str = "text/x-opml; charset=utf-8";
 
-pub(super) fn render(
+pub(super) fn render<'a>(
     title: &str,
     public_url: &Url,
-    sources: &BTreeMap<String, SourceInfo>,
+    sources: impl ExactSizeIterator<Item = (&'a str, SourceInfo)>,
 ) -> (Vec<u8>, &'static str) {
     let mut xml = String::with_capacity(256 + sources.len() * 256);
     xml.push_str(r#"<opml version="2.0"><head><title>"#);
     escape_into(&mut xml, &format!("{}: sources", plain(title)));
     xml.push_str("</title></head>");
-    if sources.is_empty() {
+    if sources.len() == 0 {
         xml.push_str("<body/></opml>");
         return (xml.into_bytes(), CONTENT_TYPE);
     }
@@ -44,7 +42,7 @@ pub(super) fn render(
             xml.push_str(".atom");
         } else {
             let sel = Selection {
-                scope: Scope::Source(id.clone()),
+                scope: Scope::Source(id.to_string()),
                 language: None,
             };
             escape_into(&mut xml, &join(public_url, &sel.path(Format::Atom)));
@@ -97,6 +95,7 @@ fn escape_into(out: &mut String, s: &str) {
 mod tests {
     use super::*;
     use opml::{Head, OPML, Outline};
+    use std::collections::BTreeMap;
 
     /// What the opml crate writes for the same document: the reference.
     fn with_crate(title: &str, public_url: &Url, sources: &BTreeMap<String, SourceInfo>) -> String {
@@ -171,7 +170,8 @@ mod tests {
         ] {
             let base = Url::parse(base).unwrap();
             for sources in [BTreeMap::new(), sources.clone()] {
-                let (ours, _) = render(title, &base, &sources);
+                let infos = sources.iter().map(|(id, i)| (id.as_str(), i.clone()));
+                let (ours, _) = render(title, &base, infos);
                 assert_eq!(
                     String::from_utf8(ours).unwrap(),
                     with_crate(title, &base, &sources),

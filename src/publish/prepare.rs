@@ -6,12 +6,13 @@
 //! and a cache keeps it across publishes, so a publish after one new item sanitises one
 //! item. The cache holds only what the last publish used.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use url::Url;
 
+use super::catalog::Catalog;
 use super::sanitize::{html, plain, title};
 use super::{SourceInfo, entry_id, join};
 use crate::model::{Reason, Related, StoredItem};
@@ -98,12 +99,7 @@ fn version_key(item: &StoredItem) -> u64 {
 }
 
 impl PreparedItem {
-    fn new(
-        item: &StoredItem,
-        public_url: &Url,
-        page: &str,
-        sources: &BTreeMap<String, SourceInfo>,
-    ) -> PreparedItem {
+    fn new(item: &StoredItem, public_url: &Url, page: &str, sources: &Catalog) -> PreparedItem {
         let source_info = info(sources, &item.source);
         let link = match &item.link {
             Some(l) if l.starts_with("http://") || l.starts_with("https://") => l.clone(),
@@ -290,8 +286,8 @@ fn fallback_summary(
     parts.join(" · ")
 }
 
-fn info(sources: &BTreeMap<String, SourceInfo>, id: &str) -> SourceInfo {
-    sources.get(id).cloned().unwrap_or_else(|| SourceInfo {
+fn info(sources: &Catalog, id: &str) -> SourceInfo {
+    sources.info(id).unwrap_or_else(|| SourceInfo {
         title: id.to_string(),
         url: String::new(),
         feed_url: String::new(),
@@ -299,7 +295,7 @@ fn info(sources: &BTreeMap<String, SourceInfo>, id: &str) -> SourceInfo {
 }
 
 /// A related item as a link; only absolute http(s) links are published.
-fn related_link(r: &Related, sources: &BTreeMap<String, SourceInfo>) -> Option<RelatedLink> {
+fn related_link(r: &Related, sources: &Catalog) -> Option<RelatedLink> {
     let link = r
         .link
         .as_deref()
@@ -325,7 +321,7 @@ impl Cache {
         items: &[StoredItem],
         public_url: &Url,
         page: &str,
-        sources: &BTreeMap<String, SourceInfo>,
+        sources: &Catalog,
     ) -> Vec<Arc<PreparedItem>> {
         let mut cache = self.items.lock().unwrap_or_else(|p| p.into_inner());
         items

@@ -12,6 +12,7 @@
 //! POST replayed to a host of its choosing. A redirect is a failed ping, logged with
 //! its target, and not retried.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use url::Url;
@@ -21,8 +22,12 @@ use crate::fetch::Proxy;
 /// Pings hubs.
 #[derive(Debug, Clone)]
 pub struct Pinger {
-    /// The client, or why it could not be built (logged at each ping, never a panic).
-    client: Result<reqwest::Client, String>,
+    /// The client, or why it could not be built (logged at each ping, never a panic):
+    /// built at the first ping, so that a process without hubs (or that pings none)
+    /// does not hold a TLS configuration and its root certificates.
+    client: Arc<OnceLock<Result<reqwest::Client, String>>>,
+    user_agent: String,
+    proxy: Proxy,
     hubs: Vec<Url>,
 }
 
@@ -39,13 +44,23 @@ pub fn is_topic(path: &str) -> bool {
 impl Pinger {
     /// Pings `hubs` through `proxy` (the `[fetch] proxy`).
     pub fn new(user_agent: &str, hubs: Vec<Url>, proxy: &Proxy) -> Pinger {
-        let client = crate::fetch::client_builder(user_agent, Duration::from_secs(10), proxy)
-            .and_then(|b| {
-                b.timeout(Duration::from_secs(20))
-                    .build()
-                    .map_err(|e| format!("cannot build the HTTP client: {e}"))
-            });
-        Pinger { client, hubs }
+        Pinger {
+            client: Arc::default(),
+            user_agent: user_agent.to_string(),
+            proxy: proxy.clone(),
+            hubs,
+        }
+    }
+
+    fn client(&self) -> &Result<reqwest::Client, String> {
+        self.client.get_or_init(|| {
+            crate::fetch::client_builder(&self.user_agent, Duration::from_secs(10), &self.proxy)
+                .and_then(|b| {
+                    b.timeout(Duration::from_secs(20))
+                        .build()
+                        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+                })
+        })
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -70,7 +85,7 @@ impl Pinger {
             .append_pair("hub.mode", "publish")
             .append_pair("hub.url", topic)
             .finish();
-        let client = match &self.client {
+        let client = match self.client() {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(hub = %hub, topic, error = %e, "WebSub ping failed");

@@ -233,6 +233,12 @@ impl Store {
         Ok(busy == 0)
     }
 
+    /// Frees the pages this connection caches (`PRAGMA shrink_memory`); the next
+    /// query reads what it needs again, from the operating system's cache.
+    pub fn release_memory(&self) -> Result<(), StoreError> {
+        Ok(self.conn.execute_batch("PRAGMA shrink_memory")?)
+    }
+
     /// `PRAGMA integrity_check`: `ok` or the problems SQLite found.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         Ok(self
@@ -358,6 +364,28 @@ impl Db {
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Frees the page caches of the writing and the reading connection: the daemon
+    /// calls it when a publish is done. After a publish with 10,000 sources they held
+    /// some 4 MB until the next one, which reads its pages again from the system's
+    /// file cache (a few hundred pages: a millisecond).
+    pub async fn release_memory(&self) {
+        for conn in [Some(&self.inner), self.reader.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            let conn = conn.clone();
+            let released = tokio::task::spawn_blocking(move || {
+                conn.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .release_memory()
+            })
+            .await;
+            if let Ok(Err(e)) = released {
+                tracing::debug!(error = %e, "cannot release SQLite's cache");
+            }
+        }
     }
 
     /// Runs `f` with the store on a blocking thread.

@@ -72,11 +72,11 @@ async fn inspect_one(
             title: target.to_string(),
             url: url.clone(),
             language: None,
-            schedule: config.daemon.schedule.clone(),
+            schedule: config.daemon.schedule.as_str().into(),
             enabled: true,
             trust: 0,
             kind: Default::default(),
-            fetch: config.fetch.for_source(),
+            fetch: config.fetch.for_source().into(),
             max_defer: config.fetch.max_defer,
         });
     let req =
