@@ -198,9 +198,8 @@ impl Runner {
         let alert_task = tokio::spawn(alert_loop(current.clone(), shared.clone(), cancel.clone()));
         // Start-up's peak (the config's TOML, the rule compiles, the first render) is
         // over: what it left is made small, and what was freed goes back to the system
-        // rather than staying in the heap; so do the code pages only start-up ran.
+        // rather than staying in the heap.
         shed_memory(&now_configured(&current)).await;
-        release_startup_code();
         Ok(Runner {
             alert_task,
             current,
@@ -404,74 +403,6 @@ fn release_free_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
-}
-
-/// Asks the kernel to take back the pages of the program's own code and read-only data
-/// (`MADV_PAGEOUT`, Linux 5.4 and later; elsewhere nothing happens). Start-up runs code
-/// nothing runs again (the config's TOML, the rule compiles, the migrations, the first
-/// render): 15 MB of the binary's text were resident in the idle daemon, of which the
-/// idle loop (heartbeat, alert pass, its queries) touches again some 6 MB, the kernel's
-/// fault-around included. These are clean pages of the executable file: nothing is
-/// written, and a page the daemon needs again (the poll code at the next tick) is read
-/// back from the file. Only mappings without private (copied-on-write) pages are
-/// advised, so no anonymous page goes to swap.
-#[allow(
-    unsafe_code,
-    reason = "madvise is a C call; MADV_PAGEOUT only asks the kernel to reclaim clean pages of our own file mappings"
-)]
-fn release_startup_code() {
-    #[cfg(target_os = "linux")]
-    {
-        let Ok(exe) = std::fs::read_link("/proc/self/exe") else {
-            return;
-        };
-        let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
-            return;
-        };
-        for (start, len) in own_clean_mappings(&smaps, &exe.to_string_lossy()) {
-            // SAFETY: the range is one of this process's read-only mappings of its own
-            // executable with no private pages; MADV_PAGEOUT changes no content, a page
-            // is read back from the file on the next access (an error, such as EINVAL
-            // before Linux 5.4, changes nothing).
-            unsafe {
-                libc::madvise(start as *mut libc::c_void, len, libc::MADV_PAGEOUT);
-            }
-        }
-    }
-}
-
-/// The read-only (`r-xp`, `r--p`) mappings of `exe` in `/proc/self/smaps` that hold no
-/// anonymous page, as (start, length).
-fn own_clean_mappings(smaps: &str, exe: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut current: Option<(usize, usize)> = None;
-    let header = |line: &str| -> Option<Option<(usize, usize)>> {
-        let mut f = line.split_whitespace();
-        let (range, perms) = (f.next()?, f.next()?);
-        let (a, b) = range.split_once('-')?;
-        let (a, b) = (
-            usize::from_str_radix(a, 16).ok()?,
-            usize::from_str_radix(b, 16).ok()?,
-        );
-        let path = f.nth(3).unwrap_or("");
-        Some((path == exe && (perms == "r-xp" || perms == "r--p") && b > a).then_some((a, b - a)))
-    };
-    for line in smaps.lines() {
-        if let Some(mapping) = line
-            .split_whitespace()
-            .next()
-            .filter(|w| w.contains('-'))
-            .and(header(line))
-        {
-            current = mapping;
-        } else if let Some(kb) = line.strip_prefix("Anonymous:")
-            && let Some(m) = current.take()
-            && kb.trim().trim_end_matches("kB").trim() == "0"
-        {
-            out.push(m);
-        }
-    }
-    out
 }
 
 /// The first retry of a failed write comes after this; each failure doubles it.
@@ -765,49 +696,4 @@ async fn reload(
     tracing::info!(sources, rules, config = %path.display(), "config reloaded");
     shared.notifier.ready();
     update_status(current, shared).await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Only the executable's read-only mappings without anonymous pages are advised:
-    /// not its relocated (copied) read-only data, its writable data, or other files.
-    #[test]
-    fn the_code_to_release_is_our_own_clean_read_only_mappings() {
-        let smaps = "\
-1000-3000 r--p 00000000 fd:01 42 /usr/bin/tocsin
-Rss:                   8 kB
-Anonymous:             0 kB
-3000-9000 r-xp 00002000 fd:01 42 /usr/bin/tocsin
-Rss:                  24 kB
-Anonymous:             0 kB
-VmFlags: rd ex mr mw me
-9000-a000 r--p 00008000 fd:01 42 /usr/bin/tocsin
-Anonymous:             4 kB
-a000-b000 rw-p 00009000 fd:01 42 /usr/bin/tocsin
-Anonymous:             4 kB
-b000-c000 r-xp 00000000 fd:01 43 /usr/lib/x86_64-linux-gnu/libc.so.6
-Anonymous:             0 kB
-c000-d000 r--p 00000000 fd:01 44 /usr/bin/tocsin-other
-Anonymous:             0 kB
-";
-        assert_eq!(
-            own_clean_mappings(smaps, "/usr/bin/tocsin"),
-            vec![(0x1000, 0x2000), (0x3000, 0x6000)]
-        );
-        assert!(own_clean_mappings("", "/usr/bin/tocsin").is_empty());
-    }
-
-    /// The real thing, on this test process: it finds its own text and advising it
-    /// leaves the process running.
-    #[test]
-    #[cfg(target_os = "linux")]
-    fn this_process_has_code_to_release() {
-        let exe = std::fs::read_link("/proc/self/exe").unwrap();
-        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
-        assert!(!own_clean_mappings(&smaps, &exe.to_string_lossy()).is_empty());
-        release_startup_code();
-        assert_eq!(write_retry_delay(1), WRITE_RETRY_BASE);
-    }
 }
