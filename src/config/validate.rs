@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::fetch::SourceFetch;
 use url::Url;
 
 use super::fetch::FetchConfig;
@@ -140,11 +141,11 @@ fn build(c: &mut Checker, raw: RawConfig, path: &Path, base: &Path) -> Config {
         .into_iter()
         .enumerate()
         .filter_map(|(i, s)| {
-            let mut s = source(c, i, s, &default_schedule, &fetch, base, &mut ids)?;
-            if *s.fetch == *shared_fetch {
-                s.fetch = shared_fetch.clone();
-            }
-            Some(s)
+            let defaults = Inherited {
+                schedule: &default_schedule,
+                fetch: &shared_fetch,
+            };
+            source(c, i, s, &defaults, &fetch, base, &mut ids)
         })
         .collect::<Vec<_>>()
         .into();
@@ -508,11 +509,17 @@ pub(crate) fn valid_language(tag: &str) -> bool {
         && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
+/// What a source inherits unless it says otherwise, shared by every source that does.
+struct Inherited<'a> {
+    schedule: &'a Arc<str>,
+    fetch: &'a Arc<SourceFetch>,
+}
+
 fn source(
     c: &mut Checker,
     i: usize,
     s: RawSource,
-    default_schedule: &Arc<str>,
+    inherited: &Inherited<'_>,
     fetch: &FetchConfig,
     base: &Path,
     ids: &mut HashSet<String>,
@@ -564,7 +571,7 @@ fn source(
             }
             Arc::from(own)
         }
-        None => default_schedule.clone(),
+        None => inherited.schedule.clone(),
     };
     let trust = match s.trust {
         None => 0,
@@ -587,7 +594,12 @@ fn source(
         enabled: s.enabled.unwrap_or(true),
         trust,
         kind: kind?,
-        fetch: Arc::new(fetch),
+        // The sources that override no `[fetch]` setting share one.
+        fetch: if fetch == **inherited.fetch {
+            inherited.fetch.clone()
+        } else {
+            Arc::new(fetch)
+        },
         max_defer,
     })
 }
