@@ -1,6 +1,7 @@
 //! Shared test helpers: a local fixture HTTP server and a way to run the binary.
 #![allow(dead_code)]
 
+pub(crate) mod alerts;
 pub(crate) mod daemon;
 pub(crate) mod inproc;
 pub(crate) mod notify;
