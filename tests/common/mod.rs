@@ -6,6 +6,7 @@ pub(crate) mod daemon;
 pub(crate) mod inproc;
 pub(crate) mod notify;
 pub(crate) mod safety;
+pub(crate) mod ssrf;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
