@@ -357,6 +357,27 @@ mod tests {
 
     use super::*;
 
+    /// Holds `/wait` requests until opened, and counts those that reached the handler
+    /// (so a test knows the connection is busy, not merely open).
+    #[derive(Default)]
+    struct Gate {
+        open: Notify,
+        waiting: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Gate {
+        /// Waits (bounded) until `n` requests are held in the handler.
+        fn holding(&self, n: usize) {
+            for _ in 0..250 {
+                if self.waiting.load(Ordering::SeqCst) == n {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            panic!("the handler never held {n} requests");
+        }
+    }
+
     fn limits(max_connections: usize, header_timeout: Duration) -> Limits {
         Limits {
             max_connections,
@@ -368,7 +389,7 @@ mod tests {
     /// A server answering `ok` (or waiting for `gate` on `/wait`) in this runtime.
     async fn start(
         limits: Limits,
-        gate: Arc<Notify>,
+        gate: Arc<Gate>,
     ) -> (
         SocketAddr,
         Arc<Metrics>,
@@ -383,7 +404,8 @@ mod tests {
             let gate = gate.clone();
             async move {
                 if req.uri().path() == "/wait" {
-                    gate.notified().await;
+                    gate.waiting.fetch_add(1, Ordering::SeqCst);
+                    gate.open.notified().await;
                 }
                 Response::new(Body::from("ok\n"))
             }
@@ -446,11 +468,8 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn headers_that_never_end_and_idle_keep_alive_connections_are_closed() {
-        let (addr, _, _stop, _) = start(
-            limits(8, Duration::from_millis(300)),
-            Arc::new(Notify::new()),
-        )
-        .await;
+        let (addr, _, _stop, _) =
+            start(limits(8, Duration::from_millis(300)), Arc::default()).await;
         tokio::task::spawn_blocking(move || {
             let mut slow = trickle(addr);
             assert!(
@@ -470,7 +489,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn at_the_cap_the_longest_idle_connection_makes_room() {
         let (addr, metrics, _stop, _) =
-            start(limits(4, Duration::from_secs(30)), Arc::new(Notify::new())).await;
+            start(limits(4, Duration::from_secs(30)), Arc::default()).await;
         tokio::task::spawn_blocking(move || {
             let mut slow: Vec<TcpStream> = Vec::new();
             for n in 1..=4 {
@@ -490,13 +509,16 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn when_every_connection_is_busy_a_new_one_gets_503_at_once() {
-        let gate = Arc::new(Notify::new());
+        let gate = Arc::new(Gate::default());
         let (addr, metrics, stop, server) =
             start(limits(1, Duration::from_secs(30)), gate.clone()).await;
         let waiting = tokio::task::spawn_blocking(move || get(addr, "/wait"));
-        let m = metrics.clone();
+        let (m, g) = (metrics.clone(), gate.clone());
         tokio::task::spawn_blocking(move || {
             open(&m, 1);
+            // Open is not enough: until its request is in the handler, the connection
+            // is idle and would be evicted to make room.
+            g.holding(1);
             // Refused before it even asks.
             let mut s = TcpStream::connect(addr).unwrap();
             s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -514,7 +536,7 @@ mod tests {
         // Shutdown lets the busy request finish.
         stop.send(()).unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
-        gate.notify_one();
+        gate.open.notify_one();
         assert_eq!(waiting.await.unwrap(), "HTTP/1.1 200 OK");
         server.await.unwrap().unwrap();
     }
