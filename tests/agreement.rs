@@ -22,7 +22,7 @@ const SPENT: [&str; 6] = [
 ];
 
 /// The blind holdout of the round under way: the sample must never touch it.
-const BLIND: &str = "holdout6";
+const BLIND: &str = "holdout7";
 
 fn lines(name: &str) -> Vec<Value> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/eval/real/{name}.jsonl"));

@@ -1,19 +1,19 @@
 //! Quality of the SHIPPED rules on the real evaluation set (tests/eval/real/, issue 16):
 //! real items of the publishers tocsin ships and of relays of them, split by a hash of
 //! their URL when collected (see tests/eval/real/README.md) into `tune.jsonl`,
-//! `holdout.jsonl` to `holdout5.jsonl` (the holdouts of rounds 1 to 5, each measured once
-//! and so **spent**: tuning data now) and `holdout6.jsonl` (round 6's **blind** holdout).
+//! `holdout.jsonl` to `holdout6.jsonl` (the holdouts of rounds 1 to 6, each measured once
+//! and so **spent**: tuning data now) and `holdout7.jsonl` (round 7's **blind** holdout).
 //!
 //! - `cargo test --test eval_real -- --nocapture` measures the **tuning data**,
-//!   `tune.jsonl` and the spent `holdout.jsonl` to `holdout5.jsonl` together: precision
+//!   `tune.jsonl` and the spent `holdout.jsonl` to `holdout6.jsonl` together: precision
 //!   and recall overall, per file, per language, per source and per shipped publisher,
 //!   then every miss and false alarm with its score and evidence. It fails below round
 //!   6's figures (a floor that only rises); the test of issue 16's targets, not met yet,
 //!   is ignored and fails when asked (`-- --ignored tuning_data_reaches_the_targets`).
-//! - The blind **holdout6** is measured once, when the rules are final, and never while
+//! - The blind **holdout7** is measured once, when the rules are final, and never while
 //!   changing them. Its test is ignored and guarded by an environment variable, so that
 //!   no `cargo test` (not even `-- --ignored`) reads it by accident:
-//!   `TOCSIN_EVAL_HOLDOUT=1 cargo test --test eval_real -- --ignored --nocapture holdout6`
+//!   `TOCSIN_EVAL_HOLDOUT=1 cargo test --test eval_real -- --ignored --nocapture holdout7`
 //!
 //! `TOCSIN_EVAL_VERBOSE=1` prints every item's score and evidence, not only the errors.
 
@@ -35,19 +35,20 @@ const GROUP_RECALL: f64 = 0.9;
 const GROUP_MIN_ITEMS: usize = 10;
 
 /// The tuning data: every file that may be read while changing rules.
-const TUNING_FILES: [&str; 6] = [
-    "tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5",
+const TUNING_FILES: [&str; 7] = [
+    "tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6",
 ];
 /// Their sizes, as tests/eval/real/README.md counts them. The spent holdouts are frozen:
 /// a line more or less there is a change of the data, to be documented first. `tune.jsonl`
 /// grows while collectors add even-hash items to it (412 after round 3, 568 after round
 /// 4's two collections, 705 after round 5's, 847 after round 6's), so its size is a
-/// floor. `holdout5.jsonl` (153) joined the tuning data in round 6, once measured.
-const TUNING_SIZES: [usize; 6] = [847, 244, 79, 96, 150, 153];
+/// floor. `holdout5.jsonl` (153) joined the tuning data in round 6, once measured, and
+/// `holdout6.jsonl` (165) in round 7.
+const TUNING_SIZES: [usize; 7] = [847, 244, 79, 96, 150, 153, 165];
 /// The file whose size is a floor, not an exact count.
 const GROWING_FILE: &str = "tune";
-/// The blind holdout of round 6: read only by [`holdout6`].
-const BLIND_HOLDOUT: &str = "holdout6";
+/// The blind holdout of round 7: read only by [`holdout7`].
+const BLIND_HOLDOUT: &str = "holdout7";
 
 /// One line of a `tests/eval/real/*.jsonl` file.
 struct Real {
@@ -295,24 +296,22 @@ fn shortfalls(r: &Report) -> Vec<String> {
     out
 }
 
-/// The floor the tuning data may not fall below: round 6's figures on the 1,569 items
-/// with the shipped config (the rules alone: the statistical model is off; precision
-/// 0.939, recall 0.871; recall en 0.925, fr 0.882, es 0.795, ro 0.784, ru 0.819), each
-/// rounded down. Issue 16's targets are higher and not met yet
-/// ([`tuning_data_reaches_the_targets`], ignored until they are): this floor is what keeps
-/// a rule change from making selection worse in the meantime, and it only rises while the
-/// data stays the same. Overall recall and the English, Spanish and Russian floors are
-/// below round 5's (0.90; 0.95, 0.84, 0.84) only because the data grew by 295 items the
-/// round-5 rules had not been written against (`holdout5` and round 6's tune items): on
-/// the 1,569 the round-5 rules score 0.884 / 0.855 (en 0.925, es 0.769, ro 0.703, ru
-/// 0.790), below those floors too.
-const FLOOR_PRECISION: f64 = 0.93;
-const FLOOR_RECALL: f64 = 0.87;
+/// The floor the tuning data may not fall below: round 6's rules on the 1,734 items of
+/// round 7's tuning data (round 6's 1,569 and the spent `holdout6`), with the shipped
+/// config (the rules alone: the statistical model is off; precision 0.926, recall 0.857;
+/// recall en 0.917, fr 0.860, es 0.788, ro 0.732, ru 0.810), each rounded down. Issue
+/// 16's targets are higher and not met yet ([`tuning_data_reaches_the_targets`], ignored
+/// until they are): this floor is what keeps a rule change from making selection worse in
+/// the meantime, and it only rises while the data stays the same. It is below round 6's
+/// floor (0.93 / 0.87; en 0.92, fr 0.88, ro 0.78) only because `holdout6` joined the data:
+/// those 165 items, which the round-6 rules were not written against, score 0.750 / 0.667.
+const FLOOR_PRECISION: f64 = 0.92;
+const FLOOR_RECALL: f64 = 0.85;
 const FLOOR_LANGUAGE_RECALL: [(&str, f64); 5] = [
-    ("en", 0.92),
-    ("fr", 0.88),
-    ("es", 0.79),
-    ("ro", 0.78),
+    ("en", 0.91),
+    ("fr", 0.86),
+    ("es", 0.78),
+    ("ro", 0.73),
     ("ru", 0.81),
 ];
 
@@ -335,10 +334,10 @@ fn check_sizes(r: &Report) {
     }
 }
 
-/// The tuning data (`tune.jsonl` and the spent `holdout.jsonl` to `holdout5.jsonl`) must
-/// not fall below round 6's figures ([`FLOOR_PRECISION`] …).
+/// The tuning data (`tune.jsonl` and the spent `holdout.jsonl` to `holdout6.jsonl`) must
+/// not fall below the floor ([`FLOOR_PRECISION`] …).
 #[test]
-fn tuning_data_stays_above_round_6s_floor() {
+fn tuning_data_stays_above_the_floor() {
     let r = measure("tuning data", &TUNING_FILES);
     check_sizes(&r);
     let mut short = Vec::new();
@@ -357,10 +356,7 @@ fn tuning_data_stays_above_round_6s_floor() {
             short.push(format!("language {l}: recall {recall:.3} < {floor}"));
         }
     }
-    assert!(
-        short.is_empty(),
-        "tuning data below round 6's floor: {short:#?}"
-    );
+    assert!(short.is_empty(), "tuning data below the floor: {short:#?}");
 }
 
 /// The tuning data must reach issue 16's targets. They are not met yet (README,
@@ -394,7 +390,7 @@ fn nothing_to_measure(path: &Path) -> Option<String> {
     }
 }
 
-/// The guard of [`holdout6`] on files it must skip and files it must measure, tried on
+/// The guard of [`holdout7`] on files it must skip and files it must measure, tried on
 /// scratch files (never on the blind holdout itself).
 #[test]
 fn a_missing_or_empty_blind_holdout_is_skipped() {
@@ -418,13 +414,13 @@ fn a_missing_or_empty_blind_holdout_is_skipped() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The one measurement of the blind holdout of round 6. Never run it while changing
-/// rules (see tests/eval/real/README.md): it reads `holdout6.jsonl` only when asked
+/// The one measurement of the blind holdout of round 7. Never run it while changing
+/// rules (see tests/eval/real/README.md): it reads `holdout7.jsonl` only when asked
 /// twice, by `--ignored` and by `TOCSIN_EVAL_HOLDOUT=1`. A missing or empty file (the
 /// collectors have not filled it yet) is skipped, loudly, not measured as perfect.
 #[test]
 #[ignore = "the blind holdout is measured once, when the rules are final: see tests/eval/real/README.md"]
-fn holdout6() {
+fn holdout7() {
     if std::env::var("TOCSIN_EVAL_HOLDOUT").as_deref() != Ok("1") {
         println!(
             "SKIPPED: the blind holdout ({BLIND_HOLDOUT}.jsonl) is measured once, when the \

@@ -9,8 +9,8 @@ given is ignored): the next free `<source>-<nnn>` across all files is assigned. 
 is refused when its URL or its folded title (lower case, accents and punctuation
 dropped) is already in any file, or when it repeats one of NEW.jsonl's earlier lines.
 Accepted items are appended to the file their URL says (`split.py`: first byte of
-SHA-256 odd -> holdout6.jsonl, the blind holdout of round 6 (`split.CURRENT_HOLDOUT`),
-even -> tune.jsonl); the spent holdouts of rounds 1 to 5 never receive items.
+SHA-256 odd -> holdout7.jsonl, the blind holdout of round 7 (`split.CURRENT_HOLDOUT`),
+even -> tune.jsonl); the spent holdouts of rounds 1 to 6 never receive items.
 Only ids and the target file are printed, never the text of an item
 already stored, so the check is safe to run against the holdouts.
 """

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check the tune/holdout split of tests/eval/real/ (seven files).
+"""Check the tune/holdout split of tests/eval/real/ (eight files).
 
 The split is a pure function of an item's URL, fixed when the item is collected:
 holdout when the first byte of SHA-256(url, UTF-8) is odd, tune when it is even.
@@ -8,9 +8,10 @@ was measured once and its misses were reported. Items collected in round 3 go to
 `holdout3.jsonl` (odd) or `tune.jsonl` (even); round 3's holdout is spent too, and items
 collected in round 4 went to `holdout4.jsonl` (odd, now spent as well) or `tune.jsonl`
 (even), items collected in round 5 went to `holdout5.jsonl` (odd, now spent as well) or
-`tune.jsonl` (even), and items collected in round 6 go to `holdout6.jsonl` (odd) or
-`tune.jsonl` (even); every holdout file must hold odd URLs only, and no URL or id may
-appear twice across the seven files. `add.py` appends new
+`tune.jsonl` (even), items collected in round 6 went to `holdout6.jsonl` (odd, now spent
+as well) or `tune.jsonl` (even), and items collected in round 7 go to `holdout7.jsonl`
+(odd) or `tune.jsonl` (even); every holdout file must hold odd URLs only, and no URL or
+id may appear twice across the eight files. `add.py` appends new
 items by this rule.
 
     python3 tests/eval/real/split.py            # check; exit 1 on any problem
@@ -35,13 +36,14 @@ HERE = pathlib.Path(__file__).resolve().parent
 FILES = {"tune": HERE / "tune.jsonl", "holdout": HERE / "holdout.jsonl",
          "holdout2": HERE / "holdout2.jsonl", "holdout3": HERE / "holdout3.jsonl",
          "holdout4": HERE / "holdout4.jsonl",
-         "holdout5": HERE / "holdout5.jsonl", "holdout6": HERE / "holdout6.jsonl"}
+         "holdout5": HERE / "holdout5.jsonl", "holdout6": HERE / "holdout6.jsonl",
+         "holdout7": HERE / "holdout7.jsonl"}
 # The hash side each file holds: every holdout takes the odd URLs.
 SIDE = {"tune": "tune", "holdout": "holdout", "holdout2": "holdout", "holdout3": "holdout",
         "holdout4": "holdout",
-        "holdout5": "holdout", "holdout6": "holdout"}
+        "holdout5": "holdout", "holdout6": "holdout", "holdout7": "holdout"}
 # The file add.py appends new odd-hash items to: the blind holdout of the current round.
-CURRENT_HOLDOUT = "holdout6"
+CURRENT_HOLDOUT = "holdout7"
 LANGUAGES = {"en", "fr", "es", "ro", "ru"}
 # Trap names of tests/eval/README.md, by the label they imply (None: either label).
 TRAPS = {
@@ -126,7 +128,7 @@ def check(items):
     return errors
 
 
-SPLITS = list(FILES)  # tune, holdout (round 1, spent), holdout2 (round 2, spent), holdout3 (round 3, spent), holdout4 (round 4, spent), holdout5 (round 5, spent), holdout6 (round 6, blind)
+SPLITS = list(FILES)  # tune, holdout (round 1, spent), holdout2 (round 2, spent), holdout3 (round 3, spent), holdout4 (round 4, spent), holdout5 (round 5, spent), holdout6 (round 6, spent), holdout7 (round 7, blind)
 
 
 def counts(items):
