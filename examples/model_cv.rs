@@ -4,7 +4,7 @@
 //! cargo run --release --example model_cv
 //! ```
 //!
-//! Reads the tuning data (`tests/eval/real/{tune,holdout,holdout2,holdout3,holdout4,holdout5}.jsonl`, never
+//! Reads the tuning data (`tests/eval/real/{tune,holdout,holdout2,holdout3,holdout4,holdout5,holdout6}.jsonl`, never
 //! the blind holdout of the current round) and splits it into `CV_FOLDS` (10) folds by
 //! the second byte of SHA-256 of each item's URL (the first decides tune/holdout, so it
 //! is not used again). For each fold it trains a model on the other folds with
@@ -36,8 +36,8 @@ use tocsin::classify::Field;
 use tocsin::classify::ngram::train::{Labelled, Options, train_model};
 use tocsin::config::Config;
 
-const FILES: [&str; 6] = [
-    "tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5",
+const FILES: [&str; 7] = [
+    "tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6",
 ];
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {

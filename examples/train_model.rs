@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo run --release --example train_model -- \
-//!     tests/eval/real/{tune,holdout,holdout2,holdout3,holdout4,holdout5}.jsonl > config/urgent-model.tsv
+//!     tests/eval/real/{tune,holdout,holdout2,holdout3,holdout4,holdout5,holdout6}.jsonl > config/urgent-model.tsv
 //! ```
 //!
 //! Each file is JSON Lines in the format of `tests/eval/real/*.jsonl` (`id`, `url`,
