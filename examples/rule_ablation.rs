@@ -76,6 +76,12 @@ fn load(root: &Path, files: &[String]) -> Vec<Item> {
             !f.ends_with(&format!("{BLIND}.jsonl")),
             "{BLIND}.jsonl is the blind holdout: never read it here"
         );
+        // Nor under another name (a link, `..`): the same file once resolved. Resolving a
+        // path reads no byte of the file.
+        let blind = root.join(format!("tests/eval/real/{BLIND}.jsonl"));
+        if let (Ok(a), Ok(b)) = (path.canonicalize(), blind.canonicalize()) {
+            assert_ne!(a, b, "{f} is the blind holdout: never read it here");
+        }
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let items = Labelled::from_jsonl(&text).unwrap_or_else(|e| panic!("{f}: {e}"));
