@@ -41,10 +41,10 @@ const TUNING_FILES: [&str; 7] = [
 /// Their sizes, as tests/eval/real/README.md counts them. The spent holdouts are frozen:
 /// a line more or less there is a change of the data, to be documented first. `tune.jsonl`
 /// grows while collectors add even-hash items to it (412 after round 3, 568 after round
-/// 4's two collections, 705 after round 5's, 847 after round 6's), so its size is a
-/// floor. `holdout5.jsonl` (153) joined the tuning data in round 6, once measured, and
+/// 4's two collections, 705 after round 5's, 847 after round 6's, 974 after round 7's), so
+/// its size is a floor. `holdout5.jsonl` (153) joined the tuning data in round 6, once measured, and
 /// `holdout6.jsonl` (165) in round 7.
-const TUNING_SIZES: [usize; 7] = [847, 244, 79, 96, 150, 153, 165];
+const TUNING_SIZES: [usize; 7] = [974, 244, 79, 96, 150, 153, 165];
 /// The file whose size is a floor, not an exact count.
 const GROWING_FILE: &str = "tune";
 /// The blind holdout of round 7: read only by [`holdout7`].
@@ -296,23 +296,25 @@ fn shortfalls(r: &Report) -> Vec<String> {
     out
 }
 
-/// The floor the tuning data may not fall below: round 6's rules on the 1,734 items of
-/// round 7's tuning data (round 6's 1,569 and the spent `holdout6`), with the shipped
-/// config (the rules alone: the statistical model is off; precision 0.926, recall 0.857;
-/// recall en 0.917, fr 0.860, es 0.788, ro 0.732, ru 0.810), each rounded down. Issue
-/// 16's targets are higher and not met yet ([`tuning_data_reaches_the_targets`], ignored
-/// until they are): this floor is what keeps a rule change from making selection worse in
-/// the meantime, and it only rises while the data stays the same. It is below round 6's
-/// floor (0.93 / 0.87; en 0.92, fr 0.88, ro 0.78) only because `holdout6` joined the data:
-/// those 165 items, which the round-6 rules were not written against, score 0.750 / 0.667.
-const FLOOR_PRECISION: f64 = 0.92;
-const FLOOR_RECALL: f64 = 0.85;
+/// The floor the tuning data may not fall below: round 6's rules on the 1,861 items of
+/// round 7's tuning data (round 6's 1,569, the spent `holdout6` and round 7's 127 new tune
+/// items), with the shipped config (the rules alone: the statistical model is off;
+/// precision 0.914, recall 0.845; recall en 0.916, fr 0.845, es 0.766, ro 0.721, ru
+/// 0.790), each rounded down. Issue 16's targets are higher and not met yet
+/// ([`tuning_data_reaches_the_targets`], ignored until they are): this floor is what keeps
+/// a rule change from making selection worse in the meantime, and it only rises while the
+/// data stays the same. It is below round 6's floor (0.93 / 0.87; en 0.92, fr 0.88, es
+/// 0.79, ro 0.78, ru 0.81) only because 292 items the round-6 rules were not written
+/// against joined the data: `holdout6` (165 items, 0.750 / 0.667) and round 7's new tune
+/// items (127 items, 0.706 / 0.632).
+const FLOOR_PRECISION: f64 = 0.91;
+const FLOOR_RECALL: f64 = 0.84;
 const FLOOR_LANGUAGE_RECALL: [(&str, f64); 5] = [
     ("en", 0.91),
-    ("fr", 0.86),
-    ("es", 0.78),
-    ("ro", 0.73),
-    ("ru", 0.81),
+    ("fr", 0.84),
+    ("es", 0.76),
+    ("ro", 0.72),
+    ("ru", 0.79),
 ];
 
 /// Checks the documented sizes of the tuning files.
