@@ -299,7 +299,7 @@ fn shortfalls(r: &Report) -> Vec<String> {
 /// The floor the tuning data may not fall below: round 7's rules on the 1,861 items of
 /// round 7's tuning data (round 6's 1,569, the spent `holdout6` and round 7's 127 new tune
 /// items), with the shipped config (the rules alone: the statistical model is off;
-/// precision 0.925, recall 0.855; recall en 0.923, fr 0.858, es 0.777, ro 0.721, ru
+/// precision 0.926, recall 0.858; recall en 0.923, fr 0.858, es 0.798, ro 0.721, ru
 /// 0.806), each rounded down. Issue 16's targets are higher and not met yet
 /// ([`tuning_data_reaches_the_targets`], ignored until they are): this floor is what keeps
 /// a rule change from making selection worse in the meantime, and it only rises while the
@@ -311,7 +311,7 @@ const FLOOR_RECALL: f64 = 0.85;
 const FLOOR_LANGUAGE_RECALL: [(&str, f64); 5] = [
     ("en", 0.92),
     ("fr", 0.85),
-    ("es", 0.77),
+    ("es", 0.79),
     ("ro", 0.72),
     ("ru", 0.80),
 ];
