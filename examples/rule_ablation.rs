@@ -6,7 +6,7 @@
 //! ABLATION_CONFIG=/tmp/old.toml cargo run --release --example rule_ablation
 //! ```
 //!
-//! It reads the tuning data (`tests/eval/real/{tune,holdout,…,holdout5}.jsonl`; never the
+//! It reads the tuning data (`tests/eval/real/{tune,holdout,…,holdout6}.jsonl`; never the
 //! blind holdout of the current round: `ABLATION_FILES` may name other files, comma
 //! separated, but not the blind one) and classifies every item with the shipped rules
 //! (`config/tocsin.toml`, or `ABLATION_CONFIG`; the statistical model is not used).
@@ -43,11 +43,11 @@ mod support;
 use support::Counts;
 
 /// The tuning files, in the order of their rounds.
-const FILES: [&str; 6] = [
-    "tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5",
+const FILES: [&str; 7] = [
+    "tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6",
 ];
 /// The current round's blind holdout: never read here.
-const BLIND: &str = "holdout6";
+const BLIND: &str = "holdout7";
 
 struct Item {
     file: usize,
@@ -76,6 +76,12 @@ fn load(root: &Path, files: &[String]) -> Vec<Item> {
             !f.ends_with(&format!("{BLIND}.jsonl")),
             "{BLIND}.jsonl is the blind holdout: never read it here"
         );
+        // Nor under another name (a link, `..`): the same file once resolved. Resolving a
+        // path reads no byte of the file.
+        let blind = root.join(format!("tests/eval/real/{BLIND}.jsonl"));
+        if let (Ok(a), Ok(b)) = (path.canonicalize(), blind.canonicalize()) {
+            assert_ne!(a, b, "{f} is the blind holdout: never read it here");
+        }
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let items = Labelled::from_jsonl(&text).unwrap_or_else(|e| panic!("{f}: {e}"));

@@ -8,7 +8,7 @@
 //!   `tune.jsonl` and the spent `holdout.jsonl` to `holdout6.jsonl` together: precision
 //!   and recall overall, per file, per language, per source and per shipped publisher,
 //!   then every miss and false alarm with its score and evidence. It fails below round
-//!   6's figures (a floor that only rises); the test of issue 16's targets, not met yet,
+//!   7's figures (a floor that only rises); the test of issue 16's targets, not met yet,
 //!   is ignored and fails when asked (`-- --ignored tuning_data_reaches_the_targets`).
 //! - The blind **holdout7** is measured once, when the rules are final, and never while
 //!   changing them. Its test is ignored and guarded by an environment variable, so that
@@ -296,25 +296,24 @@ fn shortfalls(r: &Report) -> Vec<String> {
     out
 }
 
-/// The floor the tuning data may not fall below: round 6's rules on the 1,861 items of
+/// The floor the tuning data may not fall below: round 7's rules on the 1,861 items of
 /// round 7's tuning data (round 6's 1,569, the spent `holdout6` and round 7's 127 new tune
 /// items), with the shipped config (the rules alone: the statistical model is off;
-/// precision 0.914, recall 0.845; recall en 0.916, fr 0.845, es 0.766, ro 0.721, ru
-/// 0.790), each rounded down. Issue 16's targets are higher and not met yet
+/// precision 0.926, recall 0.858; recall en 0.923, fr 0.858, es 0.798, ro 0.721, ru
+/// 0.806), each rounded down. Issue 16's targets are higher and not met yet
 /// ([`tuning_data_reaches_the_targets`], ignored until they are): this floor is what keeps
 /// a rule change from making selection worse in the meantime, and it only rises while the
-/// data stays the same. It is below round 6's floor (0.93 / 0.87; en 0.92, fr 0.88, es
-/// 0.79, ro 0.78, ru 0.81) only because 292 items the round-6 rules were not written
-/// against joined the data: `holdout6` (165 items, 0.750 / 0.667) and round 7's new tune
-/// items (127 items, 0.706 / 0.632).
-const FLOOR_PRECISION: f64 = 0.91;
-const FLOOR_RECALL: f64 = 0.84;
+/// data stays the same. Round 6's rules on the same items: precision 0.914, recall 0.845;
+/// recall en 0.916, fr 0.845, es 0.766, ro 0.721, ru 0.790 (the floor before round 7's
+/// changes: 0.91 / 0.84; en 0.91, fr 0.84, es 0.76, ro 0.72, ru 0.79).
+const FLOOR_PRECISION: f64 = 0.92;
+const FLOOR_RECALL: f64 = 0.85;
 const FLOOR_LANGUAGE_RECALL: [(&str, f64); 5] = [
-    ("en", 0.91),
-    ("fr", 0.84),
-    ("es", 0.76),
+    ("en", 0.92),
+    ("fr", 0.85),
+    ("es", 0.79),
     ("ro", 0.72),
-    ("ru", 0.79),
+    ("ru", 0.80),
 ];
 
 /// Checks the documented sizes of the tuning files.
