@@ -64,10 +64,13 @@ fn sighup_applies_a_valid_config_and_keeps_running_on_an_invalid_one() {
     let dir = tempfile::tempdir().unwrap();
     let srv = FixtureServer::start();
     two_feeds(&srv);
+    // Polled at start (never polled yet), then not before New Year: the default
+    // schedule (every 10 minutes) would poll again whenever the test crossed a tick,
+    // and the rule change below asserts that no poll was made.
     let config = write_config(
         dir.path(),
         &[("promolex-ro", srv.url("/ro.rss"), Some("ro"))],
-        "",
+        "schedule = \"0 0 0 1 1 *\"",
     );
     let mut d = RunningDaemon::start(&config, &[]);
     eventually(Duration::from_secs(20), "the first poll", || {
