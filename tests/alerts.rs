@@ -368,7 +368,7 @@ id = \"desk\"
 kind = \"email\"
 to = [\"desk@example.org\"]
 ",
-        smtp_table(hole_port).replace("timeout = \"5s\"", "timeout = \"60s\"")
+        smtp_table(hole_port).replace("timeout = \"30s\"", "timeout = \"60s\"")
     );
     let s = Setup::new(&tail, "");
     s.poll();

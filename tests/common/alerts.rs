@@ -201,7 +201,7 @@ impl Setup {
 
 pub(crate) fn smtp_table(port: u16) -> String {
     format!(
-        "\n[smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nfrom = \"tocsin <alerts@example.org>\"\ntimeout = \"5s\"\n"
+        "\n[smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nfrom = \"tocsin <alerts@example.org>\"\ntimeout = \"30s\"\n"
     )
 }
 
