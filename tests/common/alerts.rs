@@ -41,20 +41,6 @@ pub(crate) fn have_aiosmtpd() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// A port on 127.0.0.1 for an SMTP server started later, held for the test: the socket
-/// returned is bound (with SO_REUSEADDR, which aiosmtpd sets too, so that it can bind
-/// the port beside it) but never listens, so connections are refused until the server
-/// starts, and no other test's `bind(0)` is given the port meanwhile (a port merely
-/// looked up and let go could be).
-pub(crate) fn free_port() -> (u16, socket2::Socket) {
-    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    sock.set_reuse_address(true).unwrap();
-    let addr: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
-    sock.bind(&addr.into()).unwrap();
-    let port = sock.local_addr().unwrap().as_socket().unwrap().port();
-    (port, sock)
-}
-
 impl Smtp {
     pub(crate) fn start(port: u16, dir: &Path) -> Smtp {
         std::fs::create_dir_all(dir).unwrap();

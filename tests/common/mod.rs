@@ -280,6 +280,20 @@ pub(crate) fn fixture_bytes(name: &str) -> Vec<u8> {
     std::fs::read(fixtures_dir().join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
+/// A port on 127.0.0.1 for a server started later (aiosmtpd, chromedriver), held for
+/// the test: the socket returned is bound (with SO_REUSEADDR, which both servers set
+/// too, so that they can bind the port beside it) but never listens, so connections
+/// are refused until the server starts, and no other test's `bind(0)` is given the
+/// port meanwhile (a port merely looked up and let go could be).
+pub(crate) fn free_port() -> (u16, socket2::Socket) {
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.set_reuse_address(true).unwrap();
+    let addr: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    sock.bind(&addr.into()).unwrap();
+    let port = sock.local_addr().unwrap().as_socket().unwrap().port();
+    (port, sock)
+}
+
 /// Runs the tocsin binary with `--config config` and `args`.
 pub(crate) fn tocsin(config: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tocsin"))
