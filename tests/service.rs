@@ -201,13 +201,16 @@ fn sigterm_mid_poll_exits_0_within_the_grace_period_and_leaves_a_sound_database(
     // feed behind it) that sends headers, then its body a byte a second, for ever.
     let slow = FixtureServer::start_on("127.0.0.2");
     slow.set("/slow", Route::Drip(Duration::from_secs(1)));
-    let config = write_config(
+    // The slow poll must still be under way at SIGTERM: with the default 30 s fetch
+    // timeout, a machine slow to store the good feed let it time out first.
+    let config = write_config_with(
         dir.path(),
         &[
             ("promolex-ro", srv.url("/ro.rss"), Some("ro")),
             ("slow", slow.url("/slow"), None),
         ],
         "shutdown_grace = \"2s\"",
+        "\n[fetch]\ntimeout = \"1h\"\n",
     );
     let mut d = RunningDaemon::start(&config, &[]);
     eventually(Duration::from_secs(30), "the slow poll to start", || {
