@@ -158,7 +158,7 @@ impl FixtureServer {
 }
 
 fn handle(mut conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, seen: &Mutex<Vec<Seen>>) {
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
