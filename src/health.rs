@@ -52,7 +52,12 @@ impl Health {
 
     /// `Err(reason)` when the heartbeat has been silent too long.
     pub fn scheduler(&self) -> Result<(), String> {
-        let silent = Utc::now().timestamp() - self.last_beat.load(Ordering::SeqCst);
+        self.scheduler_at(Utc::now().timestamp())
+    }
+
+    /// [`scheduler`](Self::scheduler) as of `now` (Unix seconds).
+    fn scheduler_at(&self, now: i64) -> Result<(), String> {
+        let silent = now - self.last_beat.load(Ordering::SeqCst);
         if silent > self.timeout.as_secs() as i64 {
             Err(format!(
                 "scheduler: no heartbeat for {silent} s (expected every {} s at most)",
@@ -119,9 +124,13 @@ mod tests {
     fn silence_beyond_the_timeout_is_unhealthy() {
         let h = Health::new(Duration::from_secs(60));
         assert!(h.scheduler().is_ok());
-        h.last_beat
-            .store(Utc::now().timestamp() - 61, Ordering::SeqCst);
-        assert!(h.scheduler().unwrap_err().contains("no heartbeat for 61 s"));
+        // A fixed clock: read twice, the real one may tick between the two reads.
+        let beat = Utc::now().timestamp() - 600;
+        h.last_beat.store(beat, Ordering::SeqCst);
+        assert!(h.scheduler_at(beat + 60).is_ok());
+        let silent = h.scheduler_at(beat + 61).unwrap_err();
+        assert!(silent.contains("no heartbeat for 61 s"), "{silent}");
+        assert!(h.scheduler().is_err());
         h.beat();
         assert!(h.scheduler().is_ok());
     }

@@ -94,7 +94,7 @@ fn notify_test_sends_a_sample_and_prints_the_answer() {
     if smtp_missing() {
         return;
     }
-    let port = free_port();
+    let (port, _held) = free_port();
     let tail = format!(
         "{}\n[[notify]]\nid = \"desk\"\nkind = \"email\"\nto = [\"desk@example.org\"]\n",
         smtp_table(port)

@@ -21,7 +21,7 @@ fn a_new_urgent_case_is_mailed_once_per_matching_channel_and_never_again() {
     if smtp_missing() {
         return;
     }
-    let port = free_port();
+    let (port, _held) = free_port();
     let tail = format!(
         "{}
 [[notify]]
@@ -162,7 +162,7 @@ fn a_digest_channel_waits_for_its_schedule_and_a_storm_becomes_one_digest() {
     if smtp_missing() {
         return;
     }
-    let port = free_port();
+    let (port, _held) = free_port();
     let tail = format!(
         "{}
 [[notify]]
@@ -265,7 +265,7 @@ fn an_smtp_server_down_then_up_gets_the_alert_once() {
     if smtp_missing() {
         return;
     }
-    let port = free_port();
+    let (port, _held) = free_port();
     let tail = format!(
         "{}
 [[notify]]
@@ -368,7 +368,7 @@ id = \"desk\"
 kind = \"email\"
 to = [\"desk@example.org\"]
 ",
-        smtp_table(hole_port).replace("timeout = \"5s\"", "timeout = \"60s\"")
+        smtp_table(hole_port).replace("timeout = \"30s\"", "timeout = \"60s\"")
     );
     let s = Setup::new(&tail, "");
     s.poll();
@@ -393,7 +393,7 @@ to = [\"desk@example.org\"]
     child.0.wait().unwrap();
     let first = swallowed.join().unwrap();
 
-    let port = free_port();
+    let (port, _held) = free_port();
     let config = std::fs::read_to_string(&s.config).unwrap();
     std::fs::write(
         &s.config,

@@ -156,12 +156,26 @@ fn one_pass_over_hostile_servers_keeps_the_good_feed_and_names_every_failure() {
     let _filler = std::net::TcpStream::connect(hole).unwrap();
     sources.push(("connect-timeout", format!("http://{hole}/f"), None));
 
+    // The short timeouts under test go on the sources that must hit them; every other
+    // fetch gets 30 s, so that a stalled machine cannot turn a good answer (or a body
+    // read up to max_body) into a timeout.
     let config = write_config_with(
         dir.path(),
         &sources,
         "concurrency = 16",
-        "\n[fetch]\nconnect_timeout = \"1s\"\ntimeout = \"2s\"\nmax_body = \"1 MiB\"\n",
+        "\n[fetch]\nconnect_timeout = \"30s\"\ntimeout = \"30s\"\nmax_body = \"1 MiB\"\n",
     );
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    for (id, key, limit) in [
+        ("connect-timeout", "connect_timeout", "1s"),
+        ("slow-headers", "timeout", "2s"),
+        ("drip", "timeout", "2s"),
+    ] {
+        let table = format!("id = \"{id}\"\n");
+        assert!(text.contains(&table), "{id} in\n{text}");
+        text = text.replace(&table, &format!("{table}{key} = \"{limit}\"\n"));
+    }
+    std::fs::write(&config, text).unwrap();
 
     let started = Instant::now();
     let o = tocsin(&config, &["poll"]);

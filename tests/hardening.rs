@@ -88,13 +88,13 @@ fn render_exits_4_on_a_malformed_database() {
 fn healthz_answers_503_at_once_while_another_connection_holds_the_database() {
     let (dir, _srv, config) = setup(&[(URGENT, "")]);
     let d = RunningDaemon::start(&config, &[]);
-    eventually(Duration::from_secs(20), "healthz ok", || {
+    eventually(Duration::from_secs(30), "healthz ok", || {
         d.get("/healthz").0.contains("200")
     });
     let held = lock(&dir.path().join("var/tocsin.db"));
     // The healthy answer may be reused for a second; every answer comes at once.
     let (mut status, mut body) = (String::new(), String::new());
-    eventually(Duration::from_secs(10), "healthz to see the lock", || {
+    eventually(Duration::from_secs(30), "healthz to see the lock", || {
         let started = Instant::now();
         (status, body) = d.get("/healthz");
         let took = started.elapsed();
@@ -107,7 +107,7 @@ fn healthz_answers_503_at_once_while_another_connection_holds_the_database() {
         "the reason: {body}"
     );
     drop(held);
-    eventually(Duration::from_secs(10), "healthz ok again", || {
+    eventually(Duration::from_secs(30), "healthz ok again", || {
         d.get("/healthz").0.contains("200")
     });
 }

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -39,11 +38,7 @@ async fn call(
 /// The page at `url` as Chromium lays it out `width` CSS pixels wide: what the script
 /// below measures in the live DOM; a screenshot goes to `target/SHOT_NAME`.
 fn page_report(rt: &tokio::runtime::Runtime, url: &str, width: u32, shot_name: &str) -> Value {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (port, _held) = free_port();
     let driver = KillOnDrop(
         Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -61,7 +56,7 @@ fn page_report(rt: &tokio::runtime::Runtime, url: &str, width: u32, shot_name: &
             reason = "a plain client for the local test server, not one of tocsin's"
         )]
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(r) = client.get(format!("{base}/status")).send().await
                 && r.status().is_success()

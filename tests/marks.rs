@@ -157,7 +157,7 @@ fn a_running_daemon_publishes_a_mark_made_beside_it() {
         &config,
         &[("NOTIFY_SOCKET", &sock), ("WATCHDOG_USEC", "3000000")],
     );
-    eventually(Duration::from_secs(20), "the first publish", || {
+    eventually(Duration::from_secs(30), "the first publish", || {
         d.get("/urgent.atom").1.contains("Urgent appeal")
     });
     assert!(!d.get("/urgent.atom").1.contains("Journalist"));
@@ -165,10 +165,10 @@ fn a_running_daemon_publishes_a_mark_made_beside_it() {
     assert!(o.status.success(), "{}", stderr(&o));
     d.wait_for(
         |l| l.contains("an editor's mark changed"),
-        Duration::from_secs(20),
+        Duration::from_secs(30),
     );
     eventually(
-        Duration::from_secs(20),
+        Duration::from_secs(30),
         "the daemon to publish the mark",
         || d.get("/urgent.atom").1.contains("Journalist beaten"),
     );

@@ -86,11 +86,11 @@ fn the_log_reads_well_in_journalctl() {
     let mut d = common::daemon::RunningDaemon::start(&config, &[]);
     d.wait_for(
         |l| l.contains("new urgent item"),
-        std::time::Duration::from_secs(20),
+        std::time::Duration::from_secs(30),
     );
     d.wait_for(
         |l| l.contains("poll failed"),
-        std::time::Duration::from_secs(20),
+        std::time::Duration::from_secs(30),
     );
     let log = d.log.join("\n");
     let urgent = d

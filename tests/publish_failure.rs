@@ -30,7 +30,7 @@ fn new_items_are_served_while_the_output_dir_is_unwritable_and_written_once_it_i
     let mut d = RunningDaemon::start(&config, &[("NOTIFY_SOCKET", &sock)]);
     let public = dir.path().join("var/public");
     let on_disk = || std::fs::read_to_string(public.join("urgent.atom")).unwrap_or_default();
-    eventually(Duration::from_secs(20), "the first item written", || {
+    eventually(Duration::from_secs(30), "the first item written", || {
         on_disk().contains("Ana Popescu")
     });
 
@@ -42,11 +42,11 @@ fn new_items_are_served_while_the_output_dir_is_unwritable_and_written_once_it_i
         "/feed.rss",
         Route::ok("application/rss+xml", rss_titles(&[first, second])),
     );
-    eventually(Duration::from_secs(20), "the new item served", || {
+    eventually(Duration::from_secs(30), "the new item served", || {
         d.get("/urgent.atom").1.contains("Ion Rusu")
     });
     let mut health = (String::new(), String::new());
-    eventually(Duration::from_secs(10), "healthz to fail", || {
+    eventually(Duration::from_secs(30), "healthz to fail", || {
         health = d.get("/healthz");
         health.0.contains("503")
     });
@@ -73,7 +73,7 @@ fn new_items_are_served_while_the_output_dir_is_unwritable_and_written_once_it_i
     eventually(Duration::from_secs(30), "the new item written", || {
         on_disk().contains("Ion Rusu")
     });
-    eventually(Duration::from_secs(10), "healthz to recover", || {
+    eventually(Duration::from_secs(30), "healthz to recover", || {
         d.get("/healthz").0.contains("200")
     });
     assert!(
@@ -83,7 +83,7 @@ fn new_items_are_served_while_the_output_dir_is_unwritable_and_written_once_it_i
     );
     d.wait_for(
         |l| l.contains("the output files are written again"),
-        Duration::from_secs(5),
+        Duration::from_secs(30),
     );
     d.signal("TERM");
     assert_eq!(d.wait_exit(Duration::from_secs(30)), Some(0));

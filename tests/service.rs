@@ -32,31 +32,31 @@ fn notify_ready_after_listening_watchdog_status_and_reload() {
         &[("NOTIFY_SOCKET", &sock), ("WATCHDOG_USEC", "3000000")],
     );
 
-    notify.wait_for("READY=1", Duration::from_secs(20));
+    notify.wait_for("READY=1", Duration::from_secs(30));
     // READY comes after the listener is up: the feed is served at once.
     let (status, body) = d.get("/urgent.atom");
     assert!(status.contains("200"), "{status}");
     assert!(body.contains("<feed"));
-    let st = notify.wait_for("STATUS=polling 1 sources", Duration::from_secs(10));
+    let st = notify.wait_for("STATUS=polling 1 sources", Duration::from_secs(30));
     assert!(st.contains("failing, last publish"), "{st}");
 
     // Keep-alives from the scheduler's loop, about one a second.
     let before = notify.count("WATCHDOG=1");
-    notify.collect_until(Duration::from_secs(15), |n| {
+    notify.collect_until(Duration::from_secs(30), |n| {
         n.count("WATCHDOG=1") >= before + 3
     });
 
     // SIGHUP: RELOADING=1 (with MONOTONIC_USEC) then READY=1 again.
     let readies = notify.count("READY=1");
     d.signal("HUP");
-    let reloading = notify.wait_for("RELOADING=1", Duration::from_secs(10));
+    let reloading = notify.wait_for("RELOADING=1", Duration::from_secs(30));
     assert!(reloading.contains("MONOTONIC_USEC="), "{reloading}");
-    notify.collect_until(Duration::from_secs(10), |n| n.count("READY=1") > readies);
-    d.wait_for(|l| l.contains("config reloaded"), Duration::from_secs(10));
+    notify.collect_until(Duration::from_secs(30), |n| n.count("READY=1") > readies);
+    d.wait_for(|l| l.contains("config reloaded"), Duration::from_secs(30));
 
     d.signal("TERM");
     assert_eq!(d.wait_exit(Duration::from_secs(30)), Some(0));
-    notify.collect_until(Duration::from_secs(5), |n| n.count("STOPPING=1") >= 1);
+    notify.collect_until(Duration::from_secs(30), |n| n.count("STOPPING=1") >= 1);
 }
 
 #[test]
@@ -64,13 +64,16 @@ fn sighup_applies_a_valid_config_and_keeps_running_on_an_invalid_one() {
     let dir = tempfile::tempdir().unwrap();
     let srv = FixtureServer::start();
     two_feeds(&srv);
+    // Polled at start (never polled yet), then not before New Year: the default
+    // schedule (every 10 minutes) would poll again whenever the test crossed a tick,
+    // and the rule change below asserts that no poll was made.
     let config = write_config(
         dir.path(),
         &[("promolex-ro", srv.url("/ro.rss"), Some("ro"))],
-        "",
+        "schedule = \"0 0 0 1 1 *\"",
     );
     let mut d = RunningDaemon::start(&config, &[]);
-    eventually(Duration::from_secs(20), "the first poll", || {
+    eventually(Duration::from_secs(30), "the first poll", || {
         d.get("/urgent.atom").1.contains("Pleșcanov")
     });
     assert!(!d.get("/urgent.atom").1.contains("Rjavitin"));
@@ -89,10 +92,10 @@ fn sighup_applies_a_valid_config_and_keeps_running_on_an_invalid_one() {
     d.signal("HUP");
     d.wait_for(
         |l| l.contains("config reloaded") && l.contains("sources=2"),
-        Duration::from_secs(10),
+        Duration::from_secs(30),
     );
     eventually(
-        Duration::from_secs(20),
+        Duration::from_secs(30),
         "the added source published",
         || d.get("/urgent.atom").1.contains("Rjavitin"),
     );
@@ -106,10 +109,10 @@ fn sighup_applies_a_valid_config_and_keeps_running_on_an_invalid_one() {
     d.signal("HUP");
     d.wait_for(
         |l| l.contains("re-classified with the new rules"),
-        Duration::from_secs(10),
+        Duration::from_secs(30),
     );
     eventually(
-        Duration::from_secs(20),
+        Duration::from_secs(30),
         "the vetoed item unpublished",
         || !d.get("/urgent.atom").1.contains("Pleșcanov"),
     );
@@ -124,7 +127,7 @@ fn sighup_applies_a_valid_config_and_keeps_running_on_an_invalid_one() {
     d.signal("HUP");
     let err = d.wait_for(
         |l| l.contains("config reload failed"),
-        Duration::from_secs(10),
+        Duration::from_secs(30),
     );
     assert!(
         err.contains(&format!("{}:", config.display())) && err.contains("shedule"),
@@ -152,7 +155,7 @@ fn sighup_with_rules_that_do_not_compile_together_keeps_the_daemon_running() {
         "schedule = \"* * * * * *\"",
     );
     let mut d = RunningDaemon::start(&config, &[]);
-    eventually(Duration::from_secs(20), "the first poll", || {
+    eventually(Duration::from_secs(30), "the first poll", || {
         d.get("/urgent.atom").1.contains("Pleșcanov")
     });
     let text = std::fs::read_to_string(&config).unwrap();
@@ -164,7 +167,7 @@ fn sighup_with_rules_that_do_not_compile_together_keeps_the_daemon_running() {
     d.signal("HUP");
     let err = d.wait_for(
         |l| l.contains("config reload failed"),
-        Duration::from_secs(20),
+        Duration::from_secs(30),
     );
     assert!(
         err.contains(&format!("{}:{line}:22:", config.display()))
@@ -176,7 +179,7 @@ fn sighup_with_rules_that_do_not_compile_together_keeps_the_daemon_running() {
     assert!(status.contains("200"), "{status} {body}");
     assert!(d.get("/urgent.atom").1.contains("Pleșcanov"));
     let polls = srv.seen("/ro.rss").len();
-    eventually(Duration::from_secs(20), "another poll", || {
+    eventually(Duration::from_secs(30), "another poll", || {
         srv.seen("/ro.rss").len() > polls
     });
     d.drain();
@@ -198,19 +201,22 @@ fn sigterm_mid_poll_exits_0_within_the_grace_period_and_leaves_a_sound_database(
     // feed behind it) that sends headers, then its body a byte a second, for ever.
     let slow = FixtureServer::start_on("127.0.0.2");
     slow.set("/slow", Route::Drip(Duration::from_secs(1)));
-    let config = write_config(
+    // The slow poll must still be under way at SIGTERM: with the default 30 s fetch
+    // timeout, a machine slow to store the good feed let it time out first.
+    let config = write_config_with(
         dir.path(),
         &[
             ("promolex-ro", srv.url("/ro.rss"), Some("ro")),
             ("slow", slow.url("/slow"), None),
         ],
         "shutdown_grace = \"2s\"",
+        "\n[fetch]\ntimeout = \"1h\"\n",
     );
     let mut d = RunningDaemon::start(&config, &[]);
-    eventually(Duration::from_secs(20), "the slow poll to start", || {
+    eventually(Duration::from_secs(30), "the slow poll to start", || {
         !slow.seen("/slow").is_empty()
     });
-    eventually(Duration::from_secs(20), "the good feed stored", || {
+    eventually(Duration::from_secs(30), "the good feed stored", || {
         d.get("/urgent.atom").1.contains("Pleșcanov")
     });
     let t = Instant::now();
@@ -246,7 +252,7 @@ fn healthz_and_metrics() {
     let mut notify = NotifySocket::new(dir.path());
     let sock = notify.path.to_str().unwrap().to_string();
     let d = RunningDaemon::start(&config, &[("NOTIFY_SOCKET", &sock)]);
-    eventually(Duration::from_secs(20), "both polls", || {
+    eventually(Duration::from_secs(30), "both polls", || {
         let m = d.get("/metrics").1;
         m.contains("tocsin_source_items{source=\"promolex-ro\"} 4")
             && m.contains("tocsin_source_consecutive_failures{source=\"broken\"} 1")
@@ -261,7 +267,7 @@ fn healthz_and_metrics() {
     // And in `systemctl status`.
     let st = notify.wait_for(
         "STATUS=polling 2 sources, 1 failing since 20",
-        Duration::from_secs(20),
+        Duration::from_secs(30),
     );
     assert!(st.contains("UTC, last publish"), "{st}");
     let (_, m) = d.get("/metrics");
@@ -324,7 +330,7 @@ fn retention_prunes_old_non_urgent_items_at_start_and_json_logs_carry_fields() {
         "\n[retention]\nmax_age = \"1 day\"\nbatch_size = 1\n",
     );
     let mut d = RunningDaemon::start(&config, &[]);
-    let pruned = d.wait_for(|l| l.contains("old items pruned"), Duration::from_secs(20));
+    let pruned = d.wait_for(|l| l.contains("old items pruned"), Duration::from_secs(30));
     let v: serde_json::Value = serde_json::from_str(&pruned).expect("a JSON log line");
     assert_eq!(v["pruned"], 2, "{v}");
     assert_eq!(v["level"], "INFO");

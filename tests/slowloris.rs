@@ -121,7 +121,7 @@ fn trickling_connections_leave_healthz_the_feed_and_polls_working_under_1024_fil
         .unwrap();
     assert_eq!(soft, "1024", "{limits}");
     let addr = d.addr;
-    eventually(Duration::from_secs(20), "the first item published", || {
+    eventually(Duration::from_secs(30), "the first item published", || {
         d.get("/urgent.atom").1.contains("Ana Popescu")
     });
 
@@ -155,7 +155,7 @@ fn trickling_connections_leave_healthz_the_feed_and_polls_working_under_1024_fil
         d.get("/urgent.atom").1.contains("Ion Rusu")
     });
     // Installed for the server first, then written.
-    eventually(Duration::from_secs(10), "the new item written", || {
+    eventually(Duration::from_secs(30), "the new item written", || {
         std::fs::read_to_string(dir.path().join("var/public/urgent.atom"))
             .is_ok_and(|t| t.contains("Ion Rusu"))
     });

@@ -559,11 +559,16 @@ mod tests {
         }
         assert!(untouched(&listener));
 
-        // The same URL configured is fetched as written (and reaches the listener).
+        // The same URL configured is fetched as written (and reaches the listener): the
+        // test waits for that connection, however slowly the fetch gets to it.
         let req = Request::new("s", url.clone(), &fetch);
-        let _ = tokio::time::timeout(Duration::from_millis(300), fetcher.fetch(&req)).await;
-        listener.set_nonblocking(false).unwrap();
-        assert!(listener.accept().is_ok());
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        tokio::select! {
+            biased;
+            accepted = listener.accept() => assert!(accepted.is_ok()),
+            _ = fetcher.fetch(&req) => panic!("the fetch ended without connecting"),
+            _ = tokio::time::sleep(Duration::from_secs(30)) => panic!("no connection in 30 s"),
+        }
     }
 
     #[tokio::test]

@@ -368,20 +368,35 @@ mod tests {
     impl Gate {
         /// Waits (bounded) until `n` requests are held in the handler.
         fn holding(&self, n: usize) {
-            for _ in 0..250 {
-                if self.waiting.load(Ordering::SeqCst) == n {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            panic!("the handler never held {n} requests");
+            let held = || self.waiting.load(Ordering::SeqCst) == n;
+            assert!(until(held), "the handler never held {n} requests");
         }
     }
 
+    /// Whether `done` came true within [`PATIENCE`], polling it.
+    fn until(done: impl Fn() -> bool) -> bool {
+        let deadline = Instant::now() + PATIENCE;
+        while !done() {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
+    /// How long a test waits for what should happen (a busy CI machine can stall for
+    /// seconds; passing tests never wait this long).
+    const PATIENCE: Duration = Duration::from_secs(30);
+
+    /// The limits under test; the eviction wait and the shutdown grace, which bound
+    /// what should happen rather than what is tested, are generous.
     fn limits(max_connections: usize, header_timeout: Duration) -> Limits {
         Limits {
             max_connections,
             header_timeout,
+            evict_wait: PATIENCE,
+            shutdown_grace: PATIENCE,
             ..Limits::default()
         }
     }
@@ -419,7 +434,7 @@ mod tests {
     /// `GET path` on a fresh blocking connection: the status line, or the error.
     fn get(addr: SocketAddr, path: &str) -> String {
         let mut s = TcpStream::connect(addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.set_read_timeout(Some(PATIENCE)).unwrap();
         write!(
             s,
             "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
@@ -435,13 +450,10 @@ mod tests {
     /// Waits (bounded) until the server counts `n` open connections.
     fn open(metrics: &Metrics, n: usize) {
         let line = format!("tocsin_http_connections {n}\n");
-        for _ in 0..250 {
-            if metrics.render().contains(&line) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("the server never had {n} connections open");
+        assert!(
+            until(|| metrics.render().contains(&line)),
+            "the server never had {n} connections open"
+        );
     }
 
     /// Connects and sends the start of a request head, never the end.
@@ -473,14 +485,14 @@ mod tests {
         tokio::task::spawn_blocking(move || {
             let mut slow = trickle(addr);
             assert!(
-                closed_by_server(&mut slow, Duration::from_secs(5)),
+                closed_by_server(&mut slow, PATIENCE),
                 "a request head still incomplete after the timeout is dropped"
             );
             // A keep-alive connection that asks nothing more is closed too.
             let mut idle = TcpStream::connect(addr).unwrap();
             idle.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
                 .unwrap();
-            assert!(closed_by_server(&mut idle, Duration::from_secs(5)));
+            assert!(closed_by_server(&mut idle, PATIENCE));
         })
         .await
         .unwrap();
@@ -498,7 +510,7 @@ mod tests {
             }
             assert_eq!(get(addr, "/"), "HTTP/1.1 200 OK");
             assert!(
-                closed_by_server(&mut slow[0], Duration::from_secs(5)),
+                closed_by_server(&mut slow[0], PATIENCE),
                 "the oldest idle connection was closed"
             );
             assert!(metrics.render().contains("reason=\"evicted\"} 1"));
@@ -521,7 +533,7 @@ mod tests {
             g.holding(1);
             // Refused before it even asks.
             let mut s = TcpStream::connect(addr).unwrap();
-            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            s.set_read_timeout(Some(PATIENCE)).unwrap();
             let mut out = String::new();
             s.read_to_string(&mut out).unwrap();
             assert!(
@@ -533,9 +545,15 @@ mod tests {
         .await
         .unwrap();
         assert!(metrics.render().contains("reason=\"refused\"} 1"));
-        // Shutdown lets the busy request finish.
+        // Shutdown lets the busy request finish: the request is let go only once the
+        // server has stopped listening (shutdown is under way), not after a guessed sleep.
         stop.send(()).unwrap();
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::task::spawn_blocking(move || {
+            let stopped = || TcpStream::connect(addr).is_err();
+            assert!(until(stopped), "the server never stopped listening");
+        })
+        .await
+        .unwrap();
         gate.open.notify_one();
         assert_eq!(waiting.await.unwrap(), "HTTP/1.1 200 OK");
         server.await.unwrap().unwrap();

@@ -2,7 +2,6 @@
 //! server (Debian's python3-aiosmtpd), the messages it received, a feed and a config.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -40,14 +39,6 @@ pub(crate) fn have_aiosmtpd() -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
-}
-
-pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Smtp {
@@ -196,7 +187,7 @@ impl Setup {
 
 pub(crate) fn smtp_table(port: u16) -> String {
     format!(
-        "\n[smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nfrom = \"tocsin <alerts@example.org>\"\ntimeout = \"5s\"\n"
+        "\n[smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nfrom = \"tocsin <alerts@example.org>\"\ntimeout = \"30s\"\n"
     )
 }
 

@@ -158,7 +158,7 @@ impl FixtureServer {
 }
 
 fn handle(mut conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, seen: &Mutex<Vec<Seen>>) {
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -278,6 +278,20 @@ pub(crate) fn fixtures_dir() -> PathBuf {
 
 pub(crate) fn fixture_bytes(name: &str) -> Vec<u8> {
     std::fs::read(fixtures_dir().join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+/// A port on 127.0.0.1 for a server started later (aiosmtpd, chromedriver), held for
+/// the test: the socket returned is bound (with SO_REUSEADDR, which both servers set
+/// too, so that they can bind the port beside it) but never listens, so connections
+/// are refused until the server starts, and no other test's `bind(0)` is given the
+/// port meanwhile (a port merely looked up and let go could be).
+pub(crate) fn free_port() -> (u16, socket2::Socket) {
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.set_reuse_address(true).unwrap();
+    let addr: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    sock.bind(&addr.into()).unwrap();
+    let port = sock.local_addr().unwrap().as_socket().unwrap().port();
+    (port, sock)
 }
 
 /// Runs the tocsin binary with `--config config` and `args`.
