@@ -383,29 +383,32 @@ impl Resolve for SystemResolver {
     }
 }
 
-/// The host names of the proxies the environment configures (`HTTP_PROXY` and the
-/// like), which a client with `proxy = "env"` may connect to.
+/// The environment variables that name a proxy for a client with `proxy = "env"`.
+pub const PROXY_ENV_VARS: [&str; 6] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
+/// The host names of the proxies the environment configures ([`PROXY_ENV_VARS`]), which
+/// a client with `proxy = "env"` may connect to.
 pub fn env_proxy_hosts() -> Vec<String> {
-    [
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ]
-    .iter()
-    .filter_map(|k| std::env::var(k).ok())
-    .filter(|v| !v.trim().is_empty())
-    .filter_map(|v| {
-        // `proxy.example:3128` without a scheme is read as http by reqwest.
-        Url::parse(&v)
-            .ok()
-            .filter(|u| u.has_host())
-            .or_else(|| Url::parse(&format!("http://{v}")).ok())
-    })
-    .filter_map(|u| u.host_str().map(str::to_string))
-    .collect()
+    PROXY_ENV_VARS
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .filter(|v| !v.trim().is_empty())
+        .filter_map(|v| {
+            // `proxy.example:3128` without a scheme is read as http by reqwest.
+            Url::parse(&v)
+                .ok()
+                .filter(|u| u.has_host())
+                .or_else(|| Url::parse(&format!("http://{v}")).ok())
+        })
+        .filter_map(|u| u.host_str().map(str::to_string))
+        .collect()
 }
 
 #[cfg(test)]

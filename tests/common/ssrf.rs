@@ -29,14 +29,7 @@ pub(crate) fn poll_env(config: &Path, env: &[(&str, &str)]) -> (String, String) 
         .env_remove("RUST_LOG");
     // No proxy from the environment unless the test sets one: names are then checked
     // by the resolver at connect time, not before a proxy.
-    for k in [
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
+    for k in tocsin::fetch::policy::PROXY_ENV_VARS {
         cmd.env_remove(k);
     }
     for (k, v) in env {
