@@ -426,6 +426,36 @@ mod tests {
         );
     }
 
+    /// Two entries of one document with different guids but the same title and date are
+    /// one item, on a source's first poll (whose keys the writer keeps in memory) as on
+    /// a later one (whose keys it looks up).
+    #[test]
+    fn entries_sharing_a_key_are_one_item_on_a_first_poll_as_on_a_later_one() {
+        let mut s = Store::in_memory().unwrap();
+        let up = SourceState::default();
+        let pair = |a: &str, b: &str, title: &str| {
+            poll(vec![
+                item(Some(a), &format!("http://x/{a}"), title),
+                item(Some(b), &format!("http://x/{b}"), title),
+            ])
+        };
+        let one_new = PollCounts {
+            new: 1,
+            updated: 0,
+            unchanged: 1,
+        };
+        let first = pair("a1", "a2", "Same title");
+        assert_eq!(s.apply_poll("src", t(1), &first, &up).unwrap(), one_new);
+        let later = pair("b1", "b2", "Another title");
+        assert_eq!(s.apply_poll("src", t(2), &later, &up).unwrap(), one_new);
+        // Seen again, in the other order: the first entry's guid was never stored, its
+        // shared key names the item (now with that entry's content).
+        let again = pair("a2", "a1", "Same title");
+        let c = s.apply_poll("src", t(3), &again, &up).unwrap();
+        assert_eq!(c.new, 0);
+        assert_eq!(s.items(&ItemFilter::default()).unwrap().len(), 2);
+    }
+
     #[test]
     fn dropped_items_are_never_stored_and_codes_are_indexed() {
         let mut s = Store::in_memory().unwrap();
