@@ -60,21 +60,34 @@ pub struct Subject {
     countries: Vec<String>,
 }
 
+/// The item's summary, else its content, as text: what language detection reads, and
+/// what the subject's field of the same name reads.
+pub fn body_text(item: &ParsedItem) -> String {
+    item.summary
+        .as_deref()
+        .or(item.content.as_deref())
+        .map(html_to_text)
+        .unwrap_or_default()
+}
+
 impl Subject {
     /// Builds the text of `item` as published by `source` in `language`, every field
     /// folded. [`Classifier::subject`] folds only what its rules read, which is cheaper.
     pub fn of(item: &ParsedItem, source: &str, language: Option<&str>) -> Subject {
-        Subject::build(item, source, language, &Field::ALL, &Field::ALL)
+        Subject::build(item, source, language, &Field::ALL, &Field::ALL, None)
     }
 
     /// Builds the subject, folding only the fields in `fold` and keeping the plain text
     /// of those in `plain`. Case codes are always read from title, summary and content.
+    /// `body`: the item's [`body_text`] when the caller has it already (language
+    /// detection read it), so that its HTML is not turned into text twice.
     fn build(
         item: &ParsedItem,
         source: &str,
         language: Option<&str>,
         fold: &[Field],
         plain: &[Field],
+        mut body: Option<String>,
     ) -> Subject {
         let mut s = Subject {
             source: source.to_string(),
@@ -82,7 +95,7 @@ impl Subject {
                 .map(|l| l.split(['-', '_']).next().unwrap_or(l).to_ascii_lowercase()),
             ..Default::default()
         };
-        let mut add = |field: Field, text: &dyn Fn() -> String| {
+        let mut add = |field: Field, text: &mut dyn FnMut() -> String| {
             let coded = matches!(field, Field::Title | Field::Summary | Field::Content);
             let (f, p) = (fold.contains(&field), plain.contains(&field));
             if !coded && !f && !p {
@@ -105,20 +118,25 @@ impl Subject {
                 (None, false) => {}
             }
         };
-        add(Field::Title, &|| item.title.clone());
+        add(Field::Title, &mut || item.title.clone());
+        // The body text is the summary's, else the content's (see `body_text`).
         if let Some(x) = &item.summary {
-            add(Field::Summary, &|| html_to_text(x));
+            add(Field::Summary, &mut || {
+                body.take().unwrap_or_else(|| html_to_text(x))
+            });
         }
         if let Some(x) = &item.content {
-            add(Field::Content, &|| html_to_text(x));
+            add(Field::Content, &mut || {
+                body.take().unwrap_or_else(|| html_to_text(x))
+            });
         }
         if !item.categories.is_empty() {
-            add(Field::Categories, &|| item.categories.join(" | "));
+            add(Field::Categories, &mut || item.categories.join(" | "));
         }
         if let Some(l) = &item.link {
-            add(Field::Link, &|| l.clone());
+            add(Field::Link, &mut || l.clone());
         }
-        add(Field::Source, &|| source.to_string());
+        add(Field::Source, &mut || source.to_string());
         let codes = s.case_codes();
         s.countries = country::of_item(
             &item.title,
@@ -542,12 +560,26 @@ impl Classifier {
 
     /// The subject of `item` with only the fields these rules read folded.
     pub fn subject(&self, item: &ParsedItem, source: &str, language: Option<&str>) -> Subject {
+        self.subject_with_body(item, source, language, None)
+    }
+
+    /// [`Classifier::subject`], given the item's [`body_text`] when it was computed
+    /// already (for language detection): it is what the subject's summary (else
+    /// content) field reads.
+    pub fn subject_with_body(
+        &self,
+        item: &ParsedItem,
+        source: &str,
+        language: Option<&str>,
+        body: Option<String>,
+    ) -> Subject {
         Subject::build(
             item,
             source,
             language,
             &self.keyword_fields,
             &self.regex_fields,
+            body,
         )
     }
 

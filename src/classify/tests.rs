@@ -367,3 +367,26 @@ fn a_rule_label_is_what_a_reader_is_told() {
     assert_eq!(texts, ["Arrest or detention named in the title", "plain"]);
     assert_eq!(v.reasons[0].rule, "violation-in-title");
 }
+
+/// The body text handed over by language detection is what the subject would have read
+/// itself: of the summary when there is one, else of the content, never both.
+#[test]
+fn a_body_computed_ahead_gives_the_same_subject() {
+    let c = Classifier::new(&[rule("a", &["detained"], &Field::ALL, 1.0)], 1.0).unwrap();
+    let with_summary = ParsedItem {
+        title: "Case 1".into(),
+        summary: Some("<p>Lawyer <b>detained</b> in Chisinau</p>".into()),
+        content: Some("<p>Full text: a lawyer was held</p>".into()),
+        ..Default::default()
+    };
+    let content_only = ParsedItem {
+        summary: None,
+        ..with_summary.clone()
+    };
+    for item in [&with_summary, &content_only] {
+        let own = format!("{:?}", c.subject(item, "s", Some("en")));
+        let ahead = c.subject_with_body(item, "s", Some("en"), Some(body_text(item)));
+        assert_eq!(format!("{ahead:?}"), own);
+    }
+    assert!(format!("{:?}", c.subject(&content_only, "s", None)).contains("a lawyer was held"));
+}

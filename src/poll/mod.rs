@@ -22,14 +22,14 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::classify::Classifier;
+use crate::classify::{Classifier, body_text};
 use crate::dedup::keys_for;
 use crate::fetch::{FetchError, Fetcher, Meta, Outcome, Request};
 use crate::model::{ParsedFeed, ParsedItem};
 use crate::parse::ParseError;
 use crate::source::{Source, SourceKind};
 use crate::store::{Db, PollCounts, PollWrite, SourceState, StoreError, StoredPoll};
-use crate::text::{html_to_text, language, sha256_hex};
+use crate::text::{language, sha256_hex};
 pub use state::Retry;
 use state::{Failure, Got, Plan};
 
@@ -172,13 +172,22 @@ pub fn prepare(classifier: &Classifier, source: &Source, feed: ParsedFeed) -> Ve
         .into_iter()
         .zip(keys)
         .map(|(mut item, keys)| {
-            let subject_lang = item_language(source, &item, feed_lang.as_deref());
+            // The body as text, when detection needs it: the subject reads it too.
+            let body = std::cell::OnceCell::new();
+            let subject_lang = item_language(source, &item, feed_lang.as_deref(), || {
+                body.get_or_init(|| body_text(&item)).as_str()
+            });
             // Stored as the item's own declaration (`declared_language`): the
             // document's is no declaration of the item.
             if own_language(&item, feed_lang.as_deref()).is_none() {
                 item.language = None;
             }
-            let subject = classifier.subject(&item, &source.id, subject_lang.as_deref());
+            let subject = classifier.subject_with_body(
+                &item,
+                &source.id,
+                subject_lang.as_deref(),
+                body.into_inner(),
+            );
             let class = classifier.classify(&subject);
             StoredPoll {
                 item,
@@ -192,15 +201,21 @@ pub fn prepare(classifier: &Classifier, source: &Source, feed: ParsedFeed) -> Ve
         .collect()
 }
 
-/// The item's own declaration, then a confident detection, then the source's configured
+/// The item's own declaration, then a confident detection from its title and `body`
+/// (its [`body_text`], asked for only when detection runs), then the source's configured
 /// language, then the document's (see [`language::resolve`]).
-pub fn item_language(source: &Source, item: &ParsedItem, feed: Option<&str>) -> Option<String> {
+pub fn item_language<B: AsRef<str>>(
+    source: &Source,
+    item: &ParsedItem,
+    feed: Option<&str>,
+    body: impl FnOnce() -> B,
+) -> Option<String> {
     language::resolve(
         own_language(item, feed),
         source.language.as_deref(),
         feed,
         &item.title,
-        || body_text(item),
+        body,
     )
 }
 
@@ -208,15 +223,6 @@ pub fn item_language(source: &Source, item: &ParsedItem, feed: Option<&str>) -> 
 /// language onto each item, which says nothing of the item itself.
 fn own_language<'a>(item: &'a ParsedItem, feed: Option<&str>) -> Option<&'a str> {
     item.language.as_deref().filter(|l| Some(*l) != feed)
-}
-
-/// The summary or content as text, for detection.
-pub fn body_text(item: &ParsedItem) -> String {
-    item.summary
-        .as_deref()
-        .or(item.content.as_deref())
-        .map(html_to_text)
-        .unwrap_or_default()
 }
 
 fn body_hash(body: &[u8]) -> String {

@@ -151,19 +151,19 @@ pub const RULE_LANGUAGES: [&str; 5] = ["en", "fr", "es", "ro", "ru"];
 /// `<language>`, the feed's `xml:lang`, `<html lang>`). While a configured or declared
 /// default exists, a detection wins only in one of [`RULE_LANGUAGES`]. `body` (the
 /// summary or content as text) is asked for only when detection runs.
-pub fn resolve(
+pub fn resolve<B: AsRef<str>>(
     own: Option<&str>,
     configured: Option<&str>,
     document: Option<&str>,
     title: &str,
-    body: impl FnOnce() -> String,
+    body: impl FnOnce() -> B,
 ) -> Option<String> {
     if let Some(l) = own {
         return Some(l.to_string());
     }
     let default = configured.or(document);
     let detected =
-        detect(title, &body()).filter(|d| default.is_none() || RULE_LANGUAGES.contains(d));
+        detect(title, body().as_ref()).filter(|d| default.is_none() || RULE_LANGUAGES.contains(d));
     detected.or(default).map(str::to_string)
 }
 
