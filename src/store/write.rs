@@ -2,7 +2,9 @@
 //! it was pruned) or inserted, with its keys and case codes; several polls to a
 //! transaction ([`Batch`]).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
@@ -36,7 +38,7 @@ impl StoredPoll {
     }
 
     /// The row's text columns: computed ahead, or now.
-    fn row_text(&self) -> std::borrow::Cow<'_, RowText> {
+    fn row_text(&self) -> Cow<'_, RowText> {
         match &self.text {
             Some(t) => {
                 debug_assert_eq!(
@@ -44,9 +46,9 @@ impl StoredPoll {
                     RowText::of(&self.item, &self.class),
                     "StoredPoll::text is stale: item or class changed after with_text"
                 );
-                std::borrow::Cow::Borrowed(t)
+                Cow::Borrowed(t)
             }
-            None => std::borrow::Cow::Owned(RowText::of(&self.item, &self.class)),
+            None => Cow::Owned(RowText::of(&self.item, &self.class)),
         }
     }
 }
@@ -219,19 +221,21 @@ fn write_poll(
 /// new source), the keys it stored itself, so that its items are found again without a
 /// lookup each (on a 1,000-feed first pass the lookups were a fifth of the writer's
 /// time). Items of one document can share a key: a later one is then the earlier one.
-struct Seen {
+struct Seen<'a> {
     /// The uids written by this poll: the same item twice in one document is written once.
     touched: HashSet<String>,
     /// `Some`: the source had no stored keys when the poll began, and these are all of
-    /// its keys now (key → uid, the first writer of a key keeps it, as `INSERT OR IGNORE`
-    /// does). `None`: look keys up in `item_keys`.
-    own_keys: Option<HashMap<String, String>>,
+    /// its keys now (key → index in `uids`; the first writer of a key keeps it, as
+    /// `INSERT OR IGNORE` does). `None`: look keys up in `item_keys`.
+    own_keys: Option<HashMap<&'a str, usize>>,
+    /// The uids `own_keys` names.
+    uids: Vec<String>,
     /// Whether any item carries an editor's mark (none: no lookup per item).
     marks: bool,
 }
 
-impl Seen {
-    fn of(tx: &Connection, source: &str) -> Result<Seen, StoreError> {
+impl<'a> Seen<'a> {
+    fn of(tx: &Connection, source: &str) -> Result<Seen<'a>, StoreError> {
         let stored_keys: bool = tx
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM item_keys WHERE source = ?)")?
             .query_row([source], |r| r.get(0))?;
@@ -241,6 +245,7 @@ impl Seen {
         Ok(Seen {
             touched: HashSet::new(),
             own_keys: (!stored_keys).then(HashMap::new),
+            uids: Vec::new(),
             marks,
         })
     }
@@ -253,7 +258,11 @@ impl Seen {
         keys: &Keys,
     ) -> Result<Option<String>, StoreError> {
         match &self.own_keys {
-            Some(own) => Ok(keys.keys.iter().find_map(|k| own.get(k).cloned())),
+            Some(own) => Ok(keys
+                .keys
+                .iter()
+                .find_map(|k| own.get(k.as_str()))
+                .map(|&i| self.uids[i].clone())),
             None => find(tx, source, keys),
         }
     }
@@ -264,11 +273,19 @@ impl Seen {
         tx: &Connection,
         source: &str,
         uid: &str,
-        keys: &Keys,
+        keys: &'a Keys,
     ) -> Result<(), StoreError> {
         if let Some(own) = &mut self.own_keys {
+            let at = self.uids.len();
+            let mut named = false;
             for k in &keys.keys {
-                own.entry(k.clone()).or_insert_with(|| uid.to_string());
+                if let std::collections::hash_map::Entry::Vacant(e) = own.entry(k.as_str()) {
+                    e.insert(at);
+                    named = true;
+                }
+            }
+            if named {
+                self.uids.push(uid.to_string());
             }
         }
         add_keys(tx, source, uid, keys)
@@ -279,15 +296,17 @@ impl Seen {
 /// alone when it was pruned), or inserted; then its keys. Returns the item's uid when
 /// it became urgent by this write (new and urgent, or its content changed and made it
 /// urgent); a verdict changed by new rules alone does not count.
-fn upsert(
+fn upsert<'a>(
     tx: &Connection,
     source: &str,
     now: DateTime<Utc>,
-    it: &StoredPoll,
+    it: &'a StoredPoll,
     counts: &mut PollCounts,
-    seen: &mut Seen,
+    seen: &mut Seen<'a>,
 ) -> Result<Option<String>, StoreError> {
-    let found = seen.find(tx, source, &it.keys)?;
+    // A mark changes the verdict, never the keys.
+    let keys = &it.keys;
+    let found = seen.find(tx, source, keys)?;
     let uid = found
         .clone()
         .unwrap_or_else(|| item_uid(source, it.keys.primary()));
@@ -336,7 +355,7 @@ fn upsert(
             }
         }
     }
-    seen.add_keys(tx, source, &uid, &it.keys)?;
+    seen.add_keys(tx, source, &uid, keys)?;
     Ok(became_urgent.then_some(uid))
 }
 
@@ -346,14 +365,16 @@ fn find(tx: &Connection, source: &str, keys: &Keys) -> Result<Option<String>, St
     if keys.keys.is_empty() {
         return Ok(None);
     }
-    let n = keys.keys.len();
-    let sql = format!(
-        "SELECT key, item_uid FROM item_keys WHERE source = ?1 AND key IN ({})",
-        (2..n + 2)
-            .map(|i| format!("?{i}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    static SQL: PerArity = PerArity::new();
+    let sql = SQL.get(keys.keys.len(), |n| {
+        format!(
+            "SELECT key, item_uid FROM item_keys WHERE source = ?1 AND key IN ({})",
+            (2..n + 2)
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    });
     let mut stmt = tx.prepare_cached(&sql)?;
     let args = std::iter::once(source).chain(keys.keys.iter().map(String::as_str));
     let hits: Vec<(String, String)> = stmt
@@ -527,19 +548,39 @@ fn update_verdict(
     Ok(())
 }
 
+/// The text of a statement made for `n` keys, written once per arity for the few
+/// arities items have (at most three keys each: see [`crate::dedup`]), not once per item.
+struct PerArity([OnceLock<String>; 4]);
+
+impl PerArity {
+    const fn new() -> PerArity {
+        PerArity([const { OnceLock::new() }; 4])
+    }
+
+    fn get(&self, n: usize, make: impl Fn(usize) -> String) -> Cow<'_, str> {
+        match self.0.get(n) {
+            Some(cell) => Cow::Borrowed(cell.get_or_init(|| make(n))),
+            None => Cow::Owned(make(n)),
+        }
+    }
+}
+
 /// Every key the item was seen with now, in one statement (one per arity is cached).
 fn add_keys(tx: &Connection, source: &str, uid: &str, keys: &Keys) -> Result<(), StoreError> {
     let n = keys.keys.len();
     if n == 0 {
         return Ok(());
     }
-    let sql = format!(
-        "INSERT OR IGNORE INTO item_keys (source, key, item_uid) VALUES {}",
-        (0..n)
-            .map(|i| format!("(?1, ?{}, ?2)", i + 3))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    static SQL: PerArity = PerArity::new();
+    let sql = SQL.get(n, |n| {
+        format!(
+            "INSERT OR IGNORE INTO item_keys (source, key, item_uid) VALUES {}",
+            (0..n)
+                .map(|i| format!("(?1, ?{}, ?2)", i + 3))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    });
     let args = [source, uid]
         .into_iter()
         .chain(keys.keys.iter().map(String::as_str));
@@ -585,5 +626,26 @@ mod row_text_tests {
         p.class.urgent = true;
         p.class.tags.push("changed".into());
         let _ = p.row_text();
+    }
+}
+
+#[cfg(test)]
+mod per_arity_tests {
+    use super::*;
+
+    #[test]
+    fn each_arity_gets_its_own_text_made_once() {
+        static SQL: PerArity = PerArity::new();
+        let made = std::cell::Cell::new(0);
+        let make = |n: usize| {
+            made.set(made.get() + 1);
+            format!("keys: {n}")
+        };
+        assert_eq!(SQL.get(2, make), "keys: 2");
+        assert_eq!(SQL.get(2, make), "keys: 2");
+        assert_eq!(SQL.get(3, make), "keys: 3");
+        assert_eq!(made.get(), 2, "one text per arity");
+        // Beyond the table: made each time, still right.
+        assert!(matches!(SQL.get(9, make), Cow::Owned(s) if s == "keys: 9"));
     }
 }
