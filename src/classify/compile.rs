@@ -4,7 +4,7 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 
 use regex::{Regex, RegexBuilder, RegexSetBuilder};
 use regex_automata::nfa::thompson::WhichCaptures;
@@ -137,45 +137,87 @@ impl LazyRegex {
 /// syntax, match semantics and limits), but searched with lazy DFA caches of its own:
 /// the regex crate keeps one per thread that ever searched (up to 8 of them, 2 MiB
 /// each with the shipped rules), and polls classify on whichever blocking thread is
-/// free, so a long pass ended up with all of them; here there are as many as searches
-/// ever ran at once (one per parse slot).
+/// free, so a long pass ended up with all of them. Here there are at most
+/// [`max_caches`]: a search is a tenth of an item's classification, so one cache
+/// serves several parse slots, and a search that finds every cache busy waits for one
+/// (a cache holds some 2 MiB, the lazy DFA's states and its sparse sets).
 #[derive(Debug)]
 pub(super) struct Set {
     meta: meta::Regex,
-    caches: Mutex<Vec<meta::Cache>>,
+    caches: Mutex<Caches>,
+    freed: Condvar,
+    max: usize,
 }
 
-impl Clone for Set {
-    fn clone(&self) -> Set {
-        Set {
-            meta: self.meta.clone(),
-            caches: Mutex::default(),
-        }
-    }
+#[derive(Debug, Default)]
+struct Caches {
+    idle: Vec<meta::Cache>,
+    made: usize,
+}
+
+/// At most one cache per four cores (one on a two-core machine).
+fn max_caches() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(4))
 }
 
 impl Set {
+    fn new(meta: meta::Regex, max: usize) -> Set {
+        Set {
+            meta,
+            caches: Mutex::default(),
+            freed: Condvar::new(),
+            max: max.max(1),
+        }
+    }
+
     /// The indexes of the regexes that match somewhere in `text`, ascending (what
     /// `RegexSet::matches` gives).
     pub(super) fn matches(&self, text: &str) -> impl Iterator<Item = usize> {
-        let pooled = self
-            .caches
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        let mut cache = pooled.unwrap_or_else(|| self.meta.create_cache());
+        let mut cache = {
+            let mut caches = self.caches.lock().unwrap_or_else(PoisonError::into_inner);
+            loop {
+                if let Some(c) = caches.idle.pop() {
+                    break c;
+                }
+                if caches.made < self.max {
+                    caches.made += 1;
+                    break self.meta.create_cache();
+                }
+                caches = self
+                    .freed
+                    .wait(caches)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        };
         let mut found = PatternSet::new(self.meta.pattern_len());
         self.meta
             .which_overlapping_matches_with(&mut cache, &Input::new(text), &mut found);
         self.caches
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .idle
             .push(cache);
+        self.freed.notify_one();
         found
             .iter()
             .map(|p| p.as_usize())
             .collect::<Vec<_>>()
             .into_iter()
+    }
+
+    /// Caches made so far.
+    #[cfg(test)]
+    pub(super) fn caches_made(&self) -> usize {
+        self.caches
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .made
+    }
+}
+
+impl Clone for Set {
+    fn clone(&self) -> Set {
+        Set::new(self.meta.clone(), self.max)
     }
 }
 
@@ -205,10 +247,7 @@ fn regex_set(
     let patterns: Vec<&str> = regexes.iter().map(|(_, _, re)| re.as_str()).collect();
     let first = match build_set(&patterns, size_limit) {
         Ok(meta) => {
-            return Ok(Set {
-                meta,
-                caches: Mutex::default(),
-            });
+            return Ok(Set::new(meta, max_caches()));
         }
         Err(e) => e,
     };
@@ -457,5 +496,40 @@ impl<'a> Build<'a> {
     /// The patterns and regexes, for the classifier to keep.
     pub(super) fn finish(self) -> (Vec<Pattern>, Vec<(usize, usize, LazyRegex)>) {
         (self.patterns, self.regexes)
+    }
+}
+
+#[cfg(test)]
+mod set_tests {
+    use super::*;
+
+    /// Searches from several threads at once share the one cache allowed, each waiting
+    /// its turn, and every one gets its own answer.
+    #[test]
+    fn searches_beyond_the_cache_cap_wait_and_answer_right() {
+        let meta = build_set(
+            &[r"\bdetain\w*", r"\burgent\b", r"[0-9]{3}/[0-9]{4}"],
+            1 << 20,
+        )
+        .unwrap();
+        let set = Set::new(meta, 1);
+        let texts = [
+            ("journalist detained", vec![0]),
+            ("urgent: case 123/2026", vec![1, 2]),
+            ("nothing here", vec![]),
+        ];
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let (set, texts) = (&set, &texts);
+                s.spawn(move || {
+                    for i in 0..300 {
+                        let (text, want) = &texts[(i + t) % texts.len()];
+                        assert_eq!(set.matches(text).collect::<Vec<_>>(), *want, "{text}");
+                    }
+                });
+            }
+        });
+        assert_eq!(set.caches_made(), 1);
+        assert_eq!(set.clone().caches_made(), 0, "a clone starts with no cache");
     }
 }
