@@ -115,11 +115,10 @@ fn keys_of(item: &ParsedItem, link: Option<&str>) -> Keys {
             short_hash(&format!("{title}\0{}", p.timestamp()))
         ));
     }
-    keys.push(format!("t:{}", short_hash(&title)));
-    // A title-only key is too weak to *match* on when anything stronger exists: keep it
-    // only as the last resort for items that have nothing else.
-    if keys.len() > 1 {
-        keys.pop();
+    // A title-only key is too weak to *match* on when anything stronger exists: it is
+    // only the last resort for items that have nothing else.
+    if keys.is_empty() {
+        keys.push(format!("t:{}", short_hash(&title)));
     }
     Keys { keys }
 }

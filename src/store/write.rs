@@ -58,13 +58,16 @@ impl StoredPoll {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowText {
     content_hash: String,
-    categories: String,
-    authors: String,
-    reasons: String,
-    case_codes: String,
-    tags: String,
-    countries: String,
+    categories: Json,
+    authors: Json,
+    reasons: Json,
+    case_codes: Json,
+    tags: Json,
+    countries: Json,
 }
+
+/// A JSON list as stored: most are empty, and `[]` is not allocated for each.
+type Json = Cow<'static, str>;
 
 impl RowText {
     fn of(item: &ParsedItem, class: &Classification) -> RowText {
@@ -134,8 +137,11 @@ fn content_hash(i: &ParsedItem) -> String {
     hex(&h.finalize()[..16])
 }
 
-fn json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("plain data serialises")
+fn json<T: serde::Serialize>(v: &[T]) -> Json {
+    if v.is_empty() {
+        return Cow::Borrowed("[]");
+    }
+    Cow::Owned(serde_json::to_string(v).expect("plain data serialises"))
 }
 
 impl Store {
