@@ -98,6 +98,8 @@ impl StoreError {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The page cache size set by [`Store::fit_cache`] (KiB); SQLite's default until then.
+    cache_kib: std::cell::Cell<i64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -141,12 +143,18 @@ impl Store {
         // same index pages many times, and a checkpoint copies each page once.
         conn.pragma_update(None, "wal_autocheckpoint", 8192)
             .map_err(open_err)?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
+        let mut store = Store::on(conn, path.to_path_buf());
         store.migrate()?;
         Ok(store)
+    }
+
+    /// The store on an open connection.
+    fn on(conn: Connection, path: PathBuf) -> Store {
+        Store {
+            conn,
+            path,
+            cache_kib: std::cell::Cell::new(MIN_CACHE_KIB),
+        }
     }
 
     /// A second connection to the database at `path` (already migrated), for reads.
@@ -160,18 +168,12 @@ impl Store {
             .map_err(open_err)?;
         conn.pragma_update(None, "query_only", true)
             .map_err(open_err)?;
-        Ok(Store {
-            conn,
-            path: path.to_path_buf(),
-        })
+        Ok(Store::on(conn, path.to_path_buf()))
     }
 
     /// An in-memory database, for tests and `inspect`.
     pub fn in_memory() -> Result<Store, StoreError> {
-        let mut store = Store {
-            conn: Connection::open_in_memory()?,
-            path: PathBuf::from(":memory:"),
-        };
+        let mut store = Store::on(Connection::open_in_memory()?, PathBuf::from(":memory:"));
         store.migrate()?;
         Ok(store)
     }
@@ -239,6 +241,27 @@ impl Store {
         Ok(self.conn.execute_batch("PRAGMA shrink_memory")?)
     }
 
+    /// Sizes this connection's page cache to the database: a 64th of the file, at
+    /// least SQLite's default 2,000 KiB and at most [`MAX_CACHE_KIB`]. The writer's
+    /// inserts land at random places in the uid and time indexes, whose pages outgrow
+    /// the default cache as the table grows: at 500,000 items a 10,000-feed first pass
+    /// took 34.7 s with 2,000 KiB and 30.5 s with 8 MiB. A 1,000-feed database (some
+    /// 110 MB) keeps the default, and so its peak memory. Returns the size set, in KiB.
+    pub fn fit_cache(&self) -> Result<i64, StoreError> {
+        let bytes: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+            )?
+            .query_row([], |r| r.get(0))?;
+        let kib = cache_kib_for(bytes);
+        if kib != self.cache_kib.get() {
+            self.conn.pragma_update(None, "cache_size", -kib)?;
+            self.cache_kib.set(kib);
+        }
+        Ok(kib)
+    }
+
     /// `PRAGMA integrity_check`: `ok` or the problems SQLite found.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         Ok(self
@@ -269,6 +292,16 @@ type QueuedPoll = (PollWrite, tokio::sync::oneshot::Sender<Written>);
 /// back so that its items are freed by the poll's task, on any core, rather than by the
 /// one writer thread between two transactions.
 type Written = (Result<PollCounts, StoreError>, PollWrite);
+
+/// SQLite's default page cache (`cache_size = -2000`), and the most [`Store::fit_cache`]
+/// gives the writer, in KiB.
+const MIN_CACHE_KIB: i64 = 2000;
+const MAX_CACHE_KIB: i64 = 8192;
+
+/// The writer's page cache for a database of `bytes` (see [`Store::fit_cache`]), in KiB.
+fn cache_kib_for(bytes: i64) -> i64 {
+    (bytes / 1024 / 64).clamp(MIN_CACHE_KIB, MAX_CACHE_KIB)
+}
 
 /// At most this many polls share one commit.
 const MAX_GROUP: usize = 64;
@@ -413,6 +446,9 @@ fn group_writer(
 ) {
     while let Ok(first) = queue.recv() {
         let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = store.fit_cache() {
+            tracing::debug!(error = %e, "cannot size the page cache; it keeps its size");
+        }
         let mut jobs: Vec<QueuedPoll> = Vec::new();
         let mut counts: Vec<PollCounts> = Vec::new();
         let mut failed = false;
@@ -562,6 +598,38 @@ mod writer_tests {
             "its state was rolled back too"
         );
         assert!(s.source_state("c").unwrap().is_some());
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    #[test]
+    fn the_writers_cache_grows_with_the_database_within_bounds() {
+        const MB: i64 = 1 << 20;
+        assert_eq!(cache_kib_for(0), 2000, "SQLite's default");
+        assert_eq!(
+            cache_kib_for(110 * MB),
+            2000,
+            "a 1,000-feed first pass keeps it"
+        );
+        assert_eq!(cache_kib_for(256 * MB), 4096);
+        assert_eq!(cache_kib_for(2048 * MB), 8192, "and never more than 8 MiB");
+    }
+
+    #[test]
+    fn fit_cache_sets_the_connection_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        store.conn.pragma_update(None, "cache_size", -100).unwrap();
+        store.cache_kib.set(100);
+        assert_eq!(store.fit_cache().unwrap(), 2000);
+        let set: i64 = store
+            .conn
+            .pragma_query_value(None, "cache_size", |r| r.get(0))
+            .unwrap();
+        assert_eq!(set, -2000);
     }
 }
 

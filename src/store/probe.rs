@@ -42,10 +42,7 @@ impl Store {
         };
         let conn = rusqlite::Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
-        Ok(Store {
-            conn,
-            path: path.to_path_buf(),
-        })
+        Ok(Store::on(conn, path.to_path_buf()))
     }
 }
 
