@@ -173,36 +173,39 @@ impl Set {
     /// The indexes of the regexes that match somewhere in `text`, ascending (what
     /// `RegexSet::matches` gives).
     pub(super) fn matches(&self, text: &str) -> impl Iterator<Item = usize> {
-        let mut cache = {
-            let mut caches = self.caches.lock().unwrap_or_else(PoisonError::into_inner);
-            loop {
-                if let Some(c) = caches.idle.pop() {
-                    break c;
-                }
-                if caches.made < self.max {
-                    caches.made += 1;
-                    break self.meta.create_cache();
-                }
-                caches = self
-                    .freed
-                    .wait(caches)
-                    .unwrap_or_else(PoisonError::into_inner);
-            }
-        };
+        let mut lease = self.lease();
         let mut found = PatternSet::new(self.meta.pattern_len());
         self.meta
-            .which_overlapping_matches_with(&mut cache, &Input::new(text), &mut found);
-        self.caches
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .idle
-            .push(cache);
-        self.freed.notify_one();
+            .which_overlapping_matches_with(lease.cache(), &Input::new(text), &mut found);
+        drop(lease);
         found
             .iter()
             .map(|p| p.as_usize())
             .collect::<Vec<_>>()
             .into_iter()
+    }
+
+    /// A cache to search with: an idle one, a new one while fewer than `max` exist, or
+    /// the next one given back.
+    fn lease(&self) -> Lease<'_> {
+        let mut caches = self.caches.lock().unwrap_or_else(PoisonError::into_inner);
+        let cache = loop {
+            if let Some(c) = caches.idle.pop() {
+                break c;
+            }
+            if caches.made < self.max {
+                caches.made += 1;
+                break self.meta.create_cache();
+            }
+            caches = self
+                .freed
+                .wait(caches)
+                .unwrap_or_else(PoisonError::into_inner);
+        };
+        Lease {
+            set: self,
+            cache: Some(cache),
+        }
     }
 
     /// Caches made so far.
@@ -218,6 +221,38 @@ impl Set {
 impl Clone for Set {
     fn clone(&self) -> Set {
         Set::new(self.meta.clone(), self.max)
+    }
+}
+
+/// A cache taken from a [`Set`], given back when dropped, even by a search that
+/// panicked (that cache is dropped and its place freed): otherwise every later search
+/// would wait for it forever.
+struct Lease<'a> {
+    set: &'a Set,
+    cache: Option<meta::Cache>,
+}
+
+impl Lease<'_> {
+    fn cache(&mut self) -> &mut meta::Cache {
+        self.cache
+            .as_mut()
+            .expect("a lease holds its cache until dropped")
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let mut caches = self
+            .set
+            .caches
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match self.cache.take() {
+            Some(c) if !std::thread::panicking() => caches.idle.push(c),
+            _ => caches.made -= 1,
+        }
+        drop(caches);
+        self.set.freed.notify_one();
     }
 }
 
@@ -531,5 +566,32 @@ mod set_tests {
         });
         assert_eq!(set.caches_made(), 1);
         assert_eq!(set.clone().caches_made(), 0, "a clone starts with no cache");
+    }
+
+    /// A search that panics gives its place back: the next search gets a cache rather
+    /// than waiting forever.
+    #[test]
+    fn a_search_that_panics_does_not_keep_its_cache() {
+        let meta = build_set(&[r"urgent"], 1 << 20).unwrap();
+        let set = std::sync::Arc::new(Set::new(meta, 1));
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _lease = set.lease();
+            panic!("a search that fails");
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(
+            set.caches_made(),
+            0,
+            "the panicked search's cache is dropped"
+        );
+        let (done, answer) = std::sync::mpsc::channel();
+        let searcher = std::sync::Arc::clone(&set);
+        std::thread::spawn(move || {
+            let _ = done.send(searcher.matches("urgent").collect::<Vec<_>>());
+        });
+        let found = answer
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the next search got a cache");
+        assert_eq!(found, vec![0]);
     }
 }
