@@ -108,8 +108,8 @@ fn keys_of(item: &ParsedItem, link: Option<&str>) -> Keys {
     if let Some(l) = link {
         keys.push(format!("l:{l}"));
     }
-    let title = normalize(&item.title);
     if let Some(p) = item.published {
+        let title = normalize(&item.title);
         keys.push(format!(
             "d:{}",
             short_hash(&format!("{title}\0{}", p.timestamp()))
@@ -118,7 +118,7 @@ fn keys_of(item: &ParsedItem, link: Option<&str>) -> Keys {
     // A title-only key is too weak to *match* on when anything stronger exists: it is
     // only the last resort for items that have nothing else.
     if keys.is_empty() {
-        keys.push(format!("t:{}", short_hash(&title)));
+        keys.push(format!("t:{}", short_hash(&normalize(&item.title))));
     }
     Keys { keys }
 }

@@ -247,7 +247,7 @@ impl Store {
     /// the default cache as the table grows: at 500,000 items a 10,000-feed first pass
     /// took 34.7 s with 2,000 KiB and 30.5 s with 8 MiB. A 1,000-feed database (some
     /// 110 MB) keeps the default, and so its peak memory. Returns the size set, in KiB.
-    pub fn fit_cache(&self) -> Result<i64, StoreError> {
+    fn fit_cache(&self) -> Result<i64, StoreError> {
         let bytes: i64 = self
             .conn
             .prepare_cached(
