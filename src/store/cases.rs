@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use rusqlite::params_from_iter;
 
-use super::items::{ITEM_COLUMNS, ItemFilter, item_from_row};
+use super::items::{ITEM_AND_ROW_COLUMNS, ItemFilter, item_and_row};
 use super::{Store, StoreError};
 use crate::group::{Candidate, group};
 use crate::model::{Related, StoredItem};
@@ -60,9 +60,10 @@ fn lead_key(i: &StoredItem, row: i64, trust: &Trust) -> (Reverse<i32>, DateTime<
 }
 
 impl Store {
-    /// The first [`PER_CODE`] stored items carrying each of `codes`: their uids from the
-    /// code index first, then the items by uid, each step on an index.
-    fn items_with_codes(&self, codes: &[String]) -> Result<Vec<StoredItem>, StoreError> {
+    /// The first [`PER_CODE`] stored items carrying each of `codes`, with their row ids:
+    /// their uids from the code index first, then the items by uid, each step on an
+    /// index.
+    fn items_with_codes(&self, codes: &[String]) -> Result<Vec<(i64, StoredItem)>, StoreError> {
         let mut uids: Vec<String> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         let mut stmt = self.conn.prepare_cached(
@@ -82,40 +83,16 @@ impl Store {
         let mut out = Vec::with_capacity(uids.len());
         for chunk in uids.chunks(500) {
             let sql = format!(
-                "SELECT {ITEM_COLUMNS} FROM items WHERE uid IN ({})",
+                "SELECT {ITEM_AND_ROW_COLUMNS} FROM items WHERE uid IN ({})",
                 vec!["?"; chunk.len()].join(",")
             );
             let mut stmt = self.conn.prepare(&sql)?;
-            let rows = stmt.query_map(params_from_iter(chunk.iter()), item_from_row)?;
+            let rows = stmt.query_map(params_from_iter(chunk.iter()), item_and_row)?;
             for r in rows {
                 out.push(r?);
             }
         }
         Ok(out)
-    }
-
-    /// The row id (strict insertion order) of each of `items`, in their order.
-    fn row_ids(&self, items: &[StoredItem]) -> Result<Vec<i64>, StoreError> {
-        let mut ids: HashMap<String, i64> = HashMap::with_capacity(items.len());
-        let uids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
-        for chunk in uids.chunks(500) {
-            let sql = format!(
-                "SELECT uid, id FROM items WHERE uid IN ({})",
-                vec!["?"; chunk.len()].join(",")
-            );
-            let mut stmt = self.conn.prepare(&sql)?;
-            let rows = stmt.query_map(params_from_iter(chunk.iter()), |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })?;
-            for r in rows {
-                let (uid, id) = r?;
-                ids.insert(uid, id);
-            }
-        }
-        Ok(uids
-            .iter()
-            .map(|u| ids.get(*u).copied().unwrap_or(i64::MAX))
-            .collect())
     }
 
     /// The urgent selection, newest first, at most `limit` entries, one per case
@@ -157,7 +134,11 @@ impl Store {
         trust: &Trust,
     ) -> Result<Vec<StoredItem>, StoreError> {
         let limit = filter.limit.unwrap_or(200);
-        let (items, in_pool) = self.pool_with_codes(filter)?;
+        let Pool {
+            items,
+            rows,
+            in_pool,
+        } = self.pool_with_codes(filter)?;
         let code_only: Vec<bool> = items.iter().map(|i| !in_pool.contains(&i.id)).collect();
         // Only the pool groups by title; the rest joins through the pool's codes.
         let roots = group(&candidates(&items, &in_pool), &code_only);
@@ -165,7 +146,6 @@ impl Store {
         for (n, r) in roots.iter().enumerate() {
             groups.entry(*r).or_default().push(n);
         }
-        let rows = self.row_ids(&items)?;
         let cases = Cases {
             items: &items,
             rows: &rows,
@@ -194,12 +174,12 @@ impl Store {
     /// The urgent pool of `filter`, then the stored items that carry its codes and the
     /// codes of the originals its follow-ups develop (no more per item than classifying
     /// keeps: items stored before the cap may hold thousands). Returns them all, pool
-    /// first, and the ids of the pool.
-    fn pool_with_codes(
-        &self,
-        filter: &ItemFilter,
-    ) -> Result<(Vec<StoredItem>, HashSet<String>), StoreError> {
-        let pool = self.items(&Self::urgent_pool_filter(filter))?;
+    /// first, their row ids in the same order, and the ids of the pool.
+    fn pool_with_codes(&self, filter: &ItemFilter) -> Result<Pool, StoreError> {
+        let (mut rows, pool): (Vec<i64>, Vec<StoredItem>) = self
+            .items_with_rows(&Self::urgent_pool_filter(filter))?
+            .into_iter()
+            .unzip();
         let mut wanted: Vec<String> = Vec::new();
         let mut seen: HashSet<&str> = HashSet::new();
         for i in &pool {
@@ -213,13 +193,28 @@ impl Store {
         }
         let in_pool: HashSet<String> = pool.iter().map(|i| i.id.clone()).collect();
         let mut items = pool;
-        for extra in self.items_with_codes(&wanted)? {
+        for (row, extra) in self.items_with_codes(&wanted)? {
             if !in_pool.contains(&extra.id) {
                 items.push(extra);
+                rows.push(row);
             }
         }
-        Ok((items, in_pool))
+        Ok(Pool {
+            items,
+            rows,
+            in_pool,
+        })
     }
+}
+
+/// The items an urgent selection groups (see [`Store::pool_with_codes`]).
+struct Pool {
+    /// The urgent pool, then the items that carry its codes.
+    items: Vec<StoredItem>,
+    /// Each item's row id (strict insertion order), in the same order.
+    rows: Vec<i64>,
+    /// The uids of the pool.
+    in_pool: HashSet<String>,
 }
 
 /// What grouping compares of each item. Items outside the pool join groups only

@@ -110,6 +110,20 @@ pub(super) const ITEM_COLUMNS: &str = "uid, source, title, link, summary, conten
      authors, published, updated, first_seen, language, urgent, score, reasons, case_codes, tags, \
      countries";
 
+/// [`ITEM_COLUMNS`] and then the row id (a strict insertion order), read by
+/// [`item_and_row`].
+pub(super) const ITEM_AND_ROW_COLUMNS: &str = "uid, source, title, link, summary, content, \
+     categories, authors, published, updated, first_seen, language, urgent, score, reasons, \
+     case_codes, tags, countries, id";
+
+/// A row of [`ITEM_AND_ROW_COLUMNS`]: the row id and the item.
+pub(super) fn item_and_row(r: &rusqlite::Row) -> rusqlite::Result<(i64, StoredItem)> {
+    Ok((r.get(ROW_ID_AT)?, item_from_row(r)?))
+}
+
+/// Where the row id is in [`ITEM_AND_ROW_COLUMNS`]: after every column of [`ITEM_COLUMNS`].
+const ROW_ID_AT: usize = 18;
+
 /// A row of [`ITEM_COLUMNS`] as a [`StoredItem`] (not grouped: no related items).
 pub(super) fn item_from_row(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
     let list = |i: usize| -> rusqlite::Result<Vec<String>> {
@@ -142,18 +156,31 @@ pub(super) fn item_from_row(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
 impl Store {
     /// Reads items, newest first.
     pub fn items(&self, f: &ItemFilter) -> Result<Vec<StoredItem>, StoreError> {
+        Ok(self
+            .items_with_rows(f)?
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect())
+    }
+
+    /// [`items`](Self::items), each with its row id (what ranks the leads of a case
+    /// group: read here rather than looked up again by uid).
+    pub(super) fn items_with_rows(
+        &self,
+        f: &ItemFilter,
+    ) -> Result<Vec<(i64, StoredItem)>, StoreError> {
         if f.per_source.is_some() {
             return self.items_by_share(f);
         }
-        let (sql, args) = f.sql(ITEM_COLUMNS);
+        let (sql, args) = f.sql(ITEM_AND_ROW_COLUMNS);
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args.iter()), item_from_row)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), item_and_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// [`items`](Self::items) with a per-source cap: which rows, from the index alone
     /// (the rows a source has beyond its share are skipped there), then those rows.
-    fn items_by_share(&self, f: &ItemFilter) -> Result<Vec<StoredItem>, StoreError> {
+    fn items_by_share(&self, f: &ItemFilter) -> Result<Vec<(i64, StoredItem)>, StoreError> {
         let (sql, args) = f.sql("id, source");
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params_from_iter(args.iter()))?;
@@ -169,19 +196,20 @@ impl Store {
         let mut by_id: HashMap<i64, StoredItem> = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let sql = format!(
-                "SELECT {ITEM_COLUMNS}, id FROM items WHERE id IN ({})",
+                "SELECT {ITEM_AND_ROW_COLUMNS} FROM items WHERE id IN ({})",
                 vec!["?"; chunk.len()].join(",")
             );
             let mut stmt = self.conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(params_from_iter(chunk.iter()), |r| {
-                Ok((r.get::<_, i64>(18)?, item_from_row(r)?))
-            })?;
+            let rows = stmt.query_map(params_from_iter(chunk.iter()), item_and_row)?;
             for r in rows {
                 let (id, item) = r?;
                 by_id.insert(id, item);
             }
         }
-        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+        Ok(ids
+            .iter()
+            .filter_map(|&id| by_id.remove(&id).map(|i| (id, i)))
+            .collect())
     }
 
     /// A fingerprint of what `f` selects: which items, in which order, in which version
@@ -268,6 +296,14 @@ mod tests {
                 text: None,
             })
             .collect()
+    }
+
+    #[test]
+    fn the_row_id_follows_the_item_columns() {
+        let cols = |s: &'static str| s.split(',').map(str::trim).collect::<Vec<_>>();
+        let (item, with_row) = (cols(ITEM_COLUMNS), cols(ITEM_AND_ROW_COLUMNS));
+        assert_eq!(with_row[..ROW_ID_AT], item[..]);
+        assert_eq!(with_row[ROW_ID_AT..], ["id"]);
     }
 
     fn item(guid: Option<&str>, link: &str, title: &str) -> ParsedItem {
