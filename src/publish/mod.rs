@@ -34,7 +34,7 @@ pub mod websub;
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -162,6 +162,11 @@ struct RenderedSelection {
 /// least recently requested goes first).
 pub const MAX_ON_DEMAND: usize = 64;
 
+/// Selections of this many items and more are rendered in their formats in parallel
+/// (fewer take less than the threads cost: a source's own documents, thousands of them
+/// with `output.on_disk = "all"`).
+const PARALLEL_FROM: usize = 64;
+
 type OnDemandCache = lru::LruCache<Selection, RenderedSelection>;
 
 /// What is published and where, besides the items: `[output]`, the public URL, the
@@ -193,6 +198,10 @@ pub struct Publisher {
     /// are served from, and bounded: at most [`MAX_ON_DEMAND`], least recently
     /// requested dropped first.
     on_demand: Arc<Mutex<OnDemandCache>>,
+    /// `sources.opml`, rendered once: it shows the configured sources only, which a
+    /// publisher never changes (a reload makes a new one). With 10,000 sources it is
+    /// 2 MB, and rendering it was a fifth of a publish.
+    opml: Arc<OnceLock<Arc<Rendered>>>,
     disk: Arc<Disk>,
 }
 
@@ -221,6 +230,7 @@ impl Publisher {
             on_demand: Arc::new(Mutex::new(lru::LruCache::new(
                 NonZeroUsize::new(MAX_ON_DEMAND).unwrap_or(NonZeroUsize::MIN),
             ))),
+            opml: Arc::default(),
             disk: Arc::new(Disk::new(output.dir.clone())),
         }
     }
@@ -301,18 +311,21 @@ impl Publisher {
     ) -> Result<Snapshot, PublishError> {
         let mut snap = Snapshot::default();
         let mut used = HashSet::new();
-        let newest = Self::newest(store, empty_since)?;
-        let health = self.health(store)?;
-        self.render_eager(store, newest, &health, &mut snap, &mut used)?;
-        self.refresh_on_demand(store, newest, &health, &mut snap, &mut used)?;
-        snap.add(
-            "sources.opml".into(),
-            opml::render(
-                &self.settings.title,
-                &self.settings.public_url,
-                self.catalog.infos(),
-            ),
-        );
+        // The first render of `sources.opml` runs beside the selections: it needs no
+        // store, and the command that polls once and publishes renders it every time.
+        let opml = std::thread::scope(|scope| {
+            let opml = (self.opml.get().is_none()).then(|| scope.spawn(|| self.sources_opml()));
+            let newest = Self::newest(store, empty_since)?;
+            let health = self.health(store)?;
+            self.render_eager(store, newest, &health, &mut snap, &mut used)?;
+            self.refresh_on_demand(store, newest, &health, &mut snap, &mut used)?;
+            Ok::<_, PublishError>(match opml.map(|t| t.join()) {
+                Some(Ok(doc)) => doc,
+                Some(Err(panic)) => std::panic::resume_unwind(panic),
+                None => self.sources_opml(),
+            })
+        })?;
+        snap.files.insert("sources.opml".into(), opml);
         snap.disk.insert("sources.opml".into());
         self.cache.retain(&used);
         if let Some(page) = snap.files.get("urgent.html").cloned() {
@@ -320,6 +333,20 @@ impl Publisher {
             snap.disk.insert("index.html".into());
         }
         Ok(snap)
+    }
+
+    /// `sources.opml` (rendered on first use, see [`Publisher::opml`](Self)).
+    fn sources_opml(&self) -> Arc<Rendered> {
+        self.opml
+            .get_or_init(|| {
+                let (body, content_type) = opml::render(
+                    &self.settings.title,
+                    &self.settings.public_url,
+                    self.catalog.infos(),
+                );
+                Arc::new(Rendered::new(body, content_type))
+            })
+            .clone()
     }
 
     /// The selections rendered at every publish, into `snap` (the main urgent one's
@@ -509,21 +536,22 @@ impl Publisher {
             _ => None,
         };
         let title = sel.title(&self.settings.title, source_title.as_deref());
-        let mut docs = Vec::with_capacity(Format::ALL.len());
-        for format in Format::ALL {
+        let updated = prepared.iter().map(|i| i.updated).max().unwrap_or(newest);
+        let render = |format: Format| {
             let meta = FeedMeta {
                 title: &title,
                 public_url: &self.settings.public_url,
                 selection: sel,
                 format,
-                updated: prepared.iter().map(|i| i.updated).max().unwrap_or(newest),
+                updated,
                 hubs: &self.settings.hubs,
                 languages: self.catalog.languages(),
                 health,
             };
             let (body, content_type) = render_format(&meta, &prepared)?;
-            docs.push((meta.path(), Arc::new(Rendered::new(body, content_type))));
-        }
+            Ok((meta.path(), Arc::new(Rendered::new(body, content_type))))
+        };
+        let docs = in_every_format(prepared.len() >= PARALLEL_FROM, render)?;
         Ok(RenderedSelection {
             fingerprint,
             docs,
@@ -531,6 +559,30 @@ impl Publisher {
             cases,
         })
     }
+}
+
+/// `render` of every format, in [`Format::ALL`]'s order; with `parallel`, each format on
+/// a thread of its own (the main documents of a large store, rendered while a poll may
+/// wait for its new items to be published). The first format that fails fails all; a
+/// panic goes on as a panic, as it would on one thread.
+fn in_every_format<T: Send>(
+    parallel: bool,
+    render: impl Fn(Format) -> Result<T, PublishError> + Sync,
+) -> Result<Vec<T>, PublishError> {
+    if !parallel {
+        return Format::ALL.into_iter().map(render).collect();
+    }
+    std::thread::scope(|scope| {
+        let render = &render;
+        let threads: Vec<_> = Format::ALL
+            .into_iter()
+            .map(|f| scope.spawn(move || render(f)))
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 fn render_format(
@@ -607,4 +659,84 @@ fn served_changes(before: &Snapshot, after: &Snapshot) -> Vec<String> {
         })
         .map(|(path, _)| path.clone())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn publisher(dir: &Path, ids: &[&str]) -> Publisher {
+        let sources: Arc<[Source]> = ids
+            .iter()
+            .map(|id| Source {
+                id: id.to_string(),
+                title: id.to_string(),
+                url: Url::parse(&format!("https://{id}.example.org/feed")).unwrap(),
+                language: None,
+                schedule: "0 */10 * * * *".into(),
+                enabled: true,
+                trust: 0,
+                fetch: Default::default(),
+                max_defer: std::time::Duration::from_secs(3600),
+                kind: Default::default(),
+            })
+            .collect();
+        let output = Output {
+            dir: dir.join("public"),
+            title: "tocsin".into(),
+            max_items: 50,
+            on_disk: OnDisk::Main,
+            max_per_source: 25,
+        };
+        let public_url = Url::parse("https://tocsin.example.org/").unwrap();
+        Publisher::new(&output, &public_url, &[], &sources)
+    }
+
+    #[test]
+    fn sources_opml_is_rendered_once_per_publisher() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::in_memory().unwrap();
+        let opml = |snap: &Snapshot| {
+            let doc = snap.get("sources.opml").unwrap().clone();
+            (String::from_utf8(doc.body().to_vec()).unwrap(), doc)
+        };
+        let p = publisher(dir.path(), &["omct", "promolex"]);
+        let (first, doc) = opml(&p.render(&store, DateTime::UNIX_EPOCH).unwrap());
+        assert!(first.contains("sources/omct.atom") && first.contains("sources/promolex.atom"));
+        let (_, again) = opml(&p.render(&store, DateTime::UNIX_EPOCH).unwrap());
+        assert!(Arc::ptr_eq(&doc, &again), "rendered again");
+        // A reload makes a new publisher, which renders the new sources.
+        let reloaded = publisher(dir.path(), &["omct", "fidh"]);
+        let (now, _) = opml(&reloaded.render(&store, DateTime::UNIX_EPOCH).unwrap());
+        assert!(
+            now.contains("sources/fidh.atom") && !now.contains("promolex"),
+            "{now}"
+        );
+    }
+
+    #[test]
+    fn formats_rendered_in_parallel_come_in_order_and_fail_as_on_one_thread() {
+        let names = |f: Format| Ok(format!("{f:?} {}", f.ext()));
+        let one = in_every_format(false, names).unwrap();
+        assert_eq!(one.len(), Format::ALL.len());
+        assert_eq!(in_every_format(true, names).unwrap(), one);
+        let failing = |f: Format| match f {
+            Format::Json => Err(PublishError::Render {
+                path: "x.json".into(),
+                message: "too deep".into(),
+            }),
+            _ => Ok(f.ext()),
+        };
+        for parallel in [false, true] {
+            let e = in_every_format(parallel, failing).unwrap_err();
+            assert!(e.to_string().contains("x.json"), "{e}");
+        }
+        let panics = std::panic::catch_unwind(|| {
+            in_every_format(true, |f| match f {
+                Format::Rss => panic!("rss"),
+                _ => Ok(()),
+            })
+        });
+        assert!(panics.is_err());
+    }
 }

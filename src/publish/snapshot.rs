@@ -134,7 +134,8 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub(super) fn add(&mut self, path: String, (body, content_type): (Vec<u8>, &'static str)) {
+    #[cfg(test)]
+    fn add(&mut self, path: String, (body, content_type): (Vec<u8>, &'static str)) {
         self.files
             .insert(path, Arc::new(Rendered::new(body, content_type)));
     }
