@@ -41,7 +41,10 @@ impl Disk {
                 continue;
             }
             let body = doc.body();
-            let same_on_disk = std::fs::read(&path).is_ok_and(|b| b == body);
+            // The length first: a changed document is seldom the same size, and reading
+            // it back (2 MB for `sources.opml` with 10,000 sources) is then for nothing.
+            let same_on_disk = std::fs::metadata(&path).is_ok_and(|m| m.len() == body.len() as u64)
+                && std::fs::read(&path).is_ok_and(|b| b == body);
             if !same_on_disk {
                 let dir = path.parent().unwrap_or(&self.dir);
                 if !written.contains_key(name) || !dir.is_dir() {
@@ -146,4 +149,48 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     tmp.write_all(bytes)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::publish::Rendered;
+    use std::sync::Arc;
+
+    fn snapshot(docs: &[(&str, &str)]) -> Snapshot {
+        let mut snap = Snapshot::default();
+        for (name, body) in docs {
+            let doc = Rendered::new(body.as_bytes().to_vec(), "text/plain");
+            snap.files.insert(name.to_string(), Arc::new(doc));
+            snap.disk.insert(name.to_string());
+        }
+        snap
+    }
+
+    #[test]
+    fn a_new_process_rewrites_exactly_the_files_that_differ() {
+        let dir = tempfile::tempdir().unwrap();
+        let snap = snapshot(&[
+            ("a.atom", "<feed>one</feed>"),
+            ("b.rss", "<rss>two</rss>"),
+            ("c.json", "{}"),
+        ]);
+        let mut first = Disk::new(dir.path().to_path_buf()).write(&snap).unwrap();
+        first.sort();
+        assert_eq!(first, ["a.atom", "b.rss", "c.json"]);
+        // A crash left one file torn at the same length, one cut short.
+        std::fs::write(dir.path().join("a.atom"), "<feed>ONE</feed>").unwrap();
+        std::fs::write(dir.path().join("b.rss"), "<rss>").unwrap();
+        let mut again = Disk::new(dir.path().to_path_buf()).write(&snap).unwrap();
+        again.sort();
+        assert_eq!(again, ["a.atom", "b.rss"], "c.json is as it should be");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("a.atom")).unwrap(),
+            "<feed>one</feed>"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("b.rss")).unwrap(),
+            "<rss>two</rss>"
+        );
+    }
 }

@@ -619,7 +619,11 @@ mod cache_tests {
         );
         assert_eq!(cache_kib_for(256 * MB), 4096);
         assert_eq!(cache_kib_for(1024 * MB), 16384);
-        assert_eq!(cache_kib_for(4096 * MB), 16384, "and never more than 16 MiB");
+        assert_eq!(
+            cache_kib_for(4096 * MB),
+            16384,
+            "and never more than 16 MiB"
+        );
     }
 
     #[test]
