@@ -315,10 +315,11 @@ pub fn resolve(path: &str, query: Option<&str>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn source(id: &str) -> Source {
+    /// A feed source with the defaults, for the publish stage's tests.
+    pub(in crate::publish) fn source(id: &str) -> Source {
         Source {
             id: id.into(),
             title: id.into(),

@@ -666,21 +666,7 @@ mod tests {
     use super::*;
 
     fn publisher(dir: &Path, ids: &[&str]) -> Publisher {
-        let sources: Arc<[Source]> = ids
-            .iter()
-            .map(|id| Source {
-                id: id.to_string(),
-                title: id.to_string(),
-                url: Url::parse(&format!("https://{id}.example.org/feed")).unwrap(),
-                language: None,
-                schedule: "0 */10 * * * *".into(),
-                enabled: true,
-                trust: 0,
-                fetch: Default::default(),
-                max_defer: std::time::Duration::from_secs(3600),
-                kind: Default::default(),
-            })
-            .collect();
+        let sources: Arc<[Source]> = ids.iter().map(|id| catalog::tests::source(id)).collect();
         let output = Output {
             dir: dir.join("public"),
             title: "tocsin".into(),
