@@ -105,16 +105,20 @@ impl<'a> Quota<'a> {
     }
 }
 
+/// The columns [`item_from_row`] reads, in its order: written once, for both lists below.
+macro_rules! item_columns {
+    () => {
+        "uid, source, title, link, summary, content, categories, authors, published, updated, \
+         first_seen, language, urgent, score, reasons, case_codes, tags, countries"
+    };
+}
+
 /// The columns [`item_from_row`] reads, in its order.
-pub(super) const ITEM_COLUMNS: &str = "uid, source, title, link, summary, content, categories, \
-     authors, published, updated, first_seen, language, urgent, score, reasons, case_codes, tags, \
-     countries";
+pub(super) const ITEM_COLUMNS: &str = item_columns!();
 
 /// [`ITEM_COLUMNS`] and then the row id (a strict insertion order), read by
 /// [`item_and_row`].
-pub(super) const ITEM_AND_ROW_COLUMNS: &str = "uid, source, title, link, summary, content, \
-     categories, authors, published, updated, first_seen, language, urgent, score, reasons, \
-     case_codes, tags, countries, id";
+pub(super) const ITEM_AND_ROW_COLUMNS: &str = concat!(item_columns!(), ", id");
 
 /// A row of [`ITEM_AND_ROW_COLUMNS`]: the row id and the item.
 pub(super) fn item_and_row(r: &rusqlite::Row) -> rusqlite::Result<(i64, StoredItem)> {
