@@ -11,6 +11,7 @@
 
 mod alerts;
 mod cases;
+mod checkpoint;
 mod follow;
 mod items;
 mod marks;
@@ -140,8 +141,10 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(open_err)?;
         // Checkpoint every 8192 pages (32 MiB) rather than 1000: a poll pass rewrites the
-        // same index pages many times, and a checkpoint copies each page once.
-        conn.pragma_update(None, "wal_autocheckpoint", 8192)
+        // same index pages many times, and a checkpoint copies each page once. The
+        // daemon's writer hands its checkpoints to a thread of their own (see
+        // `checkpoint`); this is for the other connections (a command beside it).
+        conn.pragma_update(None, "wal_autocheckpoint", checkpoint::EVERY)
             .map_err(open_err)?;
         let mut store = Store::on(conn, path.to_path_buf());
         store.migrate()?;
@@ -287,6 +290,8 @@ pub struct Db {
     expected: Arc<AtomicUsize>,
     /// The health probe (see [`Db::probe`]).
     probe: Arc<probe::Probe>,
+    /// The checkpointer beside the writer (see `checkpoint`); `None` in memory.
+    rounds: Option<Arc<checkpoint::Rounds>>,
 }
 
 type QueuedPoll = (PollWrite, tokio::sync::oneshot::Sender<Written>);
@@ -322,7 +327,18 @@ impl Drop for WriteExpected {
 }
 
 impl Db {
-    pub fn new(store: Store) -> Db {
+    pub fn new(mut store: Store) -> Db {
+        let rounds = (store.path != Path::new(":memory:"))
+            .then(
+                || match checkpoint::start(&mut store, checkpoint::LENGTHS) {
+                    Ok(rounds) => Some(rounds),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "checkpoints stay on the writer");
+                        None
+                    }
+                },
+            )
+            .flatten();
         let reader = (store.path != Path::new(":memory:"))
             .then(|| Store::open_reader(&store.path).ok())
             .flatten()
@@ -346,6 +362,7 @@ impl Db {
             writes,
             expected,
             probe,
+            rounds,
         }
     }
 
@@ -380,7 +397,15 @@ impl Db {
     /// Leaves the database file whole when a command is done: its write-ahead log
     /// copied in (see [`Store::checkpoint`]). Polls still being written finish first.
     pub async fn close(&self) -> Result<(), StoreError> {
-        let whole = self.call(|s| s.checkpoint()).await?;
+        // Not while the checkpointer runs a round (the writer's connection first, then
+        // the round: the order the writer's own checkpoints take them in).
+        let rounds = self.rounds.clone();
+        let whole = self
+            .call(move |s| match rounds {
+                Some(r) => r.exclusive(|| s.checkpoint()),
+                None => s.checkpoint(),
+            })
+            .await?;
         if !whole {
             tracing::debug!("another connection holds part of the write-ahead log; left in place");
         }

@@ -42,6 +42,10 @@ impl Store {
         };
         let conn = rusqlite::Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        // Its one-row writes never checkpoint: the writer's side does (see `checkpoint`),
+        // and a probe waits for nothing but its own write.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(open_err)?;
         Ok(Store::on(conn, path.to_path_buf()))
     }
 }
