@@ -101,6 +101,9 @@ pub struct Store {
     path: PathBuf,
     /// The page cache size set by [`Store::fit_cache`] (KiB); SQLite's default until then.
     cache_kib: std::cell::Cell<i64>,
+    /// The checkpointer this connection's commits wake (see `checkpoint`), told the
+    /// database's size by [`Store::fit_cache`].
+    rounds: Option<Arc<checkpoint::Rounds>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -157,6 +160,7 @@ impl Store {
             conn,
             path,
             cache_kib: std::cell::Cell::new(MIN_CACHE_KIB),
+            rounds: None,
         }
     }
 
@@ -260,6 +264,9 @@ impl Store {
                 "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
             )?
             .query_row([], |r| r.get(0))?;
+        if let Some(rounds) = &self.rounds {
+            rounds.set_db_bytes(bytes);
+        }
         let kib = cache_kib_for(bytes);
         if kib != self.cache_kib.get() {
             self.conn.pragma_update(None, "cache_size", -kib)?;
