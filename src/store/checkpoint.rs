@@ -6,9 +6,8 @@
 //! log, then of the file). On the one writer thread that wait holds every poll queued
 //! behind it: a 10,000-feed first pass spent some 3 s of its 27-37 s there (the same
 //! pass without any `fsync` took 27.3-29.6 s against 31.2-36.8 s). With the
-//! checkpointer, in 6 alternated pairs, 24.9-30.5 s (median 27.5) against 28.6-35.2 s
-//! (median 30.3); the 1,000-feed pass, where the log is copied four times, did not
-//! change beyond the noise.
+//! checkpointer (package builds alternated, 2 pairs) it took 29.5 and 30.0 s against
+//! 32.5 and 34.3 s.
 //!
 //! Here the writer's connection has no automatic checkpoint. After each commit its
 //! log hook ([`rusqlite::Connection::wal_hook`]) sees how many pages the log holds.
