@@ -149,17 +149,14 @@ pub(super) fn start(writer: &mut Store, lengths: Lengths) -> Result<Arc<Rounds>,
 
 /// The checkpointer's connection: it only reads the log and writes the file.
 fn open(path: &Path) -> Result<Connection, StoreError> {
-    let open_err = |source| StoreError::Open {
-        path: path.to_path_buf(),
-        source,
-    };
-    let conn = Connection::open(path).map_err(open_err)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(open_err)?;
+    let conn = super::connect(path)?;
     // The database is in WAL mode already; saying so also opens it, without which a
     // checkpoint through the C interface does nothing (and answers -1).
     conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(open_err)?;
+        .map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
     Ok(conn)
 }
 
@@ -257,6 +254,28 @@ mod tests {
         }
     }
 
+    /// Every row is there, and the file is whole once the log is copied (between two
+    /// rounds, as `Db::close` does it).
+    fn assert_whole(store: &Store, rounds: &Rounds) {
+        let n: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM fill", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 3000);
+        assert!(rounds.exclusive(|| store.checkpoint()).unwrap());
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+    }
+
+    /// Waits (10 s at most) until the checkpointer has ended a round: it runs on its
+    /// own thread, woken by the commits.
+    fn a_round_ended(rounds: &Rounds) -> usize {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while rounds.counts().0 == 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        rounds.exclusive(|| rounds.counts().0)
+    }
+
     fn pages(wal: &Path) -> u64 {
         // The log's header is 32 bytes, each frame a 24-byte header and a page.
         std::fs::metadata(wal).map_or(0, |m| m.len().saturating_sub(32) / (24 + 4096))
@@ -310,24 +329,16 @@ mod tests {
         };
         let rounds = start(&mut store, lengths).unwrap();
         fill(&mut store, 300);
-        // Once its last round is over, the checkpointer has copied at least the length
-        // that woke it.
-        rounds.exclusive(|| {});
-        let (checkpointer, writer) = rounds.counts();
-        assert_eq!(writer, 0);
-        assert!(checkpointer > 0, "the checkpointer ran");
+        // Once a round is over, the checkpointer has copied at least the length that
+        // woke it.
+        assert!(a_round_ended(&rounds) > 0, "the checkpointer ran");
+        assert_eq!(rounds.counts().1, 0, "the writer never checkpointed");
         assert!(
             rounds.copied.load(Ordering::SeqCst) >= SMALL.every,
             "it copied pages: {}",
             rounds.copied.load(Ordering::SeqCst)
         );
-        let n: i64 = store
-            .conn
-            .query_row("SELECT count(*) FROM fill", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 3000);
-        assert!(store.checkpoint().unwrap());
-        assert_eq!(store.integrity_check().unwrap(), "ok");
+        assert_whole(&store, &rounds);
     }
 
     #[test]
@@ -336,18 +347,11 @@ mod tests {
         let (mut store, wal) = store(dir.path());
         let rounds = start(&mut store, SMALL).unwrap();
         fill(&mut store, 300);
-        let (checkpointer, writer) = rounds.counts();
-        assert!(checkpointer > 0, "the checkpointer ran");
+        assert!(a_round_ended(&rounds) > 0, "the checkpointer ran");
+        let writer = rounds.counts().1;
         // Some 3,000 pages written; the log was started again from its beginning.
         assert!(pages(&wal) <= 200 + 20, "{} pages", pages(&wal));
-        // Every row is there, and the file is whole once the log is copied.
-        let n: i64 = store
-            .conn
-            .query_row("SELECT count(*) FROM fill", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 3000);
-        assert!(store.checkpoint().unwrap());
-        assert_eq!(store.integrity_check().unwrap(), "ok");
+        assert_whole(&store, &rounds);
         // The writer checkpoints only when the checkpointer falls behind the bound.
         assert!(writer < 300, "{writer}");
     }
@@ -370,11 +374,7 @@ mod tests {
             "the log stayed near the bound: {} pages",
             pages(&wal)
         );
-        let n: i64 = store
-            .conn
-            .query_row("SELECT count(*) FROM fill", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 3000);
+        assert_whole(&store, &rounds);
     }
 
     #[test]

@@ -112,6 +112,19 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// A connection to the database file at `path` that waits up to 10 s for a lock
+/// another connection holds.
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let open_err = |source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let conn = Connection::open(path).map_err(open_err)?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(open_err)?;
+    Ok(conn)
+}
+
 /// Timestamps are stored as RFC 3339 UTC with seconds, so text order is time order.
 pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -136,9 +149,7 @@ impl Store {
             path: path.to_path_buf(),
             source,
         };
-        let conn = Connection::open(path).map_err(open_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(open_err)?;
+        let conn = connect(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
@@ -166,15 +177,12 @@ impl Store {
 
     /// A second connection to the database at `path` (already migrated), for reads.
     pub fn open_reader(path: &Path) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
-        };
-        let conn = Connection::open(path).map_err(open_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(open_err)?;
+        let conn = connect(path)?;
         conn.pragma_update(None, "query_only", true)
-            .map_err(open_err)?;
+            .map_err(|source| StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
         Ok(Store::on(conn, path.to_path_buf()))
     }
 
