@@ -244,9 +244,17 @@ impl Store {
         // The connection is about to close: a daemon's write under way is not waited
         // for long.
         self.conn.busy_timeout(Duration::from_secs(1))?;
-        let busy: i64 = self
-            .conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        let truncate = || {
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+        };
+        // Not while the checkpointer runs a round (see `checkpoint`).
+        let busy = match &self.rounds {
+            Some(rounds) => rounds.exclusive(truncate)?,
+            None => truncate()?,
+        };
         Ok(busy == 0)
     }
 
@@ -305,8 +313,6 @@ pub struct Db {
     expected: Arc<AtomicUsize>,
     /// The health probe (see [`Db::probe`]).
     probe: Arc<probe::Probe>,
-    /// The checkpointer beside the writer (see `checkpoint`); `None` in memory.
-    rounds: Option<Arc<checkpoint::Rounds>>,
 }
 
 type QueuedPoll = (PollWrite, tokio::sync::oneshot::Sender<Written>);
@@ -343,17 +349,11 @@ impl Drop for WriteExpected {
 
 impl Db {
     pub fn new(mut store: Store) -> Db {
-        let rounds = (store.path != Path::new(":memory:"))
-            .then(
-                || match checkpoint::start(&mut store, checkpoint::LENGTHS) {
-                    Ok(rounds) => Some(rounds),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "checkpoints stay on the writer");
-                        None
-                    }
-                },
-            )
-            .flatten();
+        if store.path != Path::new(":memory:")
+            && let Err(e) = checkpoint::start(&mut store, checkpoint::LENGTHS)
+        {
+            tracing::warn!(error = %e, "checkpoints stay on the writer");
+        }
         let reader = (store.path != Path::new(":memory:"))
             .then(|| Store::open_reader(&store.path).ok())
             .flatten()
@@ -377,7 +377,6 @@ impl Db {
             writes,
             expected,
             probe,
-            rounds,
         }
     }
 
@@ -412,15 +411,7 @@ impl Db {
     /// Leaves the database file whole when a command is done: its write-ahead log
     /// copied in (see [`Store::checkpoint`]). Polls still being written finish first.
     pub async fn close(&self) -> Result<(), StoreError> {
-        // Not while the checkpointer runs a round (the writer's connection first, then
-        // the round: the order the writer's own checkpoints take them in).
-        let rounds = self.rounds.clone();
-        let whole = self
-            .call(move |s| match rounds {
-                Some(r) => r.exclusive(|| s.checkpoint()),
-                None => s.checkpoint(),
-            })
-            .await?;
+        let whole = self.call(|s| s.checkpoint()).await?;
         if !whole {
             tracing::debug!("another connection holds part of the write-ahead log; left in place");
         }
