@@ -23,8 +23,8 @@
 //! parse → classify → store for one source; `reclassify` runs stored items through
 //! changed rules; [`discover`] finds a site's feeds or reads its listing from its
 //! address alone; [`daemon`] wires the stages together and owns the shutdown order;
-//! [`health`], `metrics` and `systemd` report on it; `cli` is the command line, one
-//! file per command.
+//! [`health`], `metrics` and `systemd` report on it; [`memory`] is the allocator and
+//! gives freed memory back; `cli` is the command line, one file per command.
 //!
 //! ## Floors
 //!
@@ -35,7 +35,7 @@
 //!
 //! | floor | modules | what |
 //! |---|---|---|
-//! | 0 | `text`, `model`, `health` | text, data, liveness: nothing of ours |
+//! | 0 | `text`, `model`, `health`, `memory` | text, data, liveness, the allocator: nothing of ours |
 //! | 1 | `fetch` | bytes from servers and files, and what they may reach |
 //! | 2 | `parse` | documents into items |
 //! | 3 | `classify`, `dedup`, `group` | judging items: rules, keys, cases |
@@ -60,6 +60,7 @@ pub mod discover;
 pub mod fetch;
 pub mod group;
 pub mod health;
+pub mod memory;
 mod metrics;
 pub mod model;
 pub mod parse;

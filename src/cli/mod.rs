@@ -283,7 +283,7 @@ fn written(outcome: PublishOutcome) -> Result<PublishOutcome, CliError> {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    limit_malloc_arenas();
+    crate::memory::limit_c_arenas();
     let cli = Cli::parse();
     if !matches!(cli.command, Command::Run) {
         quiet_on_closed_pipe();
@@ -314,22 +314,6 @@ fn quiet_on_closed_pipe() {
     // SAFETY: setting a signal's disposition to SIG_DFL, before the runtime starts threads.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-}
-
-/// glibc gives every thread that allocates its own malloc arena (up to 8 per core),
-/// and freed memory stays in the arena it came from: with the blocking pool's threads
-/// that doubled the peak memory of a large poll. Two arenas are plenty for a daemon
-/// whose work is one writer and a parse per core.
-#[allow(
-    unsafe_code,
-    reason = "mallopt is a C call; it only sets an allocator parameter"
-)]
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
 
@@ -367,6 +351,9 @@ fn load(cli: &Cli) -> Result<Config, CliError> {
     for w in &config.warnings {
         tracing::warn!("{}: {w}", cli.config.display());
     }
+    // Compiling the rules is the peak of a short command such as a poll where every
+    // feed answers 304: what it freed goes back before the work starts.
+    crate::memory::release_free();
     Ok(config)
 }
 

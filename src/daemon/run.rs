@@ -385,24 +385,7 @@ async fn shed_memory(d: &Daemon) {
     let published = d.published.clone();
     let _ = tokio::task::spawn_blocking(move || published.compact()).await;
     d.db.release_memory().await;
-    release_free_memory();
-}
-
-/// Returns the memory glibc's arenas hold free to the system. The heap only shrinks
-/// from its top by itself, so the transient peaks of start-up and of a publish (a
-/// parsed config, rendered documents) stayed resident between polls: with 10,000
-/// sources the idle daemon kept some 20 MB it did not use.
-#[allow(
-    unsafe_code,
-    reason = "malloc_trim is a C call; it only releases free pages of the allocator"
-)]
-fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory of glibc's arenas (it takes their
-    // locks), callable from any thread at any time.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    crate::memory::release_free();
 }
 
 /// The first retry of a failed write comes after this; each failure doubles it.
