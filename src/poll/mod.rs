@@ -305,7 +305,7 @@ impl PollCtx<'_> {
         log_adoption(self.source, adoption);
         self.pipeline
             .db
-            .call(move |s| s.save_source(&next))
+            .save_state(next, self.now)
             .await
             .map_err(|e| self.store_error(e))
     }
@@ -471,7 +471,7 @@ impl Pipeline {
             now,
             crate::fetch::hints::jitter(),
         );
-        if let Err(e) = self.db.call(move |s| s.save_source(&next)).await {
+        if let Err(e) = self.db.save_state(next, now).await {
             tracing::error!(source = %source.id, error = %e, "cannot record the failure");
         }
     }

@@ -208,6 +208,12 @@ fn write_poll(
     state: &SourceState,
 ) -> Result<PollCounts, StoreError> {
     let mut counts = PollCounts::default();
+    if items.is_empty() {
+        // A poll that stored nothing (not modified, the same body, a failure): only
+        // the source's state changes.
+        super::sources::write_state(tx, state)?;
+        return Ok(counts);
+    }
     let mut seen = Seen::of(tx, source)?;
     // Items of a source's first poll are its history (the backfill), not news: they
     // are never alert candidates.
