@@ -19,7 +19,7 @@ type Written = (Result<PollCounts, StoreError>, PollWrite);
 const MAX_GROUP: usize = 64;
 
 /// How long an open group waits for polls under way to join it before committing.
-const LINGER: Duration = Duration::from_millis(25);
+pub(super) const LINGER: Duration = Duration::from_millis(25);
 
 /// Counts a poll under way until dropped (see [`Db::expect_write`](super::Db::expect_write)).
 pub struct WriteExpected(pub(super) Arc<AtomicUsize>);
