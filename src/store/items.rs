@@ -282,24 +282,12 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedup::keys_for;
-    use crate::model::{Classification, ParsedItem};
+    use crate::model::ParsedItem;
     use crate::store::{PollCounts, SourceState, StoredPoll};
     use chrono::TimeZone;
 
     fn poll(items: Vec<ParsedItem>) -> Vec<StoredPoll> {
-        let keys = keys_for(&items);
-        items
-            .into_iter()
-            .zip(keys)
-            .map(|(item, keys)| StoredPoll {
-                item,
-                keys,
-                class: Classification::default(),
-                language: None,
-                text: None,
-            })
-            .collect()
+        StoredPoll::unjudged(items)
     }
 
     #[test]

@@ -30,6 +30,23 @@ pub struct StoredPoll {
 }
 
 impl StoredPoll {
+    /// Items as a poll stores them before any rule judged them (tests).
+    #[cfg(test)]
+    pub(super) fn unjudged(items: Vec<ParsedItem>) -> Vec<StoredPoll> {
+        let keys = crate::dedup::keys_for(&items);
+        items
+            .into_iter()
+            .zip(keys)
+            .map(|(item, keys)| StoredPoll {
+                item,
+                keys,
+                class: Classification::default(),
+                language: None,
+                text: None,
+            })
+            .collect()
+    }
+
     /// Computes the row's text columns now: the poll path does it where it classifies
     /// (on a parse slot, any core), so that the one writer thread only runs statements.
     pub fn with_text(mut self) -> StoredPoll {

@@ -113,8 +113,7 @@ pub(super) fn group_writer(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedup::keys_for;
-    use crate::model::{Classification, ParsedItem};
+    use crate::model::ParsedItem;
     use crate::store::{Db, ItemFilter, SourceState, StoredPoll};
     use chrono::Utc;
 
@@ -125,21 +124,10 @@ mod tests {
             title: guid.into(),
             ..Default::default()
         }];
-        let keys = keys_for(&items);
         PollWrite {
             source: source.into(),
             now: Utc::now(),
-            items: items
-                .into_iter()
-                .zip(keys)
-                .map(|(item, keys)| StoredPoll {
-                    item,
-                    keys,
-                    class: Classification::default(),
-                    language: None,
-                    text: None,
-                })
-                .collect(),
+            items: StoredPoll::unjudged(items),
             state: SourceState {
                 id: source.into(),
                 ..Default::default()
