@@ -5,10 +5,10 @@
 //! threads of a poll (the async workers, the parse threads, the one database writer,
 //! which frees what the parse threads allocated) queued on the locks of its shared
 //! arenas: on a 1,000-feed first pass 4% of the CPU went to those locks' futex calls
-//! alone, and more arenas cost 5-12 MiB of peak memory. jemalloc gives every thread a
+//! alone, and more arenas cost 5-11 MiB of peak memory. jemalloc gives every thread a
 //! cache and frees into the allocating thread's arena without taking a lock in the
-//! common case: the same pass takes some 15% less CPU at the same peak (README, "Poll
-//! speed").
+//! common case: the same pass takes some 15-20% less CPU at the same peak (README,
+//! "Benchmark").
 //!
 //! SQLite keeps glibc's malloc (the bundled library calls `malloc`): it allocates
 //! almost only on the writer's thread, and [`limit_c_arenas`] keeps its arenas few.
@@ -21,8 +21,8 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// the environment overrides them, as jemalloc documents):
 /// - `narenas:1`: one arena; each thread's cache takes the contention away, and one
 ///   arena keeps the peak lowest (memory freed by the writer is reused by the parses);
-/// - `tcache_max:512`: threads cache blocks up to 512 bytes (the default, 32 KiB, kept
-///   some 2 MiB more per thread that parses);
+/// - `tcache_max:512`: threads cache blocks up to 512 bytes (the default is 32 KiB; at
+///   1 KiB the 1,000-feed pass already peaked about 1 MiB higher);
 /// - `dirty_decay_ms:1000`, `muzzy_decay_ms:0`: pages freed are kept a second for
 ///   reuse, then returned at once (`MADV_DONTNEED`) rather than kept "muzzy". At 0 ms
 ///   every large free became a system call and the pass took 20% longer; at jemalloc's
