@@ -362,7 +362,8 @@ impl Db {
     }
 
     /// Counts a poll as under way for as long as the guard lives: the writer keeps a
-    /// group open a little ([`LINGER`](writer::LINGER)) while such polls may still join it.
+    /// group open a little ([`LINGER`](writer::LINGER)) while such polls may still join
+    /// it.
     pub fn expect_write(&self) -> WriteExpected {
         self.expected.fetch_add(1, Ordering::SeqCst);
         WriteExpected(self.expected.clone())
@@ -371,12 +372,13 @@ impl Db {
     /// Writes one poll (its items and the source's new state) and returns its counts.
     ///
     /// Group commit, on one writer thread: the first poll to arrive opens a transaction
-    /// (a [`Batch`]); polls that arrive while it is open (for at most [`LINGER`](writer::LINGER), and
-    /// only while other polls are under way) are written into it; then one commit. A
-    /// poll alone is committed at once. Each poll lands whole or not at all: there is no
-    /// savepoint per poll (see [`Batch`]), so when one fails the whole batch is rolled
-    /// back and every poll of it is written again in a transaction of its own (the
-    /// failing one then gets its own error); a failed commit fails them all.
+    /// (a [`Batch`]); polls that arrive while it is open (for at most
+    /// [`LINGER`](writer::LINGER), and only while other polls are under way) are written
+    /// into it; then one commit. A poll alone is committed at once. Each poll lands
+    /// whole or not at all: there is no savepoint per poll (see [`Batch`]), so when one
+    /// fails the whole batch is rolled back and every poll of it is written again in a
+    /// transaction of its own (the failing one then gets its own error); a failed
+    /// commit fails them all.
     pub async fn apply_poll(&self, write: PollWrite) -> Result<PollCounts, StoreError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.writes

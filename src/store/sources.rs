@@ -185,12 +185,6 @@ impl Store {
             .and_then(parse_ts))
     }
 
-    /// Saves a source's state after a poll that wrote no items (a 304, an unchanged
-    /// body, a failure). Items are never touched.
-    pub fn save_source(&mut self, state: &SourceState) -> Result<(), StoreError> {
-        write_state(&self.conn, state)
-    }
-
     /// The stored state of one source, if it was ever polled.
     pub fn source_state(&self, id: &str) -> Result<Option<SourceState>, StoreError> {
         Ok(self
@@ -258,7 +252,7 @@ mod tests {
 
     #[test]
     fn state_round_trips() {
-        let mut s = Store::in_memory().unwrap();
+        let s = Store::in_memory().unwrap();
         let t = Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap();
         let st = SourceState {
             id: "a".into(),
@@ -275,12 +269,12 @@ mod tests {
             repaired: Some("escaped 1 bare &".into()),
             ..Default::default()
         };
-        s.save_source(&st).unwrap();
+        write_state(&s.conn, &st).unwrap();
         assert_eq!(s.source_state("a").unwrap(), Some(st.clone()));
         let mut st2 = st;
         st2.failures = 0;
         st2.adopted_url = None;
-        s.save_source(&st2).unwrap();
+        write_state(&s.conn, &st2).unwrap();
         assert_eq!(s.source_states().unwrap(), vec![st2]);
     }
 
@@ -289,13 +283,16 @@ mod tests {
         let mut s = Store::in_memory().unwrap();
         let t = |h| Utc.with_ymd_and_hms(2026, 5, 1, h, 0, 0).unwrap();
         let put = |s: &mut Store, id: &str, polled: u32, failures: u32| {
-            s.save_source(&SourceState {
-                id: id.into(),
-                url: "http://x/".into(),
-                last_poll: Some(t(polled)),
-                failures,
-                ..Default::default()
-            })
+            write_state(
+                &s.conn,
+                &SourceState {
+                    id: id.into(),
+                    url: "http://x/".into(),
+                    last_poll: Some(t(polled)),
+                    failures,
+                    ..Default::default()
+                },
+            )
             .unwrap();
         };
         assert_eq!(

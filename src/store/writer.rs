@@ -21,7 +21,8 @@ const MAX_GROUP: usize = 64;
 /// How long an open group waits for polls under way to join it before committing.
 pub(super) const LINGER: Duration = Duration::from_millis(25);
 
-/// Counts a poll under way until dropped (see [`Db::expect_write`](super::Db::expect_write)).
+/// Counts a poll under way until dropped (see
+/// [`Db::expect_write`](super::Db::expect_write)).
 pub struct WriteExpected(pub(super) Arc<AtomicUsize>);
 
 impl Drop for WriteExpected {
