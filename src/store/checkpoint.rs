@@ -37,11 +37,11 @@ use rusqlite::wal::CheckpointMode;
 
 use super::{Store, StoreError};
 
-/// The log's length (pages) from which the checkpointer is woken: SQLite's automatic
-/// checkpoint ran at this length before (4 KiB pages: 32 MiB).
-pub(super) const EVERY: i64 = 8192;
+/// The log's length (bytes) from which the checkpointer is woken: SQLite's automatic
+/// checkpoint ran at this length before (8192 pages of 4 KiB).
+pub(super) const EVERY: i64 = 32 << 20;
 
-/// Pages committed since the checkpointer's last round that wake it again: as many as
+/// Bytes committed since the checkpointer's last round that wake it again: as many as
 /// SQLite's automatic checkpoint let accumulate, so a round copies as few pages twice.
 /// A quarter of that (a round every commit or two at 10,000 feeds) took as long and
 /// 1.5-3 s more CPU (the same pages copied again, and one `fsync` each).
@@ -51,7 +51,7 @@ pub(super) const STEP: i64 = EVERY;
 /// 10,000 feeds, the first pass's second quarter on.
 pub(super) const BESIDE_FROM: i64 = 256 << 20;
 
-/// The log's length (pages) from which the writer checkpoints itself (128 MiB). The
+/// The log's length (bytes) from which the writer checkpoints itself (128 MiB). The
 /// log seldom starts again before: SQLite starts it again only at a commit whose
 /// transaction began after the whole log was copied, and the writer has begun its
 /// next group by the time a round ends.
@@ -91,7 +91,8 @@ impl Rounds {
     }
 }
 
-/// Thresholds of one log hook (see the module's header).
+/// Thresholds of one log hook (see the module's header): the log's lengths in pages,
+/// the database's size in bytes.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Lengths {
     pub(super) beside_from: i64,
@@ -100,12 +101,18 @@ pub(super) struct Lengths {
     pub(super) at_most: i64,
 }
 
-pub(super) const LENGTHS: Lengths = Lengths {
-    beside_from: BESIDE_FROM,
-    every: EVERY,
-    step: STEP,
-    at_most: AT_MOST,
-};
+impl Lengths {
+    /// The thresholds above, in pages of `page_size` bytes (the log hook counts pages).
+    pub(super) fn for_pages_of(page_size: i64) -> Lengths {
+        let pages = |bytes: i64| (bytes / page_size.max(512)).max(1);
+        Lengths {
+            beside_from: BESIDE_FROM,
+            every: pages(EVERY),
+            step: pages(STEP),
+            at_most: pages(AT_MOST),
+        }
+    }
+}
 
 /// Who checkpoints after a commit.
 #[derive(Debug, PartialEq, Eq)]
@@ -241,9 +248,9 @@ mod tests {
         (store, dir.join("t.db-wal"))
     }
 
-    /// `commits` commits of ten 3 KB rows each (about ten pages).
+    /// `commits` commits of ten rows of three quarters of a page each (about ten pages).
     fn fill(store: &mut Store, commits: usize) {
-        let body = "x".repeat(3000);
+        let body = "x".repeat(page_bytes(store) as usize * 3 / 4);
         for _ in 0..commits {
             let tx = store.conn.transaction().unwrap();
             for _ in 0..10 {
@@ -276,9 +283,32 @@ mod tests {
         rounds.exclusive(|| rounds.counts().0)
     }
 
-    fn pages(wal: &Path) -> u64 {
+    fn page_bytes(store: &Store) -> u64 {
+        super::super::page_size(&store.conn).unwrap() as u64
+    }
+
+    fn pages(store: &Store, wal: &Path) -> u64 {
         // The log's header is 32 bytes, each frame a 24-byte header and a page.
-        std::fs::metadata(wal).map_or(0, |m| m.len().saturating_sub(32) / (24 + 4096))
+        let frame = 24 + page_bytes(store);
+        std::fs::metadata(wal).map_or(0, |m| m.len().saturating_sub(32) / frame)
+    }
+
+    #[test]
+    fn the_thresholds_are_bytes_of_log_whatever_the_page_size() {
+        let small = Lengths::for_pages_of(4096);
+        assert_eq!(
+            (small.every, small.step, small.at_most),
+            (8192, 8192, 32768)
+        );
+        let large = Lengths::for_pages_of(16384);
+        assert_eq!((large.every, large.step, large.at_most), (2048, 2048, 8192));
+        assert_eq!(
+            large.beside_from,
+            256 << 20,
+            "the database's size stays in bytes"
+        );
+        // A page size no database has is no division by zero, and no zero length.
+        assert_eq!(Lengths::for_pages_of(0).every, 65536);
     }
 
     const SMALL: Lengths = Lengths {
@@ -350,7 +380,11 @@ mod tests {
         assert!(a_round_ended(&rounds) > 0, "the checkpointer ran");
         let writer = rounds.counts().1;
         // Some 3,000 pages written; the log was started again from its beginning.
-        assert!(pages(&wal) <= 200 + 20, "{} pages", pages(&wal));
+        assert!(
+            pages(&store, &wal) <= 200 + 20,
+            "{} pages",
+            pages(&store, &wal)
+        );
         assert_whole(&store);
         // The writer checkpoints only when the checkpointer falls behind the bound.
         assert!(writer < 300, "{writer}");
@@ -370,9 +404,9 @@ mod tests {
         assert!(writer > 0, "the writer checkpointed itself");
         // At most the bound, one commit (some ten pages) and SQLite's restart slack.
         assert!(
-            pages(&wal) <= 200 + 20,
+            pages(&store, &wal) <= 200 + 20,
             "the log stayed near the bound: {} pages",
-            pages(&wal)
+            pages(&store, &wal)
         );
         assert_whole(&store);
     }
@@ -388,6 +422,6 @@ mod tests {
             .pragma_update(None, "wal_autocheckpoint", 0)
             .unwrap();
         fill(&mut store, 300);
-        assert!(pages(&wal) > 1000, "{} pages", pages(&wal));
+        assert!(pages(&store, &wal) > 1000, "{} pages", pages(&store, &wal));
     }
 }
