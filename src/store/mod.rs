@@ -117,13 +117,17 @@ impl std::fmt::Debug for Store {
 
 /// The page size of a new database (bytes; SQLite's default is 4096). An item's row
 /// takes 1.5-2 KB, so a 4 KiB page holds two and the table splits a page every other
-/// insert; the indexes' pages hold four times the keys, so a commit rewrites fewer of
-/// them. A 1,000-feed first pass (release builds alternated, 3 pairs) took 1.83-1.95 s
-/// against 1.98-2.04 s, 0.1-0.15 s less system time (fewer, larger writes to the
-/// log), and left a 92 MB file against 110 MB, at the same peak memory (the page
-/// cache is sized in KiB). 8 KiB pages gained less (1.92-2.01 s), 32 KiB less again
-/// (1.94-1.98 s), and 64 KiB lost (2.07-2.20 s).
-const PAGE_SIZE: i64 = 16384;
+/// insert; larger pages hold more index keys, so a commit rewrites fewer pages. But
+/// each page a commit touches is written to the log whole, and inserts into the uid
+/// and time indexes land at random places: past some size, larger pages write more.
+/// Package builds, the same binary, databases made with each size first, alternated:
+/// - 10,000 feeds (a 0.9-1 GB file): 8 KiB 19.5-20.4 s (4 runs), 16 KiB 20.5-22.6 s
+///   (4), 4 KiB 22.7-22.9 s (2);
+/// - 1,000 feeds (4 runs each): 8 KiB 1.95-2.07 s, 16 KiB 1.97-2.18 s, 4 KiB 2.04-2.24
+///   s; 98 MB, 92 MB and 110 MB of file; the same peak memory (the page cache is
+///   sized in KiB). 64 KiB pages lost at 1,000 feeds (release builds: 2.07-2.20 s
+///   against 1.98-2.06 s).
+const PAGE_SIZE: i64 = 8192;
 
 /// The page size of the database `conn` is open on.
 fn page_size(conn: &Connection) -> rusqlite::Result<i64> {
