@@ -126,7 +126,7 @@ impl std::fmt::Debug for Store {
 /// - 1,000 feeds (4 runs each): 8 KiB 1.95-2.07 s, 16 KiB 1.97-2.18 s, 4 KiB 2.04-2.24
 ///   s; 98 MB, 92 MB and 110 MB of file; the same peak memory (the page cache is
 ///   sized in KiB). 64 KiB pages lost at 1,000 feeds (release builds: 2.07-2.20 s
-///   against 1.98-2.06 s).
+///   against 2.05-2.10 s with 4 KiB).
 const PAGE_SIZE: i64 = 8192;
 
 /// The page size of the database `conn` is open on.
