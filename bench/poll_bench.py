@@ -40,6 +40,8 @@ Options (all figures in README "Benchmarks" come from this script):
                          window) and measure its RSS and CPU over SECONDS
   --dump DIR             keep `items --json` and the output documents of run 1 in DIR
                          (compare two builds with bench/compare_outputs.py)
+  --cpus LIST            run tocsin, newsboat and curl on these CPUs only (`taskset -c
+                         LIST`; the server is not pinned): how each scales with cores
   --runs N, --no-newsboat, --newsboat-passes 1|2, --concurrency N, --port P, --keep DIR, --tocsin PATH,
   --perf PASS            record that pass of run 1 with `perf record -g`
 
@@ -355,14 +357,19 @@ def parse_latency(s):
 # ---------------------------------------------------------------- measuring
 
 
+# `taskset -c LIST` when --cpus is given: every measured client (tocsin, newsboat, curl)
+# runs on those CPUs; the server (nginx or the delaying server) is not pinned.
+PIN = []
+
+
 def measured(cmd, cwd=None, env=None):
     """Runs cmd under GNU time (a small C parent, so the peak RSS is the command's own,
-    not the Python process it was forked from); returns (wall seconds, peak RSS MiB,
-    stdout, stderr)."""
+    not the Python process it was forked from), on the --cpus CPUs if given; returns
+    (wall seconds, peak RSS MiB, stdout, stderr)."""
     fd, rss_file = tempfile.mkstemp(prefix="tocsin-bench-rss-")
     os.close(fd)
     t0 = time.perf_counter()
-    p = subprocess.Popen(["/usr/bin/time", "-f", "%U %S %M", "-o", rss_file] + cmd, cwd=cwd, env=env,
+    p = subprocess.Popen(["/usr/bin/time", "-f", "%U %S %M", "-o", rss_file] + PIN + cmd, cwd=cwd, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = p.communicate()
     wall = time.perf_counter() - t0
@@ -736,6 +743,7 @@ def main():
     ap.add_argument("--dump")
     ap.add_argument("--tocsin", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "tocsin"))
     ap.add_argument("--keep", help="work in this directory and keep it")
+    ap.add_argument("--cpus", help="run tocsin, newsboat and curl on these CPUs (taskset -c LIST, e.g. 0)")
     ap.add_argument("--perf", type=int, choices=[1, 2], help="record this pass (of run 1) with perf")
     ap.add_argument("--serve-latency", help=argparse.SUPPRESS)
     ap.add_argument("--serve-docs", help=argparse.SUPPRESS)
@@ -743,6 +751,10 @@ def main():
     args = ap.parse_args()
     if args.serve_latency:
         return serve_latency(args)
+    if args.cpus:
+        if shutil.which("taskset") is None:
+            raise SystemExit("--cpus needs taskset (util-linux)")
+        PIN[:] = ["taskset", "-c", args.cpus]
     if not args.latency and shutil.which("nginx") is None and not os.path.exists("/usr/sbin/nginx"):
         raise SystemExit("nginx is needed: apt-get install nginx-light")
     os.environ["PATH"] += ":/usr/sbin"
@@ -763,7 +775,8 @@ def main():
              else f"the {shipped_rule_count(args.rules)} rules of {'config/tocsin.toml' if args.rules == 'shipped' else args.rules}")
     print(f"{n} feeds, {n * ITEMS_PER_FEED} items, {total / 1e6:.1f} MB ({total / n / 1024:.1f} KiB per feed), "
           f"{rules}, {'no declared language' if args.no_language else 'language declared by each feed'}, "
-          f"concurrency {args.concurrency}, {os.cpu_count()} CPUs, "
+          f"concurrency {args.concurrency}, {os.cpu_count()} CPUs"
+          f"{' (clients on CPU ' + args.cpus + ')' if args.cpus else ''}, "
           f"{'latency ' + args.latency + ' ms (asyncio server)' if args.latency else 'nginx'}, "
           f"{args.runs} runs, load average {load():.2f}")
     if args.latency:

@@ -5,7 +5,8 @@
 //! rules and prints µs per item: with the language given (the normal case: source
 //! config or feed declaration) and with detection (nothing declared), and then with the
 //! built-in statistical model on as well (`[classify] model = "builtin"`, whatever the
-//! shipped config says). Then stores 50,000 items and times `urgent_cases(200)`, what
+//! shipped config says). Language detection is timed alone first (`BENCH_DETECT_ONLY=1`
+//! stops there). Then stores 50,000 items and times `urgent_cases(200)`, what
 //! every publish reads.
 
 use std::hint::black_box;
@@ -116,6 +117,26 @@ fn main() {
         bytes as f64 / N as f64,
         config.rules.len()
     );
+    // Language detection alone (what a feed without a declared language costs per item
+    // on top of classifying it): the bodies as text first, outside the timing.
+    let bodies: Vec<String> = items
+        .iter()
+        .map(|(_, _, i)| html_to_text(i.summary.as_deref().unwrap_or("")))
+        .collect();
+    for round in 0..3 {
+        let found = timed(&format!("round {round}: language detection alone"), || {
+            let mut found = 0;
+            for ((_, _, item), body) in items.iter().zip(&bodies) {
+                found += usize::from(language::detect(&item.title, body).is_some());
+            }
+            found
+        });
+        black_box(found);
+    }
+    drop(bodies);
+    if std::env::var_os("BENCH_DETECT_ONLY").is_some() {
+        return;
+    }
 
     for round in 0..3 {
         let urgent = timed(&format!("round {round}: classify, language given"), || {
