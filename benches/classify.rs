@@ -117,8 +117,9 @@ fn main() {
         bytes as f64 / N as f64,
         config.rules.len()
     );
-    // Language detection alone (what a feed without a declared language costs per item
-    // on top of classifying it): the bodies as text first, outside the timing.
+    // Language detection alone (what each item that declares no language of its own
+    // costs on top of classifying it, whatever its feed declares): the bodies as text
+    // first, outside the timing.
     let bodies: Vec<String> = items
         .iter()
         .map(|(_, _, i)| html_to_text(i.summary.as_deref().unwrap_or("")))
