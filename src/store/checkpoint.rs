@@ -10,19 +10,20 @@
 //! 32.5 and 34.3 s.
 //!
 //! Here the writer's connection has no automatic checkpoint. After each commit its
-//! log hook ([`rusqlite::Connection::wal_hook`]) sees how many pages the log holds.
-//! While the database is under [`BESIDE_FROM`], the writer checkpoints from [`EVERY`]
-//! pages on, as SQLite did (a 1,000-feed pass, 110 MB, gained nothing beside it and
-//! held 1-2 MiB more at its peak; the checkpointer's connection is opened only when it
-//! is first needed). From that size on:
-//! - from [`EVERY`] pages on, it wakes the checkpointer, which copies what the log
-//!   holds (`PASSIVE`: it never waits for the writer, nor the writer for it); it is
-//!   woken again once [`STEP`] more pages have been committed, so that a page the
+//! log hook ([`rusqlite::Connection::wal_hook`]) sees how many pages the log holds; the
+//! thresholds below are bytes of log, turned into pages of the database's own size
+//! ([`Lengths::for_pages_of`]). While the database is under [`BESIDE_FROM`], the writer
+//! checkpoints once the log holds [`EVERY`] bytes, as SQLite did (a 1,000-feed pass,
+//! 110 MB, gained nothing beside it and held 1-2 MiB more at its peak; the
+//! checkpointer's connection is opened only when it is first needed). From that size on:
+//! - from [`EVERY`] bytes of log on, it wakes the checkpointer, which copies what the
+//!   log holds (`PASSIVE`: it never waits for the writer, nor the writer for it); it is
+//!   woken again once [`STEP`] more bytes have been committed, so that a page the
 //!   commits rewrite (the indexes' pages are rewritten by commit after commit) is
 //!   copied once for several commits, not after each;
-//! - from [`AT_MOST`] pages on (the checkpointer cannot keep up, or is stuck), the
-//!   writer waits for the checkpointer's round to end and checkpoints itself, as SQLite
-//!   would, so the log never grows past that by more than one commit.
+//! - from [`AT_MOST`] bytes of log on (the checkpointer cannot keep up, or is stuck),
+//!   the writer waits for the checkpointer's round to end and checkpoints itself, as
+//!   SQLite would, so the log never grows past that by more than one commit.
 //!
 //! SQLite starts the log again from its beginning at the first commit after a
 //! checkpoint copied all of it, as before.
